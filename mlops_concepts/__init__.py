@@ -1,0 +1,16 @@
+"""MLOps Concepts: the course package.
+
+One module per concern:
+
+* :mod:`mlops_concepts.answers`: canonical answers, salted digests, sealed texts;
+* :mod:`mlops_concepts.checks`: self-checks and graded reports for exercises;
+* :mod:`mlops_concepts.checkpoints`: ungraded widget checkpoints (multiple choice, classify, order);
+* :mod:`mlops_concepts.progress`: the progress display of checkpoints done;
+* :mod:`mlops_concepts.diagrams`: lifecycle diagrams (matplotlib is imported only when one is drawn);
+* :mod:`mlops_concepts.grading`: nbgrader preprocessors, the sandbox and the grading pipeline.
+"""
+
+from .checks import check, grade
+
+__all__ = ["check", "grade"]
+__version__ = "0.1.0"

@@ -1,0 +1,71 @@
+"""Self-checks and graded reports for the "Let's practice!" exercises.
+
+Every exercise has a locked test cell of this shape (in ``source/``)::
+
+    check("q1", why_mlops, key="Monitoring of model performance")
+    ### BEGIN HIDDEN TESTS
+    grade("q1", why_mlops)
+    ### END HIDDEN TESTS
+
+* :func:`check` is the student's self-check. It prints ``Success!`` or ``Not yet.`` and never the
+  answer. At release time nbgrader's ``SealAnswerKeys`` preprocessor replaces the plain ``key`` by a
+  salted digest, so ``release/`` holds no answer in plain text.
+* :func:`grade` decides nothing. It only *emits* the student's answer, in canonical form, as a
+  display output. The grade is decided outside the student's kernel by the ``GradeFromReports``
+  preprocessor, which compares that output with the key it reads from ``source/``. The expected
+  answer therefore never enters the student's kernel, and an answer object that lies about itself
+  cannot pass: only the exact plain value of the right answer produces the right report.
+
+``items`` selects part of a dict or list answer, so one exercise can be split over several small
+test cells for partial credit.
+"""
+
+from __future__ import annotations
+
+from .answers import AnswerTypeError, canonical, is_digest, matches, restrict, to_json
+
+#: The MIME type of a graded report. The grader reads only outputs of this type from test cells.
+REPORT_MIME = "application/vnd.mlops-concepts.report+json"
+
+_print = print
+
+
+def _answer_form(answer, items):
+    return restrict(canonical(answer), items)
+
+
+def check(question: str, answer, key, items=None) -> bool:
+    """Say whether ``answer`` is right, without revealing the right answer.
+
+    ``key`` is the right answer (instructor version) or its salted digest (student version).
+    Returns True or False as well as printing, so a notebook can branch on it.
+    """
+    try:
+        form = _answer_form(answer, items)
+    except AnswerTypeError as err:
+        _print(f"Not yet. {question}: {err}.")
+        return False
+    if is_digest(key):
+        ok = matches(form, key)
+    else:
+        ok = to_json(form) == to_json(_answer_form(key, items))
+    _print("Success!" if ok else f"Not yet. {question} is not right yet: re-read the lesson and try again.")
+    return ok
+
+
+def report_bundle(question: str, answer, items=None) -> dict:
+    """The display data that :func:`grade` emits; separate so the grader's tests can build one."""
+    try:
+        payload = {"id": question, "value": _answer_form(answer, items)}
+    except AnswerTypeError as err:
+        payload = {"id": question, "error": str(err)}
+    except Exception as err:  # a broken answer must still produce a report, not a traceback
+        payload = {"id": question, "error": f"the answer could not be read ({type(err).__name__})"}
+    return {REPORT_MIME: payload, "text/plain": f"[{question}] answer recorded for grading"}
+
+
+def grade(question: str, answer, items=None) -> None:
+    """Emit the canonical form of ``answer`` for the grader (used in hidden tests only)."""
+    from IPython.display import display
+
+    display(report_bundle(question, answer, items), raw=True)

@@ -1,0 +1,105 @@
+"""Put a submitted notebook back into the shape of the released one before it is graded.
+
+A student controls every byte of the notebook they submit: they can delete, copy, move or retype
+the locked test cells, edit their nbgrader metadata, or paste a test cell above its answer.
+nbgrader's own defences (``OverwriteCells``, ``DeduplicateIds``, ``add_missing_cells``) each cover
+part of this, and a combination of them can crash the grading of that student (for example, a
+deleted answer cell *and* its test cell). ``RebuildFromRelease`` instead rebuilds the notebook from
+the released one, taking from the submission only what the student owns:
+
+* every cell of the release, in release order, with the release's cell type and nbgrader
+  metadata; locked cells keep the release's source (nbgrader's ``OverwriteCells`` then restores
+  the hidden tests from the gradebook);
+* the student's text of each answer cell (the first cell carrying that answer's id);
+* the student's own extra cells, after the release cell they followed, with any nbgrader metadata
+  removed so they can neither score nor pose as a test. Oversized attachments are dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import nbformat
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer
+
+from .calls import AuthoringError
+
+
+def _grade_id(cell):
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta.get("grade_id") if isinstance(meta, dict) else None
+
+
+def _is_answer(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("solution")) and not meta.get("locked")
+
+
+def _text(source) -> str:
+    if isinstance(source, list):
+        return "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
+
+
+def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None):
+    """Merge the student's answers and extra cells into a copy of ``release``."""
+    release_ids = [_grade_id(c) for c in release.cells]
+    known = {g for g in release_ids if g}
+    answers = {}
+    extras_after = {}  # release grade id (or None for "before everything") -> [cells]
+    previous = None
+    for cell in submitted.cells:
+        gid = _grade_id(cell)
+        if gid in known:
+            if gid not in answers:
+                answers[gid] = cell
+                previous = gid
+                continue
+            if log:
+                log.warning("Dropping a copy of cell %r", gid)
+            continue
+        extra = copy.deepcopy(cell)
+        extra.get("metadata", {}).pop("nbgrader", None)
+        extra["source"] = _text(extra.get("source"))
+        attachments = extra.get("attachments")
+        if attachments and len(str(attachments)) > max_attachment_bytes:
+            if log:
+                log.warning("Dropping %d bytes of attachments", len(str(attachments)))
+            del extra["attachments"]
+        if extra.get("cell_type") not in ("code", "markdown", "raw"):
+            continue
+        extras_after.setdefault(previous, []).append(extra)
+
+    cells = list(extras_after.get(None, []))
+    for cell in release.cells:
+        gid = _grade_id(cell)
+        new = copy.deepcopy(cell)
+        if gid and _is_answer(cell) and gid in answers:
+            new["source"] = _text(answers[gid].get("source"))
+        cells.append(new)
+        if gid:
+            cells.extend(extras_after.get(gid, []))
+    result = copy.deepcopy(release)
+    result.cells = cells
+    return result
+
+
+class RebuildFromRelease(NbGraderPreprocessor):
+    """Sanitizing step for ``autograde``: see the module docstring."""
+
+    max_attachment_bytes = Integer(1_000_000, help="Larger attachments of extra cells are dropped.").tag(
+        config=True
+    )
+
+    def preprocess(self, nb, resources):
+        coursedir = CourseDirectory(parent=self.parent) if self.parent else CourseDirectory(config=self.config)
+        folder = coursedir.format_path(coursedir.release_directory, ".", resources["nbgrader"]["assignment"])
+        path = os.path.join(folder, resources["nbgrader"]["notebook"] + ".ipynb")
+        if not os.path.exists(path):
+            raise AuthoringError(f"cannot grade: the released notebook {path} is missing; "
+                                 "run nbgrader generate_assignment first")
+        release = nbformat.read(path, as_version=4)
+        return rebuild(release, nb, self.max_attachment_bytes, self.log), resources

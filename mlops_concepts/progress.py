@@ -1,0 +1,168 @@
+"""How many checkpoints a student has done in this kernel, shown as a small live widget.
+
+Checkpoints (see :mod:`mlops_concepts.checkpoints`) register themselves here when they are created
+and report here when they are solved. The registry is keyed by checkpoint id, so re-running a cell
+replaces a checkpoint instead of counting it twice, and a checkpoint the student has already solved
+stays done when its cell is re-run: progress should never go backwards because of "Run All".
+
+The display updates itself through callbacks that the registry calls on every change, so it needs
+no polling, no timer and no JavaScript of its own: only a standard ``IntProgress`` and ``Label``.
+Nothing here prints; the text form of the display is returned, never written to stdout or stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+__all__ = [
+    "ProgressDisplay",
+    "mark_solved",
+    "progress_summary",
+    "register",
+    "reset",
+    "show_progress",
+]
+
+#: Checkpoint id -> solved? Insertion-ordered, so the order matches the notebook's run order.
+_solved: dict[str, bool] = {}
+
+#: Called with no arguments after every change. Held strongly: a display must keep updating even
+#: when the notebook keeps no Python reference to it (e.g. ``display(show_progress())``).
+_listeners: list[Callable[[], None]] = []
+
+
+def _notify() -> None:
+    """Tell every live display that the counts changed; forget a display that cannot update.
+
+    A broken listener (for example a widget that was closed) must never break the checkpoint whose
+    Check button triggered the update, so its error is swallowed and the listener dropped.
+    """
+    for listener in list(_listeners):
+        try:
+            listener()
+        except Exception:
+            if listener in _listeners:
+                _listeners.remove(listener)
+
+
+def register(checkpoint_id: str) -> None:
+    """Record that a checkpoint with this id exists in the kernel (idempotent)."""
+    if checkpoint_id not in _solved:
+        _solved[checkpoint_id] = False
+        _notify()
+
+
+def mark_solved(checkpoint_id: str) -> None:
+    """Record that the checkpoint was answered correctly. Registers it first if needed."""
+    if _solved.get(checkpoint_id) is not True:
+        _solved[checkpoint_id] = True
+        _notify()
+
+
+def progress_summary(expected: int | None = None) -> tuple[int, int]:
+    """Return ``(done, total)``.
+
+    ``total`` is the number of checkpoints registered, or ``expected`` when that is larger: a
+    notebook knows how many checkpoints it holds before the student has run the cells creating them,
+    and "1 of 1 done" after the first cell would be misleading.
+    """
+    done = sum(1 for solved in _solved.values() if solved)
+    total = len(_solved)
+    if expected is not None:
+        total = max(total, int(expected))
+    return done, total
+
+
+def reset() -> None:
+    """Forget every checkpoint and display (for tests, or to start a notebook's count afresh)."""
+    _solved.clear()
+    _listeners.clear()
+
+
+def _summary_text(done: int, total: int) -> str:
+    return f"{done} of {total} checkpoints done"
+
+
+class ProgressDisplay:
+    """A live "N of M checkpoints done" display: an ``IntProgress`` bar and a ``Label``.
+
+    Show it as the last expression of a cell (or with ``display()``). The widgets are attributes so
+    that tests and other code can read them: ``widget`` (the container), ``bar`` and ``label``.
+    """
+
+    def __init__(self, expected: int | None = None):
+        if expected is not None and (
+            isinstance(expected, bool) or not isinstance(expected, int) or expected < 0
+        ):
+            raise ValueError(f"expected must be a whole number of checkpoints, got {expected!r}")
+        self.expected = expected
+        self.bar = widgets.IntProgress(
+            value=0,
+            min=0,
+            max=1,
+            description="Progress:",
+            tooltip="Checkpoints done in this notebook",
+        )  # default width: a bar has no natural width to shrink to
+        self.label = widgets.Label(
+            value="",
+            tooltip="Checkpoints done in this notebook",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.widget = widgets.HBox(
+            [self.bar, self.label],
+            layout=widgets.Layout(width="auto", max_width="800px", flex_flow="row wrap"),
+        )
+        self.refresh()
+        _listeners.append(self.refresh)
+
+    def summary(self) -> tuple[int, int]:
+        """``(done, total)`` as this display counts them (with its own ``expected``)."""
+        return progress_summary(self.expected)
+
+    def refresh(self) -> None:
+        """Bring the bar and the label up to date with the registry."""
+        done, total = self.summary()
+        # IntProgress needs max > min to draw; an empty notebook shows an empty bar.
+        self.bar.max = max(total, 1)
+        self.bar.value = done
+        self.bar.bar_style = "success" if total and done >= total else ""
+        self.label.value = _summary_text(done, total)
+
+    def to_text(self) -> str:
+        """The plain-text form, for places where widgets cannot show (GitHub, nbconvert HTML)."""
+        done, total = self.summary()
+        return (
+            f"Progress: {_summary_text(done, total)}\n"
+            "(Open this notebook in JupyterLab to see your progress live.)"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The widget itself, with a readable "text/plain" fallback instead of the widget's repr."""
+        bundle = dict(self.widget._repr_mimebundle_() or {})
+        bundle["text/plain"] = self.to_text()
+        return _filter_bundle(bundle, include, exclude)
+
+    def __repr__(self) -> str:
+        done, total = self.summary()
+        return f"<ProgressDisplay: {_summary_text(done, total)}>"
+
+
+def _filter_bundle(bundle: dict, include=None, exclude=None) -> dict:
+    """Apply IPython's ``include``/``exclude`` MIME-type filters to a bundle."""
+    if include:
+        bundle = {k: v for k, v in bundle.items() if k in include}
+    if exclude:
+        bundle = {k: v for k, v in bundle.items() if k not in exclude}
+    return bundle
+
+
+def show_progress(expected: int | None = None) -> ProgressDisplay:
+    """Return a live progress display; put it as the last line of a cell to show it.
+
+    ``expected`` is how many checkpoints the notebook holds, so the total is right before every
+    checkpoint cell has run. Returning (not displaying) avoids showing it twice when it is the last
+    expression of a cell; use ``display(show_progress())`` elsewhere.
+    """
+    return ProgressDisplay(expected)

@@ -1,0 +1,100 @@
+"""nbgrader configuration of the MLOps Concepts course (the course directory is this folder).
+
+Grading is hardened by the course package (``mlops_concepts.grading``): answer keys are sealed at
+release, submissions are rebuilt around the released cells, student code runs in a sandbox, and
+scores are decided outside the student's kernel. See README.md, "For instructors".
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
+    DeduplicateIds,
+    GetGrades,
+    IgnorePattern,
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LimitOutput,
+    LockCells,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+    SaveCells,
+)
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the course package, even before `pip install -e .`
+
+from mlops_concepts.grading.execute import SandboxedExecute  # noqa: E402
+from mlops_concepts.grading.sanitize import RebuildFromRelease  # noqa: E402
+from mlops_concepts.grading.seal import SealAnswerKeys  # noqa: E402
+from mlops_concepts.grading.verdicts import GradeFromReports  # noqa: E402
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "mlops-concepts"
+c.CourseDirectory.root = str(HERE)
+# SQLite by default: nothing to install. Point MLOPS_CONCEPTS_DB_URL (or --CourseDirectory.db_url)
+# at PostgreSQL, e.g. postgresql://user@host/gradebook, for a large class or parallel graders.
+c.CourseDirectory.db_url = os.environ.get(
+    "MLOPS_CONCEPTS_DB_URL", f"sqlite:///{HERE / 'gradebook.db'}"
+)
+
+# A local exchange that needs no root (the default /srv/nbgrader/exchange does).
+c.Exchange.root = os.environ.get("MLOPS_CONCEPTS_EXCHANGE", str(HERE / ".exchange"))
+c.Exchange.assignment_dir = str(HERE)
+
+# Release: seal answer keys first, so the stored copies of locked cells are sealed too.
+c.GenerateAssignment.preprocessors = [
+    SealAnswerKeys,
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    ClearSolutions,
+    ClearOutput,
+    CheckCellMetadata,
+    ComputeChecksums,
+    SaveCells,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ComputeChecksums,
+    CheckCellMetadata,
+]
+c.ClearSolutions.code_stub = {"python": "# YOUR ANSWER HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading: rebuild each submission around the released cells, run it sandboxed, decide outside.
+c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    RebuildFromRelease,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute,
+    GradeFromReports,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.Execute.timeout = 60  # seconds per cell; chapter cells take well under 5 s
+c.SandboxedExecute.memory_limit_mb = 2048
+
+# Feedback: never show hidden test code.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.ClearHiddenTests.enforce_metadata = False

@@ -1,0 +1,272 @@
+"""Fixtures for the browser smoke test: a hermetic JupyterLab server and a headless chromium page.
+
+The server runs the venv's own ``jupyter lab`` on 127.0.0.1 with a random free port and a random
+token. Everything it writes (root dir, runtime dir, config, user settings, workspaces, IPython
+profile) lives in one temporary folder, removed at teardown.
+
+Environment variables:
+
+``MLOPS_BROWSER_COURSE_DIR``
+    folder copied into the server's root dir under its own name (default: ``<repo>/release``).
+``MLOPS_BROWSER_NOTEBOOK``
+    the notebook to open, relative to the server's root dir
+    (default: ``release/01-introduction-to-mlops/01-introduction-to-mlops.ipynb``).
+``MLOPS_BROWSER_SCREENSHOTS``
+    where the README screenshots go (default: ``<repo>/docs/screenshots``).
+``CHROMIUM``
+    the browser binary (default: ``/usr/bin/chromium``, Debian's package ``chromium``).
+``CI``
+    when ``true``, a missing browser or notebook fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent  # the venv's bin: its jupyter and the kernel's python
+
+DEFAULT_NOTEBOOK = "release/01-introduction-to-mlops/01-introduction-to-mlops.ipynb"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # we run as root
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+SERVER_START_TIMEOUT = 60  # seconds
+
+# User settings for JupyterLab: written as <settings dir>/<package>/<plugin>.jupyterlab-settings.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker": {
+        "windowingMode": "none",  # render every cell, so that off-screen cells exist in the DOM
+        "autoStartDefaultKernel": True,  # no kernel-selection dialog
+    },
+    "@jupyterlab/apputils-extension/notification": {
+        "fetchNews": "false",  # no "receive official Jupyter news?" toast
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a developer's machine; fail under CI, where the test must run."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI is set, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def course_dir() -> Path:
+    return Path(os.environ.get("MLOPS_BROWSER_COURSE_DIR", REPO / "release")).resolve()
+
+
+def notebook_relpath() -> str:
+    return os.environ.get("MLOPS_BROWSER_NOTEBOOK", DEFAULT_NOTEBOOK)
+
+
+def screenshot_dir() -> Path:
+    return Path(os.environ.get("MLOPS_BROWSER_SCREENSHOTS", REPO / "docs" / "screenshots"))
+
+
+def _status_ok(base_url: str, token: str) -> bool:
+    req = urllib.request.Request(
+        f"{base_url}api/status", headers={"Authorization": f"token {token}"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=2) as resp:
+            return resp.status == 200 and "started" in json.loads(resp.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+def _pids_mentioning(text: str) -> list[int]:
+    """PIDs whose command line mentions ``text`` (kernels get our runtime dir in theirs)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and int(entry.name) != os.getpid():
+            pids.append(int(entry.name))
+    return pids
+
+
+def _stop_server(proc: subprocess.Popen, base_url: str, token: str, runtime_dir: Path) -> None:
+    # 1. Ask politely: the server shuts its kernels down, then exits.
+    req = urllib.request.Request(
+        f"{base_url}api/shutdown", method="POST", headers={"Authorization": f"token {token}"}
+    )
+    try:
+        urllib.request.urlopen(req, timeout=5).close()
+    except (OSError, urllib.error.URLError):
+        pass
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        # 2. Its own process group (started with start_new_session) gets SIGTERM, then SIGKILL.
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    # 3. Kernels run in sessions of their own; any left over still name our runtime dir.
+    for pid in _pids_mentioning(str(runtime_dir)):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    """A JupyterLab server on a copy of the course folder: yields (base_url, token, root)."""
+    src = course_dir()
+    if not src.is_dir():
+        skip_or_fail(f"course folder {src} does not exist (set MLOPS_BROWSER_COURSE_DIR)")
+    jupyter = BIN / "jupyter"
+    if not jupyter.exists():
+        pytest.fail(f"{jupyter} not found: run the tests with the venv's python", pytrace=False)
+
+    tmp = Path(tempfile.mkdtemp(prefix="mlops-lab-"))
+    root = tmp / "root"
+    root.mkdir()
+    shutil.copytree(src, root / src.name)
+    dirs = {
+        name: tmp / name
+        for name in ("runtime", "config", "data", "settings", "workspaces", "ipython")
+    }
+    for d in dirs.values():
+        d.mkdir()
+    for plugin, values in LAB_SETTINGS.items():
+        path = dirs["settings"] / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values, indent=2))
+
+    env = dict(os.environ)
+    env.update(
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
+        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
+        IPYTHONDIR=str(dirs["ipython"]),
+        JUPYTER_PLATFORM_DIRS="0",
+        PYTHONUNBUFFERED="1",
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+    )
+    env.pop("JUPYTER_PATH", None)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+
+    port = free_port()
+    token = secrets.token_hex(16)
+    base_url = f"http://127.0.0.1:{port}/"
+    log_path = tmp / "server.log"
+    cmd = [
+        str(jupyter), "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.open_browser=False",
+        "--LabApp.news_url=",
+        "--ServerApp.shutdown_no_activity_timeout=600",  # a leaked server still dies by itself
+        "--MappingKernelManager.cull_idle_timeout=600",
+    ]  # fmt: skip
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")  # CI and these machines run as root
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not _status_ok(base_url, token):
+            if proc.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not answer in {SERVER_START_TIMEOUT}s:\n"
+                            f"{log_path.read_text()}")  # fmt: skip
+            time.sleep(0.25)
+        yield base_url, token, root
+    finally:
+        _stop_server(proc, base_url, token, dirs["runtime"])
+        if os.environ.get("MLOPS_BROWSER_KEEP_LOG"):
+            print(f"\n--- jupyter lab log ---\n{log_path.read_text(errors='replace')}")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab_target():
+    """What the tests open and where they write (tests import nothing from this conftest)."""
+    return SimpleNamespace(
+        notebook=notebook_relpath(), screenshots=screenshot_dir(), skip_or_fail=skip_or_fail
+    )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless chromium, driven by Playwright (Playwright's own builds are not used)."""
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"{CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    """A fresh 1280x900 page; console errors are kept on ``page.console_errors``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    context.set_default_timeout(30_000)
+    pg = context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(f"pageerror: {e}"))
+    try:
+        yield pg
+    finally:
+        context.close()

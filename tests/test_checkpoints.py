@@ -1,0 +1,630 @@
+"""The checkpoint widgets, driven from Python: set a control's value, then click a button.
+
+The same behaviour is expected from the source form (what the instructor writes) and the sealed
+form (what students get), so most tests run on both, and one test compares them answer by answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import ipywidgets as widgets
+import pytest
+
+from mlops_concepts import progress
+from mlops_concepts.checkpoints import (
+    MAX_CHOICE_CHARS,
+    PLACEHOLDER,
+    Classify,
+    MultipleChoice,
+    Order,
+    _display_order,
+)
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+MC = dict(
+    id="cp-test-mlops-definition",
+    question="What is MLOps?",
+    options={
+        "A set of practices to deploy and maintain ML models": "Right: MLOps is about practices "
+        "that carry a model from design to a reliable service.",
+        "A Python library for training models": "MLOps is not a tool you install; libraries help "
+        "but the practices come first.",
+        "Another name for data science": "Data science builds models; MLOps keeps them useful in "
+        "production.",
+    },
+    answer="A set of practices to deploy and maintain ML models",
+    hint="Think about what happens after a model is trained.",
+    explanation="MLOps combines ML, DevOps and data engineering practices across the lifecycle.",
+)
+
+CLASSIFY = dict(
+    id="cp-test-tasks-to-phases",
+    question="In which phase does each task belong?",
+    buckets=["Design", "Development", "Deployment"],
+    items={
+        "Define key metrics": ("Design", "Success has to be measurable before any model exists."),
+        "Train a model": ("Development", "Training is where experiments turn data into a model."),
+        "Monitor predictions": ("Deployment", "Only a running service has live predictions."),
+    },
+    hint="Ask: does the task need a model yet, or a running service?",
+    explanation="Design decides what to build, development builds it, deployment runs it.",
+)
+
+ORDER = dict(
+    id="cp-test-lifecycle-order",
+    question="Put the MLOps lifecycle phases in order.",
+    steps={
+        "Design": "Everything starts from the business need and its metrics.",
+        "Development": "Models are built once the goal is clear.",
+        "Deployment": "Only a finished model can be put in production.",
+    },
+    hint="You cannot run what you have not built.",
+    explanation="Design, then development, then deployment; monitoring feeds back into design.",
+)
+
+SOURCES = {"mc": (MultipleChoice, MC), "classify": (Classify, CLASSIFY), "order": (Order, ORDER)}
+RIGHT_MC = MC["answer"]
+WRONG_MC = [o for o in MC["options"] if o != RIGHT_MC]
+CORRECT_STEPS = list(ORDER["steps"])
+
+
+@pytest.fixture(autouse=True)
+def _fresh_progress():
+    progress.reset()
+    yield
+    progress.reset()
+
+
+@pytest.fixture(params=["source", "sealed"])
+def form(request):
+    """Build checkpoints from the source form or from the sealed form."""
+
+    def build(kind, source):
+        if request.param == "source":
+            return kind(**source)
+        return kind(**kind.sealed_arguments(**source))
+
+    return build
+
+
+def secrets_of(source) -> list[str]:
+    """Every text that must not appear in plain sight in the sealed form."""
+    texts = [source["explanation"]]
+    if "options" in source:
+        texts += list(source["options"].values())
+    if "items" in source:
+        texts += [why for _, why in source["items"].values()]
+    if "steps" in source:
+        texts += list(source["steps"].values())
+    return texts
+
+
+def answer_classify(cp, mapping):
+    for item, dropdown in zip(cp.items, cp.dropdowns, strict=True):
+        dropdown.value = mapping[item]
+    cp.check_button.click()
+
+
+def answer_order(cp, sequence):
+    for dropdown, step in zip(cp.dropdowns, sequence, strict=True):
+        dropdown.value = step
+    cp.check_button.click()
+
+
+def right_mapping():
+    return {item: bucket for item, (bucket, _) in CLASSIFY["items"].items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Multiple choice
+# --------------------------------------------------------------------------------------------
+
+
+def test_mc_starts_unanswered(form):
+    cp = form(MultipleChoice, MC)
+    assert cp.choices.value is None
+    assert list(cp.choices.options) == list(MC["options"])
+    assert cp.choices.description == "Answer:"
+    assert cp.feedback.value == ""
+    assert not cp.solved and cp.attempts == 0
+    assert cp.reveal_button.layout.display == "none"
+
+
+def test_mc_right_answer_solves_and_explains(form):
+    cp = form(MultipleChoice, MC)
+    cp.choices.value = RIGHT_MC
+    cp.check_button.click()
+    assert cp.solved
+    assert cp.attempts == 1
+    assert "✔ Correct." in cp.feedback.value
+    assert MC["options"][RIGHT_MC] in cp.feedback.value
+    assert MC["explanation"] in cp.feedback.value
+
+
+@pytest.mark.parametrize("option", WRONG_MC)
+def test_mc_each_wrong_option_gets_its_own_feedback(form, option):
+    cp = form(MultipleChoice, MC)
+    cp.choices.value = option
+    cp.check_button.click()
+    assert not cp.solved
+    assert "✘ Not quite." in cp.feedback.value
+    assert MC["options"][option] in cp.feedback.value
+    for other, text in MC["options"].items():
+        if other != option:
+            assert text not in cp.feedback.value
+    assert MC["explanation"] not in cp.feedback.value
+
+
+def test_mc_check_without_choice_is_not_an_attempt(form):
+    cp = form(MultipleChoice, MC)
+    cp.check_button.click()
+    assert cp.attempts == 0
+    assert "Choose an answer first" in cp.feedback.value
+
+
+def test_hint_button_shows_and_hides_the_hint(form):
+    cp = form(MultipleChoice, MC)
+    assert MC["hint"] not in cp.hint_box.value
+    cp.hint_button.click()
+    assert MC["hint"] in cp.hint_box.value
+    assert cp.hint_button.description == "Hide hint"
+    cp.hint_button.click()
+    assert cp.hint_box.value == ""
+    assert cp.hint_button.description == "Hint"
+
+
+def test_mc_retry_clears_selection_and_feedback(form):
+    cp = form(MultipleChoice, MC)
+    cp.choices.value = WRONG_MC[0]
+    cp.check_button.click()
+    cp.retry_button.click()
+    assert cp.choices.value is None
+    assert cp.feedback.value == ""
+    cp.choices.value = RIGHT_MC
+    cp.check_button.click()
+    assert cp.solved
+    cp.retry_button.click()
+    assert cp.solved, "trying again after solving must not undo the progress"
+
+
+def test_mc_show_answer_after_two_wrong_attempts(form):
+    cp = form(MultipleChoice, MC)
+    cp.choices.value = WRONG_MC[0]
+    cp.check_button.click()
+    assert cp.reveal_button.layout.display == "none"
+    cp.choices.value = WRONG_MC[1]
+    cp.check_button.click()
+    assert cp.reveal_button.layout.display != "none"
+    cp.reveal_button.click()
+    assert cp.choices.value == RIGHT_MC
+    assert RIGHT_MC in cp.feedback.value
+    assert MC["explanation"] in cp.feedback.value
+    assert not cp.solved and cp.revealed
+    # Check is off until the student tries again and enters the answer themselves.
+    assert cp.check_button.disabled
+    cp.check_button.click()  # as a disabled button in the browser: nothing happens
+    assert not cp.solved and cp.attempts == 2
+    cp.retry_button.click()
+    assert not cp.check_button.disabled and cp.choices.value is None
+    assert cp.reveal_button.layout.display != "none"
+    cp.choices.value = RIGHT_MC
+    cp.check_button.click()
+    assert cp.solved
+
+
+# --------------------------------------------------------------------------------------------
+# Classify
+# --------------------------------------------------------------------------------------------
+
+
+def test_classify_dropdowns(form):
+    cp = form(Classify, CLASSIFY)
+    assert [d.description for d in cp.dropdowns] == list(CLASSIFY["items"])
+    for d in cp.dropdowns:
+        assert list(d.options) == [PLACEHOLDER, *CLASSIFY["buckets"]]
+        assert d.value == PLACEHOLDER
+        assert d.style.description_width == "initial"  # long item texts are not cut off
+        assert d.layout.width == "auto"
+
+
+def test_classify_all_right_solves_and_explains(form):
+    cp = form(Classify, CLASSIFY)
+    answer_classify(cp, right_mapping())
+    assert cp.solved
+    assert "✔ Correct" in cp.feedback.value
+    assert "3 items" in cp.feedback.value
+    assert CLASSIFY["explanation"] in cp.feedback.value
+    for _, why in CLASSIFY["items"].values():
+        assert why in cp.feedback.value
+
+
+def test_classify_lists_each_misplaced_item_with_its_why(form):
+    cp = form(Classify, CLASSIFY)
+    mapping = right_mapping()
+    mapping["Train a model"] = "Deployment"
+    mapping["Monitor predictions"] = "Design"
+    answer_classify(cp, mapping)
+    text = cp.feedback.value
+    assert not cp.solved
+    assert "1 of 3" in text
+    assert "✘ Train a model" in text and CLASSIFY["items"]["Train a model"][1] in text
+    assert "✘ Monitor predictions" in text
+    assert CLASSIFY["items"]["Monitor predictions"][1] in text
+    assert CLASSIFY["items"]["Define key metrics"][1] not in text
+    assert CLASSIFY["explanation"] not in text
+
+
+def test_classify_incomplete_answer_is_not_an_attempt(form):
+    cp = form(Classify, CLASSIFY)
+    cp.dropdowns[0].value = "Design"
+    cp.check_button.click()
+    assert cp.attempts == 0
+    assert "2 of 3 not chosen" in cp.feedback.value
+
+
+def test_classify_retry_and_show_answer(form):
+    cp = form(Classify, CLASSIFY)
+    wrong = {item: "Deployment" for item in CLASSIFY["items"]}
+    answer_classify(cp, wrong)
+    answer_classify(cp, wrong)
+    assert cp.attempts == 2 and cp.reveal_button.layout.display != "none"
+    cp.reveal_button.click()
+    assert [d.value for d in cp.dropdowns] == [right_mapping()[i] for i in cp.items]
+    assert CLASSIFY["explanation"] in cp.feedback.value
+    cp.retry_button.click()
+    assert all(d.value == PLACEHOLDER for d in cp.dropdowns)
+    assert cp.feedback.value == ""
+
+
+# --------------------------------------------------------------------------------------------
+# Order
+# --------------------------------------------------------------------------------------------
+
+
+def test_order_shows_steps_shuffled_never_in_the_right_order(form):
+    cp = form(Order, ORDER)
+    assert sorted(cp.steps) == sorted(CORRECT_STEPS)
+    assert cp.steps != CORRECT_STEPS
+    assert [d.description for d in cp.dropdowns] == ["Step 1", "Step 2", "Step 3"]
+    for d in cp.dropdowns:
+        assert list(d.options) == [PLACEHOLDER, *cp.steps]
+        assert d.value == PLACEHOLDER
+
+
+def test_order_display_is_the_same_in_both_forms():
+    sealed = Order.sealed_arguments(**ORDER)
+    assert Order(**ORDER).steps == sealed["steps"] == Order(**sealed).steps
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 6])
+def test_order_shuffle_is_deterministic_and_never_the_identity(n):
+    steps = [f"step {i}" for i in range(n)]
+    for k in range(200):
+        shown = _display_order(f"cp-{k}", steps)
+        assert shown != steps
+        assert sorted(shown) == sorted(steps)
+        assert shown == _display_order(f"cp-{k}", steps)
+
+
+def test_order_right_sequence_solves_and_explains(form):
+    cp = form(Order, ORDER)
+    answer_order(cp, CORRECT_STEPS)
+    assert cp.solved
+    assert "✔ Correct" in cp.feedback.value
+    assert ORDER["explanation"] in cp.feedback.value
+
+
+def test_order_marks_each_position(form):
+    cp = form(Order, ORDER)
+    answer_order(cp, ["Design", "Deployment", "Development"])
+    text = cp.feedback.value
+    assert not cp.solved
+    assert "1 of 3" in text
+    assert "✔ Step 1" in text and "✘ Step 2" in text and "✘ Step 3" in text
+    assert ORDER["steps"]["Deployment"] in text  # the why of the step wrongly placed at 2
+    assert ORDER["steps"]["Development"] in text
+    assert ORDER["steps"]["Design"] not in text  # Design is right: no why needed
+    assert ORDER["explanation"] not in text
+
+
+def test_order_duplicates_ask_for_each_step_once(form):
+    cp = form(Order, ORDER)
+    answer_order(cp, ["Design", "Design", "Deployment"])
+    assert "each step once" in cp.feedback.value
+    assert "Step 1 and Step 2" in cp.feedback.value
+    assert cp.attempts == 0
+
+
+def test_order_show_answer_sets_the_right_order(form):
+    cp = form(Order, ORDER)
+    answer_order(cp, list(reversed(CORRECT_STEPS)))
+    answer_order(cp, ["Development", "Design", "Deployment"])
+    cp.reveal_button.click()
+    assert [d.value for d in cp.dropdowns] == CORRECT_STEPS
+    assert ORDER["explanation"] in cp.feedback.value
+    assert not cp.solved
+
+
+# --------------------------------------------------------------------------------------------
+# Sealed and source forms
+# --------------------------------------------------------------------------------------------
+
+
+def every_answer(cp):
+    """Every answer a student could give (the spaces are small, so all of them are tried)."""
+    if isinstance(cp, MultipleChoice):
+        return list(cp.options)
+    if isinstance(cp, Classify):
+        return list(itertools.product(cp.buckets, repeat=len(cp.items)))
+    return list(itertools.product(cp.steps, repeat=len(cp.steps)))  # duplicates included
+
+
+def enter(cp, answer):
+    if isinstance(cp, MultipleChoice):
+        cp.choices.value = answer
+    else:
+        for dropdown, value in zip(cp.dropdowns, answer, strict=True):
+            dropdown.value = value
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_sealed_form_behaves_exactly_like_source_form(name):
+    kind, source = SOURCES[name]
+    plain = kind(**source)
+    sealed = kind(**kind.sealed_arguments(**source))
+    assert plain.to_text() == sealed.to_text()
+    assert [type(c) for c in plain.widget.children] == [type(c) for c in sealed.widget.children]
+    for answer in every_answer(plain):
+        for cp in (plain, sealed):
+            cp.retry_button.click()
+            enter(cp, answer)
+            cp.check_button.click()
+        assert plain.feedback.value == sealed.feedback.value
+        assert plain.solved == sealed.solved
+    for cp in (plain, sealed):
+        cp.reveal()
+    assert plain.feedback.value == sealed.feedback.value
+    assert plain.attempts == sealed.attempts > 0
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_sealed_arguments_hold_no_plain_answer(name):
+    kind, source = SOURCES[name]
+    sealed = kind.sealed_arguments(**source)
+    text = repr(sealed)
+    for secret in secrets_of(source):
+        assert secret not in text
+    assert "answer" not in sealed and "explanation" not in sealed
+    blob = json.loads(base64.urlsafe_b64decode(sealed["sealed"]))
+    decoded = json.dumps(blob, ensure_ascii=False)
+    for secret in secrets_of(source):
+        assert secret not in decoded
+    public = source.get("options") or source.get("items") or source.get("steps")
+    for label in [*public, *source.get("buckets", [])]:
+        assert label not in sealed["sealed"] and f'"{label}"' not in decoded
+    if name == "mc":
+        assert text.count(repr(MC["answer"])) == 1  # only as one of the public options
+    if name == "order":
+        assert repr(CORRECT_STEPS) not in text
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_sealed_arguments_are_plain_literals_and_deterministic(name):
+    kind, source = SOURCES[name]
+    sealed = kind.sealed_arguments(**source)
+    for value in sealed.values():
+        assert ast.literal_eval(repr(value)) == value
+        assert type(value) in (str, list)
+    assert kind.sealed_arguments(**source) == sealed
+    assert kind.sealed_arguments(**sealed) == sealed  # sealing twice is harmless
+    assert "sealed" not in source and sealed["id"] == source["id"]
+
+
+def test_sealed_arguments_reject_unknown_keywords():
+    with pytest.raises(TypeError):
+        MultipleChoice.sealed_arguments(**MC, colour="red")
+
+
+def test_sealed_form_does_not_match_edited_options():
+    sealed = MultipleChoice.sealed_arguments(**MC)
+    edited = dict(sealed, options=[o.replace("practices", "habits") for o in sealed["options"]])
+    with pytest.raises(ValueError, match="do not match"):
+        MultipleChoice(**edited)
+    with pytest.raises(ValueError, match="sealed"):
+        MultipleChoice(**dict(sealed, sealed="not-a-sealed-string"))
+    with pytest.raises(ValueError, match="Classify"):
+        MultipleChoice(**dict(sealed, sealed=Classify.sealed_arguments(**CLASSIFY)["sealed"]))
+    with pytest.raises(ValueError, match="do not match"):
+        MultipleChoice(**dict(sealed, id="cp-another-id"))
+
+
+def test_sealed_classify_and_order_do_not_match_edits():
+    sealed = Classify.sealed_arguments(**CLASSIFY)
+    with pytest.raises(ValueError):
+        Classify(**dict(sealed, buckets=["Design", "Build", "Deployment"]))
+    with pytest.raises(ValueError):
+        Classify(**dict(sealed, items=sealed["items"][:2]))
+    sealed = Order.sealed_arguments(**ORDER)
+    with pytest.raises(ValueError):
+        Order(**dict(sealed, steps=["Design", "Develop", "Deployment"]))
+
+
+# --------------------------------------------------------------------------------------------
+# Display, text fallback, accessibility
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_text_fallback_and_mimebundle(name):
+    kind, source = SOURCES[name]
+    cp = kind(**kind.sealed_arguments(**source))
+    text = cp.to_text()
+    assert text.startswith(f"Checkpoint: {source['question']}\n")
+    assert f"Hint: {source['hint']}" in text
+    assert text.endswith("(Open this notebook in JupyterLab to answer interactively.)")
+    public = source.get("options") or source.get("items") or source.get("steps")
+    for label in public:
+        assert label in text
+    for secret in secrets_of(source):
+        assert secret not in text
+    bundle = cp._repr_mimebundle_()
+    assert bundle["text/plain"] == text
+    assert bundle[WIDGET_MIME]["model_id"] == cp.widget.model_id
+    assert set(cp._repr_mimebundle_(include={"text/plain"})) == {"text/plain"}
+    assert set(cp._repr_mimebundle_(exclude={"text/plain"})) == {WIDGET_MIME}
+
+
+def test_mc_text_fallback_lists_options_as_radio_buttons():
+    lines = MultipleChoice(**MC).to_text().splitlines()
+    assert [f"  ( ) {o}" for o in MC["options"]] == lines[1:4]
+
+
+def walk(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from walk(child)
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_every_control_has_an_accessible_name_and_no_fixed_width(name):
+    kind, source = SOURCES[name]
+    cp = kind(**source)
+    for w in walk(cp.widget):
+        if isinstance(w, widgets.Box):
+            continue
+        assert w.description or w.tooltip, f"{type(w).__name__} has no accessible name"
+        assert w.layout.width in (None, "auto"), f"{type(w).__name__} has a fixed width"
+    for button in (cp.check_button, cp.hint_button, cp.retry_button, cp.reveal_button):
+        assert isinstance(button, widgets.Button) and button.description and button.tooltip
+    assert cp.widget.layout.max_width == "800px"
+    assert isinstance(cp.feedback, widgets.HTML)
+
+
+def test_feedback_does_not_rely_on_colour_alone():
+    cp = MultipleChoice(**MC)
+    cp.choices.value = WRONG_MC[0]
+    cp.check_button.click()
+    assert "✘ Not quite." in cp.feedback.value
+    cp.choices.value = RIGHT_MC
+    cp.check_button.click()
+    assert "✔ Correct." in cp.feedback.value
+
+
+def test_feedback_text_is_escaped():
+    cp = MultipleChoice(**dict(MC, options={"a < b": "x <b>y</b>", "b": "z"}, answer="b"))
+    cp.choices.value = "a < b"
+    cp.check_button.click()
+    assert "x &lt;b&gt;y&lt;/b&gt;" in cp.feedback.value
+
+
+def test_import_and_construction_are_silent():
+    code = (
+        "from mlops_concepts.checkpoints import MultipleChoice, Classify, Order\n"
+        "from mlops_concepts.progress import show_progress\n"
+        f"MultipleChoice(**{MC!r}); Classify(**{CLASSIFY!r}); Order(**{ORDER!r})\n"
+        f"Order(**Order.sealed_arguments(**{ORDER!r})); show_progress(3)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""
+
+
+# --------------------------------------------------------------------------------------------
+# Validation of what the instructor writes
+# --------------------------------------------------------------------------------------------
+
+
+def _with(source, **changes):
+    out = dict(source)
+    out.update(changes)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "kwargs", "message"),
+    [
+        (MultipleChoice, _with(MC, answer="Not an option"), "not one of the options"),
+        (MultipleChoice, _with(MC, answer=None), "answer is missing"),
+        (MultipleChoice, _with(MC, options=list(MC["options"])), "feedback"),
+        (MultipleChoice, _with(MC, options={"A": "why", "B": ""}, answer="A"), "feedback"),
+        (MultipleChoice, _with(MC, options={"A": "why", "B": None}, answer="A"), "feedback"),
+        (MultipleChoice, _with(MC, options={"A": "why"}, answer="A"), "at least 2"),
+        (MultipleChoice, _with(MC, explanation=""), "explanation"),
+        (MultipleChoice, _with(MC, hint=None), "hint"),
+        (MultipleChoice, _with(MC, question="  "), "question"),
+        (MultipleChoice, _with(MC, id=""), "id"),
+        (MultipleChoice, _with(MC, sealed="abc"), "not both"),
+        (
+            MultipleChoice,
+            _with(MC, options={"x" * (MAX_CHOICE_CHARS + 1): "why", "B": "why"}, answer="B"),
+            "cut off",
+        ),
+        (Classify, _with(CLASSIFY, buckets=["Design", "Design"]), "twice"),
+        (Classify, _with(CLASSIFY, buckets=["Design", PLACEHOLDER]), "placeholder"),
+        (Classify, _with(CLASSIFY, items={"Train": ("Testing", "why")}), "not one of the buckets"),
+        (Classify, _with(CLASSIFY, items={"Train": ("Design", "")}), "why"),
+        (Classify, _with(CLASSIFY, items={"Train": "Design"}), "pair"),
+        (Classify, _with(CLASSIFY, items=["Train"]), "dict"),
+        (Classify, _with(CLASSIFY, explanation=None), "explanation"),
+        (Order, _with(ORDER, steps={"Only": "one"}), "at least 2"),
+        (Order, _with(ORDER, steps=["Design", "Development"]), "dict"),
+        (Order, _with(ORDER, steps={"Design": "why", "Deployment": " "}), "why"),
+        (Order, _with(ORDER, steps={"Design ": "why", "Deployment": "why"}), "spaces"),
+    ],
+)
+def test_source_mistakes_raise_clear_value_errors(kind, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        kind(**kwargs)
+    with pytest.raises(ValueError, match=message):
+        kind.sealed_arguments(**kwargs)
+
+
+def test_sealed_form_rejects_source_only_keywords():
+    sealed = Order.sealed_arguments(**ORDER)
+    with pytest.raises(ValueError, match="not both"):
+        Order(**sealed, explanation="leaked")
+    sealed = MultipleChoice.sealed_arguments(**MC)
+    with pytest.raises(ValueError, match="list"):
+        MultipleChoice(**dict(sealed, options=MC["options"]))
+
+
+def test_rerunning_a_cell_with_the_same_id_works():
+    first = MultipleChoice(**MC)
+    second = MultipleChoice(**MC)
+    assert first.id == second.id
+    assert progress.progress_summary() == (0, 1)
+    second.choices.value = RIGHT_MC
+    second.check_button.click()
+    assert progress.progress_summary() == (1, 1)
+
+
+def test_checkpoints_report_to_progress():
+    cps = [MultipleChoice(**MC), Classify(**CLASSIFY), Order(**ORDER)]
+    assert progress.progress_summary() == (0, 3)
+    cps[0].choices.value = WRONG_MC[0]
+    cps[0].check_button.click()
+    assert progress.progress_summary() == (0, 3)
+    answer_order(cps[2], CORRECT_STEPS)
+    assert progress.progress_summary() == (1, 3)
+    answer_order(cps[2], CORRECT_STEPS)  # solving again does not count twice
+    assert progress.progress_summary() == (1, 3)
+
+
+def test_sealed_arguments_do_not_register_progress():
+    MultipleChoice.sealed_arguments(**MC)
+    MultipleChoice.sealed_arguments(**MultipleChoice.sealed_arguments(**MC))
+    assert progress.progress_summary() == (0, 0)

@@ -10,7 +10,10 @@ One module per concern:
 * :mod:`mlops_concepts.grading`: nbgrader preprocessors, the sandbox and the grading pipeline.
 """
 
+from . import diagrams
+from .checkpoints import Classify, MultipleChoice, Order
 from .checks import check, grade
+from .progress import show_progress
 
-__all__ = ["check", "grade"]
+__all__ = ["Classify", "MultipleChoice", "Order", "check", "diagrams", "grade", "show_progress"]
 __version__ = "0.1.0"

@@ -182,11 +182,11 @@ def seal(text: str, salt: str, *key: object) -> str:
     """Hide ``text`` so it can be read back only by code that knows ``key`` (e.g. the right option)."""
     raw = text.encode("utf-8")
     stream = _keystream(_len(raw), salt, [canonical(k) for k in key])
-    return _b64encode(bytes(a ^ b for a, b in zip(raw, stream))).decode("ascii")
+    return _b64encode(bytes(a ^ b for a, b in zip(raw, stream, strict=True))).decode("ascii")
 
 
 def unseal(blob: str, salt: str, *key: object) -> str:
     """Reverse :func:`seal`. With the wrong key this gives garbage or raises ``ValueError``."""
     raw = _b64decode(blob.encode("ascii"))
     stream = _keystream(_len(raw), salt, [canonical(k) for k in key])
-    return bytes(a ^ b for a, b in zip(raw, stream)).decode("utf-8")
+    return bytes(a ^ b for a, b in zip(raw, stream, strict=True)).decode("utf-8")

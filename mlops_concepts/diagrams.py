@@ -768,9 +768,11 @@ def recap() -> Figure:
 
 
 def show(fig: Figure) -> None:
-    """Display ``fig`` as a PNG image followed by its text alternative in Markdown.
+    """Display ``fig`` as a PNG image that carries its text alternative.
 
-    The image is sent as raw PNG data rather than as the figure object, so no plotting backend
+    The notebook gives each diagram's text alternative in the Markdown cell below it, so it is
+    not printed again here; the alt text travels with the image (``alt`` metadata, and the
+    "text/plain" fallback). The image is sent as raw PNG data rather than as the figure object, so no plotting backend
     can show it a second time; each output also carries a "text/plain" version (the alt text),
     which is what screen readers, text-only front ends and ``nbconvert --to markdown`` get.
     """
@@ -783,10 +785,6 @@ def show(fig: Figure) -> None:
         {"image/png": png, "text/plain": alt},
         raw=True,
         metadata={"image/png": {"width": width_px, "alt": alt}},
-    )
-    display(
-        {"text/markdown": f"**Text alternative.** {alt}", "text/plain": f"Text alternative. {alt}"},
-        raw=True,
     )
 
 

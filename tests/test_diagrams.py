@@ -288,7 +288,7 @@ def test_recap(figures):
 # --- notebook display ------------------------------------------------------------------------
 
 
-def test_show_sends_png_then_markdown_alt_text(monkeypatch):
+def test_show_sends_png_carrying_the_alt_text(monkeypatch):
     import IPython.display
 
     calls = []
@@ -297,12 +297,10 @@ def test_show_sends_png_then_markdown_alt_text(monkeypatch):
     fig = diagrams.mlops_lifecycle("design")
     assert diagrams.show(fig) is None
     (image,), image_kw = calls[0]
-    (markdown,), markdown_kw = calls[1]
-    assert len(calls) == 2 and image_kw["raw"] and markdown_kw["raw"]
+    assert len(calls) == 1 and image_kw["raw"]
     assert base64.b64decode(image["image/png"]).startswith(b"\x89PNG")
     assert image["text/plain"] == fig.alt_text
-    assert markdown["text/markdown"] == f"**Text alternative.** {fig.alt_text}"
-    assert fig.alt_text in markdown["text/plain"]
+    assert image_kw["metadata"]["image/png"]["alt"] == fig.alt_text
 
 
 def test_explore_lifecycle_follows_the_toggle():

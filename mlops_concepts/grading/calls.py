@@ -71,6 +71,21 @@ def top_level_calls(source: str, names) -> list[Call]:
     return found
 
 
+def nested_calls(source: str, names) -> list[str]:
+    """Names of calls to ``names`` that are NOT top-level statements (so cannot be rewritten)."""
+    try:
+        tree = ast.parse(strip_magics(source))
+    except SyntaxError:
+        return []
+    top = {id(s.value) for s in tree.body if isinstance(s, ast.Expr)}
+    return [
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        and node.func.id in names and id(node) not in top
+    ]
+
+
 def offsets(source: str, node: ast.AST) -> tuple[int, int]:
     """Character offsets of ``node`` in ``source`` (ast gives lines and columns)."""
     lines = source.splitlines(keepends=True)

@@ -30,12 +30,19 @@ LOGS = ".grading/logs"
 
 def _nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | None = None):
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env = nbgrader_env()
     result = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout, env=env)
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(result.stdout + result.stderr)
     return result
+
+
+def nbgrader_env() -> dict:
+    """Environment for nbgrader subprocesses: it runs ``alembic`` by name, so our venv goes on PATH."""
+    bindir = str(Path(sys.executable).parent)
+    return dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]),
+                PYTHONWARNINGS="ignore")
 
 
 def _say(text: str) -> None:

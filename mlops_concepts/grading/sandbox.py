@@ -17,7 +17,7 @@ resource limits (address space, file size, CPU time). The grader talks to the ke
 ``ipc`` (Unix domain) sockets in a folder bound into the sandbox, since TCP to the host's loopback
 is exactly what ``--unshare-net`` cuts off.
 
-Run as ``python -m mlops_concepts.grading.sandbox [--memory-mb N] [--cpu-seconds N] -f CONN [kernel args...]``.
+Run as ``python -m mlops_concepts.grading.sandbox [--memory-mb N] -f CONN [kernel args...]``.
 """
 
 from __future__ import annotations

@@ -21,11 +21,11 @@ import copy
 import os
 
 import nbformat
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
 from .calls import AuthoringError
+from .coursedir import notebook_path
 
 
 def _grade_id(cell):
@@ -90,14 +90,12 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None)
 class RebuildFromRelease(NbGraderPreprocessor):
     """Sanitizing step for ``autograde``: see the module docstring."""
 
-    max_attachment_bytes = Integer(1_000_000, help="Larger attachments of extra cells are dropped.").tag(
-        config=True
-    )
+    max_attachment_bytes = Integer(
+        1_000_000, help="Larger attachments of extra cells are dropped."
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        coursedir = CourseDirectory(parent=self.parent) if self.parent else CourseDirectory(config=self.config)
-        folder = coursedir.format_path(coursedir.release_directory, ".", resources["nbgrader"]["assignment"])
-        path = os.path.join(folder, resources["nbgrader"]["notebook"] + ".ipynb")
+        path = notebook_path(self, "release", resources)
         if not os.path.exists(path):
             raise AuthoringError(f"cannot grade: the released notebook {path} is missing; "
                                  "run nbgrader generate_assignment first")

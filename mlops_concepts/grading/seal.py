@@ -20,7 +20,15 @@ from __future__ import annotations
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..answers import AnswerTypeError, canonical, digest, is_digest, restrict, salt_for
-from .calls import CHECKPOINT_KINDS, AuthoringError, format_call, offsets, replace_spans, top_level_calls
+from .calls import (
+    CHECKPOINT_KINDS,
+    AuthoringError,
+    format_call,
+    nested_calls,
+    offsets,
+    replace_spans,
+    top_level_calls,
+)
 
 
 def sealed_check_key(notebook: str, question: str, key, items) -> str:
@@ -34,6 +42,12 @@ def sealed_check_key(notebook: str, question: str, key, items) -> str:
 
 def seal_source(source: str, notebook: str) -> str:
     """Return ``source`` with every answer key in it sealed (idempotent on sealed code)."""
+    nested = nested_calls(source, ("check", *CHECKPOINT_KINDS))
+    if nested:
+        raise AuthoringError(
+            f"{nested[0]}(...) must be a statement of its own at the top level of the cell "
+            f"(not assigned, nested or inside a block), so its answer key can be sealed:\n{source}"
+        )
     spans = []
     for call in top_level_calls(source, ("check",)):
         node = call.kwarg_node("key")

@@ -197,7 +197,7 @@ def fingerprint(folder: Path) -> dict[str, str]:
     import hashlib
 
     prints = {}
-    for root, dirs, files in os.walk(folder):
+    for root, _dirs, files in os.walk(folder):
         for name in sorted(files):
             path = Path(root, name)
             if path.is_symlink():

@@ -20,13 +20,13 @@ import os
 
 import nbformat
 from nbformat.v4 import new_output
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from ..answers import canonical, restrict, to_json
 from ..checks import REPORT_MIME
 from .calls import AuthoringError, top_level_calls
+from .coursedir import notebook_path
 
 MAX_MESSAGE = 300
 
@@ -104,15 +104,11 @@ class GradeFromReports(NbGraderPreprocessor):
 
     source_notebook = Unicode(
         "",
-        help="Path of the instructor notebook to read keys from (default: from the course directory).",
+        help="Instructor notebook to read keys from (default: found in the course directory).",
     ).tag(config=True)
 
     def _source_path(self, resources) -> str:
-        if self.source_notebook:
-            return self.source_notebook
-        coursedir = CourseDirectory(parent=self.parent) if self.parent else CourseDirectory(config=self.config)
-        folder = coursedir.format_path(coursedir.source_directory, ".", resources["nbgrader"]["assignment"])
-        return os.path.join(folder, resources["nbgrader"]["notebook"] + ".ipynb")
+        return self.source_notebook or notebook_path(self, "source", resources)
 
     def preprocess(self, nb, resources):
         path = self._source_path(resources)

@@ -98,9 +98,7 @@ def screenshot_dir() -> Path:
 
 
 def _status_ok(base_url: str, token: str) -> bool:
-    req = urllib.request.Request(
-        f"{base_url}api/status", headers={"Authorization": f"token {token}"}
-    )
+    req = urllib.request.Request(f"{base_url}api/status", headers={"Authorization": f"token {token}"})
     try:
         with urllib.request.urlopen(req, timeout=2) as resp:
             return resp.status == 200 and "started" in json.loads(resp.read())
@@ -168,10 +166,7 @@ def lab_server():
     root = tmp / "root"
     root.mkdir()
     shutil.copytree(src, root / src.name)
-    dirs = {
-        name: tmp / name
-        for name in ("runtime", "config", "data", "settings", "workspaces", "ipython")
-    }
+    dirs = {name: tmp / name for name in ("runtime", "config", "data", "settings", "workspaces", "ipython")}
     for d in dirs.values():
         d.mkdir()
     for plugin, values in LAB_SETTINGS.items():

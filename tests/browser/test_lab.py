@@ -16,11 +16,23 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT = 120_000  # ms: from Run All to the last cell's output
 FEEDBACK = re.compile(r"\b(Correct|Not quite)\b")
+EXPECTED_ERRORS = re.compile(r"\b(NotImplementedError|NameError)\b")
+LESSON_NUMBER = re.compile(r"^(?:Lesson\s+)?(\d+)\b")  # "1. What is MLOps?", "Lesson 1: ..."
+
+# JavaScript: widget labels wider than their box, which ipywidgets cuts off with an ellipsis.
+CLIPPED_LABELS_JS = """
+() => [...document.querySelectorAll([
+    '.jp-NotebookPanel button.widget-button', '.jp-NotebookPanel .widget-toggle-button',
+    '.jp-NotebookPanel .widget-label', '.jp-NotebookPanel .widget-radio-box label'].join(','))]
+  .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+  .map(el => el.textContent.trim())
+"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -47,6 +59,31 @@ def wait_for_idle_kernel(base_url: str, token: str, path: str, timeout: float = 
     pytest.fail(f"the kernel of {path} is not idle after {timeout}s (last state: {state})")
 
 
+def wait_until_settled(page, base_url: str, token: str, path: str) -> None:
+    """Wait until no cell is queued or running ("[*]") and the kernel is idle."""
+    page.wait_for_function(
+        """() => ![...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
+                   .some(p => p.textContent.includes('[*]'))""",
+        timeout=RUN_TIMEOUT,
+    )
+    wait_for_idle_kernel(base_url, token, path)
+
+
+def run_cells_left_over(page) -> int:
+    """Run, one by one, each code cell that has not run (prompt "[ ]:"); return how many."""
+    prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputArea .jp-InputPrompt")
+    ran = 0
+    for i in range(prompts.count()):
+        prompt = prompts.nth(i)
+        if re.search(r"\[\d+\]", prompt.inner_text()):
+            continue
+        prompt.click()  # selects the cell in command mode
+        page.keyboard.press("Control+Enter")  # run it, stay on it
+        expect(prompt).to_have_text(re.compile(r"\[\d+\]"), timeout=RUN_TIMEOUT)
+        ran += 1
+    return ran
+
+
 def click_menu(page, *labels: str) -> None:
     """Open a main-menu entry and click through its (sub)menu items by their labels."""
     page.locator("#jp-MainMenu .lm-MenuBar-itemLabel").get_by_text(labels[0], exact=True).click()
@@ -60,6 +97,20 @@ def scroller(page):
     return page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first
 
 
+def cell_of(locator):
+    """The notebook cell (``.jp-Cell``) that holds ``locator``."""
+    return locator.locator(
+        "xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' jp-Cell ')][1]"
+    )
+
+
+def clip_to(view: dict, box: dict, pad: int) -> dict:
+    """A screenshot clip: ``box`` grown by ``pad``, within the notebook's ``view``, full width."""
+    top = max(view["y"], box["y"] - pad)
+    bottom = min(view["y"] + view["height"], box["y"] + box["height"] + pad)
+    return {"x": view["x"], "y": top, "width": view["width"], "height": bottom - top}
+
+
 def scroll_to(page, locator, block: str = "start") -> None:
     locator.evaluate(f"el => el.scrollIntoView({{block: '{block}'}})")
     page.wait_for_timeout(300)  # let layout settle (images, widgets resizing)
@@ -71,28 +122,27 @@ def shot(page, out, name: str, **kwargs) -> None:
     page.screenshot(path=str(out / name), animations="disabled", caret="hide", **kwargs)
 
 
-# JavaScript: where each H2 lesson starts and the first diagram (image or SVG) inside it.
-LESSON_DIAGRAMS_JS = """
-() => {
-  const nb = document.querySelector('.jp-NotebookPanel .jp-Notebook');
-  const h2s = [...nb.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown h2')];
-  const pics = [...nb.querySelectorAll(
-      '.jp-RenderedImage img, .jp-RenderedSVG svg, .jp-RenderedMarkdown img, '
-      + '.jp-RenderedHTMLCommon > svg')]
-    .filter(el => el.getBoundingClientRect().width >= 100);
-  const after = (a, b) => !!(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
-  return h2s.map((h2, i) => {
-    const next = h2s[i + 1];
-    const pic = pics.find(p => after(h2, p) && (!next || after(p, next)));
-    return {title: h2.textContent.replace(/¶$/, '').trim(), h2: i,
-            pic: pic ? pics.indexOf(pic) : -1};
-  });
-}
-"""
 PICS_SELECTOR = (
     ".jp-NotebookPanel .jp-Notebook :is(.jp-RenderedImage img, .jp-RenderedSVG svg, "
     ".jp-RenderedMarkdown img, .jp-RenderedHTMLCommon > svg)"
 )
+
+# JavaScript: each H2 section and the first diagram in it, as indexes into the H2s and into all
+# elements matching PICS_SELECTOR (document order, as Playwright's nth() counts them).
+LESSON_DIAGRAMS_JS = """
+(picsSelector) => {
+  const nb = document.querySelector('.jp-NotebookPanel .jp-Notebook');
+  const h2s = [...nb.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown h2')];
+  const all = [...document.querySelectorAll(picsSelector)];
+  const pics = all.filter(el => el.getBoundingClientRect().width >= 100);  // no icons
+  const after = (a, b) => !!(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+  return h2s.map((h2, i) => {
+    const next = h2s[i + 1];
+    const pic = pics.find(p => after(h2, p) && (!next || after(p, next)));
+    return {title: h2.textContent.replace(/¶$/, '').trim(), h2: i, pic: all.indexOf(pic)};
+  });
+}
+"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,7 +150,7 @@ PICS_SELECTOR = (
 
 
 @pytest.fixture(scope="module")
-def notebook(lab_server, lab_target, page):
+def notebook(browser, lab_server, lab_target, page):
     base_url, token, root = lab_server
     rel = lab_target.notebook
     if not (root / rel).is_file():
@@ -120,12 +170,13 @@ def notebook(lab_server, lab_target, page):
 
     # Real outputs, not the execution indicator (it says "idle" before the kernel connects).
     page.locator(".jp-OutputArea-output button.widget-button").first.wait_for(timeout=RUN_TIMEOUT)
-    page.wait_for_function(
-        """() => ![...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
-                   .some(p => p.textContent.includes('[*]'))""",
-        timeout=RUN_TIMEOUT,
-    )
-    wait_for_idle_kernel(base_url, token, rel)
+    wait_until_settled(page, base_url, token, rel)
+
+    # Run All stops at the first error, and a released notebook has one in every blank exercise
+    # (`raise NotImplementedError()`): go on like a student who skips the exercises, running the
+    # cells left over one at a time, so that every lesson's diagram and checkpoint is drawn.
+    run_cells_left_over(page)
+    wait_until_settled(page, base_url, token, rel)
     page.wait_for_load_state("networkidle")  # images referenced by markdown cells
     return page
 
@@ -150,23 +201,34 @@ def test_nbgrader_extension_is_active(notebook):
 
 def test_every_cell_ran_and_no_widget_failed(notebook):
     page = notebook
-    body = page.locator(".jp-NotebookPanel .jp-Notebook").inner_text()
-    assert "Error displaying widget" not in body
+    prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputArea .jp-InputPrompt")
+    not_run = [t for t in prompts.all_inner_texts() if not re.search(r"\[\d+\]", t)]
+    assert not not_run, f"{len(not_run)} code cells did not run"
+
+    assert "Error displaying widget" not in page.locator(".jp-NotebookPanel").inner_text()
     assert "Error displaying widget" not in page.content()
     assert page.locator(".jp-OutputArea-output .widget-radio-box").count() >= 1
-    # every image (matplotlib output or markdown picture) loaded
+
+    # Only the blank exercises fail: their stub raises NotImplementedError, and the self-check
+    # cells under them then meet an undefined name. Anything else is a broken lesson cell.
+    errors = page.locator(
+        ".jp-NotebookPanel .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    ).all_inner_texts()
+    unexpected = [e for e in errors if not EXPECTED_ERRORS.search(e)]
+    assert not unexpected, "unexpected errors:\n" + "\n---\n".join(e[-600:] for e in unexpected)
+
+    # Every image (diagram PNG or Markdown picture) loaded.
     broken = page.evaluate(
         """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook img')]
-                 .filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"""
+                 .filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src.slice(0, 80))"""
     )
     assert not broken, f"broken images: {broken}"
-    # widget buttons show their whole label (ipywidgets cuts long ones with an ellipsis)
-    clipped = page.evaluate(
-        """() => [...document.querySelectorAll('.jp-NotebookPanel button.widget-button')]
-                 .filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.textContent)"""
-    )
-    assert not clipped, f"clipped widget button labels: {clipped}"
-    assert not [e for e in page.console_errors if "widget" in e.lower()], page.console_errors
+
+    # Widget labels show in full (ipywidgets cuts buttons and descriptions with an ellipsis).
+    clipped = page.evaluate(CLIPPED_LABELS_JS)
+    assert not clipped, f"clipped widget labels: {clipped}"
+    widget_errors = [e for e in page.console_errors if "widget" in e.lower()]
+    assert not widget_errors, widget_errors
 
 
 def test_checkpoint_gives_feedback(notebook, lab_target):
@@ -191,19 +253,10 @@ def test_checkpoint_gives_feedback(notebook, lab_target):
         assert len(text) > len("Not quite.") + 10, f"no explanation with the feedback: {text!r}"
     assert "Error displaying widget" not in checkpoint.inner_text()
 
-    # The picture: the checkpoint's whole cell (its code and the answered widget), or, in a
-    # tall cell, the widget with as much of the cell above it as fits.
-    cell = checkpoint.locator(
-        "xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' jp-Cell ')][1]"
-    )
-    view = scroller(page).bounding_box()
-    pad = 12
-    fits = cell.bounding_box()["height"] + 2 * pad <= view["height"]
-    scroll_to(page, cell if fits else checkpoint, "center" if fits else "end")
-    box = cell.bounding_box()
-    top = max(view["y"], box["y"] - pad)
-    bottom = min(view["y"] + view["height"], box["y"] + box["height"] + pad)
-    clip = {"x": view["x"], "y": top, "width": view["width"], "height": bottom - top}
+    # The picture: the answered widget with its output prompt, not the (sealed) code above it.
+    child = checkpoint.locator("xpath=..")  # .jp-OutputArea-child: prompt + output
+    scroll_to(page, child, "center")
+    clip = clip_to(scroller(page).bounding_box(), child.bounding_box(), pad=12)
     shot(page, lab_target.screenshots, "checkpoint-feedback.png", clip=clip)
 
 
@@ -217,22 +270,40 @@ def test_readme_screenshots(notebook, lab_target):
     page.wait_for_timeout(300)
     h1 = page.locator(".jp-NotebookPanel .jp-RenderedMarkdown h1").first
     assert h1.is_visible(), "the notebook has no visible title (H1) at the top"
-    shot(page, out, "notebook-top.png")
+    # The title cell (title, objectives), with JupyterLab's menu and toolbar above it.
+    box = cell_of(h1).bounding_box()
+    height = min(page.viewport_size["height"], box["y"] + box["height"] + 16)
+    clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
+    shot(page, out, "notebook-top.png", clip=clip)
 
-    lessons = page.evaluate(LESSON_DIAGRAMS_JS)
-    with_diagram = [lesson for lesson in lessons if lesson["pic"] >= 0]
-    assert with_diagram, f"no H2 section has a diagram: {lessons}"
+    # One picture per numbered lesson ("## 1. What is MLOps?"): its heading and first diagram.
+    lessons = page.evaluate(LESSON_DIAGRAMS_JS, PICS_SELECTOR)
+    numbered = [(LESSON_NUMBER.match(s["title"]), s) for s in lessons]
+    numbered = [(int(m.group(1)), s) for m, s in numbered if m]
+    assert numbered, f"no numbered lesson (H2) in {[s['title'] for s in lessons]}"
+    missing = [s["title"] for _, s in numbered if s["pic"] < 0]
+    assert not missing, f"lessons without a diagram: {missing}"
+
     h2s = page.locator(".jp-NotebookPanel .jp-MarkdownCell .jp-RenderedMarkdown h2")
     pics = page.locator(PICS_SELECTOR)
     view = scroller(page).bounding_box()
-    for n, lesson in enumerate(with_diagram, start=1):
+    for n, lesson in numbered:
         h2, pic = h2s.nth(lesson["h2"]), pics.nth(lesson["pic"])
         scroll_to(page, h2, "start")
-        pic_box = pic.bounding_box()
-        if pic_box["y"] + pic_box["height"] > view["y"] + view["height"]:
-            # heading and diagram do not fit together: show the whole diagram instead
-            fits = pic_box["height"] <= view["height"]
-            scroll_to(page, pic, "end" if fits else "start")
+        box = pic.bounding_box()
+        bottom = view["y"] + view["height"]
+        if box["y"] + box["height"] + 16 <= bottom:
+            # heading and diagram fit: stop the picture under the diagram
+            bottom = box["y"] + box["height"] + 16
+        else:
+            # they do not: the whole diagram, with what comes just before it
+            if box["height"] + 16 <= view["height"]:
+                scroll_to(page, pic, "end")
+                scroller(page).evaluate("el => el.scrollBy(0, 16)")  # a margin below it
+                page.wait_for_timeout(200)
+            else:
+                scroll_to(page, pic, "start")
         assert pic.is_visible()
-        shot(page, out, f"lesson-{n}.png")
+        clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": bottom}
+        shot(page, out, f"lesson-{n}.png", clip=clip)
         print(f"lesson-{n}.png: {lesson['title']}")

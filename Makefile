@@ -1,0 +1,50 @@
+# MLOps Concepts: every target creates .venv on first use.
+#   make demo   build release/, grade the sample submissions, write feedback and grades.csv
+#   make test   the whole test suite (installs bubblewrap and chromium with apt-get if missing)
+#   make lab    JupyterLab on the student notebooks
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+ASSIGNMENT ?= 01-introduction-to-mlops
+
+.PHONY: demo test lab release lint system-deps clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+# Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium.
+system-deps:
+	@missing=""; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+demo: $(STAMP)
+	@command -v bwrap >/dev/null || $(MAKE) --no-print-directory system-deps
+	$(BIN)/mlops-concepts demo $(ASSIGNMENT)
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+release: $(STAMP)
+	$(BIN)/nbgrader generate_assignment $(ASSIGNMENT) --force
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab release/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/nbqa ruff source/
+
+clean:
+	rm -rf .grading submitted feedback gradebook.db grades.csv .exchange
+	find autograded -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,177 @@
+"""Write the sample submissions of chapter 1 (run after regenerating release/).
+
+    .venv/bin/python tests/samples/build_samples.py
+
+Each sample is the released notebook with some answer cells filled in, as a student would submit
+it. ``EXPECTED`` is the score each must get; the pipeline tests and ``make demo`` rely on it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from course import REPO, notebook_path, solutions, submission  # noqa: E402
+
+ASSIGNMENT = "01-introduction-to-mlops"
+
+REFLECTION = (
+    "In a startup the same person often covers several roles: the ML engineer also collects and "
+    "cleans the data, and the founder is both the business stakeholder and the subject matter "
+    "expert. In a large enterprise a data engineer team owns data quality and data scientists "
+    "focus on training and evaluating models, so hand-overs between roles need more care."
+)
+
+PARTIAL = {
+    # Lesson 1: all right except one scenario of exercise 1.2 (part b).
+    "q1_1_answer": 'mlops_definition = "c"\nmlops_origin = "b"\n',
+    "q1_2_answer": (
+        "benefit_of = {\n"
+        '    "A dashboard warns the team when a live model\'s accuracy drops": "monitoring",\n'
+        '    "Data scientists and operations engineers plan a new model together": "collaboration",\n'
+        '    "Each week, the team reviews how well the live model\'s predictions hold up": "automation",\n'
+        '    "A new model version goes live through an automated process, not by hand": "automation",\n'
+        "}\n"
+    ),
+    # Lesson 2: exercise 2.1 left blank; 2.2 right; 2.3 forgets that the cycle wraps around.
+    "q2_3_answer": (
+        "def next_phase(phase: str) -> str:\n"
+        '    phases = ["design", "development", "deployment"]\n'
+        "    return phases[phases.index(phase) + 1]\n"
+    ),
+    # Lesson 3 and the reflection: not started.
+}
+
+WRONG = {
+    "q1_1_answer": 'mlops_definition = "a"\nmlops_origin = "c"\n',
+    "q1_2_answer": (
+        "benefit_of = {\n"
+        '    "A dashboard warns the team when a live model\'s accuracy drops": "automation",\n'
+        '    "Data scientists and operations engineers plan a new model together": "monitoring",\n'
+        '    "Each week, the team reviews how well the live model\'s predictions hold up": "collaboration",\n'
+        '    "A new model version goes live through an automated process, not by hand": "monitoring",\n'
+        "}\n"
+    ),
+    "q2_1_answer": 'lifecycle_reason = "a"\n',
+    "q2_2_answer": (
+        "phase_of_task = {\n"
+        '    "Tune the hyperparameters": "design",\n'
+        '    "Monitor the model\'s performance": "development",\n'
+        '    "Estimate the added value of the project": "deployment",\n'
+        '    "Integrate the model into the business": "design",\n'
+        '    "Experiment with different training data": "deployment",\n'
+        '    "Choose the key metrics": "development",\n'
+        '    "Deploy the model in production": "development",\n'
+        '    "Plan how the data will be processed": "deployment",\n'
+        '    "Try several algorithms": "design",\n'
+        "}\n"
+    ),
+    "q2_3_answer": (
+        "def next_phase(phase: str) -> str:\n"
+        '    phases = ["design", "development", "deployment"]\n'
+        "    return phases[phases.index(phase) - 1]  # the phase BEFORE, not after\n"
+    ),
+    "q3_1_answer": (
+        "role_kind = {\n"
+        '    "data scientist": "business",\n'
+        '    "business stakeholder": "technical",\n'
+        '    "ml engineer": "business",\n'
+        '    "subject matter expert": "technical",\n'
+        '    "data engineer": "business",\n'
+        "}\n"
+    ),
+    "q3_2_answer": (
+        "role_for = {\n"
+        '    "Train and evaluate the model": "data engineer",\n'
+        '    "Make sure the project fits the vision of the company": "ml engineer",\n'
+        '    "Check and maintain data quality": "data scientist",\n'
+        '    "Bring domain knowledge to the project": "business stakeholder",\n'
+        '    "Work across the complete ML lifecycle": "subject matter expert",\n'
+        '    "Analyse the data": "business stakeholder",\n'
+        '    "Decide how much money the project gets": "data engineer",\n'
+        '    "Interpret and validate the data": "ml engineer",\n'
+        '    "Collect, store and process data": "data scientist",\n'
+        "}\n"
+    ),
+    "q3_3_answer": 'roles_statement = "c"\n',
+    "reflection": "Roles are the same everywhere.",
+}
+
+# An answer object that claims to equal anything, used for every answer.
+ALWAYS_EQUAL = '''class Anything(str):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __hash__(self):
+        return 0
+
+
+class AnyDict(dict):
+    def __eq__(self, other):
+        return True
+
+    def get(self, key, default=None):
+        return Anything("")
+
+    def __getitem__(self, key):
+        return Anything("")
+
+
+'''
+CHEATER = {
+    "q1_1_answer": ALWAYS_EQUAL + 'mlops_definition = Anything("c")\nmlops_origin = Anything("b")\n',
+    "q1_2_answer": ALWAYS_EQUAL + "benefit_of = AnyDict()\n",
+    "q2_1_answer": ALWAYS_EQUAL + 'lifecycle_reason = Anything("d")\n',
+    "q2_2_answer": ALWAYS_EQUAL + "phase_of_task = AnyDict()\n",
+    "q2_3_answer": ALWAYS_EQUAL + "def next_phase(phase):\n    return Anything(phase)\n",
+    "q3_1_answer": ALWAYS_EQUAL + "role_kind = AnyDict()\n",
+    "q3_2_answer": ALWAYS_EQUAL + "role_for = AnyDict()\n",
+    "q3_3_answer": ALWAYS_EQUAL + 'roles_statement = Anything("a")\n',
+}
+
+# Points each sample earns, by test cell (cells not listed earn 0).
+ALL_ITEMS = ["q1_1a", "q1_1b", "q1_2a", "q1_2b", "q2_1a", "q2_2a", "q2_2b", "q2_2c",
+             "q2_3a", "q2_3b", "q3_1a", "q3_1b", "q3_2a", "q3_2b", "q3_2c", "q3_3a"]
+EXPECTED = {
+    "sample-complete": dict.fromkeys(ALL_ITEMS, 1.0),
+    "sample-partial": dict.fromkeys(["q1_1a", "q1_1b", "q1_2a", "q2_2a", "q2_2b", "q2_2c", "q2_3a"], 1.0),
+    "sample-blank": {},
+    "sample-wrong": {},
+    "sample-cheater": {},
+}
+
+
+def samples(root: Path = REPO) -> dict:
+    complete = solutions(root, ASSIGNMENT)
+    complete["reflection"] = REFLECTION
+    return {
+        "sample-complete": submission(root, ASSIGNMENT, complete),
+        "sample-partial": submission(root, ASSIGNMENT, PARTIAL),
+        "sample-blank": submission(root, ASSIGNMENT, {}),
+        "sample-wrong": submission(root, ASSIGNMENT, WRONG),
+        "sample-cheater": submission(root, ASSIGNMENT, CHEATER),
+    }
+
+
+def sample_path(student: str) -> Path:
+    return HERE / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def main() -> None:
+    assert notebook_path(REPO, "release", ASSIGNMENT).exists(), "generate release/ first"
+    for student, nb in samples().items():
+        path = sample_path(student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        print("wrote", path.relative_to(REPO))
+
+
+if __name__ == "__main__":
+    main()

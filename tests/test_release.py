@@ -1,0 +1,100 @@
+"""release/ is nbgrader's output, in sync with source/, and gives no answer away."""
+
+import ast
+import json
+
+import nbformat
+import pytest
+
+from course import REPO, cell_id, nbgrader, notebook_path
+from mlops_concepts.answers import is_digest
+from mlops_concepts.grading.calls import CHECKPOINT_KINDS, top_level_calls
+
+
+def test_committed_release_is_what_nbgrader_generates(course):
+    root, assignment = course
+    fresh = json.loads(notebook_path(root, "release", assignment).read_text())
+    committed = json.loads(notebook_path(REPO, "release", assignment).read_text())
+    assert committed == fresh, "release/ is stale: run `make release` and commit it"
+
+
+def test_nbgrader_validate_passes_on_source(course):
+    root, assignment = course
+    result = nbgrader(root, "validate", str(notebook_path(root, "source", assignment)))
+    assert result.returncode == 0 and "Success! Your notebook passes all the tests." in result.stdout, (
+        result.stdout + result.stderr
+    )
+
+
+def test_nbgrader_validate_invert_passes_on_release(course):
+    root, assignment = course
+    result = nbgrader(root, "validate", "--invert", str(notebook_path(root, "release", assignment)))
+    assert "Success! The notebook does not pass any tests." in result.stdout, result.stdout + result.stderr
+
+
+def _code_cells(path):
+    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+def test_release_has_no_solutions_and_no_hidden_tests(course):
+    root, assignment = course
+    text = notebook_path(REPO, "release", assignment).read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "grade("):
+        assert marker not in text
+    source = nbformat.read(notebook_path(REPO, "source", assignment), as_version=4)
+    release_sources = "\n".join(c.source for c in nbformat.read(
+        notebook_path(REPO, "release", assignment), as_version=4).cells)
+    for cell in source.cells:
+        if not cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        inside = cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0]
+        for line in inside.splitlines():
+            line = line.strip()
+            # Lines that carry an answer value (a string literal), not mere structure like "x = {".
+            if '"' in line and not line.startswith("#"):
+                assert line not in release_sources, f"solution line leaked into release: {line!r}"
+
+
+def test_release_answer_keys_are_salted_digests(course):
+    root, assignment = course
+    checks = 0
+    for cell in _code_cells(notebook_path(REPO, "release", assignment)):
+        for call in top_level_calls(cell.source, ("check",)):
+            checks += 1
+            assert is_digest(call.kwargs["key"]), f"plain key in {cell_id(cell)}"
+    assert checks >= 6
+
+
+def test_release_checkpoints_are_sealed_and_keep_no_feedback_text(course):
+    root, assignment = course
+    release_text = notebook_path(REPO, "release", assignment).read_text()
+    secrets = []
+    for cell in _code_cells(notebook_path(REPO, "source", assignment)):
+        for call in top_level_calls(cell.source, CHECKPOINT_KINDS):
+            secrets.append(call.kwargs["explanation"])
+            for value in ("options", "items", "steps"):
+                for why in (call.kwargs.get(value) or {}).values():
+                    secrets.append(why if isinstance(why, str) else why[1])
+    assert len(secrets) > 20
+    for secret in secrets:
+        assert json.dumps(secret)[1:-1] not in release_text, f"checkpoint text leaked: {secret[:60]}"
+    sealed = 0
+    for cell in _code_cells(notebook_path(REPO, "release", assignment)):
+        for call in top_level_calls(cell.source, CHECKPOINT_KINDS):
+            sealed += 1
+            assert set(call.kwargs) & {"answer", "explanation"} == set()
+            assert isinstance(call.kwargs["sealed"], str)
+    assert sealed >= 6
+
+
+def test_source_notebooks_are_committed_without_outputs():
+    for path in (REPO / "source").glob("*/*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, (path, cell_id(cell))
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "source").glob("*/*.ipynb")), ids=lambda p: p.parent.name)
+def test_source_code_cells_parse(path):
+    for cell in _code_cells(path):
+        ast.parse(cell.source)

@@ -601,13 +601,14 @@ def roles_by_phase() -> Figure:
         _text(ax, x, header_y, name.capitalize(), size=10, weight="bold", ha="center",
               va="center")
 
-    _text(ax, 0.25, y - 0.3, "\u25cf = involved in this phase", size=10, ha="left",
+    _text(ax, 0.25, y - 0.3, "\u25cf = involved: where the slides place this role's tasks", size=10, ha="left",
           va="center")
     _text(ax, 0.25, 0.3, _VARY_NOTE, size=9.5, ha="left", va="center", style="italic")
 
     descriptions = []
     for _group, role, phases, _resp in _ROLES:
-        where = "all three phases" if len(phases) == 3 else "design and development only"
+        where = ("all three phases" if len(phases) == 3
+                 else "design and development, where the slides' tasks for this role fall")
         descriptions.append(f"The {role.lower()} {_ROLE_ALT[role]}; marked in {where}.")
     fig.alt_text = (
         "Table of the five roles in machine learning operations (MLOps) against the three "

@@ -1,10 +1,13 @@
 """Browser smoke test: a student opens the chapter notebook in JupyterLab and works through it.
 
-One notebook is opened once per module (fixture ``notebook``) and run with Run → Run All Cells;
-the tests then look at what a student sees. The notebook is ``MLOPS_BROWSER_NOTEBOOK`` (default:
-the release notebook of chapter 1); the README screenshots go to ``docs/screenshots/``.
+The notebook (``MLOPS_BROWSER_NOTEBOOK``, default: the release notebook of chapter 1) is opened
+once per module by the fixture ``notebook`` and run with Run > Run All Cells. Run All stops at the
+first blank exercise, so the cells it left over are then run one at a time. The tests then check
+what a student sees, answer one checkpoint, and write the README screenshots to
+``docs/screenshots/`` (``MLOPS_BROWSER_SCREENSHOTS``): notebook-top.png, checkpoint-feedback.png
+and lesson-<N>.png, one per numbered lesson (H2 "N. ..."), showing its first diagram.
 
-Run:  .venv/bin/pytest tests/browser -x -q
+Run:  .venv/bin/pytest tests/browser -x -q      (see conftest.py for the environment variables)
 """
 
 from __future__ import annotations
@@ -104,9 +107,9 @@ def cell_of(locator):
     )
 
 
-def clip_to(view: dict, box: dict, pad: int) -> dict:
+def clip_to(view: dict, box: dict, pad: int, top_pad: int | None = None) -> dict:
     """A screenshot clip: ``box`` grown by ``pad``, within the notebook's ``view``, full width."""
-    top = max(view["y"], box["y"] - pad)
+    top = max(view["y"], box["y"] - (pad if top_pad is None else top_pad))
     bottom = min(view["y"] + view["height"], box["y"] + box["height"] + pad)
     return {"x": view["x"], "y": top, "width": view["width"], "height": bottom - top}
 
@@ -256,7 +259,7 @@ def test_checkpoint_gives_feedback(notebook, lab_target):
     # The picture: the answered widget with its output prompt, not the (sealed) code above it.
     child = checkpoint.locator("xpath=..")  # .jp-OutputArea-child: prompt + output
     scroll_to(page, child, "center")
-    clip = clip_to(scroller(page).bounding_box(), child.bounding_box(), pad=12)
+    clip = clip_to(scroller(page).bounding_box(), child.bounding_box(), pad=12, top_pad=4)
     shot(page, lab_target.screenshots, "checkpoint-feedback.png", clip=clip)
 
 

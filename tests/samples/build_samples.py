@@ -37,7 +37,8 @@ PARTIAL = {
         '    "A new model version goes live through an automated process, not by hand": "automation",\n'
         "}\n"
     ),
-    # Lesson 2: exercise 2.1 left blank; 2.2 right; 2.3 forgets that the cycle wraps around.
+    # Lesson 2: exercise 2.1 left blank; 2.2 right (copied from the solution in samples());
+    # 2.3 forgets that the cycle wraps around.
     "q2_3_answer": (
         "def next_phase(phase: str) -> str:\n"
         '    phases = ["design", "development", "deployment"]\n'
@@ -153,7 +154,7 @@ def samples(root: Path = REPO) -> dict:
     complete["reflection"] = REFLECTION
     return {
         "sample-complete": submission(root, ASSIGNMENT, complete),
-        "sample-partial": submission(root, ASSIGNMENT, PARTIAL),
+        "sample-partial": submission(root, ASSIGNMENT, {**PARTIAL, "q2_2_answer": complete["q2_2_answer"]}),
         "sample-blank": submission(root, ASSIGNMENT, {}),
         "sample-wrong": submission(root, ASSIGNMENT, WRONG),
         "sample-cheater": submission(root, ASSIGNMENT, CHEATER),

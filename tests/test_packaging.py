@@ -1,0 +1,27 @@
+"""The pins agree everywhere, and importing the package stays light."""
+
+import re
+import subprocess
+import sys
+
+from course import REPO
+
+
+def test_environment_yml_pins_match_pyproject():
+    text = (REPO / "pyproject.toml").read_text()
+    block = text.split("\ndependencies = [", 1)[1].split("]", 1)[0]
+    project = re.findall(r'"([^"]+)"', block)
+    assert len(project) >= 6
+    env = re.findall(r"^\s+- ([A-Za-z0-9_.-]+==[^\s]+)\s*$", (REPO / "environment.yml").read_text(), re.M)
+    assert sorted(env) == sorted(project)
+
+
+def test_importing_the_package_does_not_import_matplotlib():
+    code = "import mlops_concepts, sys; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_postbuild_installs_the_package():
+    text = (REPO / "postBuild").read_text()
+    assert "pip install" in text and "-e ." in text

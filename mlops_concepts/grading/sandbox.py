@@ -35,8 +35,8 @@ import mlops_concepts
 
 BWRAP = "bwrap"
 SANDBOX_UID = 65534  # "nobody": the id the student code runs as inside the sandbox
-# Where the operating system keeps what a Python kernel needs. /etc is NOT bound: it holds host
-# secrets and nothing the kernel needs (ipykernel and matplotlib run without it).
+# Where the operating system keeps what a Python kernel needs. /etc is NOT bound (it holds host
+# secrets), except /etc/fonts, so matplotlib's text rendering does not complain on stderr.
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
@@ -77,6 +77,8 @@ def bwrap_argv(workdir: str, socket_dir: str, kernel_cmd: list[str]) -> list[str
             argv += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             argv += ["--ro-bind", path, path]
+    if os.path.isdir("/etc/fonts"):  # font configuration only; nothing else of /etc
+        argv += ["--ro-bind", "/etc/fonts", "/etc/fonts"]
     argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home"]
     for path in readonly_paths():
         argv += ["--ro-bind", path, path]

@@ -90,4 +90,8 @@ class SealAnswerKeys(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
             cell.source = seal_source(cell.source, self.notebook)
+            if top_level_calls(cell.source, CHECKPOINT_KINDS):
+                # The sealed call is long and says nothing a student needs: show just the widget
+                # (JupyterLab's "collapsed input"; the code stays readable on GitHub and in nbviewer).
+                cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
         return cell, resources

@@ -17,6 +17,8 @@ Environment variables:
     the browser binary (default: ``/usr/bin/chromium``, Debian's package ``chromium``).
 ``CI``
     when ``true``, a missing browser or notebook fails the run instead of skipping it.
+``MLOPS_BROWSER_KEEP_LOG``
+    when set, the JupyterLab server's log is printed at teardown.
 """
 
 from __future__ import annotations

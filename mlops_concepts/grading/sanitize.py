@@ -48,6 +48,9 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None)
     """Merge the student's answers and extra cells into a copy of ``release``."""
     release_ids = [_grade_id(c) for c in release.cells]
     known = {g for g in release_ids if g}
+    # Cells of the release that nbgrader does not track (lesson text): recognised by cell id and
+    # unchanged text, so they are not mistaken for the student's own cells and doubled.
+    untracked = {c.get("id"): _text(c.get("source")) for c in release.cells if not _grade_id(c)}
     answers = {}
     extras_after = {}  # release grade id (or None for "before everything") -> [cells]
     previous = None
@@ -60,6 +63,8 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None)
                 continue
             if log:
                 log.warning("Dropping a copy of cell %r", gid)
+            continue
+        if cell.get("id") in untracked and _text(cell.get("source")) == untracked[cell.get("id")]:
             continue
         extra = copy.deepcopy(cell)
         extra.get("metadata", {}).pop("nbgrader", None)

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+_CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 MAX_OTHER_FILE_BYTES = 10 * 1024 * 1024
 
@@ -95,6 +97,9 @@ def _mend(data: dict, name: str, notes: list[Note]):
                 new["attachments"] = cell["attachments"]
         else:
             new = nbformat.v4.new_raw_cell(source, metadata=metadata)
+        cell_id = cell.get("id")
+        if isinstance(cell_id, str) and _CELL_ID.fullmatch(cell_id):
+            new["id"] = cell_id  # keeps the link to the released cell it came from
         cells.append(new)
     if dropped:
         notes.append(Note("repaired", f"{dropped} malformed cell(s) of {name} were ignored"))

@@ -601,8 +601,8 @@ def roles_by_phase() -> Figure:
         _text(ax, x, header_y, name.capitalize(), size=10, weight="bold", ha="center",
               va="center")
 
-    _text(ax, 0.25, y - 0.3, "\u25cf = involved: where the slides place this role's tasks", size=10, ha="left",
-          va="center")
+    _text(ax, 0.25, y - 0.3, "\u25cf = involved: where the slides place this role's tasks",
+          size=10, ha="left", va="center")
     _text(ax, 0.25, 0.3, _VARY_NOTE, size=9.5, ha="left", va="center", style="italic")
 
     descriptions = []
@@ -773,9 +773,9 @@ def show(fig: Figure) -> None:
 
     The notebook gives each diagram's text alternative in the Markdown cell below it, so it is
     not printed again here; the alt text travels with the image (``alt`` metadata, and the
-    "text/plain" fallback). The image is sent as raw PNG data rather than as the figure object, so no plotting backend
-    can show it a second time; each output also carries a "text/plain" version (the alt text),
-    which is what screen readers, text-only front ends and ``nbconvert --to markdown`` get.
+    "text/plain" fallback, which is what screen readers, text-only front ends and
+    ``nbconvert --to markdown`` get). The image is sent as raw PNG data rather than as the figure
+    object, so no plotting backend can show it a second time.
     """
     from IPython.display import display
 

@@ -1,5 +1,4 @@
 import pytest
-
 from course import ASSIGNMENTS, make_course
 
 

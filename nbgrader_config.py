@@ -51,7 +51,6 @@ c.CourseDirectory.db_url = os.environ.get(
 
 # A local exchange that needs no root (the default /srv/nbgrader/exchange does).
 c.Exchange.root = os.environ.get("MLOPS_CONCEPTS_EXCHANGE", str(HERE / ".exchange"))
-c.Exchange.assignment_dir = str(HERE)
 
 # Release: seal answer keys first, so the stored copies of locked cells are sealed too.
 c.GenerateAssignment.preprocessors = [

@@ -1,4 +1,5 @@
 import pytest
+
 from course import ASSIGNMENTS, make_course
 
 

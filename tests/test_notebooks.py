@@ -6,9 +6,9 @@ import sys
 
 import nbformat
 import pytest
-from course import REPO, cell_id
 from nbclient import NotebookClient
 
+from course import REPO, cell_id
 from mlops_concepts.grading.calls import CHECKPOINT_KINDS, top_level_calls
 
 SOURCES = sorted((REPO / "source").glob("*/*.ipynb"))

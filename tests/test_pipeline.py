@@ -7,8 +7,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course import REPO, grade_all, item_scores, make_course, max_scores, submit
 
+from course import REPO, grade_all, item_scores, make_course, max_scores, submit
 from mlops_concepts.grading.calls import top_level_calls
 from mlops_concepts.grading.submissions import fingerprint
 

@@ -5,8 +5,8 @@ import json
 
 import nbformat
 import pytest
-from course import REPO, cell_id, nbgrader, notebook_path
 
+from course import REPO, cell_id, nbgrader, notebook_path
 from mlops_concepts.answers import is_digest
 from mlops_concepts.grading.calls import CHECKPOINT_KINDS, top_level_calls
 

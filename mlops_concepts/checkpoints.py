@@ -208,7 +208,7 @@ def _verdict(right: bool, words: str) -> str:
 
 def _feedback_html(*paragraphs: str) -> str:
     # role="status" lets screen readers announce the new feedback without moving focus.
-    return '<div role="status">' + "".join(paragraphs) + "</div>"
+    return '<div role="status" style="line-height: 1.5">' + "".join(paragraphs) + "</div>"
 
 
 # --------------------------------------------------------------------------------------------

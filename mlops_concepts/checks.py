@@ -24,33 +24,62 @@ from __future__ import annotations
 
 from .answers import AnswerTypeError, canonical, is_digest, matches, restrict, to_json
 
+_str = str
+_type = type
+_list = list
+_dict = dict
+
 #: The MIME type of a graded report. The grader reads only outputs of this type from test cells.
 REPORT_MIME = "application/vnd.mlops-concepts.report+json"
 
 _print = print
 
 
-def _answer_form(answer, items):
-    return restrict(canonical(answer), items)
+def _forgive(data):
+    """Lower-case and trim every text in canonical data, dict keys included.
+
+    Exercises ask for lower-case strings from a given list; "ML engineer" or " design" is the
+    right idea with a slip of the keyboard, and costs nothing to accept. Applied identically to
+    the answer and to the key, here and in the grader, so it never makes a wrong answer right.
+    """
+    if _type(data) is _str:
+        return _str.lower(_str.strip(data))
+    if _type(data) is _list:
+        return [_forgive(v) for v in data]
+    if _type(data) is _dict:
+        return {_forgive(k): _forgive(v) for k, v in _dict.items(data)}
+    return data
 
 
-def check(question: str, answer, key, items=None) -> bool:
+def answer_form(answer, items=None):
+    """What is compared: the canonical, forgiving form of ``answer``, restricted to ``items``.
+
+    The one definition shared by the self-check, the graded report, the sealed key and the
+    grader's key, so all four always agree.
+    """
+    return restrict(_forgive(canonical(answer)), _forgive(canonical(items)))
+
+
+_answer_form = answer_form
+
+
+def check(question: str, answer, key, items=None) -> None:
     """Say whether ``answer`` is right, without revealing the right answer.
 
     ``key`` is the right answer (instructor version) or its salted digest (student version).
-    Returns True or False as well as printing, so a notebook can branch on it.
+    Prints only (returns None), so the notebook shows no stray ``True``/``False`` output.
     """
     try:
         form = _answer_form(answer, items)
     except AnswerTypeError as err:
         _print(f"Not yet. {question}: {err}.")
-        return False
+        return
     if is_digest(key):
         ok = matches(form, key)
     else:
         ok = to_json(form) == to_json(_answer_form(key, items))
-    _print("Success!" if ok else f"Not yet. {question} is not right yet: re-read the lesson and try again.")
-    return ok
+    _print("Success!" if ok else f"Not yet. {question} is not right yet: check the allowed values "
+           "in the question, re-read the lesson and try again.")
 
 
 def report_bundle(question: str, answer, items=None) -> dict:

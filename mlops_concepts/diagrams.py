@@ -95,36 +95,29 @@ _PHASE_TASKS = {
 
 # Roles, grouped as on the slides, with the phases each is marked in and a short description.
 _ROLES = [
-    # (group, role, phases involved, main responsibilities)
-    ("Business roles", "Business stakeholder", PHASES, "Involved throughout the lifecycle"),
-    ("Business roles", "Subject matter expert", PHASES, "Involved throughout the lifecycle"),
-    (
-        "Technical roles",
-        "Data scientist",
-        ("design", "development"),
-        "Data analysis, model training\nand evaluation",
-    ),
-    (
-        "Technical roles",
-        "Data engineer",
-        ("design", "development"),
-        "Collects, stores and processes data;\nchecks and maintains data quality",
-    ),
-    (
-        "Technical roles",
-        "Machine learning engineer",
-        PHASES,
-        "Role designed for the\ncomplete lifecycle",
-    ),
+    # (group, role, phases marked, main responsibilities). Only what the slides say: the business
+    # roles are involved throughout and the ML engineer's role spans the complete lifecycle; the
+    # slides give the data scientist's and data engineer's tasks but tie them to no phase.
+    ("Business roles", "Business stakeholder", PHASES,
+     "Budget decisions; company vision;\ninvolved throughout the lifecycle"),
+    ("Business roles", "Subject matter expert", PHASES,
+     "Domain knowledge; interprets and\nvalidates data; involved throughout"),
+    ("Technical roles", "Data scientist", (), "Data analysis, model training\nand evaluation"),
+    ("Technical roles", "Data engineer", (),
+     "Collects, stores and processes data;\nchecks and maintains data quality"),
+    ("Technical roles", "Machine learning engineer", PHASES,
+     "Versatile role, designed for the\ncomplete lifecycle"),
 ]
 
 # The same facts as running text, for the text alternative of roles_by_phase().
 _ROLE_ALT = {
-    "Business stakeholder": "is involved throughout the lifecycle",
-    "Subject matter expert": "is involved throughout the lifecycle",
+    "Business stakeholder": "makes budget decisions, holds the vision of the company and is "
+    "involved throughout the lifecycle",
+    "Subject matter expert": "brings domain knowledge, interprets and validates data and is "
+    "involved throughout the lifecycle",
     "Data scientist": "does data analysis, model training and evaluation",
     "Data engineer": "collects, stores and processes data, and checks and maintains data quality",
-    "Machine learning engineer": "has a role designed for the complete lifecycle",
+    "Machine learning engineer": "has a versatile role designed for the complete lifecycle",
 }
 
 _TEXT = "#1a1a1a"  # near-black body text
@@ -435,6 +428,8 @@ def devops_silos_vs_loop() -> Figure:
     _text(ax, cx + 0.82, cy, "Operations", size=11, weight="bold", ha="center", va="center")
     _text(ax, 6.75, 0.5, "One continuous loop: the two sides\nwork together, again and again.",
           size=10, ha="center", va="center")
+    _text(ax, 6.75, 0.14, "Loop stages: a common drawing of DevOps, not from the slides",
+          size=9, style="italic", color=_DIM_TEXT, ha="center", va="center")
 
     fig.alt_text = (
         "Two-panel diagram contrasting how software was run before DevOps (development and "
@@ -446,7 +441,8 @@ def devops_silos_vs_loop() -> Figure:
         "Development half of the loop (solid line) runs through plan, code, build and test; the "
         "Operations half (dashed line) runs through release, deploy, operate and monitor; from "
         "monitor the loop returns to plan and starts again, so the two sides work together "
-        "continuously."
+        "continuously. A note says the loop stages are a common way to draw DevOps, not taken "
+        "from the course slides."
     )
     return fig
 
@@ -550,9 +546,9 @@ def roles_by_phase() -> Figure:
     """A matrix of the five MLOps roles against the three lifecycle phases.
 
     Seeing the roles and phases on one grid shows at a glance that the business roles and the
-    machine learning engineer span the whole lifecycle, while data scientists and data engineers
-    work mostly in design and development. A filled circle marks involvement; the legend says
-    so in words.
+    machine learning engineer span the whole lifecycle. The slides tie the data scientist's and
+    the data engineer's tasks to no particular phase, so their rows say so instead of guessing.
+    A filled circle marks involvement; the legend says so in words.
     """
     line = 10 * 1.3 / 72  # one 10-point line, in inches
     row_heights = [0.24 + (resp.count("\n") + 1) * line for *_, resp in _ROLES]
@@ -589,6 +585,9 @@ def roles_by_phase() -> Figure:
         _text(ax, 0.45, mid, role, size=10, ha="left", va="center")
         for name in phases:
             _text(ax, col_x[name], mid, "\u25cf", size=15, ha="center", va="center")
+        if not phases:
+            _text(ax, col_x["development"], mid, "no phase given\non the slides", size=9,
+                  style="italic", color=_DIM_TEXT, ha="center", va="center")
         _text(ax, resp_x, mid, resp, size=10, ha="left", va="center")
         y -= row_h
         ax.plot([0.2, 8.85], [y, y], color="#c8c8c8", lw=0.8)
@@ -601,15 +600,15 @@ def roles_by_phase() -> Figure:
         _text(ax, x, header_y, name.capitalize(), size=10, weight="bold", ha="center",
               va="center")
 
-    _text(ax, 0.25, y - 0.3, "\u25cf = involved: where the slides place this role's tasks",
-          size=10, ha="left", va="center")
+    _text(ax, 0.25, y - 0.3, "\u25cf = involved (business roles throughout the lifecycle; ML engineer: "
+          "the complete lifecycle)", size=10, ha="left", va="center")
     _text(ax, 0.25, 0.3, _VARY_NOTE, size=9.5, ha="left", va="center", style="italic")
 
     descriptions = []
     for _group, role, phases, _resp in _ROLES:
-        where = ("all three phases" if len(phases) == 3
-                 else "design and development, where the slides' tasks for this role fall")
-        descriptions.append(f"The {role.lower()} {_ROLE_ALT[role]}; marked in {where}.")
+        where = ("marked in all three phases" if phases
+                 else "no phase is marked, because the slides tie this role to none")
+        descriptions.append(f"The {role.lower()} {_ROLE_ALT[role]}; {where}.")
     fig.alt_text = (
         "Table of the five roles in machine learning operations (MLOps) against the three "
         "phases of the lifecycle: design, development and deployment. A filled circle marks the "
@@ -683,15 +682,15 @@ def ml_system_components() -> Figure:
 _RECAP = {
     "design": (
         "Understand the problem, its\nadded value and key metrics",
-        ("data scientist", "data engineer", "ML engineer"),
+        ("ML engineer", "data roles as needed"),
     ),
     "development": (
         "Develop and experiment until\nthe model is ready to deploy",
-        ("data scientist", "data engineer", "ML engineer"),
+        ("ML engineer", "data roles as needed"),
     ),
     "deployment": (
         "Integrate and deploy the model\nin production; monitor it",
-        ("ML engineer",),
+        ("ML engineer", "data roles as needed"),
     ),
 }
 _RECAP_BUSINESS = "Business: stakeholder,\nsubject matter expert"

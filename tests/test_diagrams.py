@@ -227,8 +227,9 @@ def test_roles_by_phase(figures):
                   "Responsibilities vary with the application: a startup differs from a large "
                   "enterprise."):
         assert label in text, label
-    # 3 + 3 + 2 + 2 + 3 marks, one per (role, phase) where the role is involved.
-    assert sum(t.get_text() == "\u25cf" for t in visible_texts(fig)) == 13
+    # 3 + 3 + 0 + 0 + 3 marks: the slides tie the data scientist and data engineer to no phase.
+    assert sum(t.get_text() == "\u25cf" for t in visible_texts(fig)) == 9
+    assert text.count("no phase given") == 2
     alt = fig.alt_text
     for role in roles:
         assert role.lower() in alt.lower().replace("machine learning (ml)", "machine learning")
@@ -248,8 +249,8 @@ def test_roles_marks_sit_in_the_right_columns(figures):
     expected = {
         "Business stakeholder": diagrams.PHASES,
         "Subject matter expert": diagrams.PHASES,
-        "Data scientist": ("design", "development"),
-        "Data engineer": ("design", "development"),
+        "Data scientist": (),
+        "Data engineer": (),
         "Machine learning engineer": diagrams.PHASES,
     }
     want = {(round(header_x[p], 3), round(row_y[role], 3))
@@ -277,7 +278,7 @@ def test_recap(figures):
     assert ("MLOps: design, deploy and maintain ML in production continuously, reliably and "
             "efficiently") in text
     for label in ("Design", "Development", "Deployment", "Roles involved", "stakeholder",
-                  "subject matter expert", "data scientist", "data engineer", "ML engineer"):
+                  "subject matter expert", "ML engineer", "data roles as needed"):
         assert label in text, label
     alt = fig.alt_text
     assert "MLOps (machine learning operations)" in alt

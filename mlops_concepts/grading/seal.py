@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from ..answers import AnswerTypeError, canonical, digest, is_digest, restrict, salt_for
+from ..answers import AnswerTypeError, digest, is_digest, salt_for
+from ..checks import answer_form
 from .calls import (
     CHECKPOINT_KINDS,
     AuthoringError,
@@ -34,7 +35,7 @@ from .calls import (
 def sealed_check_key(notebook: str, question: str, key, items) -> str:
     """The digest that replaces ``key=`` in ``check(question, ..., key=..., items=...)``."""
     try:
-        form = restrict(canonical(key), items)
+        form = answer_form(key, items)
     except AnswerTypeError as err:
         raise AuthoringError(f"check({question!r}): the key is not a plain value: {err}") from None
     return digest(form, salt_for(notebook, question))

@@ -23,8 +23,8 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from ..answers import canonical, restrict, to_json
-from ..checks import REPORT_MIME
+from ..answers import to_json
+from ..checks import REPORT_MIME, answer_form
 from .calls import AuthoringError, top_level_calls
 from .coursedir import notebook_path
 
@@ -61,7 +61,7 @@ def answer_keys(notebook) -> dict[str, str]:
             raise AuthoringError(f"check({grade_id!r}): key= and items= must be literals")
         if check.kwargs.get("items") != report.kwargs.get("items"):
             raise AuthoringError(f"test cell {grade_id!r}: check() and grade() select different items")
-        keys[grade_id] = to_json(restrict(canonical(check.kwargs["key"]), check.kwargs.get("items")))
+        keys[grade_id] = to_json(answer_form(check.kwargs["key"], check.kwargs.get("items")))
     return keys
 
 

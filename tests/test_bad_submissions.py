@@ -1,0 +1,404 @@
+"""Bad submissions never stop the class and never lose data.
+
+One grading run (the instructor's command, split over course copies graded at once) holds one
+student per kind of broken or hostile submission, plus an honest complete and an honest partial
+student. Where a case breaks the notebook, the breaking code sits in ONE answer cell (the "break
+cell", in the middle of the chapter) of an otherwise honest, correct notebook, so the tests can say
+exactly which items must keep their points.
+
+Then smaller runs and unit tests cover submissions that crash the staging step, and output that
+slips past the per-cell output limit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from cheats.chapter import Chapter
+from cheats.runner import grade_students, run_pipeline
+from course import submit
+from mlops_concepts.grading.submissions import fingerprint, stage
+
+pytestmark = pytest.mark.slow
+
+GRADER_MEMORY_LIMIT = 1024 * 2**20  # what one nbgrader process may use, whatever a submission does
+
+BEFORE, BREAK, AFTER = "before", "break", "after"
+
+
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """Content (as ``fingerprint``), mode and link target of every entry under ``folder``."""
+    prints = fingerprint(folder)
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            rel = str(path.relative_to(folder))
+            st = os.lstat(path)
+            out[rel] = (prints.get(rel), stat.S_IMODE(st.st_mode), stat.S_IFMT(st.st_mode))
+    return out
+
+
+@dataclass
+class Case:
+    make: object  # (chapter, break gid) -> notebook, or a callable filling the submission folder
+    outcome: str  # "full", "blank", "survives", "fatal", "partial", "missing-answer"
+    says: tuple[str, ...] = ()  # texts the student's progress line, log or feedback must contain
+
+
+def _honest(ch):
+    return {gid: ch.honest(gid) for gid in ch.answers}
+
+
+def _broken(code):
+    """The honest notebook with ``code`` run first in the break cell (its answer comes after)."""
+    def make(ch, brk):
+        texts = _honest(ch)
+        texts[brk] = code + "\n" + texts[brk]
+        return ch.notebook(texts)
+    return make
+
+
+def _in_folder(fill):
+    def make(ch, brk):
+        return lambda folder: fill(ch, brk, folder)
+    return make
+
+
+def _write_bytes(ch, folder, nb, name=None, edit=lambda raw: raw):
+    raw = nbformat.writes(nb).encode()
+    (folder / (name or f"{ch.assignment}.ipynb")).write_bytes(edit(raw))
+
+
+def _corrupt(ch, brk, folder):
+    (folder / f"{ch.assignment}.ipynb").write_bytes(b"\x89PNG\r\n\x1a\n not a notebook at all \x00\xff")
+
+
+def _truncated(ch, brk, folder):
+    _write_bytes(ch, folder, ch.notebook(_honest(ch)), edit=lambda raw: raw[: len(raw) // 2])
+
+
+def _extra_cells(ch, brk):
+    nb = ch.notebook(_honest(ch))
+    nb.cells.insert(ch.index_of(nb, brk), new_markdown_cell("My notes: *remember the lifecycle*."))
+    nb.cells.insert(ch.index_of(nb, brk) + 1, new_code_cell("scratch = sum(range(10))\nprint(scratch)"))
+    nb.cells.append(new_code_cell("print('the end')"))
+    return nb
+
+
+def _missing_answer(ch, brk):
+    nb = ch.notebook(_honest(ch))
+    del nb.cells[ch.index_of(nb, brk)]
+    return nb
+
+
+def _renamed(ch, brk, folder):
+    _write_bytes(ch, folder, ch.notebook(_honest(ch)), name="my work (final) v2.ipynb")
+
+
+def _missing(ch, brk, folder):
+    (folder / "notes.txt").write_text("I will submit the notebook tomorrow.\n")
+
+
+def _non_utf8(ch, brk, folder):
+    texts = _honest(ch)
+    texts[brk] = "# NONUTF8-IN-CODE\n" + texts[brk]
+    nb = ch.notebook(texts)
+    nb.cells.insert(1, new_markdown_cell("NONUTF8-IN-MARKDOWN"))
+    _write_bytes(ch, folder, nb, edit=lambda raw: raw.replace(b"NONUTF8-IN-CODE", b"caf\xe9 \xff\xfe")
+                 .replace(b"NONUTF8-IN-MARKDOWN", b"\xc3\x28 na\xefve"))
+
+
+def _huge_attachment(ch, brk):
+    nb = ch.notebook(_honest(ch))
+    import base64
+
+    blob = base64.b64encode(os.urandom(30 * 2**20)).decode()
+    cell = new_markdown_cell("![diagram](attachment:big.png)")
+    cell["attachments"] = {"big.png": {"image/png": blob}}
+    nb.cells.insert(ch.index_of(nb, brk), cell)
+    return nb
+
+
+def _empty(ch, brk, folder):
+    pass
+
+
+def _symlinks(ch, brk, folder):
+    root = folder.parents[2]
+    nbformat.write(ch.notebook(_honest(ch)), folder / f"{ch.assignment}.ipynb")
+    os.symlink(root / "gradebook.db", folder / "gradebook.db")
+    os.symlink("/etc/passwd", folder / "passwd.txt")
+    (folder / "data").mkdir()
+    os.symlink(root / "source", folder / "data" / "source")
+
+
+def _partial(ch, brk):
+    ids = list(ch.answers)
+    return ch.notebook({gid: ch.honest(gid) for gid in ids[::2]})
+
+
+CASES = {
+    "corrupt-json": Case(_in_folder(_corrupt), "blank", ("not valid notebook JSON",)),
+    "truncated-json": Case(_in_folder(_truncated), "blank", ("not valid notebook JSON",)),
+    "extra-cells": Case(_extra_cells, "full"),
+    "missing-answer-cell": Case(_missing_answer, "missing-answer", ("NotImplementedError",)),
+    "renamed-notebook": Case(_in_folder(_renamed), "full", ("was graded as",)),
+    "missing-notebook": Case(_in_folder(_missing), "blank", ("missing from the submission",)),
+    "infinite-loop": Case(_broken("while True:\n    pass"), "survives", ("KeyboardInterrupt",)),
+    "swallows-interrupt": Case(
+        _broken("while True:\n    try:\n        while True:\n            pass\n"
+                "    except BaseException:\n        pass"),
+        "fatal", ("ignored the interrupt",)),
+    "print-20mb": Case(_broken("print('x' * 20_000_000)"), "full", ("output truncated by the grader",)),
+    "print-forever": Case(_broken("while True:\n    print('spam ' * 1000)"), "survives",
+                          ("output truncated by the grader",)),
+    "alloc-8gb": Case(_broken("x = bytearray(8 * 2**30)"), "survives", ("MemoryError",)),
+    "growing-list": Case(_broken("def grow():\n    x = []\n    while True:\n        x.append(' ' * 10**6)\n"
+                                 "grow()"), "survives", ("MemoryError",)),
+    "os-exit": Case(_broken("import os\nos._exit(0)"), "fatal", ("the kernel stopped",)),
+    "sys-exit": Case(_broken("import sys\nsys.exit(1)"), "survives", ("SystemExit",)),
+    "raise-systemexit": Case(_broken("raise SystemExit"), "survives", ("SystemExit",)),
+    "kill-self": Case(_broken("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"), "fatal",
+                      ("the kernel stopped",)),
+    "non-utf8-bytes": Case(_in_folder(_non_utf8), "full", ("not UTF-8",)),
+    "huge-attachment": Case(_huge_attachment, "full", ("Dropping",)),
+    "empty-folder": Case(_in_folder(_empty), "blank", ("the submission folder is empty",)),
+    "symlinks": Case(_in_folder(_symlinks), "full", ("symbolic link", "link or special file")),
+    "honest-complete": Case(lambda ch, brk: ch.notebook(_honest(ch)), "full"),
+    "honest-partial": Case(_partial, "partial"),
+}
+
+
+def break_cell(ch: Chapter) -> str:
+    ids = list(ch.answers)
+    return ids[max(1, len(ids) // 2 - 1)]
+
+
+def expected_scores(ch: Chapter, case: str, maximum: dict) -> dict[str, float]:
+    outcome = CASES[case].outcome
+    brk = break_cell(ch)
+    ids = list(ch.answers)
+    position = {}
+    for gid in ids:
+        where = BEFORE if ids.index(gid) < ids.index(brk) else BREAK if gid == brk else AFTER
+        position.update({t: where for t in ch.answers[gid].tests})
+    answered = set(ids[::2])
+    keep = {
+        "full": lambda t: True,
+        "blank": lambda t: False,
+        "survives": lambda t: position[t] != BREAK,
+        "fatal": lambda t: position[t] == BEFORE,
+        "missing-answer": lambda t: position[t] != BREAK,
+        "partial": lambda t: ch.tests[t].answer in answered,
+    }[outcome]
+    return {t: (maximum[t] if t in ch.tests and keep(t) else 0.0) for t in maximum}
+
+
+@pytest.fixture(scope="module")
+def run(course, tmp_path_factory):
+    root, assignment = course
+    ch = Chapter(root, assignment)
+    brk = break_cell(ch)
+    students = {name: case.make(ch, brk) for name, case in CASES.items()}
+    graded = grade_students(root, assignment, tmp_path_factory.mktemp("bad"), students)
+    before = {shard.root: snapshot(shard.root / "submitted") for shard in graded.shards}
+    return SimpleNamespace(ch=ch, graded=graded, before=before)
+
+
+def test_the_class_is_graded_and_the_run_exits_zero(run):
+    for shard in run.graded.shards:
+        out = shard.result.stdout + shard.result.stderr
+        assert shard.result.returncode == 0, out
+        n = len(shard.students)
+        assert f"Graded {n} of {n}" in shard.result.stdout, out
+        assert "Traceback" not in out, out
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_case_gets_exactly_what_it_deserves(run, case):
+    maximum = run.graded.max_scores()
+    assert run.graded.scores(case) == expected_scores(run.ch, case, maximum)
+
+
+def test_honest_students_in_the_same_run_are_exact(run):
+    maximum = run.graded.max_scores()
+    assert run.graded.scores("honest-complete") == maximum
+    partial = run.graded.scores("honest-partial")
+    assert 0 < sum(partial.values()) < sum(maximum.values())
+
+
+@pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c].says))
+def test_each_case_is_explained(run, case):
+    text = run.graded.progress_line(case) + run.graded.log(case) + run.graded.feedback(case)
+    for says in CASES[case].says:
+        assert says in text, f"{case}: {says!r} is said nowhere (progress line, log, feedback)"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_student_gets_feedback(run, case):
+    html = run.graded.feedback(case)
+    assert "<html" in html.lower()
+
+
+def test_submitted_files_are_unchanged_byte_for_byte(run):
+    for shard in run.graded.shards:
+        assert fingerprint(shard.root / "submitted") == shard.submitted_before
+        assert snapshot(shard.root / "submitted") == run.before[shard.root]
+
+
+def test_the_grader_memory_stayed_small(run):
+    for shard in run.graded.shards:
+        assert 0 < shard.peak.get("grader", 0) < GRADER_MEMORY_LIMIT, shard.peak
+
+
+def test_autograded_notebooks_stay_small(run):
+    for case in CASES:
+        path = run.graded.root(case) / "autograded" / case / run.ch.assignment / f"{run.ch.assignment}.ipynb"
+        assert path.stat().st_size < 20 * 2**20, (case, path.stat().st_size)
+
+
+def test_the_summary_table_shows_each_students_score(run):
+    """The pipeline's final table, as the instructor reads it (run from the current directory)."""
+    maximum = sum(run.graded.max_scores().values())
+    line = next((ln for ln in run.graded.result("honest-complete").stdout.splitlines()
+                 if ln.startswith("honest-complete ")), "")
+    assert re.search(rf"\b{maximum:.1f} /", line), run.graded.result("honest-complete").stdout
+
+
+# -- submissions that crash the staging step ----------------------------------------------------
+
+def _deep_json(ch, folder):
+    (folder / f"{ch.assignment}.ipynb").write_text(
+        '{"cells": [], "metadata": ' + "[" * 100_000 + "]" * 100_000 + ', "nbformat": 4}')
+
+
+def _huge_number(ch, folder):
+    (folder / f"{ch.assignment}.ipynb").write_text('{"cells": [], "metadata": {"n": ' + "9" * 5000 + "}}")
+
+
+def _notebook_is_a_folder(ch, folder):
+    (folder / f"{ch.assignment}.ipynb").mkdir()
+    (folder / f"{ch.assignment}.ipynb" / "inside.txt").write_text("hello")
+
+
+def _non_utf8_file_name(ch, folder):
+    nbformat.write(ch.notebook({}), folder / f"{ch.assignment}.ipynb")
+    os.symlink("/etc/passwd", os.path.join(os.fsencode(folder), b"caf\xe9.txt"))
+
+
+def _lone_surrogate(ch, folder):
+    nb = json.loads(nbformat.writes(ch.notebook({})))
+    nb["cells"].append({"cell_type": "code", "source": "x = 'SURROGATE'", "metadata": {},
+                        "outputs": [], "execution_count": None})
+    text = json.dumps(nb).replace("SURROGATE", "\\ud800")
+    (folder / f"{ch.assignment}.ipynb").write_text(text)
+
+
+def _bad_attachment(ch, folder):
+    nb = json.loads(nbformat.writes(ch.notebook({})))
+    nb["cells"].insert(0, {"cell_type": "markdown", "source": "hi", "metadata": {}, "attachments": {"a": 5}})
+    (folder / f"{ch.assignment}.ipynb").write_text(json.dumps(nb))
+
+
+def _renamed_with_odd_metadata(ch, folder):
+    (folder / "renamed.ipynb").write_text(json.dumps(
+        {"cells": [{"cell_type": "code", "source": "", "metadata": {"nbgrader": "oops"}}], "metadata": {}}))
+
+
+STAGING_CRASHERS = {
+    "deeply-nested-json": _deep_json,
+    "huge-number": _huge_number,
+    "notebook-is-a-folder": _notebook_is_a_folder,
+    "non-utf8-file-name": _non_utf8_file_name,
+    "lone-surrogate": _lone_surrogate,
+    "invalid-attachment": _bad_attachment,
+    "renamed-with-odd-metadata": _renamed_with_odd_metadata,
+}
+
+
+@pytest.mark.parametrize("case", sorted(STAGING_CRASHERS))
+def test_staging_never_raises_on_a_hostile_submission(course, tmp_path, case):
+    """``stage`` runs in the pipeline's own process, outside any per-student protection."""
+    root, assignment = course
+    ch = Chapter(root, assignment)
+    folder = tmp_path / "submitted" / assignment
+    folder.mkdir(parents=True)
+    STAGING_CRASHERS[case](ch, folder)
+    release = {assignment: root / "release" / assignment / f"{assignment}.ipynb"}
+    staged = stage(folder, tmp_path / "staged" / assignment, release, case)
+    assert staged.notes, "the student must be told what happened"
+    assert (tmp_path / "staged" / assignment / f"{assignment}.ipynb").is_file()
+
+
+def test_a_submission_that_crashes_staging_does_not_stop_the_class(course, tmp_path):
+    root, assignment = course
+    ch = Chapter(root, assignment)
+    from cheats.runner import copy_course
+
+    course_copy = copy_course(root, tmp_path / "course")
+    folder = course_copy / "submitted" / "aaa-hostile" / assignment
+    folder.mkdir(parents=True)
+    _deep_json(ch, folder)
+    submit(course_copy, assignment, "zzz-honest", ch.notebook(_honest(ch)))
+    result, _, _ = run_pipeline(course_copy, assignment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Graded 2 of 2" in result.stdout, result.stdout + result.stderr
+
+
+# -- output that slips past the per-cell limit -------------------------------------------------
+
+FLOODS = {
+    "flood-display-metadata": "from IPython.display import display\n"
+                              "for i in range(20):\n"
+                              "    display({'text/plain': 'x'}, metadata={'pad': 'x' * 10_000_000}, raw=True)\n",
+    "flood-tracebacks": "ip = get_ipython()\n"
+                        "for i in range(20):\n"
+                        "    try:\n"
+                        "        raise ValueError('y' * 10_000_000)\n"
+                        "    except ValueError:\n"
+                        "        ip.showtraceback()\n",
+    "flood-update-display": "from IPython.display import display, update_display\n"
+                            "display({'text/plain': 'small'}, raw=True, display_id='d')\n"
+                            "update_display({'text/plain': 'z' * 200_000_000}, display_id='d', raw=True)\n",
+}
+
+
+@pytest.fixture(scope="module")
+def floods(course, tmp_path_factory):
+    root, assignment = course
+    ch = Chapter(root, assignment)
+    brk = break_cell(ch)
+    students = {name: _broken(code)(ch, brk) for name, code in FLOODS.items()}
+    graded = grade_students(root, assignment, tmp_path_factory.mktemp("floods"), students, shards=1)
+    return SimpleNamespace(ch=ch, graded=graded, brk=brk)
+
+
+def _cell_output_bytes(nb, gid) -> int:
+    cell = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid)
+    return len(json.dumps(cell.get("outputs", [])))
+
+
+@pytest.mark.parametrize("case", sorted(FLOODS))
+def test_output_beyond_the_per_cell_limit_is_dropped_whatever_its_kind(floods, case):
+    from mlops_concepts.grading.execute import SandboxedExecute
+
+    limit = SandboxedExecute.max_output_bytes.default_value
+    size = _cell_output_bytes(floods.graded.autograded(case), floods.brk)
+    assert size <= limit + 100_000, f"{case}: {size} bytes of output kept in one cell"
+
+
+def test_floods_do_not_blow_up_the_grader(floods):
+    shard = floods.graded.shards[0]
+    assert shard.result.returncode == 0, shard.result.stdout + shard.result.stderr
+    assert shard.peak.get("grader", 0) < GRADER_MEMORY_LIMIT, shard.peak

@@ -91,10 +91,10 @@ WRONG = {
         '    "Make sure the project fits the vision of the company": "ml engineer",\n'
         '    "Check and maintain data quality": "data scientist",\n'
         '    "Bring domain knowledge to the project": "business stakeholder",\n'
-        '    "Work across the complete ML lifecycle": "subject matter expert",\n'
-        '    "Analyse the data": "business stakeholder",\n'
+        '    "Fill the versatile role designed for the complete ML lifecycle": "subject matter expert",\n'
+        '    "Do the data analysis": "business stakeholder",\n'
         '    "Decide how much money the project gets": "data engineer",\n'
-        '    "Interpret and validate the data": "ml engineer",\n'
+        '    "Use domain knowledge to interpret and validate the data": "ml engineer",\n'
         '    "Collect, store and process data": "data scientist",\n'
         "}\n"
     ),

@@ -17,11 +17,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium.
+# Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium;
+# the gradebook test starts a private PostgreSQL server.
 system-deps:
 	@missing=""; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

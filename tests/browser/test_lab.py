@@ -310,3 +310,28 @@ def test_readme_screenshots(notebook, lab_target):
         clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": bottom}
         shot(page, out, f"lesson-{n}.png", clip=clip)
         print(f"lesson-{n}.png: {lesson['title']}")
+
+
+def test_lifecycle_explorer_follows_the_students_choice(notebook, lab_target):
+    """The interactive lifecycle: clicking a phase redraws the diagram with that phase highlighted."""
+    page = notebook
+    explorer = (
+        page.locator(".jp-OutputArea-output")
+        .filter(has=page.locator(".widget-toggle-button", has_text="Development"))
+        .first
+    )
+    scroll_to(page, explorer, "start")
+    image = explorer.locator("img").first
+    image.wait_for(timeout=15_000)
+    before = image.get_attribute("src")
+    explorer.locator(".widget-toggle-button", has_text="Development").click()
+    expect(explorer).to_contain_text("development", ignore_case=True, timeout=15_000)
+    page.wait_for_function(
+        "([el, old]) => el.querySelector('img') && el.querySelector('img').src !== old",
+        arg=[explorer.element_handle(), before], timeout=15_000,
+    )
+    assert "highlighted" in explorer.inner_text().lower()
+    assert "Error displaying widget" not in explorer.inner_text()
+    child = explorer.locator("xpath=..")
+    clip = clip_to(scroller(page).bounding_box(), child.bounding_box(), pad=12, top_pad=4)
+    shot(page, lab_target.screenshots, "lifecycle-explorer.png", clip=clip)

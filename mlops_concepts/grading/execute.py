@@ -60,6 +60,7 @@ class SandboxedExecute(Execute):
     def preprocess(self, nb, resources, km=None):
         self._stopped_because = None
         self._output_bytes = {}
+        self._truncated = set()
         self._socket_dir = None
         if self.sandbox:
             if "reason" not in _probed:
@@ -77,6 +78,7 @@ class SandboxedExecute(Execute):
             return super().preprocess(nb, resources, km=km)
         finally:
             if self._socket_dir:
+                sandbox.release_cgroups(os.path.basename(self._socket_dir))
                 shutil.rmtree(self._socket_dir, ignore_errors=True)
 
     def create_kernel_manager(self):
@@ -93,7 +95,9 @@ class SandboxedExecute(Execute):
                 ],
                 display_name="Python 3 (grading sandbox)",
                 language="python",
-                interrupt_mode="signal",
+                # "message": the kernel interrupts itself when asked over ZeroMQ. A signal would be
+                # sent to the process group, which bubblewrap is in, and would kill the sandbox.
+                interrupt_mode="message",
             )
         return km
 
@@ -139,14 +143,24 @@ class SandboxedExecute(Execute):
             if msg.get("msg_type") == "execute_reply":
                 return msg
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        size = len(str(content.get("text", ""))) + len(str(content.get("data", "")))
+    def _over_budget(self, cell_index, msg) -> bool:
+        """Count every byte a message would add (text, data, metadata, tracebacks)."""
+        size = len(str(msg.get("content", {})))
         used = self._output_bytes.get(cell_index, 0)
         self._output_bytes[cell_index] = used + size
-        if used + size > self.max_output_bytes:
-            if used <= self.max_output_bytes:
+        return used + size > self.max_output_bytes
+
+    def output(self, outs, msg, display_id, cell_index):
+        if self._over_budget(cell_index, msg):
+            if cell_index not in self._truncated:
+                self._truncated.add(cell_index)
                 outs.append(new_output("stream", name="stdout",
                                        text="\n[output truncated by the grader]\n"))
             return None
         return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        # update_display_data rewrites earlier outputs in place: limited like new output.
+        if self._over_budget(("update", display_id), msg):
+            return
+        return super()._update_display_id(display_id, msg)

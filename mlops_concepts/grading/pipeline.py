@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .submissions import Staged, stage
+from .submissions import Staged, stage, stage_blank
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ASSIGNMENT = "01-introduction-to-mlops"
@@ -92,16 +93,16 @@ def _scores(root: Path, assignment: str, students: list[str]):
 
 
 def _db_url(root: Path) -> str:
-    from nbgrader.apps import NbGrader
+    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only."""
+    from traitlets.config.loader import PyFileConfigLoader
 
-    app = NbGrader()
-    app.config_file_paths.append(str(root))
-    app.load_config_file()
-    url = app.config.CourseDirectory.get("db_url")
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    url = config.CourseDirectory.get("db_url")
     return url if isinstance(url, str) else f"sqlite:///{root / 'gradebook.db'}"
 
 
-def grade(root: Path, assignment: str, timeout_per_student: float = 1800) -> int:
+def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
+          nbgrader_args: tuple[str, ...] = ()) -> int:
     """Grade every submission of ``assignment`` under ``root/submitted``; return the exit code."""
     submitted = root / "submitted"
     students = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) \
@@ -119,12 +120,17 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800) -> int
     started = time.perf_counter()
     for i, student in enumerate(students, 1):
         t0 = time.perf_counter()
-        staged[student] = info = stage(submitted / student / assignment,
-                                       staging / student / assignment, notebooks, student)
+        try:
+            info = stage(submitted / student / assignment, staging / student / assignment,
+                         notebooks, student)
+        except Exception as err:  # one unreadable submission must not stop the class
+            info = stage_blank(staging / student / assignment, notebooks, student,
+                               f"the submission could not be read ({type(err).__name__}: {err})")
+        staged[student] = info
         log = root / LOGS / f"{student}.log"
         try:
             result = _nbgrader(root, "autograde", assignment, "--student", student, "--force",
-                               f"--CourseDirectory.submitted_directory={STAGING}",
+                               f"--CourseDirectory.submitted_directory={STAGING}", *nbgrader_args,
                                timeout=timeout_per_student, log=log)
             ok = result.returncode == 0
             reason = _last_error(result.stdout + result.stderr)
@@ -171,11 +177,18 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800) -> int
 
 
 def _last_error(log: str) -> str:
-    lines = [ln for ln in log.splitlines() if "ERROR" in ln or "Error" in ln]
-    return lines[-1].strip()[:300] if lines else "nbgrader failed (see the log)"
+    """The most telling error line of an nbgrader log: the exception itself, not the boilerplate."""
+    lines = log.splitlines()
+    for line in reversed(lines):
+        match = re.search(r"\b(\w+(?:Error|Exception|Unavailable)): (.+)", line)
+        if match:
+            return f"{match.group(1)}: {match.group(2).strip()}"[:400]
+    boiler = ("Please see", "There was an error processing")
+    errors = [ln for ln in lines if "ERROR" in ln and not any(b in ln for b in boiler)]
+    return errors[-1].strip()[:400] if errors else "nbgrader failed (see the log)"
 
 
-def demo(root: Path, assignment: str) -> int:
+def demo(root: Path, assignment: str, nbgrader_args: tuple[str, ...] = ()) -> int:
     release(root, assignment)
     samples = REPO / "tests" / "samples" / "submitted"
     _say(f"==> Copying the sample submissions from {samples.relative_to(REPO)} into submitted/")
@@ -183,7 +196,7 @@ def demo(root: Path, assignment: str) -> int:
         dest = root / "submitted" / student_dir.name / assignment
         shutil.rmtree(dest, ignore_errors=True)
         shutil.copytree(student_dir / assignment, dest)
-    return grade(root, assignment)
+    return grade(root, assignment, nbgrader_args=nbgrader_args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,16 +204,22 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("demo", "build release/, grade the sample submissions, export"),
                            ("grade", "grade every submission in submitted/, export")):
-        p = sub.add_parser(name, help=helptext)
+        p = sub.add_parser(name, help=helptext,
+                           epilog="Other --Class.trait=value options are passed to nbgrader "
+                                  "autograde, e.g. --SandboxedExecute.sandbox=False (trusted "
+                                  "submissions only) or --Execute.timeout=120.")
         p.add_argument("assignment", nargs="?", default=DEFAULT_ASSIGNMENT)
         p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    bad = [a for a in extra if not re.fullmatch(r"--\w+\.\w+=.*", a)]
+    if bad:
+        parser.error(f"unrecognised arguments: {' '.join(bad)}")
     root = args.root.resolve()
     if not (root / "nbgrader_config.py").exists():
         parser.error(f"{root} is not a course directory (no nbgrader_config.py)")
     if args.command == "demo":
-        return demo(root, args.assignment)
-    return grade(root, args.assignment)
+        return demo(root, args.assignment, tuple(extra))
+    return grade(root, args.assignment, nbgrader_args=tuple(extra))
 
 
 if __name__ == "__main__":

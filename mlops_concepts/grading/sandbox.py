@@ -35,6 +35,9 @@ import mlops_concepts
 
 BWRAP = "bwrap"
 SANDBOX_UID = 65534  # "nobody": the id the student code runs as inside the sandbox
+TMP_BYTES = 256 * 1024 * 1024  # the sandbox's /tmp lives in memory: cap it
+MAX_PROCESSES = 128
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 # Where the operating system keeps what a Python kernel needs. /etc is NOT bound (it holds host
 # secrets), except /etc/fonts, so matplotlib's text rendering does not complain on stderr.
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -60,8 +63,14 @@ def readonly_paths() -> list[str]:
     return [p for p in ordered if not any(p != q and p.startswith(q + os.sep) for q in ordered)]
 
 
-def bwrap_argv(workdir: str, socket_dir: str, kernel_cmd: list[str]) -> list[str]:
-    """The full ``bwrap`` command line that runs ``kernel_cmd`` confined to ``workdir``."""
+def bwrap_argv(
+    workdir: str, socket_dir: str, kernel_cmd: list[str], work_copy: str | None = None
+) -> list[str]:
+    """The full ``bwrap`` command line that runs ``kernel_cmd`` confined to ``workdir``.
+
+    ``work_copy``, when given, is what is mounted at ``workdir``: a private copy, so nothing the
+    student's code leaves behind (files, symbolic links) ever lands in the grader's folders.
+    """
     argv = [
         BWRAP,
         "--unshare-all",  # user, ipc, pid, net, uts, cgroup namespaces
@@ -79,10 +88,12 @@ def bwrap_argv(workdir: str, socket_dir: str, kernel_cmd: list[str]) -> list[str
             argv += ["--ro-bind", path, path]
     if os.path.isdir("/etc/fonts"):  # font configuration only; nothing else of /etc
         argv += ["--ro-bind", "/etc/fonts", "/etc/fonts"]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
+             "--dir", "/tmp/home"]
     for path in readonly_paths():
         argv += ["--ro-bind", path, path]
-    argv += ["--bind", workdir, workdir, "--bind", socket_dir, socket_dir, "--chdir", workdir]
+    argv += ["--bind", work_copy or workdir, workdir, "--bind", socket_dir, socket_dir,
+             "--chdir", workdir]
     env = {
         "HOME": "/tmp/home",
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
@@ -108,8 +119,8 @@ def probe() -> None:
     if shutil.which(BWRAP) is None:
         raise SandboxUnavailable(
             "bubblewrap (bwrap) is not installed. Install it (Debian/Ubuntu: apt-get install "
-            "bubblewrap), or grade without a sandbox only if you trust every submission: "
-            "--SandboxedExecute.sandbox=False"
+            "bubblewrap), or, only if you trust every submission, grade without a sandbox by "
+            "adding --SandboxedExecute.sandbox=False to mlops-concepts grade or nbgrader autograde"
         )
     here = os.getcwd()
     cmd = bwrap_argv(here, here, [sys.executable, "-c", "print('ok')"])
@@ -123,6 +134,49 @@ def probe() -> None:
             f"(exit {result.returncode}: {result.stderr.strip()[:300]}). Unprivileged user "
             "namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1)."
         )
+
+
+def cgroup_dirs(name: str) -> list[Path]:
+    """Where the kernel's control group lives: cgroup v2, or the v1 memory and pids hierarchies."""
+    if (CGROUP_ROOT / "cgroup.controllers").exists():
+        return [CGROUP_ROOT / name]
+    return [CGROUP_ROOT / c / name for c in ("memory", "pids") if (CGROUP_ROOT / c).is_dir()]
+
+
+def _confine(name: str, memory_mb: int) -> list[str]:
+    """Put this process (and so the sandbox it becomes) in a control group, when allowed.
+
+    Resource limits (``setrlimit``) are per process and, for root, do not cap the number of
+    processes; a control group caps the memory of the whole sandbox and its process count. Best
+    effort: without the right to create one (an unprivileged grader), the rlimits still apply.
+    """
+    done = []
+    for folder in cgroup_dirs(name):
+        try:
+            folder.mkdir(exist_ok=True)
+            limits = {
+                "memory.max": memory_mb * 2**20,
+                "memory.limit_in_bytes": memory_mb * 2**20,
+                "memory.swap.max": 0,
+                "pids.max": MAX_PROCESSES,
+            }
+            for file, value in limits.items():
+                if (folder / file).exists():
+                    (folder / file).write_text(str(value))
+            (folder / "cgroup.procs").write_text(str(os.getpid()))
+            done.append(str(folder))
+        except OSError:
+            continue
+    return done
+
+
+def release_cgroups(name: str) -> None:
+    """Remove the kernel's control groups once it has stopped (empty groups only)."""
+    for folder in cgroup_dirs(name):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 def _limit(memory_mb: int, cpu_seconds: int, file_mb: int) -> None:
@@ -149,8 +203,13 @@ def main(argv: list[str] | None = None) -> None:
     connection = os.path.join(socket_dir, "connection.json")
     shutil.copyfile(args.connection_file, connection)
 
+    # The kernel works on a private copy of its folder (links copied as links, never followed).
+    work_copy = os.path.join(socket_dir, "work")
+    shutil.copytree(os.getcwd(), work_copy, symlinks=True)
+
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", connection, *kernel_args]
-    argv_ = bwrap_argv(os.getcwd(), socket_dir, kernel)
+    argv_ = bwrap_argv(os.getcwd(), socket_dir, kernel, work_copy=work_copy)
+    _confine(os.path.basename(socket_dir), args.memory_mb)
     _limit(args.memory_mb, args.cpu_seconds, args.file_mb)
     # ipykernel prints terminal hints on stdout; the grader talks to it over ZeroMQ only.
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -42,6 +43,28 @@ def _text(source) -> str:
     if isinstance(source, list):
         return "".join(s for s in source if isinstance(s, str))
     return source if isinstance(source, str) else ""
+
+
+_ATTACHMENT_REF = re.compile(r"attachment:([^\s)\"'>]+)")
+
+
+def _fit_attachments(cell, max_bytes: int, log=None) -> None:
+    """Keep a cell's attachments if small enough, and defuse references to any it lacks.
+
+    nbconvert refuses to render a Markdown cell that refers to a missing attachment, which would
+    cost the student their feedback; such references become inert text instead.
+    """
+    attachments = cell.get("attachments")
+    if attachments is not None and (not isinstance(attachments, dict)
+                                    or len(str(attachments)) > max_bytes):
+        if log:
+            log.warning("Dropping %d bytes of attachments", len(str(attachments)))
+        del cell["attachments"]
+    present = set(cell.get("attachments") or {})
+    cell["source"] = _ATTACHMENT_REF.sub(
+        lambda m: m.group(0) if m.group(1) in present else f"removed-attachment:{m.group(1)}",
+        _text(cell.get("source")),
+    )
 
 
 def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None):
@@ -68,12 +91,11 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None)
             continue
         extra = copy.deepcopy(cell)
         extra.get("metadata", {}).pop("nbgrader", None)
-        extra["source"] = _text(extra.get("source"))
-        attachments = extra.get("attachments")
-        if attachments and len(str(attachments)) > max_attachment_bytes:
-            if log:
-                log.warning("Dropping %d bytes of attachments", len(str(attachments)))
-            del extra["attachments"]
+        if extra.get("cell_type") == "markdown":
+            _fit_attachments(extra, max_attachment_bytes, log)
+        else:
+            extra.pop("attachments", None)
+            extra["source"] = _text(extra.get("source"))
         if extra.get("cell_type") not in ("code", "markdown", "raw"):
             continue
         extras_after.setdefault(previous, []).append(extra)
@@ -84,6 +106,10 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None)
         new = copy.deepcopy(cell)
         if gid and _is_answer(cell) and gid in answers:
             new["source"] = _text(answers[gid].get("source"))
+            if new.get("cell_type") == "markdown":  # a written answer may carry an image
+                if isinstance(answers[gid].get("attachments"), dict):
+                    new["attachments"] = copy.deepcopy(answers[gid]["attachments"])
+                _fit_attachments(new, max_attachment_bytes, log)
         cells.append(new)
         if gid:
             cells.extend(extras_after.get(gid, []))

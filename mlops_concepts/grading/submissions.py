@@ -184,6 +184,19 @@ def stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], stu
     return result
 
 
+def stage_blank(staged: Path, release_notebooks: dict[str, Path], student: str, reason: str) -> Staged:
+    """Stage the blank release in place of a submission that could not be staged at all."""
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True, exist_ok=True)
+    result = Staged(student, [Note("not graded", reason),
+                              Note("not graded", "graded as the blank release (score 0)")])
+    for name, release_path in release_notebooks.items():
+        nb = nbformat.read(release_path, as_version=4)
+        nb.cells.insert(0, _note_cell(result.notes))
+        nbformat.write(nb, staged / f"{name}.ipynb")
+    return result
+
+
 def _copy_tree(src: Path, dst: Path, notes: list[Note]) -> None:
     dst.mkdir(parents=True, exist_ok=True)
     for entry in sorted(src.iterdir()):

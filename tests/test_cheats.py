@@ -8,7 +8,6 @@ solutions), so the corpus applies to any chapter in ``source/``.
 
 from __future__ import annotations
 
-import ast
 import re
 from types import SimpleNamespace
 
@@ -47,10 +46,8 @@ def _controls(run):
 
 
 def _cheat_log(run, name) -> list[str]:
-    for line in run.graded.text_outputs(name).splitlines():
-        if line.startswith("CHEAT-LOG "):
-            return ast.literal_eval(line[len("CHEAT-LOG "):])
-    return []
+    return [line[len("CHEAT-LOG "):] for line in run.graded.text_outputs(name).splitlines()
+            if line.startswith("CHEAT-LOG ")]
 
 
 def test_grading_exits_zero_and_grades_everyone(run):
@@ -159,3 +156,32 @@ def test_brute_force_scores_only_where_it_recovered_the_plain_right_value(run):
 def test_cheats_never_reach_the_answer_key(run):
     log = " | ".join(_cheat_log(run, "grading-aware-thief"))
     assert re.search(r"stolen-from None", log), log
+
+
+def test_container_subclasses_with_the_right_contents_are_refused_whatever_the_container():
+    """No answer of chapter 1 is a list, so the list case of ``container-subclasses`` is also checked
+    here, directly on what the kernel reports and what the grader decides from it."""
+    from nbformat.v4 import new_output
+
+    from mlops_concepts.answers import to_json
+    from mlops_concepts.checks import REPORT_MIME, answer_form, report_bundle
+    from mlops_concepts.grading.verdicts import verdict
+
+    class L(list):
+        pass
+
+    class D(dict):
+        pass
+
+    class S(str):
+        pass
+
+    for right, disguised in ((["design", "development"], L(["design", "development"])),
+                             ({"a": "b"}, D({"a": "b"})), ("c", S("c")), ([["x"]], [L(["x"])])):
+        bundle = report_bundle("q", disguised)
+        assert "error" in bundle[REPORT_MIME], bundle
+        out = verdict("q", [new_output("display_data", data=bundle)], to_json(answer_form(right)))
+        assert out["output_type"] == "error" and out["ename"] == "AnswerNotGradable", out
+        plain = verdict("q", [new_output("display_data", data=report_bundle("q", right))],
+                        to_json(answer_form(right)))
+        assert plain["output_type"] == "stream" and "correct" in plain["text"]

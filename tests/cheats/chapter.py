@@ -23,8 +23,7 @@ from pathlib import Path
 import nbformat
 
 from course import cell_id, notebook_path, solutions
-from mlops_concepts.answers import canonical, restrict
-from mlops_concepts.checks import REPORT_MIME
+from mlops_concepts.checks import REPORT_MIME, answer_form
 from mlops_concepts.grading.calls import top_level_calls
 from mlops_concepts.grading.verdicts import answer_keys
 
@@ -163,8 +162,8 @@ class Chapter:
         return self.tests[test_id].key
 
     def report_of(self, test_id: str, answer_value):
-        """The canonical report an answer value would produce for ``test_id`` (plain values only)."""
-        return restrict(canonical(answer_value), self.tests[test_id].items)
+        """The report an answer value would produce for ``test_id`` (plain values only)."""
+        return answer_form(answer_value, self.tests[test_id].items)
 
     # -- writing -------------------------------------------------------------------------------
     def notebook(self, answers: dict[str, str] | None = None):

@@ -227,8 +227,8 @@ def fake_grade_guess(ch: Chapter) -> Built:
 
 @cheat("fake-grade-copy-id", markers=("copy-id",))
 def fake_grade_copy_id(ch: Chapter) -> Built:
-    """grade() redefined to emit a report that copies the id and claims success; blank answers."""
-    texts = {ch.first_answer(): prelude(ch) + P.FAKE_GRADE_COPY_ID}
+    """grade() redefined to emit a report that copies the id and claims success; wrong answers."""
+    texts = answers_from(ch, prelude(ch) + P.FAKE_GRADE_COPY_ID, lambda i, gid: ch.wrong(gid))
     return Built(finish(ch.notebook(texts)), plan_all(ch, ATTACKED))
 
 

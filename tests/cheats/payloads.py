@@ -17,7 +17,7 @@ _CHEAT = _cheat_json.loads(_cheat_b64.b64decode("__DATA__").decode())
 _CHEAT_LOG = []
 '''
 
-LOG_CELL = 'print("CHEAT-LOG", repr(_CHEAT_LOG))\n'
+LOG_CELL = 'for _entry in dict.fromkeys(_CHEAT_LOG):\n    print("CHEAT-LOG " + repr(_entry)[1:-1])\n'
 
 # ------------------------------------------------------------------------------------------------
 # Lies: objects that claim to be the right answer.
@@ -270,9 +270,8 @@ _state = {"checked_in": None}
 _real_check = check
 
 def check(*args, **kwargs):
-    ok = _real_check(*args, **kwargs)
+    _real_check(*args, **kwargs)
     _state["checked_in"] = get_ipython().execution_count
-    return ok
 
 def _lie(value):
     """Right while the self-check's arguments are computed; wrong once check() ran in this cell."""
@@ -394,9 +393,11 @@ class _FakeSha256:
 
 hashlib.sha256 = _FakeSha256
 _answers._sha256 = _FakeSha256
-_tid = _CHEAT["first_test"]
-_CHEAT_LOG.append("self-check fooled=%s" % check(_tid, _CHEAT["wrong_answer"], key=_CHEAT["digests"][_tid],
-                                                 items=_CHEAT["items"][_tid]))
+import contextlib, io
+_tid, _out = _CHEAT["first_test"], io.StringIO()
+with contextlib.redirect_stdout(_out):
+    check(_tid, _CHEAT["wrong_answer"], key=_CHEAT["digests"][_tid], items=_CHEAT["items"][_tid])
+_CHEAT_LOG.append("self-check fooled=%s" % ("Success!" in _out.getvalue()))
 '''
 
 PATCH_JSON = r'''
@@ -418,7 +419,6 @@ FAKE_CHECK = r'''
 def check(question, answer, key=None, items=None):
     _CHEAT_LOG.append("fake-check " + question)
     print("Success!")
-    return True
 '''
 
 FAKE_GRADE_GUESS = r'''
@@ -475,13 +475,16 @@ def _steal(budget=30000):
             if budget < 0:
                 break
             paths += [os.path.join(folder, f) for f in files if f in (name, "gradebook.db")]
+    marker = ("### BEGIN " + "SOLUTION").encode()  # not spelled out: this notebook is not the source
     for path in paths:
+        if os.path.abspath(path).startswith(os.getcwd()):
+            continue
         try:
             with open(path, "rb") as f:
                 data = f.read()
         except OSError:
             continue
-        if b"BEGIN SOLUTION" in data and path.endswith(".ipynb"):
+        if marker in data and path.endswith(".ipynb"):
             return path, _json.loads(data)
         if data.startswith(b"SQLite format 3"):
             return path, None
@@ -736,11 +739,12 @@ def _brute(test):
     options = test["options"]
     if test["items"] is None:
         for option in options:
-            if _digest(option, salt) == test["digest"]:
+            if _digest(option.strip().lower(), salt) == test["digest"]:
                 return option
         return None
-    for combo in itertools.product(options, repeat=len(test["items"])):
-        form = {"part": [[k, v] for k, v in zip(test["items"], combo)]}
+    keys = [k.strip().lower() for k in test["items"]]  # the forgiving form the checks compare
+    for combo in itertools.product(options, repeat=len(keys)):
+        form = {"part": [[k, v] for k, v in zip(keys, combo)]}
         if _digest(form, salt) == test["digest"]:
             return dict(zip(test["items"], combo))
     return None

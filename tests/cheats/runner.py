@@ -131,9 +131,13 @@ class Graded:
         path = self.root(student) / "autograded" / student / self.assignment / f"{self.assignment}.ipynb"
         return nbformat.read(path, as_version=4)
 
+    def feedback_path(self, student: str) -> Path:
+        return self.root(student) / "feedback" / student / self.assignment / f"{self.assignment}.html"
+
     def feedback(self, student: str) -> str:
-        path = self.root(student) / "feedback" / student / self.assignment / f"{self.assignment}.html"
-        return path.read_text(errors="replace")
+        """The student's feedback page ("" if none was written)."""
+        path = self.feedback_path(student)
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def log(self, student: str) -> str:
         path = self.root(student) / ".grading" / "logs" / f"{student}.log"
@@ -162,12 +166,13 @@ class Graded:
         parts = []
         for cell in self.autograded(student).cells:
             for o in cell.get("outputs", []):
-                if o.get("output_type") == "stream":
+                if o.get("output_type") == "stream":  # one print may arrive in several pieces
                     parts.append(o.get("text", ""))
                 elif o.get("output_type") == "error":
-                    parts.append(f"{o.get('ename')}: {o.get('evalue')}")
+                    parts.append(f"\n{o.get('ename')}: {o.get('evalue')}\n")
                 elif "data" in o:
-                    parts.append(str(o["data"].get("text/plain", "")))
+                    parts.append(f"\n{o['data'].get('text/plain', '')}\n")
+            parts.append("\n")
         return "".join(parts)
 
 

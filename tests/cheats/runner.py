@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -36,6 +37,19 @@ def copy_course(src: Path, dst: Path) -> Path:
     for name in ("source", "release"):
         shutil.copytree(src / name, dst / name)
     return dst
+
+
+def tree_snapshot(folder: Path) -> dict[str, tuple]:
+    """Content (as ``fingerprint``), permission bits and file type of every entry under ``folder``."""
+    prints = fingerprint(folder)
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            rel = str(path.relative_to(folder))
+            st = os.lstat(path)
+            out[rel] = (prints.get(rel), stat.S_IMODE(st.st_mode), stat.S_IFMT(st.st_mode))
+    return out
 
 
 class MemorySampler(threading.Thread):
@@ -101,7 +115,8 @@ class Shard:
     result: subprocess.CompletedProcess | None = None
     peak: dict = field(default_factory=dict)
     seconds: float = 0.0
-    submitted_before: dict = field(default_factory=dict)
+    submitted_before: dict = field(default_factory=dict)  # fingerprint() of submitted/, before
+    snapshot_before: dict = field(default_factory=dict)  # tree_snapshot() of submitted/, before
 
 
 class Graded:
@@ -193,6 +208,7 @@ def grade_students(base_root: Path, assignment: str, workdir: Path, students: di
         for name, sub in (controls or {}).items():
             _put(root, assignment, f"{name}-{i}", sub)
         shard.submitted_before = fingerprint(root / "submitted")
+        shard.snapshot_before = tree_snapshot(root / "submitted")
         plan.append(shard)
 
     def work(shard: Shard):

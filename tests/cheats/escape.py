@@ -208,7 +208,11 @@ for i in range(3):
             for j in range(0, len(block), 4096):
                 block[j] = 1
             open(f"child{i}.ok", "w").write("ok")
-            time.sleep(2)
+            # Hold the memory until every sibling holds its own (or 10 s pass), so the three
+            # blocks really are held at once even on a loaded machine.
+            deadline = time.time() + 10
+            while time.time() < deadline and sum(os.path.exists(f"child{k}.ok") for k in range(3)) < 3:
+                time.sleep(0.1)
         finally:
             os._exit(0)
     pids.append(pid)

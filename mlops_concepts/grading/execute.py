@@ -4,15 +4,24 @@ Differences from nbgrader's own, each because a real submission can do it:
 
 * **Sandbox.** The kernel starts inside bubblewrap (:mod:`mlops_concepts.grading.sandbox`). If the
   sandbox cannot start, grading refuses to run the code, unless the instructor opts out explicitly
-  with ``--SandboxedExecute.sandbox=False``.
+  with ``--SandboxedExecute.sandbox=False``. The launcher runs on the host in isolated mode, by
+  absolute path, from a private folder: nothing next to the notebook is ever imported there.
+* **Grades are reported, not tested.** After each test cell, the kernel is asked to report the
+  answer (:func:`~mlops_concepts.grading.exercises.report_code`, derived from the visible
+  ``check`` call, run without storing history). No hidden test code exists, so none can be
+  printed into the student's own feedback.
+* **One output budget per submission.** Every message the kernel sends while a cell runs (output
+  of every kind, display updates, widget and other comm traffic) counts against a per-cell and a
+  per-submission budget. Past it, messages are dropped as they arrive, with a note in the cell, so
+  memory stays flat whatever the kernel sends.
+* **One time budget per submission.** Past ``max_notebook_seconds``, the remaining cells are not
+  run (they score 0, with a note), so many slow cells cannot hold the class up.
 * **A dying kernel costs only what it breaks.** ``os._exit``, running out of memory or a killed
   kernel used to abort the whole notebook. Here the cell that killed it and the cells after it get
   an error output saying so (and score 0); the cells before keep their results.
 * **Loops that ignore interrupts.** nbgrader interrupts a cell that runs past ``timeout``. If the
   kernel has not answered within ``interrupt_grace`` seconds after that (the code swallowed the
   ``KeyboardInterrupt``), the kernel is stopped, and handled as above.
-* **Output floods.** Output beyond ``max_output_bytes`` per cell is dropped while it streams in, so
-  a cell printing gigabytes cannot exhaust the grader's memory.
 """
 
 from __future__ import annotations
@@ -22,17 +31,25 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from queue import Empty
 
 from jupyter_client.kernelspec import KernelSpec
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat.v4 import new_output
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer
 
-from . import sandbox
+from ..checks import REPORT_MIME
+from . import cells, sandbox
+from .calls import AuthoringError
+from .exercises import read_check, report_code
 
 _probed: dict[str, str | None] = {}
+
+#: Reports a test cell may still send once the output budget is spent (one is all it needs).
+_REPORTS_PAST_BUDGET = 2
+_REPORT_MAX_BYTES = 1_000_000
 
 
 def _not_run(reason: str):
@@ -40,8 +57,13 @@ def _not_run(reason: str):
                       traceback=[f"CellNotRun: {reason}"])
 
 
+def message_size(msg) -> int:
+    """Bytes a kernel message would add to the notebook or to the grader's memory."""
+    return len(str(msg.get("content", {}))) + sum(len(b) for b in msg.get("buffers") or ())
+
+
 class SandboxedExecute(Execute):
-    """nbgrader's ``Execute`` with a sandboxed kernel and per-cell containment of failures."""
+    """nbgrader's ``Execute`` with a sandboxed kernel, reported grades and bounded output."""
 
     sandbox = Bool(
         True,
@@ -56,11 +78,23 @@ class SandboxedExecute(Execute):
     max_output_bytes = Integer(
         2_000_000, help="Output kept per cell while executing; the rest is dropped."
     ).tag(config=True)
+    max_submission_output_bytes = Integer(
+        20_000_000,
+        help="Everything one submission's kernel may send (outputs, display updates, comm "
+        "messages), over all its cells; the rest is dropped.",
+    ).tag(config=True)
+    max_notebook_seconds = Float(
+        600.0, help="Time one notebook may take in all; the cells after that are not run."
+    ).tag(config=True)
 
     def preprocess(self, nb, resources, km=None):
         self._stopped_because = None
-        self._output_bytes = {}
-        self._truncated = set()
+        self._cell_bytes: dict[int, int] = {}
+        self._spent = 0
+        self._reports_past_budget: dict[int, int] = {}
+        self._truncated: set[int] = set()
+        self._started = time.monotonic()
+        self._workdir = os.path.abspath(resources.get("metadata", {}).get("path") or os.getcwd())
         self._socket_dir = None
         if self.sandbox:
             if "reason" not in _probed:
@@ -81,14 +115,19 @@ class SandboxedExecute(Execute):
                 sandbox.release_cgroups(os.path.basename(self._socket_dir))
                 shutil.rmtree(self._socket_dir, ignore_errors=True)
 
+    # -- the kernel ---------------------------------------------------------------------------
+
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
         if self.sandbox:
             km.transport = "ipc"
             km.ip = os.path.join(self._socket_dir, "kernel")
             km._kernel_spec = KernelSpec(
+                # -I: isolated mode, so neither the working directory nor the launcher's folder
+                # is on sys.path; an absolute path, so nothing is looked up; -B: no bytecode.
                 argv=[
-                    sys.executable, "-m", "mlops_concepts.grading.sandbox",
+                    sys.executable, "-I", "-B", sandbox.LAUNCHER,
+                    "--workdir", self._workdir,
                     "--memory-mb", str(self.memory_limit_mb),
                     "--cpu-seconds", str(self.cpu_limit_seconds),
                     "-f", "{connection_file}",
@@ -101,19 +140,37 @@ class SandboxedExecute(Execute):
             )
         return km
 
+    async def async_start_new_kernel(self, **kwargs):
+        if self.sandbox:
+            # The launcher runs on the host: never in the student's folder (nbclient would start it
+            # there), so no file of the submission can stand in for a module it imports.
+            kwargs["cwd"] = self._socket_dir
+        return await super().async_start_new_kernel(**kwargs)
+
+    # -- cells ---------------------------------------------------------------------------------
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not cell.source.strip():
             return cell, resources
+        elapsed = time.monotonic() - self._started
+        if not self._stopped_because and elapsed > self.max_notebook_seconds:
+            self._stopped_because = (
+                f"the notebook ran for more than {self.max_notebook_seconds:.0f} s in all"
+            )
         if self._stopped_because:
             cell.outputs = [_not_run(f"this cell was not run because {self._stopped_because}")]
             return cell, self.resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, _ = super().preprocess_cell(cell, resources, index)
+            if cells.is_test(cell):
+                self._report(cell, index)
+            return cell, self.resources
         except (DeadKernelError, CellTimeoutError) as err:
             if isinstance(err, DeadKernelError) or not self._stopped_because:
                 self._stopped_because = (
                     "the kernel stopped in an earlier cell (it exited, ran out of memory or was killed)"
                 )
+            cell = self.nb.cells[index]
             cell.outputs.append(new_output(
                 "error", ename="KernelStopped",
                 evalue="the kernel stopped while running this cell",
@@ -121,6 +178,20 @@ class SandboxedExecute(Execute):
                            "(it exited, ran out of memory, was killed, or ignored an interrupt)"],
             ))
             return cell, self.resources
+
+    def _report(self, cell, index) -> None:
+        """Ask the kernel for the answer this test cell grades; its outputs join the cell's."""
+        try:
+            code = report_code(read_check(cell))
+        except AuthoringError as err:  # no report: the verdict step grades the cell 0
+            self.log.error("%s", err)
+            return
+        request = new_code_cell(code)
+        try:
+            self.execute_cell(request, index, store_history=False)
+        finally:
+            self.nb.cells[index] = cell  # nbclient stores the cell it ran at the index
+            cell.outputs.extend(request.outputs)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         reply = await super()._async_handle_timeout(timeout, cell)
@@ -143,24 +214,37 @@ class SandboxedExecute(Execute):
             if msg.get("msg_type") == "execute_reply":
                 return msg
 
-    def _over_budget(self, cell_index, msg) -> bool:
-        """Count every byte a message would add (text, data, metadata, tracebacks)."""
-        size = len(str(msg.get("content", {})))
-        used = self._output_bytes.get(cell_index, 0)
-        self._output_bytes[cell_index] = used + size
-        return used + size > self.max_output_bytes
+    # -- the output budget --------------------------------------------------------------------
 
-    def output(self, outs, msg, display_id, cell_index):
-        if self._over_budget(cell_index, msg):
-            if cell_index not in self._truncated:
-                self._truncated.add(cell_index)
-                outs.append(new_output("stream", name="stdout",
-                                       text="\n[output truncated by the grader]\n"))
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+    def _is_small_report(self, msg, size: int) -> bool:
+        data = msg.get("content", {}).get("data")
+        return isinstance(data, dict) and REPORT_MIME in data and size <= _REPORT_MAX_BYTES
 
-    def _update_display_id(self, display_id, msg):
-        # update_display_data rewrites earlier outputs in place: limited like new output.
-        if self._over_budget(("update", display_id), msg):
+    def process_message(self, msg, cell, cell_index):
+        """Count every message against the budgets before nbclient stores anything of it."""
+        if msg.get("msg_type") == "status":  # "idle" ends the cell: always through
+            return super().process_message(msg, cell, cell_index)
+        size = message_size(msg)
+        used = self._cell_bytes.get(cell_index, 0) + size
+        self._cell_bytes[cell_index] = used
+        self._spent += size
+        if used > self.max_output_bytes or self._spent > self.max_submission_output_bytes:
+            allowed = self._reports_past_budget.get(cell_index, 0)
+            if self._is_small_report(msg, size) and allowed < _REPORTS_PAST_BUDGET:
+                self._reports_past_budget[cell_index] = allowed + 1
+            else:
+                self._note_truncated(cell, cell_index)
+                return None
+        return super().process_message(msg, cell, cell_index)
+
+    def _note_truncated(self, cell, cell_index) -> None:
+        if cell_index in self._truncated:
             return
-        return super()._update_display_id(display_id, msg)
+        self._truncated.add(cell_index)
+        whole = self._spent > self.max_submission_output_bytes
+        limit = self.max_submission_output_bytes if whole else self.max_output_bytes
+        scope = "this notebook" if whole else "this cell"
+        cell.outputs.append(new_output(
+            "stream", name="stdout",
+            text=f"\n[output truncated by the grader: {scope} sent more than "
+                 f"{limit // 1_000_000} MB of output]\n"))

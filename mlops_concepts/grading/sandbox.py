@@ -8,16 +8,25 @@ holding only:
 
 * the operating system and Python read-only (``/usr``, the Python installation, the virtualenv,
   the course package);
-* the submission's own working folder, read-write;
-* a private ``/tmp`` and the folder holding the kernel's connection sockets.
+* the submission's folder, read-only at ``/submission``, copied (inside the sandbox) into a
+  size-limited in-memory folder at the submission's own path, where the kernel works: nothing the
+  student's code writes ever lands on the grader's disk;
+* a private, size-limited ``/tmp``, and the folder holding the kernel's connection sockets.
 
 It also unshares the network (no interface but a private loopback), the PID and IPC namespaces,
 drops every capability, runs as an unprivileged user id inside a user namespace, and applies
-resource limits (address space, file size, CPU time). The grader talks to the kernel over ZeroMQ
-``ipc`` (Unix domain) sockets in a folder bound into the sandbox, since TCP to the host's loopback
-is exactly what ``--unshare-net`` cuts off.
+resource limits (address space, file size, CPU time; memory and process count through a control
+group where the grader may create one). The grader talks to the kernel over ZeroMQ ``ipc`` (Unix
+domain) sockets in a folder bound into the sandbox, since TCP to the host's loopback is exactly
+what ``--unshare-net`` cuts off.
 
-Run as ``python -m mlops_concepts.grading.sandbox [--memory-mb N] -f CONN [kernel args...]``.
+**The launcher itself runs on the host**, so nothing of the submission may reach it. The grader
+starts it as ``python -I /absolute/path/sandbox.py --workdir DIR -f CONN``: isolated mode puts
+neither the working directory nor this file's folder on ``sys.path`` (a ``json.py`` or
+``mlops_concepts/`` planted next to a notebook is never imported here), its working directory is
+the private socket folder, not the submission, and it imports the standard library only. It reads
+no file of the submission; it stays alive as a small supervisor that stops the sandbox if the
+socket folder (the one place on the host the kernel can write to) grows past a few entries.
 """
 
 from __future__ import annotations
@@ -31,16 +40,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-import mlops_concepts
-
 BWRAP = "bwrap"
 SANDBOX_UID = 65534  # "nobody": the id the student code runs as inside the sandbox
 TMP_BYTES = 256 * 1024 * 1024  # the sandbox's /tmp lives in memory: cap it
+WORK_BYTES = 256 * 1024 * 1024  # and so does its working folder
+FILE_MB = 64  # the largest file the kernel may write
 MAX_PROCESSES = 128
+SUBMISSION_MOUNT = "/submission"  # the submission, read-only, inside the sandbox
+# The socket folder holds the connection file and five sockets. Anything beyond a few more
+# entries, or a few KiB, is a submission filling the grader's disk: the sandbox is stopped.
+SOCKET_DIR_MAX_ENTRIES = 32
+SOCKET_DIR_MAX_BYTES = 1024 * 1024
+WATCH_SECONDS = 0.1
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # Where the operating system keeps what a Python kernel needs. /etc is NOT bound (it holds host
 # secrets), except /etc/fonts, so matplotlib's text rendering does not complain on stderr.
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+#: This file: what the grader runs, by absolute path, as the launcher.
+LAUNCHER = str(Path(__file__).resolve())
 
 
 class SandboxUnavailable(RuntimeError):
@@ -48,7 +65,9 @@ class SandboxUnavailable(RuntimeError):
 
 
 def _package_dir() -> str:
-    return str(Path(mlops_concepts.__file__).resolve().parent)
+    # Found from this file, not by importing the package: the launcher imports nothing but the
+    # standard library.
+    return str(Path(__file__).resolve().parents[1])
 
 
 def readonly_paths() -> list[str]:
@@ -63,14 +82,15 @@ def readonly_paths() -> list[str]:
     return [p for p in ordered if not any(p != q and p.startswith(q + os.sep) for q in ordered)]
 
 
-def bwrap_argv(
-    workdir: str, socket_dir: str, kernel_cmd: list[str], work_copy: str | None = None
-) -> list[str]:
-    """The full ``bwrap`` command line that runs ``kernel_cmd`` confined to ``workdir``.
+def kernel_command(connection_file: str, extra: list[str] | None = None) -> list[str]:
+    """The kernel, as run inside the sandbox: isolated mode, so the standard library and the
+    installed packages come before the working folder (IPython adds it after them)."""
+    return [sys.executable, "-I", "-B", "-m", "ipykernel_launcher", "-f", connection_file,
+            *(extra or [])]
 
-    ``work_copy``, when given, is what is mounted at ``workdir``: a private copy, so nothing the
-    student's code leaves behind (files, symbolic links) ever lands in the grader's folders.
-    """
+
+def bwrap_argv(workdir: str, socket_dir: str, command: list[str]) -> list[str]:
+    """The full ``bwrap`` command line that runs ``command`` confined to a copy of ``workdir``."""
     argv = [
         BWRAP,
         "--unshare-all",  # user, ipc, pid, net, uts, cgroup namespaces
@@ -92,14 +112,14 @@ def bwrap_argv(
              "--dir", "/tmp/home"]
     for path in readonly_paths():
         argv += ["--ro-bind", path, path]
-    argv += ["--bind", work_copy or workdir, workdir, "--bind", socket_dir, socket_dir,
+    argv += ["--ro-bind", workdir, SUBMISSION_MOUNT,
+             "--size", str(WORK_BYTES), "--tmpfs", workdir,
+             "--bind", socket_dir, socket_dir,
              "--chdir", workdir]
     env = {
         "HOME": "/tmp/home",
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
         "LANG": "C.UTF-8",
-        "PYTHONNOUSERSITE": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
         "MPLCONFIGDIR": "/tmp/matplotlib",
         "IPYTHONDIR": "/tmp/ipython",
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
@@ -111,7 +131,11 @@ def bwrap_argv(
     argv.append("--clearenv")
     for name, value in env.items():
         argv += ["--setenv", name, value]
-    return argv + ["--", *kernel_cmd]
+    # Inside the sandbox: copy the submission into the working folder (links stay links, special
+    # files stay special; nothing is followed), then become the kernel.
+    copy = (f'cp -RP --preserve=mode,timestamps {SUBMISSION_MOUNT}/. "$0" 2>/dev/null; '
+            'cd "$0" && exec "$@"')
+    return argv + ["--", "/bin/sh", "-c", copy, workdir, *command]
 
 
 def probe() -> None:
@@ -122,12 +146,14 @@ def probe() -> None:
             "bubblewrap), or, only if you trust every submission, grade without a sandbox by "
             "adding --SandboxedExecute.sandbox=False to mlops-concepts grade or nbgrader autograde"
         )
-    here = os.getcwd()
-    cmd = bwrap_argv(here, here, [sys.executable, "-c", "print('ok')"])
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise SandboxUnavailable(f"bubblewrap could not start: {err}") from None
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mlops-probe-") as here:
+        cmd = bwrap_argv(here, here, [sys.executable, "-I", "-c", "print('ok')"])
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=here)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise SandboxUnavailable(f"bubblewrap could not start: {err}") from None
     if result.returncode != 0 or result.stdout.strip() != "ok":
         raise SandboxUnavailable(
             "bubblewrap is installed but cannot create a sandbox here "
@@ -144,7 +170,7 @@ def cgroup_dirs(name: str) -> list[Path]:
 
 
 def _confine(name: str, memory_mb: int) -> list[str]:
-    """Put this process (and so the sandbox it becomes) in a control group, when allowed.
+    """Put this process (and so the sandbox it starts) in a control group, when allowed.
 
     Resource limits (``setrlimit``) are per process and, for root, do not cap the number of
     processes; a control group caps the memory of the whole sandbox and its process count. Best
@@ -188,12 +214,56 @@ def _limit(memory_mb: int, cpu_seconds: int, file_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def socket_dir_usage(folder: str) -> tuple[int, int]:
+    """(entries, bytes) under ``folder``, at every depth, never following links (lstat only).
+
+    Stops counting once past the limits: a folder of a million files costs no more to judge
+    than one just over the limit.
+    """
+    entries = total = 0
+    stack = [folder]
+    while stack and entries <= SOCKET_DIR_MAX_ENTRIES:
+        with os.scandir(stack.pop()) as it:
+            for entry in it:
+                entries += 1
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                total += info.st_size
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                if entries > SOCKET_DIR_MAX_ENTRIES:
+                    break
+    return entries, total
+
+
+def supervise(child: subprocess.Popen, socket_dir: str) -> int:
+    """Wait for the sandbox; stop it if it starts filling the socket folder on the host.
+
+    The grader removes the whole socket folder once the kernel has stopped.
+    """
+    while True:
+        try:
+            return child.wait(timeout=WATCH_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            entries, size = socket_dir_usage(socket_dir)
+        except OSError:
+            continue
+        if entries > SOCKET_DIR_MAX_ENTRIES or size > SOCKET_DIR_MAX_BYTES:
+            child.kill()  # the sandbox dies with it (bwrap --die-with-parent, PID namespace)
+            return child.wait()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-f", dest="connection_file", required=True)
+    parser.add_argument("--workdir", required=True, help="the submission's folder (read-only)")
     parser.add_argument("--memory-mb", type=int, default=2048)
     parser.add_argument("--cpu-seconds", type=int, default=600)
-    parser.add_argument("--file-mb", type=int, default=200)
+    parser.add_argument("--file-mb", type=int, default=FILE_MB)
     args, kernel_args = parser.parse_known_args(argv)
 
     info = json.loads(Path(args.connection_file).read_text())
@@ -203,18 +273,19 @@ def main(argv: list[str] | None = None) -> None:
     connection = os.path.join(socket_dir, "connection.json")
     shutil.copyfile(args.connection_file, connection)
 
-    # The kernel works on a private copy of its folder (links copied as links, never followed).
-    work_copy = os.path.join(socket_dir, "work")
-    shutil.copytree(os.getcwd(), work_copy, symlinks=True)
-
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", connection, *kernel_args]
-    argv_ = bwrap_argv(os.getcwd(), socket_dir, kernel, work_copy=work_copy)
+    workdir = os.path.abspath(args.workdir)
+    argv_ = bwrap_argv(workdir, socket_dir, kernel_command(connection, kernel_args))
     _confine(os.path.basename(socket_dir), args.memory_mb)
-    _limit(args.memory_mb, args.cpu_seconds, args.file_mb)
-    # ipykernel prints terminal hints on stdout; the grader talks to it over ZeroMQ only.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.execvp(argv_[0], argv_)
+    # The kernel's own stdout and stderr (its "original" streams, which student code can write
+    # to directly) go nowhere: the grader hears the kernel over ZeroMQ only, where every byte
+    # counts against the submission's output budget. Written to the grader's terminal, they
+    # would be an unbounded, unescaped channel into the instructor's logs.
+    child = subprocess.Popen(
+        argv_, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=socket_dir, close_fds=True,
+        preexec_fn=lambda: _limit(args.memory_mb, args.cpu_seconds, args.file_mb),
+    )
+    sys.exit(supervise(child, socket_dir))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Release-time sealing of answer keys (an nbgrader preprocessor for ``generate_assignment``).
 
-Authors write plain answers in ``source/``: ``check("q1", x, key="...")`` and checkpoints with
+Authors write plain answers in ``source/``: ``check("q1", x, key="...")`` (the only statement of
+a locked test cell, see :mod:`~mlops_concepts.grading.exercises`) and checkpoints with
 ``answer=``/``feedback``/``explanation``. This preprocessor rewrites them before nbgrader saves the
 cells to the gradebook and writes ``release/``:
 
@@ -21,6 +22,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..answers import AnswerTypeError, digest, is_digest, salt_for
 from ..checks import answer_form
+from . import cells
 from .calls import (
     CHECKPOINT_KINDS,
     AuthoringError,
@@ -30,6 +32,7 @@ from .calls import (
     replace_spans,
     top_level_calls,
 )
+from .exercises import read_check
 
 
 def sealed_check_key(notebook: str, question: str, key, items) -> str:
@@ -41,30 +44,8 @@ def sealed_check_key(notebook: str, question: str, key, items) -> str:
     return digest(form, salt_for(notebook, question))
 
 
-def seal_source(source: str, notebook: str) -> str:
-    """Return ``source`` with every answer key in it sealed (idempotent on sealed code)."""
-    nested = nested_calls(source, ("check", *CHECKPOINT_KINDS))
-    if nested:
-        raise AuthoringError(
-            f"{nested[0]}(...) must be a statement of its own at the top level of the cell "
-            f"(not assigned, nested or inside a block), so its answer key can be sealed:\n{source}"
-        )
+def _seal_checkpoints(source: str) -> str:
     spans = []
-    for call in top_level_calls(source, ("check",)):
-        node = call.kwarg_node("key")
-        if node is None:
-            raise AuthoringError(f"check() without key= in:\n{source}")
-        question = call.args[0] if call.args else call.kwargs.get("question")
-        if not isinstance(question, str):
-            raise AuthoringError(f"check() needs a literal question id as first argument:\n{source}")
-        if not (call.literal["key"] and call.literal.get("items", True)):
-            raise AuthoringError(f"check({question!r}): key= and items= must be plain literals")
-        if is_digest(call.kwargs["key"]):
-            continue
-        sealed = sealed_check_key(notebook, question, call.kwargs["key"], call.kwargs.get("items"))
-        start, end = offsets(source, node)
-        spans.append((start, end, repr(sealed)))
-
     for call in top_level_calls(source, CHECKPOINT_KINDS):
         if "sealed" in call.kwargs:
             continue
@@ -81,6 +62,36 @@ def seal_source(source: str, notebook: str) -> str:
     return replace_spans(source, spans)
 
 
+def seal_cell(cell, notebook: str) -> str:
+    """The cell's source with every answer key in it sealed (idempotent on sealed code).
+
+    A test cell is validated first (:func:`~mlops_concepts.grading.exercises.read_check`): a
+    mistyped question id, a missing key or a stray statement is refused here, naming the cell,
+    instead of being found out by a class that all got full marks.
+    """
+    source = cell.source
+    nested = nested_calls(source, ("check", *CHECKPOINT_KINDS))
+    if nested:
+        raise AuthoringError(
+            f"{nested[0]}(...) must be a statement of its own at the top level of the cell "
+            f"(not assigned, nested or inside a block), so its answer key can be sealed:\n{source}"
+        )
+    if cells.is_test(cell):
+        check = read_check(cell)
+        if is_digest(check.key):
+            return source
+        call = top_level_calls(source, ("check",))[0]
+        start, end = offsets(source, call.kwarg_node("key"))
+        sealed = sealed_check_key(notebook, check.grade_id, check.key, check.items)
+        return replace_spans(source, [(start, end, repr(sealed))])
+    if top_level_calls(source, ("check", "grade")):
+        raise AuthoringError(
+            "check(...) belongs in a locked, graded test cell of its own (nbgrader: "
+            f"'Autograder tests'); this cell is not one:\n{source}"
+        )
+    return _seal_checkpoints(source)
+
+
 class SealAnswerKeys(NbGraderPreprocessor):
     """Replace plain answer keys by salted digests and sealed texts in every code cell."""
 
@@ -90,7 +101,7 @@ class SealAnswerKeys(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
-            cell.source = seal_source(cell.source, self.notebook)
+            cell.source = seal_cell(cell, self.notebook)
             if top_level_calls(cell.source, CHECKPOINT_KINDS):
                 # The sealed call is long and says nothing a student needs: show just the widget
                 # (JupyterLab's "collapsed input"; the code stays readable on GitHub and in nbviewer).

@@ -3,8 +3,9 @@
 nbgrader's own rule scores a test cell by whether it raised. That rule runs on whatever the
 student's kernel says, and a kernel the student controls can say anything: an ``__eq__`` that is
 always True, a shadowed ``isinstance``, a patched ``hashlib``, an input transformer that empties the
-next cell. So here the kernel only *reports*: the hidden ``grade("q1", answer)`` call in each test
-cell emits the canonical form of the answer (see :mod:`mlops_concepts.checks`). After execution,
+next cell. So here the kernel only *reports*: after each test cell, the grader asks it for the
+canonical form of the answer (:func:`~mlops_concepts.grading.exercises.report_code`, which calls
+:func:`mlops_concepts.checks.grade`). After execution,
 this preprocessor compares each test cell's report with the key read from ``source/`` (which the
 kernel never sees) and rewrites the cell's outputs into a verdict that nbgrader then scores:
 a plain "Correct." (full points) or an error saying, in words, what was wrong (zero).
@@ -25,43 +26,30 @@ from traitlets import Unicode
 
 from ..answers import to_json
 from ..checks import REPORT_MIME, answer_form
-from .calls import AuthoringError, top_level_calls
+from . import cells
+from .calls import AuthoringError
 from .coursedir import notebook_path
+from .exercises import read_check
 
 MAX_MESSAGE = 300
 
 
 def is_autograder_test(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution") and cell.get("cell_type") == "code"
+    return cells.is_test(cell)
 
 
 def answer_keys(notebook) -> dict[str, str]:
     """Map each test cell's grade id to the canonical JSON its report must carry to earn points.
 
     Read from the instructor's notebook: the ``key=`` literal of the cell's ``check`` call,
-    restricted to the ``items`` its hidden ``grade`` call reports.
+    restricted to its ``items``. A test cell that is not a valid check cell raises
+    :class:`AuthoringError` (the release step refuses the same cells).
     """
     keys = {}
     for cell in notebook.cells:
-        if not is_autograder_test(cell):
-            continue
-        grade_id = cell.metadata.nbgrader["grade_id"]
-        checks = [c for c in top_level_calls(cell.source, ("check",)) if c.args[:1] == [grade_id]]
-        grades = [c for c in top_level_calls(cell.source, ("grade",)) if c.args[:1] == [grade_id]]
-        if not checks and not grades:
-            continue  # a test cell of another kind: nbgrader's usual rule applies
-        if len(checks) != 1 or len(grades) != 1:
-            raise AuthoringError(
-                f"test cell {grade_id!r} needs exactly one check({grade_id!r}, ...) "
-                f"and one hidden grade({grade_id!r}, ...)"
-            )
-        check, report = checks[0], grades[0]
-        if not check.literal.get("key") or not check.literal.get("items", True):
-            raise AuthoringError(f"check({grade_id!r}): key= and items= must be literals")
-        if check.kwargs.get("items") != report.kwargs.get("items"):
-            raise AuthoringError(f"test cell {grade_id!r}: check() and grade() select different items")
-        keys[grade_id] = to_json(answer_form(check.kwargs["key"], check.kwargs.get("items")))
+        if cells.is_test(cell):
+            check = read_check(cell)
+            keys[check.grade_id] = to_json(answer_form(check.key, check.items))
     return keys
 
 
@@ -100,7 +88,12 @@ def verdict(grade_id: str, outputs, expected: str):
 
 
 class GradeFromReports(NbGraderPreprocessor):
-    """Turn every reporting test cell's outputs into a verdict decided outside the kernel."""
+    """Turn every test cell's outputs into a verdict decided outside the kernel.
+
+    Fails closed: a test cell with no key in the instructor's notebook (an id that matches no
+    check, a cell added to the release by hand) scores 0 with a message, never nbgrader's own
+    "it did not raise" rule, which the student's kernel controls.
+    """
 
     source_notebook = Unicode(
         "",
@@ -116,10 +109,17 @@ class GradeFromReports(NbGraderPreprocessor):
             raise AuthoringError(f"cannot grade: the instructor notebook {path} is missing")
         keys = answer_keys(nbformat.read(path, as_version=4))
         for cell in nb.cells:
-            if is_autograder_test(cell):
-                grade_id = cell.metadata.nbgrader.get("grade_id")
-                if grade_id in keys:
-                    cell.outputs = [verdict(grade_id, cell.get("outputs", []), keys[grade_id])]
+            if not cells.is_test(cell):
+                continue
+            grade_id = cells.grade_id(cell)
+            if grade_id in keys:
+                cell.outputs = [verdict(grade_id, cell.get("outputs", []), keys[grade_id])]
+            else:
+                self.log.error("Test cell %r has no answer key in %s: graded 0", grade_id, path)
+                cell.outputs = [_error(
+                    "UngradableTestCell",
+                    f"{grade_id}: this test cell has no answer key, so it earns no points "
+                    "(tell your instructor).")]
         return nb, resources
 
 

@@ -16,12 +16,14 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from .submissions import Staged, stage, stage_blank
+from .untrusted import printable
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ASSIGNMENT = "01-introduction-to-mlops"
@@ -29,14 +31,32 @@ STAGING = ".grading/staging"
 LOGS = ".grading/logs"
 
 
+LOG_TAIL_BYTES = 64 * 1024
+
+
 def _nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | None = None):
+    """Run one nbgrader command; its output goes straight to ``log`` (never held in memory).
+
+    Returns a CompletedProcess whose ``stdout`` is the last part of the log, enough to say why a
+    run failed. On timeout the whole process group is killed, kernels included.
+    """
+    if log is None:
+        log = root / LOGS / "nbgrader.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    env = nbgrader_env()
-    result = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout, env=env)
-    if log is not None:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(result.stdout + result.stderr)
-    return result
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=nbgrader_env(), start_new_session=True)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+    with open(log, "rb") as f:
+        f.seek(max(0, log.stat().st_size - LOG_TAIL_BYTES))
+        tail = f.read().decode("utf-8", errors="replace")
+    return subprocess.CompletedProcess(cmd, code, tail, "")
 
 
 def nbgrader_env() -> dict:
@@ -139,9 +159,12 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
         if not ok:
             not_graded[student] = reason
         status = "graded" if ok else "NOT GRADED"
-        remarks = "; ".join(n.message for n in info.notes)
-        _say(f"  [{i}/{len(students)}] {student}: {status} in {time.perf_counter() - t0:.1f} s"
-             + (f" ({remarks})" if remarks else "") + ("" if ok else f": {reason} (log: {log})"))
+        # Student names, notes and nbgrader's messages may carry text the student chose: escaped,
+        # on one line each, so nothing printed here can be forged or recoloured by a submission.
+        remarks = printable("; ".join(n.message for n in info.notes), 600)
+        _say(f"  [{i}/{len(students)}] {printable(student)}: {status} in "
+             f"{time.perf_counter() - t0:.1f} s" + (f" ({remarks})" if remarks else "")
+             + ("" if ok else f": {printable(reason)} (log: {printable(log)})"))
     elapsed = time.perf_counter() - started
 
     _say("==> Writing feedback")
@@ -162,9 +185,10 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
                 extra.append("missed " + ", ".join(failed))
             if manual:
                 extra.append("reflection to grade by hand")
-            _say(f"{student:<24} {score:>5.1f} / {max_score:<4.1f} {'; '.join(extra)}")
+            _say(f"{printable(student):<24} {score:>5.1f} / {max_score:<4.1f} {'; '.join(extra)}")
         else:
-            _say(f"{student:<24} {'-':>11}  not graded: {not_graded.get(student, 'unknown')}")
+            reason = printable(not_graded.get(student, "unknown"))
+            _say(f"{printable(student):<24} {'-':>11}  not graded: {reason}")
     if items:
         hardest = sorted(items.items(), key=lambda kv: kv[1][0] / kv[1][1])[:5]
         _say("Items the class found hardest: " + ", ".join(
@@ -172,7 +196,8 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     _say(f"Graded {len(students) - len(not_graded)} of {len(students)} in {elapsed:.1f} s "
          f"({elapsed / len(students):.1f} s per submission). Feedback: feedback/, grades: grades.csv")
     if not_graded:
-        _say("Could not grade: " + ", ".join(f"{s} ({r})" for s, r in not_graded.items()))
+        _say("Could not grade: " + ", ".join(f"{printable(s)} ({printable(r)})"
+                                             for s, r in not_graded.items()))
     return 0
 
 

@@ -13,6 +13,10 @@ the released one, taking from the submission only what the student owns:
 * the student's text of each answer cell (the first cell carrying that answer's id);
 * the student's own extra cells, after the release cell they followed, with any nbgrader metadata
   removed so they can neither score nor pose as a test. Oversized attachments are dropped.
+
+Extra cells are bounded: past ``max_extra_cells`` cells or ``max_extra_bytes`` of source, the rest
+are dropped and a note says so, so ten thousand pasted cells cannot make one notebook take the
+grader's time and memory.
 """
 
 from __future__ import annotations
@@ -25,18 +29,13 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
+from . import cells as kinds
 from .calls import AuthoringError
 from .coursedir import notebook_path
 
-
-def _grade_id(cell):
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta.get("grade_id") if isinstance(meta, dict) else None
-
-
-def _is_answer(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("solution")) and not meta.get("locked")
+_grade_id = kinds.grade_id
+MAX_EXTRA_CELLS = 200
+MAX_EXTRA_BYTES = 2_000_000
 
 
 def _text(source) -> str:
@@ -67,7 +66,8 @@ def _fit_attachments(cell, max_bytes: int, log=None) -> None:
     )
 
 
-def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None):
+def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
+            max_extra_cells: int = MAX_EXTRA_CELLS, max_extra_bytes: int = MAX_EXTRA_BYTES):
     """Merge the student's answers and extra cells into a copy of ``release``."""
     release_ids = [_grade_id(c) for c in release.cells]
     known = {g for g in release_ids if g}
@@ -77,6 +77,7 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None)
     answers = {}
     extras_after = {}  # release grade id (or None for "before everything") -> [cells]
     previous = None
+    kept = kept_bytes = dropped = 0
     for cell in submitted.cells:
         gid = _grade_id(cell)
         if gid in known:
@@ -98,13 +99,18 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None)
             extra["source"] = _text(extra.get("source"))
         if extra.get("cell_type") not in ("code", "markdown", "raw"):
             continue
+        size = len(extra["source"]) + len(str(extra.get("attachments") or ""))
+        if kept >= max_extra_cells or kept_bytes + size > max_extra_bytes:
+            dropped += 1
+            continue
+        kept, kept_bytes = kept + 1, kept_bytes + size
         extras_after.setdefault(previous, []).append(extra)
 
     cells = list(extras_after.get(None, []))
     for cell in release.cells:
         gid = _grade_id(cell)
         new = copy.deepcopy(cell)
-        if gid and _is_answer(cell) and gid in answers:
+        if gid and kinds.is_answer(cell) and gid in answers:
             new["source"] = _text(answers[gid].get("source"))
             if new.get("cell_type") == "markdown":  # a written answer may carry an image
                 if isinstance(answers[gid].get("attachments"), dict):
@@ -113,6 +119,13 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None)
         cells.append(new)
         if gid:
             cells.extend(extras_after.get(gid, []))
+    if dropped:
+        if log:
+            log.warning("Dropping %d extra cells over the limit", dropped)
+        cells.insert(0, nbformat.v4.new_markdown_cell(
+            f"**Note from the grader.** {dropped} of your own extra cells were not graded: a "
+            f"notebook may add at most {max_extra_cells} cells and {max_extra_bytes // 1_000_000} MB "
+            "of text to the assignment."))
     result = copy.deepcopy(release)
     result.cells = cells
     return result
@@ -124,6 +137,10 @@ class RebuildFromRelease(NbGraderPreprocessor):
     max_attachment_bytes = Integer(
         1_000_000, help="Larger attachments of extra cells are dropped."
     ).tag(config=True)
+    max_extra_cells = Integer(MAX_EXTRA_CELLS, help="Extra cells kept per notebook.").tag(config=True)
+    max_extra_bytes = Integer(
+        MAX_EXTRA_BYTES, help="Source text of extra cells kept per notebook."
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         path = notebook_path(self, "release", resources)
@@ -131,4 +148,5 @@ class RebuildFromRelease(NbGraderPreprocessor):
             raise AuthoringError(f"cannot grade: the released notebook {path} is missing; "
                                  "run nbgrader generate_assignment first")
         release = nbformat.read(path, as_version=4)
-        return rebuild(release, nb, self.max_attachment_bytes, self.log), resources
+        return rebuild(release, nb, self.max_attachment_bytes, self.log,
+                       self.max_extra_cells, self.max_extra_bytes), resources

@@ -1,20 +1,19 @@
 """Self-checks and graded reports for the "Let's practice!" exercises.
 
-Every exercise has a locked test cell of this shape (in ``source/``)::
+Every exercise has locked test cells of this shape (in ``source/``), one call, written once::
 
     check("q1", why_mlops, key="Monitoring of model performance")
-    ### BEGIN HIDDEN TESTS
-    grade("q1", why_mlops)
-    ### END HIDDEN TESTS
 
 * :func:`check` is the student's self-check. It prints ``Success!`` or ``Not yet.`` and never the
   answer. At release time nbgrader's ``SealAnswerKeys`` preprocessor replaces the plain ``key`` by a
   salted digest, so ``release/`` holds no answer in plain text.
-* :func:`grade` decides nothing. It only *emits* the student's answer, in canonical form, as a
-  display output. The grade is decided outside the student's kernel by the ``GradeFromReports``
-  preprocessor, which compares that output with the key it reads from ``source/``. The expected
-  answer therefore never enters the student's kernel, and an answer object that lies about itself
-  cannot pass: only the exact plain value of the right answer produces the right report.
+* :func:`grade` decides nothing. While grading, after each test cell, the grader asks the kernel to
+  call it (:func:`mlops_concepts.grading.exercises.report_code`, derived from the visible ``check``
+  call): it only *emits* the student's answer, in canonical form, as a display output. The grade
+  is decided outside the student's kernel by the ``GradeFromReports`` preprocessor, which compares
+  that output with the key it reads from ``source/``. The expected answer therefore never enters
+  the student's kernel, and an answer object that lies about itself cannot pass: only the exact
+  plain value of the right answer produces the right report.
 
 ``items`` selects part of a dict or list answer, so one exercise can be split over several small
 test cells for partial credit.
@@ -94,7 +93,7 @@ def report_bundle(question: str, answer, items=None) -> dict:
 
 
 def grade(question: str, answer, items=None) -> None:
-    """Emit the canonical form of ``answer`` for the grader (used in hidden tests only)."""
+    """Emit the canonical form of ``answer`` for the grader (called by the grader, never authored)."""
     from IPython.display import display
 
     display(report_bundle(question, answer, items), raw=True)

@@ -458,13 +458,20 @@ def test_bwrap_argv_confines_the_kernel(tmp_path):
     assert argv[0] == "bwrap"
     sep = argv.index("--")
     options, command = argv[:sep], argv[sep + 1:]
-    assert command == ["python", "-m", "ipykernel_launcher"]
+    # The submission is copied (inside the sandbox) into its in-memory working folder, then the
+    # shell becomes the kernel.
+    assert command[:2] == ["/bin/sh", "-c"] and command[-3:] == ["python", "-m", "ipykernel_launcher"]
+    assert command[3] == str(workdir) and sandbox.SUBMISSION_MOUNT in command[2]
     for flag in ("--unshare-all", "--clearenv", "--die-with-parent"):
         assert flag in options
     assert options[options.index("--cap-drop") + 1] == "ALL"
     assert options.index("--clearenv") < options.index("--setenv")
     binds = _binds(options)
-    assert sorted(binds["--bind"]) == sorted([str(workdir), "/tmp/sockets"])
+    assert binds["--bind"] == ["/tmp/sockets"]  # the only host folder the kernel may write to
+    ro = options.index("--ro-bind", options.index(str(workdir)) - 1)
+    assert options[ro:ro + 3] == ["--ro-bind", str(workdir), sandbox.SUBMISSION_MOUNT]
+    tmpfs = [options[i + 1] for i, a in enumerate(options) if a == "--tmpfs"]
+    assert str(workdir) in tmpfs and "/tmp" in tmpfs
     for path in binds["--ro-bind"] + binds["--bind"]:
         assert not str(root).startswith(path.rstrip("/") + "/") and path != str(root), path
         if path.startswith(str(root)):
@@ -475,6 +482,31 @@ def test_bwrap_argv_confines_the_kernel(tmp_path):
     assert set(env) >= {"HOME", "PATH"}
     assert not any(str(root) in v for v in env.values())
     assert "--share-net" not in options
+
+
+LAUNCHER_PROBE = """
+import runpy, sys
+sys.argv = ["launcher", "--help"]
+try:
+    runpy.run_path(LAUNCHER, run_name="__main__")
+except SystemExit:
+    pass
+print(sorted({m.split(".")[0] for m in sys.modules} & THIRD_PARTY))
+"""
+
+
+def test_the_launcher_is_isolated_from_the_submission():
+    """The host-side launcher: isolated mode, an absolute path, the standard library only."""
+    from mlops_concepts.grading.execute import SandboxedExecute
+
+    argv = SandboxedExecute().launcher_argv("/course/autograded/s/a")
+    assert argv[:4] == [sys.executable, "-I", "-B", sandbox.LAUNCHER]
+    assert os.path.isabs(sandbox.LAUNCHER) and argv[argv.index("--workdir") + 1] == "/course/autograded/s/a"
+    third_party = {"mlops_concepts", "nbgrader", "jupyter_client", "zmq", "IPython", "traitlets"}
+    probe = LAUNCHER_PROBE.replace("LAUNCHER", repr(sandbox.LAUNCHER)).replace(
+        "THIRD_PARTY", repr(third_party))
+    result = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
 
 
 def test_bwrap_argv_never_binds_the_repository_when_it_is_the_course(tmp_path):

@@ -123,15 +123,7 @@ class SandboxedExecute(Execute):
             km.transport = "ipc"
             km.ip = os.path.join(self._socket_dir, "kernel")
             km._kernel_spec = KernelSpec(
-                # -I: isolated mode, so neither the working directory nor the launcher's folder
-                # is on sys.path; an absolute path, so nothing is looked up; -B: no bytecode.
-                argv=[
-                    sys.executable, "-I", "-B", sandbox.LAUNCHER,
-                    "--workdir", self._workdir,
-                    "--memory-mb", str(self.memory_limit_mb),
-                    "--cpu-seconds", str(self.cpu_limit_seconds),
-                    "-f", "{connection_file}",
-                ],
+                argv=self.launcher_argv(self._workdir),
                 display_name="Python 3 (grading sandbox)",
                 language="python",
                 # "message": the kernel interrupts itself when asked over ZeroMQ. A signal would be
@@ -139,6 +131,17 @@ class SandboxedExecute(Execute):
                 interrupt_mode="message",
             )
         return km
+
+    def launcher_argv(self, workdir: str) -> list[str]:
+        """The host-side command that starts the sandboxed kernel for the notebook in ``workdir``.
+
+        ``-I``: isolated mode, so neither the working directory nor the launcher's folder is on
+        ``sys.path``; an absolute path, so nothing is looked up; ``-B``: no bytecode written.
+        """
+        return [sys.executable, "-I", "-B", sandbox.LAUNCHER, "--workdir", workdir,
+                "--memory-mb", str(self.memory_limit_mb),
+                "--cpu-seconds", str(self.cpu_limit_seconds),
+                "-f", "{connection_file}"]
 
     async def async_start_new_kernel(self, **kwargs):
         if self.sandbox:

@@ -1,0 +1,66 @@
+"""The private nbclient and jupyter_client APIs the grading executor relies on are still there.
+
+``SandboxedExecute`` (mlops_concepts/grading/execute.py) overrides or calls methods that are not
+part of nbclient's or jupyter_client's documented API. Both packages are pinned in pyproject.toml;
+these tests fail loudly, naming the method, if an upgrade changes any of them, instead of letting
+the sandbox or the output budget silently stop working.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import jupyter_client
+import nbclient
+import pytest
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+
+from mlops_concepts.grading.execute import SandboxedExecute
+
+# method -> the parameters our override or call passes, in order
+EXPECTED = {
+    (NotebookClient, "process_message"): ["self", "msg", "cell", "cell_index"],
+    (NotebookClient, "_async_handle_timeout"): ["self", "timeout", "cell"],
+    (NotebookClient, "async_start_new_kernel"): ["self", "kwargs"],
+    (NotebookClient, "async_execute_cell"): ["self", "cell", "cell_index", "execution_count",
+                                             "store_history"],
+    (NotebookClient, "create_kernel_manager"): ["self"],
+}
+
+
+@pytest.mark.parametrize("owner,name", sorted(EXPECTED, key=lambda k: k[1]))
+def test_signature_is_unchanged(owner, name):
+    params = list(inspect.signature(getattr(owner, name)).parameters)
+    assert params == EXPECTED[owner, name], f"{owner.__name__}.{name} changed: {params}"
+
+
+def test_the_versions_we_checked_are_installed():
+    assert nbclient.__version__ == "0.11.0"
+    assert jupyter_client.__version__ == "8.10.0"
+
+
+def test_what_the_executor_sets_on_the_kernel_manager_still_exists():
+    """The sandbox swaps the kernel spec and moves the kernel onto ipc sockets."""
+    km = AsyncKernelManager()
+    assert hasattr(km, "_kernel_spec") and "transport" in km.trait_names() and "ip" in km.trait_names()
+    assert inspect.iscoroutinefunction(km.shutdown_kernel)
+
+
+def test_nbclient_still_routes_every_iopub_message_through_process_message():
+    """The output budget counts messages in process_message; nbclient must still call it."""
+    source = inspect.getsource(NotebookClient._async_poll_output_msg)
+    assert "self.process_message(" in source
+
+
+def test_nbclient_still_starts_the_kernel_in_the_notebook_folder_unless_told_otherwise():
+    """The executor passes cwd= to keep the host-side launcher out of the student's folder."""
+    source = inspect.getsource(NotebookClient.async_start_new_kernel)
+    assert '"cwd" not in kwargs' in source or "'cwd' not in kwargs" in source
+
+
+def test_the_executor_overrides_are_real_overrides():
+    for name in ("process_message", "_async_handle_timeout", "async_start_new_kernel",
+                 "create_kernel_manager", "preprocess_cell"):
+        assert name in SandboxedExecute.__dict__, name
+        assert hasattr(NotebookClient, name) or name == "preprocess_cell", name

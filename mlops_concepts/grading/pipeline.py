@@ -224,6 +224,26 @@ def demo(root: Path, assignment: str, nbgrader_args: tuple[str, ...] = ()) -> in
     return grade(root, assignment, nbgrader_args=nbgrader_args)
 
 
+def check(root: Path, assignments: list[str]) -> int:
+    """``mlops-concepts check``: print every authoring problem; exit 1 if there is any."""
+    from ..authoring.lint import lint
+
+    if not assignments:
+        assignments = sorted(p.name for p in (root / "source").iterdir() if p.is_dir()) \
+            if (root / "source").is_dir() else []
+    if not assignments:
+        _say(f"No chapters in {root / 'source'}.")
+        return 1
+    failed = 0
+    for assignment in assignments:
+        problems = lint(root, assignment)
+        failed += bool(problems)
+        _say(f"{assignment}: " + ("ok" if not problems else f"{len(problems)} problem(s)"))
+        for problem in problems:
+            _say(f"  {problem}")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlops-concepts", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,7 +255,14 @@ def main(argv: list[str] | None = None) -> int:
                                   "submissions only) or --Execute.timeout=120.")
         p.add_argument("assignment", nargs="?", default=DEFAULT_ASSIGNMENT)
         p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
+    p = sub.add_parser("check", help="lint chapters against the authoring contract (no code runs)")
+    p.add_argument("assignment", nargs="*", help="chapter ids (default: every chapter in source/)")
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
     args, extra = parser.parse_known_args(argv)
+    if args.command == "check":
+        if extra:
+            parser.error(f"unrecognised arguments: {' '.join(extra)}")
+        return check(args.root.resolve(), args.assignment)
     bad = [a for a in extra if not re.fullmatch(r"--\w+\.\w+=.*", a)]
     if bad:
         parser.error(f"unrecognised arguments: {' '.join(bad)}")

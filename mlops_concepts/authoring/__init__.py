@@ -1,0 +1,1 @@
+"""Tools for authors of chapters: the chapter linter (``mlops-concepts check <id>``)."""

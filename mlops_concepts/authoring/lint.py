@@ -1,0 +1,183 @@
+"""The chapter linter: ``mlops-concepts check <id>``, also run by the tests on every chapter.
+
+It reads the instructor's notebook (and the released one, when it exists) without running any
+code, and reports every break of the authoring contract, each naming the cell:
+
+* **ids match**: every test cell is exactly ``check("<its grade id>", <answer>, key=...)``,
+  grade ids are unique, and every test cell follows an answer cell;
+* **feedback everywhere**: every checkpoint is written in its source form, with feedback for
+  every option, a why for every item and step, a hint and an explanation (the checkpoint's own
+  sealing step validates this);
+* **alt text**: every image in Markdown has a text alternative, and no code cell draws a static
+  diagram (diagrams are rendered into the notebook at release time; only interactive ones run);
+* **headings**: exactly one H1, first, and no level skipped on the way down;
+* **time**: the introduction states the estimated time;
+* **nothing leaks**: the release holds no solution, no hidden test, no plaintext key (every
+  check key is a digest, every checkpoint is sealed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from ..answers import is_digest
+from ..grading import cells
+from ..grading.calls import CHECKPOINT_KINDS, AuthoringError, top_level_calls
+from ..grading.exercises import read_check
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
+_HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_ESTIMATE = re.compile(r"estimated time\W+(about\s+)?\d+", re.IGNORECASE)
+_LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                 "BEGIN MARK SCHEME")
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "source cell 'q1_1a'" or "release"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def _name(cell, index: int) -> str:
+    return repr(cells.grade_id(cell) or cell.get("id") or f"#{index}")
+
+
+def _markdown_text(cell) -> str:
+    return _FENCE.sub("", cell.source)
+
+
+def check_test_cells(nb) -> list[Problem]:
+    problems, seen, answer_seen = [], set(), False
+    for i, cell in enumerate(nb.cells):
+        gid = cells.grade_id(cell)
+        if gid in seen:
+            problems.append(Problem(f"cell {gid!r}", "this grade id is used twice"))
+        if gid:
+            seen.add(gid)
+        if cells.is_answer(cell):
+            answer_seen = True
+        if not cells.is_test(cell):
+            continue
+        if not answer_seen:
+            problems.append(Problem(f"cell {_name(cell, i)}", "a test cell before any answer cell"))
+        try:
+            read_check(cell)
+        except AuthoringError as err:
+            problems.append(Problem(f"cell {_name(cell, i)}", str(err)))
+    return problems
+
+
+def check_checkpoints(nb) -> list[Problem]:
+    from .. import checkpoints
+
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        try:
+            calls = top_level_calls(cell.source, CHECKPOINT_KINDS)
+        except AuthoringError as err:
+            problems.append(Problem(f"cell {_name(cell, i)}", str(err)))
+            continue
+        for call in calls:
+            where = f"cell {_name(cell, i)}"
+            if "sealed" in call.kwargs:
+                problems.append(Problem(where, f"{call.name} is already sealed: write the source "
+                                               "form (answers and feedback in plain words)"))
+                continue
+            if call.args or not all(call.literal.values()):
+                problems.append(Problem(where, f"{call.name}(...) must use keyword arguments with "
+                                               "plain literal values only"))
+                continue
+            try:
+                getattr(checkpoints, call.name).sealed_arguments(**call.kwargs)
+            except (TypeError, ValueError) as err:
+                problems.append(Problem(where, f"{call.name}: {err}"))
+    return problems
+
+
+def check_images(nb) -> list[Problem]:
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        where = f"cell {_name(cell, i)}"
+        if cell.cell_type == "markdown":
+            text = _markdown_text(cell)
+            for alt, target in _IMAGE.findall(text):
+                if not alt.strip():
+                    problems.append(Problem(where, f"the image {target} has no alt text"))
+            for tag in _HTML_IMAGE.findall(text):
+                if not re.search(r'\balt\s*=\s*"[^"]*\S', tag):
+                    problems.append(Problem(where, f"the image {tag[:60]} has no alt text"))
+        elif cell.cell_type == "code" and re.search(r"\bdiagrams\.show\(", cell.source):
+            problems.append(Problem(where, "a static diagram drawn by code shows nothing until "
+                                           "the cell runs, and gets no alt text in JupyterLab: "
+                                           "use a diagram directive in a Markdown cell instead"))
+    return problems
+
+
+def check_headings(nb) -> list[Problem]:
+    headings = [(len(m.group(1)), m.group(2), _name(c, i)) for i, c in enumerate(nb.cells)
+                if c.cell_type == "markdown" for m in _HEADING.finditer(_markdown_text(c))]
+    problems = []
+    if not headings or headings[0][0] != 1:
+        problems.append(Problem("notebook", "the first heading must be the one H1 (the title)"))
+    h1 = [h for h in headings if h[0] == 1]
+    if len(h1) > 1:
+        problems.append(Problem(f"cell {h1[1][2]}", f"a second H1 ({h1[1][1]!r}): use one H1"))
+    for (level, _, _), (nxt, text, where) in zip(headings, headings[1:], strict=False):
+        if nxt > level + 1:
+            problems.append(Problem(f"cell {where}", f"heading {text!r} jumps from H{level} to "
+                                                     f"H{nxt}"))
+    return problems
+
+
+def check_estimate(nb) -> list[Problem]:
+    intro = " ".join(c.source for c in nb.cells[:3] if c.cell_type == "markdown")
+    if not _ESTIMATE.search(intro):
+        return [Problem("introduction", "state the estimated time, e.g. "
+                                        "'**Estimated time:** about 45 minutes.'")]
+    return []
+
+
+def check_release(release) -> list[Problem]:
+    problems = []
+    text = json.dumps(nbformat.writes(release))
+    for marker in _LEAK_MARKERS:
+        if marker in text:
+            problems.append(Problem("release", f"holds {marker!r}"))
+    for i, cell in enumerate(release.cells):
+        if cell.cell_type != "code":
+            continue
+        where = f"release cell {_name(cell, i)}"
+        for call in top_level_calls(cell.source, ("check",)):
+            if not is_digest(call.kwargs.get("key")):
+                problems.append(Problem(where, "the check key is not sealed (plaintext answer)"))
+        for call in top_level_calls(cell.source, CHECKPOINT_KINDS):
+            plain = {"answer", "explanation"} & set(call.kwargs)
+            if "sealed" not in call.kwargs or plain:
+                problems.append(Problem(where, f"{call.name} is not sealed ({', '.join(plain)})"))
+    return problems
+
+
+def lint(root: Path, assignment: str) -> list[Problem]:
+    """Every problem of chapter ``assignment`` in the course directory ``root``."""
+    source_path = root / "source" / assignment / f"{assignment}.ipynb"
+    if not source_path.exists():
+        return [Problem("chapter", f"{source_path} does not exist")]
+    nb = nbformat.read(source_path, as_version=4)
+    problems = (check_test_cells(nb) + check_checkpoints(nb) + check_images(nb)
+                + check_headings(nb) + check_estimate(nb))
+    release_path = root / "release" / assignment / f"{assignment}.ipynb"
+    if release_path.exists():
+        problems += check_release(nbformat.read(release_path, as_version=4))
+    return problems

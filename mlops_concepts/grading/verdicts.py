@@ -58,8 +58,14 @@ def _error(ename: str, message: str):
     return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
 
 
-def verdict(grade_id: str, outputs, expected: str):
-    """The outputs that replace a test cell's own: what nbgrader will score, and the student read."""
+#: Where a test cell of an autograded notebook records what was given and how it was judged, for
+#: the class report (``mlops-concepts report``): the canonical answer, never the key.
+RECORD_KEY = "mlops_concepts"
+
+
+def judge(grade_id: str, outputs, expected: str) -> tuple[dict, str | None]:
+    """``(output, given)``: what replaces a test cell's outputs (what nbgrader scores and the
+    student reads), and the canonical JSON of the answer given (None if none could be read)."""
     reports = []
     errors = []
     for out in outputs:
@@ -72,19 +78,24 @@ def verdict(grade_id: str, outputs, expected: str):
 
     if not reports:
         why = f"it stopped with {errors[-1]}" if errors else "no answer was recorded"
-        return _error("CheckDidNotRun", f"{grade_id}: the graded check could not run: {why}.")
+        return _error("CheckDidNotRun", f"{grade_id}: the graded check could not run: {why}."), None
     if len(reports) > 1:
-        return _error("AnswerNotGradable", f"{grade_id}: more than one answer was recorded.")
+        return _error("AnswerNotGradable", f"{grade_id}: more than one answer was recorded."), None
     report = reports[0]
     if "error" in report:
-        return _error("AnswerNotGradable", f"{grade_id}: {report['error']}.")
+        return _error("AnswerNotGradable", f"{grade_id}: {report['error']}."), None
     try:
         given = to_json(report.get("value"))
     except (TypeError, ValueError):
-        return _error("AnswerNotGradable", f"{grade_id}: the recorded answer is not plain data.")
+        return _error("AnswerNotGradable", f"{grade_id}: the recorded answer is not plain data."), None
     if given != expected:
-        return _error("WrongAnswer", f"{grade_id}: not correct. Compare with the lesson and retry.")
-    return new_output("stream", name="stdout", text=f"{grade_id}: correct.\n")
+        return _error("WrongAnswer", f"{grade_id}: not correct. Compare with the lesson and retry."), given
+    return new_output("stream", name="stdout", text=f"{grade_id}: correct.\n"), given
+
+
+def verdict(grade_id: str, outputs, expected: str):
+    """The output that replaces a test cell's own (see :func:`judge`)."""
+    return judge(grade_id, outputs, expected)[0]
 
 
 class GradeFromReports(NbGraderPreprocessor):
@@ -113,7 +124,11 @@ class GradeFromReports(NbGraderPreprocessor):
                 continue
             grade_id = cells.grade_id(cell)
             if grade_id in keys:
-                cell.outputs = [verdict(grade_id, cell.get("outputs", []), keys[grade_id])]
+                output, given = judge(grade_id, cell.get("outputs", []), keys[grade_id])
+                cell.outputs = [output]
+                cell.metadata[RECORD_KEY] = {
+                    "given": given, "outcome": "correct" if given == keys[grade_id] else
+                    output.get("ename", "WrongAnswer")}
             else:
                 self.log.error("Test cell %r has no answer key in %s: graded 0", grade_id, path)
                 cell.outputs = [_error(

@@ -23,6 +23,7 @@ Environment variables:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -154,20 +155,18 @@ def _stop_server(proc: subprocess.Popen, base_url: str, token: str, runtime_dir:
             pass
 
 
-@pytest.fixture(scope="session")
-def lab_server():
-    """A JupyterLab server on a copy of the course folder: yields (base_url, token, root)."""
-    src = course_dir()
-    if not src.is_dir():
-        skip_or_fail(f"course folder {src} does not exist (set MLOPS_BROWSER_COURSE_DIR)")
+@contextlib.contextmanager
+def running_lab(root: Path, cwd: Path | None = None):
+    """Run the venv's ``jupyter lab`` on ``root`` (started in ``cwd``, default ``root``).
+
+    Yields ``(base_url, token)``. nbgrader's Formgrader reads ``nbgrader_config.py`` from the
+    server's working directory, so a course served from inside ``root`` is passed as ``cwd``.
+    """
     jupyter = BIN / "jupyter"
     if not jupyter.exists():
         pytest.fail(f"{jupyter} not found: run the tests with the venv's python", pytrace=False)
 
-    tmp = Path(tempfile.mkdtemp(prefix="mlops-lab-"))
-    root = tmp / "root"
-    root.mkdir()
-    shutil.copytree(src, root / src.name)
+    tmp = Path(tempfile.mkdtemp(prefix="mlops-lab-state-"))
     dirs = {name: tmp / name for name in ("runtime", "config", "data", "settings", "workspaces", "ipython")}
     for d in dirs.values():
         d.mkdir()
@@ -212,7 +211,8 @@ def lab_server():
         cmd.append("--allow-root")  # CI and these machines run as root
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, cwd=cwd or root, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -223,12 +223,35 @@ def lab_server():
                 pytest.fail(f"jupyter lab did not answer in {SERVER_START_TIMEOUT}s:\n"
                             f"{log_path.read_text()}")  # fmt: skip
             time.sleep(0.25)
-        yield base_url, token, root
+        yield base_url, token
     finally:
         _stop_server(proc, base_url, token, dirs["runtime"])
         if os.environ.get("MLOPS_BROWSER_KEEP_LOG"):
             print(f"\n--- jupyter lab log ---\n{log_path.read_text(errors='replace')}")
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    """A JupyterLab server on a copy of the course folder: yields (base_url, token, root)."""
+    src = course_dir()
+    if not src.is_dir():
+        skip_or_fail(f"course folder {src} does not exist (set MLOPS_BROWSER_COURSE_DIR)")
+    tmp = Path(tempfile.mkdtemp(prefix="mlops-lab-"))
+    root = tmp / "root"
+    root.mkdir()
+    shutil.copytree(src, root / src.name)
+    try:
+        with running_lab(root) as (base_url, token):
+            yield base_url, token, root
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def lab_launcher():
+    """``running_lab`` for tests that serve a folder of their own (tests import nothing from here)."""
+    return running_lab
 
 
 @pytest.fixture(scope="session")

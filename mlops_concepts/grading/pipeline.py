@@ -1,13 +1,19 @@
-"""The course's one-command jobs: ``mlops-concepts demo`` and ``mlops-concepts grade``.
+"""The course's commands: ``mlops-concepts grade``, ``demo``, ``check`` (and ``report``).
 
-``grade`` is what an instructor runs on a class: it stages every submission (see
-:mod:`mlops_concepts.grading.submissions`), autogrades each student in its own ``nbgrader
-autograde`` process (so one broken or hostile submission cannot stop the others), writes feedback,
-exports grades to CSV and prints a per-student summary and the items the class struggled with. It
-exits 0 when it graded everyone it could, and lists anyone it could not.
+``grade`` is what an instructor runs on a class. It stages every submission (see
+:mod:`mlops_concepts.grading.submissions`), deals the students into batches, autogrades each batch
+in one ``nbgrader autograde`` process against a private scratch gradebook (``--jobs N`` batches at
+once, default the CPU count, or one per student on a Dask cluster with ``--scheduler``; see
+:mod:`mlops_concepts.grading.batches`), merges the results into the course gradebook from this one
+process (:mod:`mlops_concepts.grading.gradebooks`: keeps hand grades), writes feedback, exports
+grades to CSV and prints a per-student summary and the items the class struggled with. A student
+a batch never reached (its process died) is retried alone. It exits 0 when every student got a
+grade, 1 when some could not be graded at all (listed), 2 when the assignment or the gradebook is
+not usable (nothing is changed then).
 
-``demo`` does the same on the sample submissions shipped in ``tests/samples/``, after building
-``release/`` from ``source/``: the whole instructor workflow, with SQLite and no server.
+``demo`` does the same on the sample submissions shipped in ``tests/samples/``, in a throwaway
+course directory (``.demo-course/``) built from ``source/``: the whole instructor workflow, with
+SQLite and no server, never touching a real class.
 """
 
 from __future__ import annotations
@@ -19,16 +25,19 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .batches import JOBS, LOGS, STAGING, Batch, Result, nbgrader_env, run_batch, scratch_url
+from .gradebooks import merge
 from .submissions import Staged, stage, stage_blank
 from .untrusted import printable
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ASSIGNMENT = "01-introduction-to-mlops"
-STAGING = ".grading/staging"
-LOGS = ".grading/logs"
+DEMO_COURSE = ".demo-course"
 
 
 LOG_TAIL_BYTES = 64 * 1024
@@ -57,13 +66,6 @@ def _nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | 
         f.seek(max(0, log.stat().st_size - LOG_TAIL_BYTES))
         tail = f.read().decode("utf-8", errors="replace")
     return subprocess.CompletedProcess(cmd, code, tail, "")
-
-
-def nbgrader_env() -> dict:
-    """Environment for nbgrader subprocesses: it runs ``alembic`` by name, so our venv goes on PATH."""
-    bindir = str(Path(sys.executable).parent)
-    return dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]),
-                PYTHONWARNINGS="ignore")
 
 
 def _say(text: str) -> None:
@@ -121,9 +123,94 @@ def _db_url(root: Path) -> str:
     return url if isinstance(url, str) else f"sqlite:///{root / 'gradebook.db'}"
 
 
+def _stage_all(root: Path, assignment: str, plan: dict[str, list[str]],
+               notebooks: dict[str, Path]) -> dict[str, Staged]:
+    """Stage every student into its batch's folder. Never raises for one student."""
+    submitted = root / "submitted"
+    staged: dict[str, Staged] = {}
+    for batch, students in plan.items():
+        for student in students:
+            target = root / STAGING / batch / student / assignment
+            try:
+                staged[student] = stage(submitted / student / assignment, target, notebooks, student)
+            except Exception as err:  # one unreadable submission must not stop the class
+                staged[student] = stage_blank(target, notebooks, student,
+                                              f"the submission could not be read ({type(err).__name__})")
+    return staged
+
+
+def _plan(students: list[str], jobs: int, prefix: str = "b") -> dict[str, list[str]]:
+    """Students dealt round-robin into ``jobs`` batches (one nbgrader process each)."""
+    jobs = max(1, min(jobs, len(students)))
+    return {f"{prefix}{k}": students[k::jobs] for k in range(jobs)}
+
+
+class _Progress:
+    """One line per student (stdout, thread-safe) and a bar with counts and time left (stderr,
+    only on a terminal)."""
+
+    def __init__(self, total: int, what: str, staged: dict[str, Staged] | None = None):
+        from tqdm import tqdm
+
+        self.total, self.done, self.staged = total, 0, staged or {}
+        self.lock = threading.Lock()
+        self.bar = tqdm(total=total, desc=what, unit="student", file=sys.stderr, disable=None,
+                        leave=False, dynamic_ncols=True)
+
+    def student(self, result: Result) -> None:
+        with self.lock:
+            self.done += 1
+            info = self.staged.get(result.student)
+            # Student names, notes and nbgrader's messages may carry text the student chose:
+            # escaped, on one line each, so nothing printed here can be forged or recoloured.
+            remarks = printable("; ".join(n.message for n in info.notes), 600) if info else ""
+            status = "graded" if result.ok else "NOT GRADED"
+            log = Path(LOGS) / f"{result.student}.log"
+            line = (f"  [{self.done}/{self.total}] {printable(result.student)}: {status} in "
+                    f"{result.seconds:.1f} s" + (f" ({remarks})" if remarks else "")
+                    + ("" if result.ok else f": {printable(result.reason)} (log: {printable(log)})"))
+            self.bar.write(line, file=sys.stdout)
+            sys.stdout.flush()
+            self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _run_local(batches: list[Batch], progress: _Progress, jobs: int) -> list[Result]:
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        futures = [pool.submit(run_batch, b, progress.student) for b in batches]
+        return [r for f in futures for r in f.result()]
+
+
+def _run_dask(batches: list[Batch], progress: _Progress, scheduler: str) -> list[Result]:
+    from distributed import Client, as_completed
+
+    results = []
+    with Client(scheduler, timeout="30s") as client:
+        futures = [client.submit(run_batch, b, key=f"mlops-grade-{b.name}-{b.assignment}", pure=False)
+                   for b in batches]
+        for future in as_completed(futures):
+            for result in future.result():
+                progress.student(result)
+                results.append(result)
+    return results
+
+
 def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
-          nbgrader_args: tuple[str, ...] = ()) -> int:
-    """Grade every submission of ``assignment`` under ``root/submitted``; return the exit code."""
+          nbgrader_args: tuple[str, ...] = (), jobs: int | None = None,
+          scheduler: str | None = None) -> int:
+    """Grade every submission of ``assignment`` under ``root/submitted``; return the exit code.
+
+    0: every student got a grade (0 for a broken submission is a grade); 1: some could not be
+    graded at all (they are listed); 2: the assignment or the gradebook is not usable.
+    """
+    if not (root / "release" / assignment).is_dir():
+        known = sorted(p.name for p in (root / "release").iterdir() if p.is_dir()) \
+            if (root / "release").is_dir() else []
+        _say(f"Unknown assignment {printable(assignment)}: there is no release/{printable(assignment)} "
+             f"in {root}. Known: {', '.join(known) or 'none (run nbgrader generate_assignment)'}.")
+        return 2
     submitted = root / "submitted"
     students = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) \
         if submitted.is_dir() else []
@@ -131,40 +218,56 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
         _say(f"No submissions of {assignment} in {submitted}.")
         return 0
     notebooks = _release_notebooks(root, assignment)
-    staging = root / STAGING
-    shutil.rmtree(staging, ignore_errors=True)
-
-    _say(f"==> Grading {len(students)} submission(s) of {assignment} (sandboxed)")
-    staged: dict[str, Staged] = {}
-    not_graded: dict[str, str] = {}
+    main_url = _db_url(root)
+    try:
+        _check_gradebook(main_url, assignment)
+    except Exception as err:
+        _say(f"The course gradebook cannot be used ({printable(err, 300)}). Nothing was graded "
+             "and nothing was changed. Fix the gradebook (nbgrader_config.py, "
+             "MLOPS_CONCEPTS_DB_URL) and run the command again.")
+        return 2
+    jobs = jobs or os.cpu_count() or 1
+    for folder in (STAGING, JOBS):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    plan = _plan(students, len(students) if scheduler else jobs)
+    where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {min(jobs, len(students))} job(s)"
+    _say(f"==> Grading {len(students)} submission(s) of {assignment} (sandboxed) {where}")
     started = time.perf_counter()
-    for i, student in enumerate(students, 1):
-        t0 = time.perf_counter()
-        try:
-            info = stage(submitted / student / assignment, staging / student / assignment,
-                         notebooks, student)
-        except Exception as err:  # one unreadable submission must not stop the class
-            info = stage_blank(staging / student / assignment, notebooks, student,
-                               f"the submission could not be read ({type(err).__name__}: {err})")
-        staged[student] = info
-        log = root / LOGS / f"{student}.log"
-        try:
-            result = _nbgrader(root, "autograde", assignment, "--student", student, "--force",
-                               f"--CourseDirectory.submitted_directory={STAGING}", *nbgrader_args,
-                               timeout=timeout_per_student, log=log)
-            ok = result.returncode == 0
-            reason = _last_error(result.stdout + result.stderr)
-        except subprocess.TimeoutExpired:
-            ok, reason = False, f"grading took longer than {timeout_per_student:.0f} s"
-        if not ok:
-            not_graded[student] = reason
-        status = "graded" if ok else "NOT GRADED"
-        # Student names, notes and nbgrader's messages may carry text the student chose: escaped,
-        # on one line each, so nothing printed here can be forged or recoloured by a submission.
-        remarks = printable("; ".join(n.message for n in info.notes), 600)
-        _say(f"  [{i}/{len(students)}] {printable(student)}: {status} in "
-             f"{time.perf_counter() - t0:.1f} s" + (f" ({remarks})" if remarks else "")
-             + ("" if ok else f": {printable(reason)} (log: {printable(log)})"))
+    staged = _stage_all(root, assignment, plan, notebooks)
+    per_student = timeout_per_student
+    batches = [Batch(str(root), assignment, name, members, main_url, nbgrader_args,
+                     per_student * len(members)) for name, members in plan.items()]
+    progress = _Progress(len(students), "grading", staged)
+    try:
+        results = _run_dask(batches, progress, scheduler) if scheduler else \
+            _run_local(batches, progress, jobs)
+        # A batch whose process stopped early (killed, timed out, crashed) leaves students it
+        # never reached: each gets one more try, alone, so one student cannot cost the others.
+        where_of = {s: b for b in batches for s in b.students}
+        retry = [r.student for r in results if not r.ok and len(where_of[r.student].students) > 1]
+        if retry:
+            again = _plan(retry, len(retry), prefix="retry")
+            for name, members in again.items():
+                old = root / STAGING / where_of[members[0]].name / members[0]
+                shutil.copytree(old, root / STAGING / name / members[0])
+            progress.total += len(retry)
+            redo = [Batch(str(root), assignment, n, m, main_url, nbgrader_args, per_student)
+                    for n, m in again.items()]
+            retried = _run_dask(redo, progress, scheduler) if scheduler else \
+                _run_local(redo, progress, jobs)
+            by_student = {r.student: r for r in retried}
+            results = [by_student.get(r.student, r) for r in results]
+    finally:
+        progress.close()
+    not_graded = {r.student: r.reason for r in results if not r.ok}
+    try:
+        for r in results:
+            if r.ok and not merge(scratch_url(root, r.batch), main_url, assignment, r.student):
+                not_graded[r.student] = "its results were not found in its batch's gradebook"
+    except Exception as err:
+        _say(f"The course gradebook could not be written ({printable(err, 300)}). The autograded "
+             f"results are kept in {JOBS}; fix the gradebook and run the command again.")
+        return 2
     elapsed = time.perf_counter() - started
 
     _say("==> Writing feedback")
@@ -178,7 +281,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     _say("")
     _say(f"{'student':<24} {'score':>11}  notes")
     for student in students:
-        if student in rows:
+        if student in rows and student not in not_graded:
             score, max_score, manual, failed = rows[student]
             extra = []
             if failed:
@@ -198,30 +301,39 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     if not_graded:
         _say("Could not grade: " + ", ".join(f"{printable(s)} ({printable(r)})"
                                              for s, r in not_graded.items()))
+        return 1
     return 0
 
 
-def _last_error(log: str) -> str:
-    """The most telling error line of an nbgrader log: the exception itself, not the boilerplate."""
-    lines = log.splitlines()
-    for line in reversed(lines):
-        match = re.search(r"\b(\w+(?:Error|Exception|Unavailable)): (.+)", line)
-        if match:
-            return f"{match.group(1)}: {match.group(2).strip()}"[:400]
-    boiler = ("Please see", "There was an error processing")
-    errors = [ln for ln in lines if "ERROR" in ln and not any(b in ln for b in boiler)]
-    return errors[-1].strip()[:400] if errors else "nbgrader failed (see the log)"
+def _check_gradebook(url: str, assignment: str) -> None:
+    """Fail early, before any work, if the course gradebook cannot be read or lacks the assignment."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gb:
+        gb.find_assignment(assignment)
 
 
-def demo(root: Path, assignment: str, nbgrader_args: tuple[str, ...] = ()) -> int:
-    release(root, assignment)
-    samples = REPO / "tests" / "samples" / "submitted"
-    _say(f"==> Copying the sample submissions from {samples.relative_to(REPO)} into submitted/")
-    for student_dir in sorted(samples.iterdir()):
-        dest = root / "submitted" / student_dir.name / assignment
-        shutil.rmtree(dest, ignore_errors=True)
-        shutil.copytree(student_dir / assignment, dest)
-    return grade(root, assignment, nbgrader_args=nbgrader_args)
+def demo(assignment: str, nbgrader_args: tuple[str, ...] = (), course: Path | None = None) -> int:
+    """Grade the sample class in a throwaway course directory (never the real one)."""
+    course = course or REPO / DEMO_COURSE
+    shutil.rmtree(course, ignore_errors=True)
+    course.mkdir(parents=True)
+    shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(REPO / "source" / assignment, course / "source" / assignment)
+    _say(f"==> A throwaway course for the demo: {course}")
+    env_url = os.environ.pop("MLOPS_CONCEPTS_DB_URL", None)  # the demo's gradebook is its own
+    try:
+        release(course, assignment)
+        samples = REPO / "tests" / "samples" / "submitted"
+        _say(f"==> Copying the sample submissions from {samples.relative_to(REPO)}")
+        for student_dir in sorted(samples.iterdir()):
+            shutil.copytree(student_dir / assignment, course / "submitted" / student_dir.name / assignment)
+        code = grade(course, assignment, nbgrader_args=nbgrader_args)
+    finally:
+        if env_url is not None:
+            os.environ["MLOPS_CONCEPTS_DB_URL"] = env_url
+    _say(f"Demo course: {course} (feedback/, grades.csv, gradebook.db)")
+    return code
 
 
 def check(root: Path, assignments: list[str]) -> int:
@@ -254,24 +366,47 @@ def main(argv: list[str] | None = None) -> int:
                                   "autograde, e.g. --SandboxedExecute.sandbox=False (trusted "
                                   "submissions only) or --Execute.timeout=120.")
         p.add_argument("assignment", nargs="?", default=DEFAULT_ASSIGNMENT)
-        p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
+        if name == "grade":
+            p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
+            p.add_argument("--jobs", type=int, default=None,
+                           help="batches graded at once on this machine (default: the CPU count)")
+            p.add_argument("--scheduler", default=None,
+                           help="a Dask scheduler address, e.g. tcp://host:8786: grade on its "
+                                "workers, which must share the course directory")
+        else:
+            p.add_argument("--course", type=Path, default=None,
+                           help=f"the throwaway course directory (default: {DEMO_COURSE}/ here)")
     p = sub.add_parser("check", help="lint chapters against the authoring contract (no code runs)")
     p.add_argument("assignment", nargs="*", help="chapter ids (default: every chapter in source/)")
     p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
+    p = sub.add_parser("report", help="class report: score distribution, item analysis, "
+                                      "common wrong answers (HTML) and a per-item CSV")
+    p.add_argument("assignment", nargs="?", default=DEFAULT_ASSIGNMENT)
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
+    p.add_argument("--out", type=Path, default=None,
+                   help="the HTML report (default: <root>/reports/<assignment>.html)")
+    p.add_argument("--csv", type=Path, default=None,
+                   help="the per-item CSV (default: <root>/reports/<assignment>-items.csv)")
     args, extra = parser.parse_known_args(argv)
     if args.command == "check":
         if extra:
             parser.error(f"unrecognised arguments: {' '.join(extra)}")
         return check(args.root.resolve(), args.assignment)
+    if args.command == "report":
+        from .report import cli as report_cli
+        return report_cli(args, extra)
     bad = [a for a in extra if not re.fullmatch(r"--\w+\.\w+=.*", a)]
     if bad:
         parser.error(f"unrecognised arguments: {' '.join(bad)}")
+    if args.command == "demo":
+        return demo(args.assignment, tuple(extra), args.course.resolve() if args.course else None)
     root = args.root.resolve()
     if not (root / "nbgrader_config.py").exists():
         parser.error(f"{root} is not a course directory (no nbgrader_config.py)")
-    if args.command == "demo":
-        return demo(root, args.assignment, tuple(extra))
-    return grade(root, args.assignment, nbgrader_args=tuple(extra))
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be 1 or more")
+    return grade(root, args.assignment, nbgrader_args=tuple(extra), jobs=args.jobs,
+                 scheduler=args.scheduler)
 
 
 if __name__ == "__main__":

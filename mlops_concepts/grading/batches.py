@@ -1,0 +1,193 @@
+"""Autograde one batch of students in one ``nbgrader autograde`` process: the unit of parallel work.
+
+A batch is a folder of staged submissions (``.grading/staging/<batch>/<student>/<assignment>``)
+graded against a private scratch gradebook (``.grading/jobs/<batch>/gradebook.db``, see
+:mod:`mlops_concepts.grading.gradebooks`), so any number of batches can run at once, on this
+machine or on Dask workers that share the course directory. :func:`run_batch` is a plain function
+of plain data, so a Dask worker can run it as it is.
+
+nbgrader's output is read line by line as it comes and split into one log per student
+(``.grading/logs/<student>.log``, capped), never held in memory; the lines are matched to students
+by the paths nbgrader prints, never printed to the instructor's terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .gradebooks import seed
+
+STAGING = ".grading/staging"
+JOBS = ".grading/jobs"
+LOGS = ".grading/logs"
+MAX_LOG_BYTES = 2 * 2**20
+
+
+def nbgrader_env() -> dict:
+    """Environment for nbgrader subprocesses: it runs ``alembic`` by name, so our venv goes on PATH."""
+    bindir = str(Path(sys.executable).parent)
+    return dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]),
+                PYTHONWARNINGS="ignore")
+
+
+@dataclass
+class Batch:
+    root: str
+    assignment: str
+    name: str
+    students: list[str]
+    main_url: str
+    nbgrader_args: tuple[str, ...] = ()
+    timeout: float = 1800.0  # for the whole batch
+
+
+@dataclass
+class Result:
+    student: str
+    ok: bool
+    reason: str = ""
+    seconds: float = 0.0
+    batch: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def scratch_url(root: Path, batch: str) -> str:
+    return f"sqlite:///{root / JOBS / batch / 'gradebook.db'}"
+
+
+def last_error(log: str) -> str:
+    """The most telling error line of an nbgrader log: the exception itself, not the boilerplate."""
+    lines = log.splitlines()
+    for line in reversed(lines):
+        match = re.search(r"\b(\w+(?:Error|Exception|Unavailable)): (.+)", line)
+        if match:
+            return f"{match.group(1)}: {match.group(2).strip()}"[:400]
+    boiler = ("Please see", "There was an error processing")
+    errors = [ln for ln in lines if "ERROR" in ln and not any(b in ln for b in boiler)]
+    return errors[-1].strip()[:400] if errors else "nbgrader failed (see the log)"
+
+
+class _Logs:
+    """Per-student log files, each capped, filled from nbgrader's output as it streams."""
+
+    def __init__(self, root: Path, batch: Batch):
+        self.folder = root / LOGS
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.students = set(batch.students)
+        self.pattern = re.compile(r"[/\\]([^/\\]+)[/\\]" + re.escape(batch.assignment) + r"(?:[/\\]|$)")
+        self.files: dict[str, object] = {}
+        self.sizes: dict[str, int] = {}
+        self.current: str | None = None
+        self.preamble = open(self.folder / f"batch-{batch.name}.log", "wb")  # noqa: SIM115
+
+    def student_of(self, line: str) -> str | None:
+        for match in self.pattern.finditer(line):
+            if match.group(1) in self.students:
+                return match.group(1)
+        return None
+
+    def write(self, raw: bytes) -> str | None:
+        """Log one line; return the student whose section it starts, if it starts one."""
+        text = raw.decode("utf-8", errors="replace")
+        student = self.student_of(text)
+        started = None
+        if student and student != self.current:
+            started, self.current = student, student
+        if self.current is None:
+            self.preamble.write(raw)
+            return None
+        out = self.files.get(self.current)
+        if out is None:
+            out = self.files[self.current] = open(self.folder / f"{self.current}.log", "wb")  # noqa: SIM115
+            self.sizes[self.current] = 0
+        if self.sizes[self.current] < MAX_LOG_BYTES:
+            out.write(raw)
+            self.sizes[self.current] += len(raw)
+            if self.sizes[self.current] >= MAX_LOG_BYTES:
+                out.write(b"\n[log truncated by the grader]\n")
+        return started
+
+    def text(self, student: str) -> str:
+        path = self.folder / f"{student}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def close(self) -> None:
+        self.preamble.close()
+        for out in self.files.values():
+            out.close()
+
+
+def _graded(root: Path, batch: Batch, student: str) -> bool:
+    folder = root / "autograded" / student / batch.assignment
+    staged = root / STAGING / batch.name / student / batch.assignment
+    wanted = [p.name for p in staged.glob("*.ipynb")]
+    return bool(wanted) and all((folder / name).exists() for name in wanted)
+
+
+def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
+    """Autograde the batch; call ``on_done`` as each student finishes; return every result."""
+    root = Path(batch.root)
+    folder = root / JOBS / batch.name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "gradebook.db").unlink(missing_ok=True)
+    seed(batch.main_url, scratch_url(root, batch.name), batch.assignment, batch.students)
+    cmd = [sys.executable, "-m", "nbgrader", "autograde", batch.assignment, "--force",
+           f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
+           f"--CourseDirectory.db_url={scratch_url(root, batch.name)}", *batch.nbgrader_args]
+    if len(batch.students) == 1:
+        cmd += ["--student", batch.students[0]]
+    logs = _Logs(root, batch)
+    results: dict[str, Result] = {}
+    started_at: dict[str, float] = {}
+
+    def finish(student: str, reason: str = "") -> None:
+        if student in results:
+            return
+        ok = _graded(root, batch, student)
+        result = Result(student, ok, "" if ok else (reason or last_error(logs.text(student))),
+                        time.perf_counter() - started_at.get(student, time.perf_counter()), batch.name)
+        results[student] = result
+        if on_done:
+            on_done(result)
+
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=nbgrader_env(), start_new_session=True)
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    timer = threading.Timer(batch.timeout, stop)
+    timer.start()
+    previous = None
+    try:
+        for raw in proc.stdout:
+            started = logs.write(raw)
+            if started:
+                started_at[started] = time.perf_counter()
+                if previous:
+                    finish(previous)
+                previous = started
+        proc.wait()
+    finally:
+        timer.cancel()
+        logs.close()
+    why = (f"grading took longer than {batch.timeout:.0f} s" if timed_out.is_set()
+           else "its grading process stopped before reaching it")
+    for student in batch.students:
+        cut_short = student not in started_at or (timed_out.is_set() and student == previous)
+        finish(student, why if cut_short else "")
+    return [results[s] for s in batch.students]

@@ -1,0 +1,102 @@
+"""One writer for the course gradebook, however many graders run at once.
+
+SQLite allows one writer at a time, and two nbgrader processes that both read then write the
+same file can fail with "database is locked" at once, whatever the timeout. So parallel graders
+never share the course gradebook. Each batch of students is autograded against a private scratch
+gradebook (SQLite, in ``.grading/``) seeded with the assignment's definition; when the batch is
+done, :func:`merge` copies its results into the course gradebook, from the one pipeline process.
+The course gradebook may be SQLite or PostgreSQL: the results are the same.
+
+Merging is also where hand grades are kept. nbgrader's own autograde re-flags every hand-graded
+cell as "needs manual grade" when it grades the same submission again. Here a grade the
+instructor gave by hand is kept, and stays done, as long as the submission is the same one (same
+timestamp); a new submission keeps the old hand grade but asks for a look again.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from nbgrader.api import Gradebook, MissingEntry
+
+
+def _alembic_on_path() -> None:
+    """nbgrader creates a new gradebook by running ``alembic`` by name: find ours."""
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "")])
+
+
+def seed(main_url: str, scratch_url: str, assignment: str, students: list[str]) -> None:
+    """Write the definition of ``assignment`` (and the students' extensions) into a new gradebook."""
+    _alembic_on_path()
+    with Gradebook(main_url) as main, Gradebook(scratch_url) as scratch:
+        a = main.find_assignment(assignment)
+        scratch.update_or_create_assignment(assignment, duedate=a.duedate, course_id=a.course_id)
+        for nb in a.notebooks:
+            scratch.update_or_create_notebook(nb.name, assignment, kernelspec=nb.kernelspec)
+            for cell in nb.grade_cells:
+                scratch.update_or_create_grade_cell(cell.name, nb.name, assignment,
+                                                    max_score=cell.max_score, cell_type=cell.cell_type)
+            for cell in nb.solution_cells:
+                scratch.update_or_create_solution_cell(cell.name, nb.name, assignment)
+            for cell in nb.task_cells:
+                scratch.update_or_create_task_cell(cell.name, nb.name, assignment,
+                                                   max_score=cell.max_score, cell_type=cell.cell_type)
+            for cell in nb.source_cells:
+                scratch.update_or_create_source_cell(cell.name, nb.name, assignment,
+                                                     cell_type=cell.cell_type, locked=cell.locked,
+                                                     source=cell.source, checksum=cell.checksum)
+        for student in students:
+            scratch.update_or_create_student(student)
+            try:
+                extension = main.find_submission(assignment, student).extension
+            except MissingEntry:
+                continue
+            if extension is not None:
+                scratch.update_or_create_submission(assignment, student, extension=extension)
+
+
+def merge(scratch_url: str, main_url: str, assignment: str, student: str) -> bool:
+    """Copy one student's autograded results from a scratch gradebook into the course gradebook.
+
+    Returns False (and changes nothing) if the scratch gradebook has no result for the student.
+    """
+    with Gradebook(scratch_url) as scratch:
+        try:
+            done = scratch.find_submission(assignment, student)
+        except MissingEntry:
+            return False
+        results = {
+            nb.name: {
+                "penalty": nb.late_submission_penalty,
+                "grades": {g.name: g.auto_score for g in nb.grades},
+                "comments": {c.name: c.auto_comment for c in nb.comments},
+            }
+            for nb in done.notebooks
+        }
+        timestamp = done.timestamp
+    with Gradebook(main_url) as main:
+        main.update_or_create_student(student)
+        try:
+            before = main.find_submission(assignment, student).timestamp
+            known = True
+        except MissingEntry:
+            before, known = None, False
+        same_submission = known and before == timestamp
+        sub = main.update_or_create_submission(assignment, student, timestamp=timestamp)
+        for nb in sub.notebooks:
+            result = results.get(nb.name)
+            if result is None:
+                continue
+            nb.late_submission_penalty = result["penalty"]
+            for grade in nb.grades:
+                grade.auto_score = result["grades"].get(grade.name)
+                hand_graded = grade.manual_score is not None
+                grade.needs_manual_grade = (grade.auto_score is None and not hand_graded) or (
+                    hand_graded and not same_submission)
+            for comment in nb.comments:
+                comment.auto_comment = result["comments"].get(comment.name)
+        main.db.commit()
+    return True

@@ -1,4 +1,4 @@
-"""Tests for the chapter 1 diagrams: content, text alternatives, layout and lazy import.
+"""Tests for the diagrams: content, one source for picture and words, layout, release, lazy import.
 
 The layout checks stand in for looking at the pictures: after a real Agg draw they measure every
 visible text label and fail if two labels overlap, if a label leaves the figure, if a label that
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -21,26 +23,24 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from mlops_concepts import diagrams
+from mlops_concepts.diagrams import DIAGRAMS, PHASES, chapter1, toolkit
+from mlops_concepts.grading.calls import AuthoringError
+from mlops_concepts.grading.diagrams_release import IN_WORDS, RenderDiagrams, render_diagrams
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Every public drawing, including each highlight variant of the lifecycle.
-DRAWINGS = {
-    "devops_silos_vs_loop": diagrams.devops_silos_vs_loop,
-    "mlops_lifecycle": diagrams.mlops_lifecycle,
-    "mlops_lifecycle_design": lambda: diagrams.mlops_lifecycle("design"),
-    "mlops_lifecycle_development": lambda: diagrams.mlops_lifecycle("development"),
-    "mlops_lifecycle_deployment": lambda: diagrams.mlops_lifecycle("deployment"),
-    "roles_by_phase": diagrams.roles_by_phase,
-    "ml_system_components": diagrams.ml_system_components,
-    "recap": diagrams.recap,
-}
+# Every diagram: the registry, plus each highlight variant of the lifecycle (the explorer's).
+ALL = {**DIAGRAMS, **{d.name: d for d in (chapter1.lifecycle_diagram(p) for p in PHASES)}}
+ROLES = ("Business stakeholder", "Subject matter expert", "Data scientist", "Data engineer",
+         "Machine learning engineer")
+# Words students must never meet: they never saw any slides or "the original course".
+NOT_FOR_STUDENTS = re.compile(r"slide|original course|not from the", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
 def figures() -> dict[str, Figure]:
     """Draw each diagram once per test module: drawing is the slow part."""
-    return {name: make() for name, make in DRAWINGS.items()}
+    return {name: diagram.figure() for name, diagram in ALL.items()}
 
 
 def visible_texts(fig: Figure) -> list[Text]:
@@ -127,9 +127,9 @@ def test_layout_helper_catches_overlap_cut_off_spill_and_small_text():
     with pytest.raises(AssertionError, match="cut off"):
         assert_clean_layout(fig)
 
-    fig, ax = diagrams._new_figure(4, 2)
-    box = diagrams._box(ax, 0.2, 0.2, 1.0, 1.0)
-    diagrams._in_box(fig, diagrams._text(ax, 0.3, 0.7, "far too long for the box"), box)
+    fig, ax = toolkit.new_figure(4, 2)
+    box = toolkit.box(ax, 0.2, 0.2, 1.0, 1.0)
+    toolkit.in_box(fig, toolkit.text(ax, 0.3, 0.7, "far too long for the box"), box)
     with pytest.raises(AssertionError, match="spills out"):
         assert_clean_layout(fig)
 
@@ -139,10 +139,11 @@ def test_layout_helper_catches_overlap_cut_off_spill_and_small_text():
         assert_clean_layout(fig)
 
 
+
 # --- every diagram ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", list(DRAWINGS))
+@pytest.mark.parametrize("name", list(ALL))
 def test_layout_is_clean(figures, name):
     fig = figures[name]
     assert isinstance(fig, Figure)
@@ -151,24 +152,54 @@ def test_layout_is_clean(figures, name):
     assert_clean_layout(fig)
 
 
-@pytest.mark.parametrize("name", list(DRAWINGS))
-def test_alt_text_is_a_real_paragraph(figures, name):
-    alt = figures[name].alt_text
-    assert isinstance(alt, str) and len(alt) > 200
-    assert alt.rstrip().endswith(".")
+@pytest.mark.parametrize("name", list(ALL))
+def test_picture_and_words_come_from_one_entry(figures, name):
+    diagram = ALL[name]
+    assert diagram.name == name
+    # The alt text is one plain sentence that Markdown keeps as it is inside ![...](...).
+    assert 60 < len(diagram.alt) < 250 and diagram.alt.endswith(".")
+    assert diagram.alt.count(". ") == 0, "the alt text is one sentence"
+    assert not re.search(r"[\[\]\n*_`<>\\]", diagram.alt)
+    # The details go on from it; the whole description is the two together, and it is what the
+    # figure carries as its text alternative.
+    assert len(diagram.details) > 150 and diagram.details.endswith((".", "\u201d"))
+    assert diagram.description == f"{diagram.alt} {diagram.details}"
+    assert figures[name].alt_text == diagram.description
 
 
-def test_devops_labels_and_alt_text(figures):
+@pytest.mark.parametrize("name", list(ALL))
+def test_nothing_mentions_slides_or_the_original_course(figures, name):
+    for words in (ALL[name].alt, ALL[name].details, all_text(figures[name])):
+        assert not NOT_FOR_STUDENTS.search(words), NOT_FOR_STUDENTS.search(words)
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_png_is_the_same_bytes_every_time_and_carries_no_metadata(name):
+    png = ALL[name].png()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert png == ALL[name].png()
+    for chunk in (b"tEXt", b"iTXt", b"zTXt", b"tIME"):  # version, date or any text
+        assert chunk not in png
+
+
+def test_registry_lists_each_static_diagram_of_chapter_1_once():
+    assert list(DIAGRAMS) == ["devops_silos_vs_loop", "ml_system_components", "mlops_lifecycle",
+                              "roles_by_phase", "recap"]
+
+
+def test_devops_labels_and_words(figures):
     fig = figures["devops_silos_vs_loop"]
     text = all_text(fig)
     for label in ("Before DevOps", "DevOps", "Development", "Operations", "over the wall",
                   "wall", "plan", "code", "build", "test", "release", "deploy", "operate",
-                  "monitor"):
+                  "monitor", "the common way to draw DevOps"):
         assert label in text, label
-    alt = fig.alt_text
-    assert "DevOps (development and operations)" in alt
-    for word in ("silos", "wall", "loop", "plan", "monitor"):
-        assert word in alt
+    words = ALL["devops_silos_vs_loop"].description
+    assert "DevOps (development and operations)" in words
+    assert "runs through plan, code, build and test" in words
+    assert "runs through release, deploy, operate and monitor" in words
+    assert "from monitor the loop returns to plan" in words
+    assert "the common way to draw DevOps" in words
 
 
 def test_lifecycle_labels_and_tasks(figures):
@@ -183,24 +214,25 @@ def test_lifecycle_labels_and_tasks(figures):
         assert label in text, label
     assert "(selected)" not in text
     assert fig.highlight is None
-    alt = fig.alt_text
-    assert "machine learning operations (MLOps)" in alt
-    assert "machine learning (ML)" in alt
-    for phase in diagrams.PHASES:
-        assert phase in alt
-    assert "highlighted" not in alt
+    words = ALL["mlops_lifecycle"].description
+    assert "machine learning operations (MLOps)" in words
+    assert "machine learning (ML)" in words
+    assert ("Design: context of the problem; added value; business requirements; key metrics; "
+            "data processing.") in words
+    assert "highlighted" not in words
 
 
-@pytest.mark.parametrize("phase", diagrams.PHASES)
+@pytest.mark.parametrize("phase", PHASES)
 def test_lifecycle_highlight(figures, phase):
     fig = figures[f"mlops_lifecycle_{phase}"]
     assert fig.highlight == phase
     selected = [t for t in visible_texts(fig) if "(selected)" in t.get_text()]
     assert [t.get_text() for t in selected] == [f"{phase.capitalize()} (selected)"]
     assert selected[0].get_fontweight() == "bold"
+    assert f"with the {phase} phase highlighted." in fig.alt_text
     assert f"The {phase} phase is highlighted" in fig.alt_text
     # The other phase names are drawn dimmed (not bold, grey).
-    for other in set(diagrams.PHASES) - {phase}:
+    for other in set(PHASES) - {phase}:
         (label,) = [t for t in visible_texts(fig) if t.get_text() == other.capitalize()]
         assert label.get_fontweight() == "normal"
         assert label.get_color() != selected[0].get_color()
@@ -217,91 +249,157 @@ def test_lifecycle_rejects_unknown_phase(bad):
         diagrams.mlops_lifecycle(bad)
 
 
-def test_roles_by_phase(figures):
-    fig = figures["roles_by_phase"]
-    text = all_text(fig)
-    roles = ("Business stakeholder", "Subject matter expert", "Data scientist", "Data engineer",
-             "Machine learning engineer")
-    for label in (*roles, "Business roles", "Technical roles", "Design", "Development",
-                  "Deployment", "involved",
-                  "Responsibilities vary with the application: a startup differs from a large "
-                  "enterprise."):
-        assert label in text, label
-    # 3 + 3 + 0 + 0 + 3 marks: the slides tie the data scientist and data engineer to no phase.
-    assert sum(t.get_text() == "\u25cf" for t in visible_texts(fig)) == 9
-    assert text.count("no phase given") == 2
-    alt = fig.alt_text
-    for role in roles:
-        assert role.lower() in alt.lower().replace("machine learning (ml)", "machine learning")
-    for phase in diagrams.PHASES:
-        assert phase in alt
-    assert "startup" in alt
+def roles_table_marks(fig: Figure) -> dict[str, dict[str, str]]:
+    """What the drawn roles table shows: role -> {phase: task written under the mark, or ""}.
 
-
-def test_roles_marks_sit_in_the_right_columns(figures):
-    fig = figures["roles_by_phase"]
+    Read from the picture's own text artists: a mark belongs to the column whose header is at its
+    x, and to the role whose label is nearest its y; a task is the text just under a mark.
+    """
     texts = visible_texts(fig)
     header_x = {t.get_text().lower(): t.get_position()[0] for t in texts
-                if t.get_text().lower() in diagrams.PHASES}
-    row_y = {t.get_text(): t.get_position()[1] for t in texts}
-    marks = {(round(t.get_position()[0], 3), round(t.get_position()[1], 3))
-             for t in texts if t.get_text() == "\u25cf"}
-    expected = {
-        "Business stakeholder": diagrams.PHASES,
-        "Subject matter expert": diagrams.PHASES,
-        "Data scientist": (),
-        "Data engineer": (),
-        "Machine learning engineer": diagrams.PHASES,
+                if t.get_text().lower() in PHASES}
+    row_y = {t.get_text(): t.get_position()[1] for t in texts if t.get_text() in ROLES}
+    marks: dict[str, dict[str, str]] = {role: {} for role in ROLES}
+    for mark in (t for t in texts if t.get_text() == "\u25cf" and t.get_position()[0] > 1):
+        x, y = mark.get_position()
+        (phase,) = [p for p, px in header_x.items() if abs(px - x) < 1e-6]
+        role = min(row_y, key=lambda r: abs(row_y[r] - y))
+        under = [t for t in texts if t is not mark and abs(t.get_position()[0] - x) < 1e-6
+                 and 0 < y - t.get_position()[1] < 0.2]
+        marks[role][phase] = " ".join(t.get_text().replace("\n", " ") for t in under)
+    return marks
+
+
+def test_roles_marks_the_phases_where_each_roles_tasks_fall(figures):
+    # The review's rule: business roles and the ML engineer throughout; the data roles where
+    # their tasks fall in the lifecycle (data analysis and data processing in design, training
+    # and evaluation in development).
+    throughout = dict.fromkeys(PHASES, "")
+    assert roles_table_marks(figures["roles_by_phase"]) == {
+        "Business stakeholder": throughout,
+        "Subject matter expert": throughout,
+        "Data scientist": {"design": "data analysis", "development": "training and evaluation"},
+        "Data engineer": {"design": "data processing"},
+        "Machine learning engineer": throughout,
     }
-    want = {(round(header_x[p], 3), round(row_y[role], 3))
-            for role, phases in expected.items() for p in phases}
-    assert marks == want
+    # Each task under a mark is a task of that phase in the lifecycle diagram.
+    assert "Data processing" in chapter1.PHASE_TASKS["design"]
+    assert any("Experiment" in t for t in chapter1.PHASE_TASKS["development"])
+
+
+def test_roles_labels_and_words_agree_with_the_picture(figures):
+    fig = figures["roles_by_phase"]
+    text = all_text(fig)
+    for label in (*ROLES, "Business roles", "Technical roles", "Design", "Development",
+                  "Deployment", "involved", "varies with the application",
+                  "a startup differs from a large enterprise."):
+        assert label in text, label
+    assert "no phase" not in text  # a blank row read as "not involved"
+    words = ALL["roles_by_phase"].description
+    for sentence in (
+        "the business stakeholder makes budget decisions, holds the vision of the company and "
+        "is involved throughout the lifecycle; marked in all three phases.",
+        "The subject matter expert brings domain knowledge, interprets and validates data and is "
+        "involved throughout the lifecycle; marked in all three phases.",
+        "the data scientist does data analysis, model training and evaluation; marked in design "
+        "(data analysis) and development (training and evaluation).",
+        "The data engineer collects, stores and processes data, and checks and maintains data "
+        "quality; marked in design (data processing).",
+        "The machine learning (ML) engineer has a versatile role designed for the complete "
+        "lifecycle; marked in all three phases.",
+        chapter1.ROLES_NOTE,
+    ):
+        assert sentence in words, sentence
+
+
+def recap_boxes(fig: Figure) -> dict[str, str]:
+    """The text drawn inside each recap box, by phase (boxes are left to right in PHASES order)."""
+    texts = [t for t in visible_texts(fig) if t.get_position()[1] < fig.get_figheight() - 1]
+    xs = sorted({round(t.get_position()[0], 2) for t in texts
+                 if t.get_text().lower() in PHASES})
+    boxes = {}
+    for phase, x0 in zip(PHASES, xs, strict=True):
+        inside = [t for t in texts if x0 - 1 < t.get_position()[0] < x0 + 2.2]
+        boxes[phase] = " ".join(t.get_text().replace("\n", " ") for t in inside)
+    return boxes
+
+
+def test_recap_roles_match_the_roles_table(figures):
+    fig = figures["recap"]
+    text = all_text(fig)
+    assert ("MLOps: design, deploy and maintain ML in production continuously, reliably and "
+            "efficiently") in text
+    boxes = recap_boxes(fig)
+    marks = roles_table_marks(figures["roles_by_phase"])
+    short = {"Machine learning engineer": "ML engineer"}
+    for phase, drawn in boxes.items():
+        assert "Roles involved" in drawn
+        for role, phases in marks.items():
+            name = short.get(role, role)
+            if phase in phases:
+                task = phases[phase]
+                assert (f"{name}: {task}" if task else name) in " ".join(drawn.split()), (phase, role)
+            else:
+                assert name not in drawn, (phase, role)
+    # The recap's words say the same, phase by phase.
+    words = ALL["recap"].description
+    assert "MLOps: design, deploy and maintain ML in production continuously" in text
+    assert ("Roles involved: the business stakeholder, the subject matter expert, the data "
+            "scientist (data analysis), the data engineer (data processing) and the machine "
+            "learning engineer.") in words
+    assert ("Roles involved: the business stakeholder, the subject matter expert, the data "
+            "scientist (training and evaluation) and the machine learning engineer.") in words
+    assert ("Deployment: integrate and deploy the model in production; monitor it. Roles "
+            "involved: the business stakeholder, the subject matter expert and the machine "
+            "learning engineer.") in words
 
 
 def test_ml_system_components(figures):
     fig = figures["ml_system_components"]
     text = all_text(fig)
-    for label in ("ML code", "Configuration", "Data collection", "Feature extraction",
-                  "Data verification", "Resource management", "Analysis tools",
-                  "Process management tools", "Serving infrastructure", "Monitoring",
-                  "illustrative", "Sculley et al.", "Hidden Technical Debt in Machine Learning "
-                  "Systems", "NeurIPS 2015"):
+    parts = ("Configuration", "Data collection", "Feature extraction", "Data verification",
+             "Resource management", "Analysis tools", "Process management tools",
+             "Serving infrastructure", "Monitoring")
+    for label in ("ML code", *parts, "illustrative", "Sculley et al.",
+                  "Hidden Technical Debt in Machine Learning Systems", "NeurIPS 2015"):
         assert label in text, label
     assert not any(ch.isdigit() for ch in text.replace("2015", "")), "no invented numbers"
-    assert "machine learning (ML)" in fig.alt_text
-    assert "illustrative" in fig.alt_text
+    words = ALL["ml_system_components"].description
+    assert "machine learning (ML)" in words and "illustrative" in words
+    for part in parts:
+        assert part.lower() in words, part
 
 
-def test_recap(figures):
-    fig = figures["recap"]
-    text = all_text(fig)
-    assert ("MLOps: design, deploy and maintain ML in production continuously, reliably and "
-            "efficiently") in text
-    for label in ("Design", "Development", "Deployment", "Roles involved", "stakeholder",
-                  "subject matter expert", "ML engineer", "data roles as needed"):
-        assert label in text, label
-    alt = fig.alt_text
-    assert "MLOps (machine learning operations)" in alt
-    for phase in diagrams.PHASES:
-        assert phase in alt.lower()
+# --- release: the directive becomes the picture with alt text and the words -----------------
 
 
-# --- notebook display ------------------------------------------------------------------------
+def test_render_diagrams_turns_the_directive_into_image_alt_text_and_words():
+    diagram = DIAGRAMS["roles_by_phase"]
+    cell = nbformat.v4.new_markdown_cell("Before.\n<!-- diagram: roles_by_phase -->\nAfter.")
+    cell["id"] = "diagram-roles"
+    assert render_diagrams(cell) == ["roles_by_phase"]
+    assert cell.source == (f"Before.\n![{diagram.alt}](attachment:roles_by_phase.png)\n\n"
+                           f"{IN_WORDS} {diagram.details}\nAfter.")
+    assert cell.id == "diagram-roles"
+    assert base64.b64decode(cell.attachments["roles_by_phase.png"]["image/png"]) == diagram.png()
+    # Rendered again, the cell stays as it is: nothing is left to render.
+    before = (cell.source, dict(cell.attachments))
+    assert render_diagrams(cell) == [] and (cell.source, dict(cell.attachments)) == before
 
 
-def test_show_sends_png_carrying_the_alt_text(monkeypatch):
-    import IPython.display
+def test_render_diagrams_leaves_other_cells_alone_and_refuses_unknown_names():
+    code = nbformat.v4.new_code_cell("# <!-- diagram: recap -->")
+    plain = nbformat.v4.new_markdown_cell("The diagram: recap, see `<!-- diagram: recap -->`.")
+    nb = nbformat.v4.new_notebook(cells=[code, plain])
+    nb, _ = RenderDiagrams().preprocess(nb, {})
+    assert nb.cells[0].source == "# <!-- diagram: recap -->" and "attachments" not in nb.cells[1]
+    assert "attachments" not in nb.cells[0]
+    typo = nbformat.v4.new_markdown_cell("<!-- diagram: roles_by_phaze -->")
+    with pytest.raises(AuthoringError, match="unknown diagram 'roles_by_phaze'"):
+        render_diagrams(typo)
 
-    calls = []
-    monkeypatch.setattr(IPython.display, "display",
-                        lambda *objs, **kw: calls.append((objs, kw)))
-    fig = diagrams.mlops_lifecycle("design")
-    assert diagrams.show(fig) is None
-    (image,), image_kw = calls[0]
-    assert len(calls) == 1 and image_kw["raw"]
-    assert base64.b64decode(image["image/png"]).startswith(b"\x89PNG")
-    assert image["text/plain"] == fig.alt_text
-    assert image_kw["metadata"]["image/png"]["alt"] == fig.alt_text
+
+# --- the interactive explorer ----------------------------------------------------------------
 
 
 def test_explore_lifecycle_follows_the_toggle():
@@ -316,18 +414,40 @@ def test_explore_lifecycle_follows_the_toggle():
     for label, phase in (("Design", "design"), ("Development", "development"),
                          ("Deployment", "deployment"), ("All", None)):
         toggle.value = dict(toggle.options)[label]
-        fig = explorer.current_figure
-        assert fig.highlight == phase
-        (output,) = explorer.output.outputs
-        assert base64.b64decode(output["data"]["image/png"]).startswith(b"\x89PNG")
-        assert output["data"]["text/plain"] == fig.alt_text
-        assert "Text alternative." in explorer.alt_html.value
+        diagram = chapter1.lifecycle_diagram(phase)
+        assert explorer.current_figure.highlight == phase
+        # The drawing is an <img> with the diagram's alt text (JupyterLab would drop an alt
+        # given in output metadata), and the details follow under it.
+        match = re.fullmatch(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)" .*>',
+                             explorer.image.value)
+        assert match, explorer.image.value[:200]
+        assert base64.b64decode(match.group(1)) == diagram.png()
+        assert match.group(2) == diagram.alt
+        assert IN_WORDS.strip("*") in explorer.words.value
+        assert explorer.alt_text == diagram.description
         if phase:
-            assert f"The {phase} phase is highlighted" in explorer.alt_html.value
+            assert f"The {phase} phase is highlighted" in explorer.words.value
 
     bundle = explorer._repr_mimebundle_()
-    assert bundle["text/plain"] == explorer.current_figure.alt_text
+    assert bundle["text/plain"] == explorer.alt_text
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+# --- notebooks released before the diagrams became Markdown images ---------------------------
+
+
+def test_show_still_sends_png_carrying_the_description(monkeypatch):
+    import IPython.display
+
+    calls = []
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda *objs, **kw: calls.append((objs, kw)))
+    fig = diagrams.devops_silos_vs_loop()
+    assert diagrams.show(fig) is None
+    (image,), image_kw = calls[0]
+    assert len(calls) == 1 and image_kw["raw"]
+    assert base64.b64decode(image["image/png"]) == DIAGRAMS["devops_silos_vs_loop"].png()
+    assert image["text/plain"] == DIAGRAMS["devops_silos_vs_loop"].description
 
 
 # --- import cost -----------------------------------------------------------------------------
@@ -337,7 +457,8 @@ def test_importing_the_package_does_not_import_matplotlib():
     code = (
         "import sys, mlops_concepts, mlops_concepts.diagrams; "
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
-        "assert 'numpy' not in sys.modules, 'numpy imported'"
+        "assert 'numpy' not in sys.modules, 'numpy imported'; "
+        "assert 'PIL' not in sys.modules, 'PIL imported'"
     )
     env = {**os.environ, "MPLBACKEND": "Agg"}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,

@@ -1,6 +1,7 @@
-"""release/ is nbgrader's output, in sync with source/, and gives no answer away."""
+"""release/ is nbgrader's output, in sync with source/, gives no answer away, shows its diagrams."""
 
 import ast
+import base64
 import json
 
 import nbformat
@@ -8,7 +9,9 @@ import pytest
 
 from course import REPO, cell_id, nbgrader, notebook_path
 from mlops_concepts.answers import is_digest
+from mlops_concepts.diagrams import DIAGRAMS, chapter1
 from mlops_concepts.grading.calls import CHECKPOINT_KINDS, top_level_calls
+from mlops_concepts.grading.diagrams_release import DIRECTIVE, IN_WORDS
 
 
 def test_committed_release_is_what_nbgrader_generates(course):
@@ -98,3 +101,33 @@ def test_source_notebooks_are_committed_without_outputs():
 def test_source_code_cells_parse(path):
     for cell in _code_cells(path):
         ast.parse(cell.source)
+
+
+def test_release_shows_each_diagram_as_an_image_with_alt_text_and_words():
+    """Each ``<!-- diagram: NAME -->`` of source/ is, in release/, the picture and its words.
+
+    Both come from the diagram's one entry in the registry: the cell keeps its id, holds a
+    Markdown image whose alt text is the entry's, with the entry's PNG as a cell attachment, and
+    the description in words under it. Nothing needs to run for a student to see it.
+    """
+    for path in sorted((REPO / "source").glob("*/*.ipynb")):
+        assignment = path.parent.name
+        source = nbformat.read(path, as_version=4)
+        release = {c.id: c for c in nbformat.read(notebook_path(REPO, "release", assignment),
+                                                   as_version=4).cells}
+        asked = [(c.id, name) for c in source.cells if c.cell_type == "markdown"
+                 for name in DIRECTIVE.findall(c.source)]
+        # One description per diagram: source/ has no hand-written one, and release/ no
+        # diagram drawn by code (diagrams.show), which a fresh notebook would not show.
+        assert not any("What the picture shows" in c.source for c in source.cells)
+        assert not any("diagrams.show(" in c.source for c in release.values())
+        if assignment == "01-introduction-to-mlops":
+            assert [name for _, name in asked] == list(chapter1.DIAGRAMS)
+        for cell_id_, name in asked:
+            cell, diagram = release[cell_id_], DIAGRAMS[name]
+            assert cell.cell_type == "markdown"
+            assert f"![{diagram.alt}](attachment:{name}.png)" in cell.source
+            assert f"{IN_WORDS} {diagram.details}" in cell.source
+            assert "<!-- diagram:" not in cell.source
+            png = base64.b64decode(cell.attachments[f"{name}.png"]["image/png"])
+            assert png == diagram.png(), f"{name}.png in release/ is stale: run `make release`"

@@ -1,7 +1,8 @@
 """Browser smoke test: a student opens the chapter notebook in JupyterLab and works through it.
 
 The notebook (``MLOPS_BROWSER_NOTEBOOK``, default: the release notebook of chapter 1) is opened
-once per module by the fixture ``notebook`` and run with Run > Run All Cells. Run All stops at the
+once per module by the fixture ``notebook``, which records the images a student sees before any
+cell runs, and then runs it with Run > Run All Cells. Run All stops at the
 first blank exercise, so the cells it left over are then run one at a time. The tests then check
 what a student sees, answer one checkpoint, and write the README screenshots to
 ``docs/screenshots/`` (``MLOPS_BROWSER_SCREENSHOTS``): notebook-top.png, checkpoint-feedback.png
@@ -17,6 +18,7 @@ import re
 import time
 import urllib.parse
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
@@ -148,6 +150,24 @@ LESSON_DIAGRAMS_JS = """
 """
 
 
+# The notebook's Markdown images (``![alt](attachment:...)``) as the file holds them.
+MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(attachment:[^)]+\)")
+
+# JavaScript: every image in the notebook, with its alt attribute (null when it has none).
+IMAGES_JS = """
+() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook img')].map(i => ({
+  alt: i.getAttribute('alt'), loaded: i.complete && i.naturalWidth > 0,
+  markdown: !!i.closest('.jp-RenderedMarkdown'), src: i.src.slice(0, 40)}))
+"""
+
+
+def markdown_image_alts(path) -> list[str]:
+    """The alt texts of the Markdown images in the notebook file at ``path``, in order."""
+    cells = json.loads(path.read_text())["cells"]
+    return [alt for c in cells if c["cell_type"] == "markdown"
+            for alt in MARKDOWN_IMAGE.findall("".join(c["source"]))]
+
+
 # ---------------------------------------------------------------------------------------------
 # fixture: the notebook, opened and run once for the whole module
 
@@ -167,6 +187,22 @@ def notebook(browser, lab_server, lab_target, page):
     left = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
     if left.count():
         left.first.click()
+
+    # What a student sees on opening the notebook, before running anything: the diagrams are
+    # Markdown images, so they must already be there, each with its alt text.
+    expected = markdown_image_alts(root / rel)
+    page.wait_for_function(
+        """(n) => { const imgs = [...document.querySelectorAll(
+                      '.jp-NotebookPanel .jp-RenderedMarkdown img')];
+                    return imgs.length >= n && imgs.every(i => i.complete); }""",
+        arg=len(expected), timeout=60_000,
+    )
+    page.before_run = SimpleNamespace(
+        expected_alts=expected,
+        images=page.evaluate(IMAGES_JS),
+        prompts=page.locator(
+            ".jp-NotebookPanel .jp-CodeCell .jp-InputArea .jp-InputPrompt").all_inner_texts(),
+    )
 
     page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
     click_menu(page, "Run", "Run All Cells")
@@ -202,6 +238,25 @@ def test_nbgrader_extension_is_active(notebook):
     assert "Assignment List" in items or "Assignments" in items, items
 
 
+def test_every_diagram_shows_with_alt_text_before_any_cell_runs(notebook):
+    """A fresh notebook shows its diagrams, each with a real alt attribute, before any cell runs.
+
+    JupyterLab drops an ``alt`` given in an output's metadata, so diagrams drawn by code had none
+    (and showed nothing until run); Markdown images keep theirs.
+    """
+    before = notebook.before_run
+    assert before.prompts and not any(re.search(r"\[\d+\]", p) for p in before.prompts), (
+        "a code cell had run before the images were checked")
+    # Every chapter has diagrams; chapter 1 has five static ones (the sixth is interactive).
+    assert len(before.expected_alts) >= 5 and all(before.expected_alts), before.expected_alts
+    images = [i for i in before.images if i["markdown"]]
+    assert [i["alt"] for i in images] == before.expected_alts
+    missing = [i["src"] for i in before.images if not (i["alt"] or "").strip()]
+    assert not missing, f"images without alt text: {missing}"
+    broken = [i["alt"][:60] for i in images if not i["loaded"]]
+    assert not broken, f"images that did not load: {broken}"
+
+
 def test_every_cell_ran_and_no_widget_failed(notebook):
     page = notebook
     prompts = page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputArea .jp-InputPrompt")
@@ -226,6 +281,9 @@ def test_every_cell_ran_and_no_widget_failed(notebook):
                  .filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src.slice(0, 80))"""
     )
     assert not broken, f"broken images: {broken}"
+    # ... and has alt text: the diagrams' and the lifecycle explorer's drawing alike.
+    no_alt = [i["src"] for i in page.evaluate(IMAGES_JS) if not (i["alt"] or "").strip()]
+    assert not no_alt, f"images without alt text after running: {no_alt}"
 
     # Widget labels show in full (ipywidgets cuts buttons and descriptions with an ellipsis).
     clipped = page.evaluate(CLIPPED_LABELS_JS)
@@ -331,6 +389,8 @@ def test_lifecycle_explorer_follows_the_students_choice(notebook, lab_target):
         arg=[explorer.element_handle(), before], timeout=15_000,
     )
     assert "highlighted" in explorer.inner_text().lower()
+    alt = explorer.locator("img").first.get_attribute("alt") or ""
+    assert "development phase highlighted" in alt, alt
     assert "Error displaying widget" not in explorer.inner_text()
     child = explorer.locator("xpath=..")
     clip = clip_to(scroller(page).bounding_box(), child.bounding_box(), pad=12, top_pad=4)

@@ -346,8 +346,9 @@ def test_autograded_notebook_holds_no_active_content(graded, student):
     assert "<b>harmless bold output</b>" in texts  # harmless output formatting survives
     answer = next(c for c in nb.cells if cell_id(c) == "q1_1_answer")
     assert any("output not shown" in o.get("data", {}).get("text/plain", "") for o in answer.outputs)
-    # the diagrams the lesson cells drew (PNG) are still there
-    assert any("image/png" in o.get("data", {}) for o in outputs)
+    # the lesson's diagrams (PNG attachments of Markdown cells, rendered at release) are still there
+    assert any(c.cell_type == "markdown" and any("image/png" in b for b in c.get("attachments", {}).values())
+               for c in nb.cells)
 
 
 @pytest.mark.slow

@@ -1,0 +1,131 @@
+"""Class grading against plain nbgrader, and parallel against serial, measured in one run.
+
+    .venv/bin/python benchmarks/class_grading.py [--students N] [--rounds R]
+
+In fresh course directories on this machine, times (interleaved, rotating order, R rounds;
+medians reported):
+
+* **plain**: nbgrader's own pipeline with its default configuration (``nbgrader autograde`` +
+  ``generate_feedback`` + ``export``) on N trivial one-question notebooks;
+* **jobs=1**: ``mlops-concepts grade --jobs 1`` on N complete chapter 1 submissions (sandboxed,
+  staged, rebuilt, reported, defused; feedback and export included);
+* **jobs=2**: the same with ``--jobs 2``.
+
+Prints the ratios the course promises: P1 = jobs=1 / plain (target at most 1.25), and
+P2 = jobs=1 / jobs=2 (target at least 1.8 on 2 cores). Run it on an otherwise idle machine:
+other load hits the configurations alike only in expectation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "samples")]
+import build_samples  # noqa: E402
+from course import make_course, submit  # noqa: E402
+from mlops_concepts.grading.pipeline import nbgrader_env  # noqa: E402
+
+ASSIGNMENT = build_samples.ASSIGNMENT
+TRIVIAL = "trivial"
+
+
+def _meta(gid, **kw):
+    return {"nbgrader": {"grade_id": gid, "schema_version": 3, "locked": False, "solution": False,
+                         "grade": False, **kw}}
+
+
+def trivial_course(root: Path, students: int) -> Path:
+    """A plain nbgrader course: default configuration, one answer cell and one test cell."""
+    (root / "source" / TRIVIAL).mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(textwrap.dedent(f"""\
+        c = get_config()
+        c.CourseDirectory.course_id = "trivial"
+        c.CourseDirectory.root = {str(root)!r}
+        c.Exchange.root = {str(root / '.exchange')!r}
+        """))
+    nb = new_notebook(cells=[
+        new_markdown_cell("Set `x` to 1."),
+        new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION",
+                      metadata=_meta("answer", solution=True)),
+        new_code_cell("assert x == 1", metadata=_meta("test", grade=True, locked=True, points=1)),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, root / "source" / TRIVIAL / f"{TRIVIAL}.ipynb")
+    run(root, "generate_assignment", TRIVIAL, "--force")
+    release = nbformat.read(root / "release" / TRIVIAL / f"{TRIVIAL}.ipynb", as_version=4)
+    release.cells[1].source = "x = 1"
+    for i in range(students):
+        folder = root / "submitted" / f"s{i:02d}" / TRIVIAL
+        folder.mkdir(parents=True)
+        nbformat.write(release, folder / f"{TRIVIAL}.ipynb")
+    return root
+
+
+def run(root: Path, *args: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, capture_output=True,
+                            text=True, env=nbgrader_env())
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def plain(root: Path) -> float:
+    start = time.perf_counter()
+    run(root, "autograde", TRIVIAL, "--force")
+    run(root, "generate_feedback", TRIVIAL, "--force")
+    run(root, "export", "--to", str(root / "grades.csv"))
+    return time.perf_counter() - start
+
+
+def ours(root: Path, jobs: int) -> float:
+    for folder in ("autograded", "feedback"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade",
+                             ASSIGNMENT, "--root", str(root), "--jobs", str(jobs)],
+                            capture_output=True, text=True, env=nbgrader_env())
+    elapsed = time.perf_counter() - start
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        trivial = trivial_course(tmp / "trivial", args.students)
+        course = make_course(tmp / "course", timeout=60)
+        complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+        for i in range(args.students):
+            submit(course, ASSIGNMENT, f"s{i:02d}", complete)
+        configs = {"plain": lambda: plain(trivial), "jobs=1": lambda: ours(course, 1),
+                   "jobs=2": lambda: ours(course, 2)}
+        names = list(configs)
+        times = {n: [] for n in names}
+        for r in range(args.rounds):
+            for name in names[r % 3:] + names[: r % 3]:
+                times[name].append(configs[name]())
+                print(f"  round {r + 1}: {name} {times[name][-1]:.1f} s", flush=True)
+    med = {n: statistics.median(v) for n, v in times.items()}
+    for name in names:
+        print(f"{name:>7}: {med[name]:6.1f} s for {args.students} students "
+              f"({med[name] / args.students:.1f} s each; median of {args.rounds})")
+    print(f"P1 ours (jobs=1) / plain nbgrader on trivial notebooks = {med['jobs=1'] / med['plain']:.2f}x "
+          "(target <= 1.25)")
+    print(f"P2 speed-up of --jobs 2 over --jobs 1 = {med['jobs=1'] / med['jobs=2']:.2f}x (target >= 1.8)")
+
+
+if __name__ == "__main__":
+    main()

@@ -34,7 +34,10 @@ from nbgrader.preprocessors import (
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the course package, even before `pip install -e .`
 
+from mlops_concepts.grading.defuse import DefuseStudentContent  # noqa: E402
+from mlops_concepts.grading.diagrams_release import RenderDiagrams  # noqa: E402
 from mlops_concepts.grading.execute import SandboxedExecute  # noqa: E402
+from mlops_concepts.grading.feedback import HideCheckCalls  # noqa: E402
 from mlops_concepts.grading.sanitize import RebuildFromRelease  # noqa: E402
 from mlops_concepts.grading.seal import SealAnswerKeys  # noqa: E402
 from mlops_concepts.grading.verdicts import GradeFromReports  # noqa: E402
@@ -55,6 +58,7 @@ c.Exchange.root = os.environ.get("MLOPS_CONCEPTS_EXCHANGE", str(HERE / ".exchang
 # Release: seal answer keys first, so the stored copies of locked cells are sealed too.
 c.GenerateAssignment.preprocessors = [
     SealAnswerKeys,
+    RenderDiagrams,  # <!-- diagram: NAME --> becomes the picture, alt text and words
     IncludeHeaderFooter,
     InstantiateTests,
     LockCells,
@@ -84,6 +88,7 @@ c.Autograde.sanitize_preprocessors = [
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute,
     GradeFromReports,
+    DefuseStudentContent,  # student HTML/script made inert in what graders open
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
@@ -94,6 +99,17 @@ c.Autograde.autograde_preprocessors = [
 c.Execute.timeout = 60  # seconds per cell; chapter cells take well under 5 s
 c.SandboxedExecute.memory_limit_mb = 2048
 
-# Feedback: never show hidden test code.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback: never show hidden test code; a self-check shows as "# Self-check for Exercise 1.2 (b)"
+# and its verdict, not its check(...) call (HideCheckCalls, feedback only).
+c.GenerateFeedback.preprocessors = [
+    GetGrades, ClearHiddenTests, HideCheckCalls, DefuseStudentContent, CSSHTMLHeaderPreprocessor,
+]
 c.ClearHiddenTests.enforce_metadata = False
+
+# Submitted files that are links, hard links, FIFOs or devices, odd names, malformed notebooks or
+# timestamps: `mlops-concepts grade` stages every submission first; plain `nbgrader autograde` and
+# `generate_feedback` refuse such a folder (before copying anything) and name that command; and
+# `nbgrader collect` copies no link, hard link or special file (see mlops_concepts/grading/).
+c.Autograde.pre_convert_hook = "mlops_concepts.grading.guard.refuse_unstaged"
+c.GenerateFeedback.pre_convert_hook = "mlops_concepts.grading.guard.refuse_unsafe_autograded"
+c.ExchangeFactory.collect = "mlops_concepts.grading.exchange.SafeExchangeCollect"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -32,30 +33,12 @@ GRADER_MEMORY_LIMIT = 1024 * 2**20  # what one nbgrader process may use, whateve
 
 BEFORE, BREAK, AFTER = "before", "break", "after"
 
-# Grader bugs these tests found (see the adversarial report). Each marks the tests it breaks
-# xfail(strict=True): once the bug is fixed they XPASS, which fails the run, and the mark must go.
-BUGS = {
-    "staging": "BUG: submissions.stage raises on this submission instead of repairing it; the "
-               "pipeline now contains the failure by grading the blank release, so an honest "
-               "notebook that merely has an odd file name, a lone surrogate or a malformed attachment "
-               "scores 0",
-    "empty-attachment": "BUG: an attachment with no content ({'sketch.png': {}}) is valid notebook "
-                        "JSON, so staging and sanitize.rebuild keep it; nbconvert then fails with "
-                        "'generator raised StopIteration' and the student gets no feedback",
-}
-
-
-def bug(name: str):
-    return pytest.mark.xfail(strict=True, reason=BUGS[name])
-
-
 @dataclass
 class Case:
     make: object  # (chapter, break gid) -> notebook, or a callable filling the submission folder
     outcome: str  # "full", "blank", "survives", "fatal", "memory", "partial", "missing-answer"
     says: tuple[str, ...] = ()  # texts the student's progress line, log or feedback must contain
-    bug: str | None = None  # a known grader bug that breaks this case (see BUGS)
-    feedback_bug: str | None = None  # one that costs the student their feedback
+    noted: bool = False  # ``says`` comes from staging, so the feedback page itself must say it
 
 
 def _honest(ch):
@@ -143,6 +126,63 @@ def _symlinks(ch, brk, folder):
     os.symlink("/etc/passwd", folder / "passwd.txt")
     (folder / "data").mkdir()
     os.symlink(root / "source", folder / "data" / "source")
+
+
+def _honest_plus(plant):
+    """An honest, complete notebook plus whatever ``plant(course root, folder)`` puts beside it."""
+    def fill(ch, brk, folder):
+        nbformat.write(ch.notebook(_honest(ch)), folder / f"{ch.assignment}.ipynb")
+        plant(folder.parents[2], folder)
+    return _in_folder(fill)
+
+
+def _peer_work(ch, folder):
+    """Another student's honest, complete work, outside submitted/ (the link is what is tested)."""
+    peer = folder.parents[2] / "peer-work" / folder.parent.name / ch.assignment
+    peer.mkdir(parents=True)
+    nbformat.write(ch.notebook(_honest(ch)), peer / f"{ch.assignment}.ipynb")
+    return peer
+
+
+def _folder_links_to_source(ch, brk, folder):
+    folder.rmdir()
+    os.symlink(folder.parents[2] / "source" / ch.assignment, folder)
+
+
+def _folder_links_to_peer(ch, brk, folder):
+    peer = _peer_work(ch, folder)
+    folder.rmdir()
+    os.symlink(peer, folder)
+
+
+def _student_folder_links_to_peer(ch, brk, folder):
+    peer = _peer_work(ch, folder)
+    folder.rmdir()
+    folder.parent.rmdir()
+    os.symlink(peer.parent, folder.parent)
+
+
+def _notebook_links_to_source(ch, brk, folder):
+    os.symlink(folder.parents[2] / "source" / ch.assignment / f"{ch.assignment}.ipynb",
+               folder / f"{ch.assignment}.ipynb")
+
+
+def _notebook_hard_links_to_source(ch, brk, folder):
+    os.link(folder.parents[2] / "source" / ch.assignment / f"{ch.assignment}.ipynb",
+            folder / f"{ch.assignment}.ipynb")
+
+
+def _control_names(root, folder):
+    for name in ("evil\nAutograding complete: student X 16 of 16.txt", "\x1b[2Jclear.txt",
+                 "rtl\u202etxt.exe"):
+        (folder / name).write_text("x")
+
+
+def _device(root, folder):
+    os.mknod(folder / "urandom", stat.S_IFCHR | 0o600, os.makedev(1, 9))  # what /dev/urandom is
+
+
+IS_ROOT = os.geteuid() == 0
 
 
 # A 1x1 PNG: what a student pastes into a markdown answer is stored as a cell attachment.
@@ -237,16 +277,47 @@ CASES = {
     "non-utf8-bytes": Case(_in_folder(_non_utf8), "full", ("not UTF-8",)),
     "huge-attachment": Case(_huge_attachment, "full", ("Dropping",)),
     "empty-folder": Case(_in_folder(_empty), "blank", ("the submission folder is empty",)),
-    "symlinks": Case(_in_folder(_symlinks), "full", ("symbolic link", "link or special file")),
+    "symlinks": Case(_in_folder(_symlinks), "full", ("symbolic link",), noted=True),
     "image-in-markdown-answer": Case(_image_in_markdown_answer, "full"),
     "dangling-attachment": Case(_dangling_attachment, "full"),
-    "empty-attachment": Case(_empty_attachment, "full", feedback_bug="empty-attachment"),
+    "empty-attachment": Case(_empty_attachment, "full", ("malformed or empty",), noted=True),
     "deeply-nested-json": Case(_in_folder(lambda ch, brk, folder: _deep_json(ch, folder)), "blank",
-                               ("could not be read",)),
-    "odd-file-name": Case(_in_folder(_odd_file_name), "full", bug="staging"),
-    "lone-surrogate": Case(_in_folder(_honest_lone_surrogate), "full", bug="staging"),
-    "invalid-attachment": Case(_in_folder(_honest_invalid_attachment), "full", bug="staging"),
+                               ("nested too deeply",), noted=True),
+    "odd-file-name": Case(_in_folder(_odd_file_name), "full", ("‹caf\\udce9-notes.txt›",), noted=True),
+    "lone-surrogate": Case(_in_folder(_honest_lone_surrogate), "full", ("lone surrogates",),
+                           noted=True),
+    "invalid-attachment": Case(_in_folder(_honest_invalid_attachment), "full", ("malformed or empty",),
+                               noted=True),
+    # Links and special files (issue item 2): never points, never anything carried over.
+    "folder-links-to-source": Case(_in_folder(_folder_links_to_source), "blank",
+                                   ("is a symbolic link",), noted=True),
+    "folder-links-to-peer": Case(_in_folder(_folder_links_to_peer), "blank",
+                                 ("is a symbolic link",), noted=True),
+    "student-folder-links-to-peer": Case(_in_folder(_student_folder_links_to_peer), "blank",
+                                         ("is a symbolic link",), noted=True),
+    "notebook-links-to-source": Case(_in_folder(_notebook_links_to_source), "blank",
+                                     ("is a symbolic link",), noted=True),
+    "notebook-hard-links-to-source": Case(_in_folder(_notebook_hard_links_to_source), "blank",
+                                          ("is a hard link",), noted=True),
+    "link-to-urandom": Case(_honest_plus(lambda root, folder: os.symlink("/dev/urandom",
+                                                                          folder / "random.bin")),
+                            "full", ("‹random.bin› is a symbolic link",), noted=True),
+    "hard-link-to-gradebook": Case(_honest_plus(lambda root, folder: os.link(root / "gradebook.db",
+                                                                              folder / "grades.db")),
+                                   "full", ("‹grades.db› is a hard link",), noted=True),
+    "fifo": Case(_honest_plus(lambda root, folder: os.mkfifo(folder / "pipe")), "full",
+                 ("‹pipe› is a FIFO",), noted=True),
+    "malformed-timestamp": Case(_honest_plus(lambda root, folder: (folder / "timestamp.txt")
+                                             .write_text("the day after the deadline")),
+                                "full", ("timestamp.txt is not a date",), noted=True),
+    "folder-named-like-notebook": Case(_in_folder(lambda ch, brk, folder: _notebook_is_a_folder(
+        ch, folder)), "blank", ("folder named like a notebook",), noted=True),
+    "control-characters-in-names": Case(_honest_plus(_control_names), "full",
+                                        ("‹\\x1b[2Jclear.txt›", "‹evil\\x0aAutograding complete"),
+                                        noted=True),
     "honest-complete": Case(lambda ch, brk: ch.notebook(_honest(ch)), "full"),
+    **({"character-device": Case(_honest_plus(_device), "full", ("‹urandom› is a character device",),
+                                 noted=True)} if IS_ROOT else {}),
     "honest-partial": Case(_partial, "partial"),
 }
 
@@ -301,12 +372,7 @@ def test_the_class_is_graded_and_the_run_exits_zero(run):
         assert "Traceback" not in out, out
 
 
-def _with_bugs(names, attr="bug"):
-    return [pytest.param(c, marks=bug(getattr(CASES[c], attr))) if getattr(CASES[c], attr) else c
-            for c in sorted(names)]
-
-
-@pytest.mark.parametrize("case", _with_bugs(CASES))
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_each_case_gets_exactly_what_it_deserves(run, case):
     maximum = run.graded.max_scores()
     expected = expected_scores(run.ch, case, maximum)
@@ -322,17 +388,55 @@ def test_honest_students_in_the_same_run_are_exact(run):
     assert 0 < sum(partial.values()) < sum(maximum.values())
 
 
-@pytest.mark.parametrize("case", _with_bugs(c for c in CASES if CASES[c].says))
+@pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c].says))
 def test_each_case_is_explained(run, case):
     text = run.graded.progress_line(case) + run.graded.log(case) + run.graded.feedback(case)
     for says in CASES[case].says:
         assert says in text, f"{case}: {says!r} is said nowhere (progress line, log, feedback)"
 
 
-@pytest.mark.parametrize("case", _with_bugs(CASES, "feedback_bug"))
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_every_student_gets_feedback(run, case):
     assert run.graded.feedback_path(case).exists(), run.graded.result(case).stdout[-600:]
     assert "<html" in run.graded.feedback(case).lower()
+
+
+@pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c].noted))
+def test_the_feedback_page_itself_says_what_staging_did(run, case):
+    """The student reads their feedback, not the instructor's log: the note must reach the page."""
+    page = run.graded.feedback(case)
+    assert "Note from the grader" in page, case
+    for says in CASES[case].says:
+        assert says in page, f"{case}: {says!r} is not on the feedback page"
+
+
+def _submitted_files(folder):
+    """Names of the regular, singly-linked, safely named files of a submission (never followed)."""
+    from mlops_concepts.grading.submissions import scan
+
+    return set(scan(folder).files)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_nothing_linked_or_special_reaches_autograded_or_feedback(run, case):
+    """Only the student's own regular files, and the grader's notebook and page, are carried over;
+    no gradebook, instructor notebook, peer work, /etc file or device content anywhere."""
+    root, a = run.graded.root(case), run.ch.assignment
+    own = _submitted_files(root / "submitted" / case / a)
+    gradebook = (root / "gradebook.db").read_bytes()[:100]  # the SQLite header and first page
+    forbidden = [gradebook, b"### BEGIN SOLUTION", b"root:x:0:0"]
+    for step, made in (("autograded", f"{a}.ipynb"), ("feedback", f"{a}.html")):
+        folder = root / step / case / a
+        for dirpath, dirnames, filenames in os.walk(folder):
+            for name in dirnames + filenames:
+                path = os.path.join(dirpath, name)
+                st = os.lstat(path)
+                assert stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_nlink == 1), path
+                if stat.S_ISREG(st.st_mode):
+                    rel = os.path.relpath(path, folder)
+                    assert rel in own | {made}, f"{case}: {rel!r} in {step}/ was not submitted"
+                    data = open(path, "rb").read()
+                    assert not any(bad in data for bad in forbidden), f"{case}: {path}"
 
 
 def test_an_image_in_a_written_answer_reaches_the_grader(run):
@@ -347,8 +451,20 @@ def test_an_image_in_a_written_answer_reaches_the_grader(run):
 
 def test_submitted_files_are_unchanged_byte_for_byte(run):
     for shard in run.graded.shards:
-        assert fingerprint(shard.root / "submitted") == shard.submitted_before
-        assert tree_snapshot(shard.root / "submitted") == shard.snapshot_before  # modes, types too
+        # A hard link to the gradebook is the gradebook: grading writes to it, through its other
+        # name. Grading must not have touched it as a submitted file: same inode, type and mode.
+        gradebook = os.stat(shard.root / "gradebook.db").st_ino
+        folder = shard.root / "submitted"
+        moving = {rel for rel in shard.submitted_before
+                  if os.lstat(folder / rel).st_ino == gradebook}
+        assert moving == ({"hard-link-to-gradebook/" + run.ch.assignment + "/grades.db"}
+                          if "hard-link-to-gradebook" in shard.students else set())
+        now = fingerprint(folder)
+        assert {k: v for k, v in now.items() if k not in moving} == \
+            {k: v for k, v in shard.submitted_before.items() if k not in moving}
+        snapshot = tree_snapshot(folder)
+        assert {k: v[1:] if k in moving else v for k, v in snapshot.items()} == \
+            {k: v[1:] if k in moving else v for k, v in shard.snapshot_before.items()}  # modes, types
 
 
 def test_the_grader_memory_stayed_small(run):
@@ -421,7 +537,7 @@ STAGING_CRASHERS = {
 }
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=bug("staging")) for c in sorted(STAGING_CRASHERS)])
+@pytest.mark.parametrize("case", sorted(STAGING_CRASHERS))
 def test_staging_never_raises_on_a_hostile_submission(course, tmp_path, case):
     """``stage`` runs in the pipeline's own process, outside any per-student protection."""
     root, assignment = course
@@ -483,3 +599,19 @@ def test_floods_do_not_blow_up_the_grader(floods):
     shard = floods.graded.shards[0]
     assert shard.result.returncode == 0, shard.result.stdout + shard.result.stderr
     assert shard.peak.get("grader", 0) < GRADER_MEMORY_LIMIT, shard.peak
+
+
+def test_student_file_names_never_reach_the_instructors_terminal_raw(run):
+    """A file name can hold ESC sequences or a newline that forges a line of nbgrader's output."""
+    out = run.graded.result("control-characters-in-names").stdout
+    assert "\x1b" not in out and "\u202e" not in out
+    assert not any(line.startswith("Autograding complete: student X") for line in out.splitlines())
+    # Shown escaped instead (the pipeline may escape the note's backslashes once more).
+    assert re.search(r"‹evil\\+x0aAutograding complete: student X 16 of 16\.txt›", out), out
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="a device file can only be made as root (CI runs as root)")
+def test_a_device_file_was_in_the_run(run):
+    """The character-device case is in CASES only as root; as root, it must have been graded."""
+    assert "character-device" in run.graded.where
+    assert run.graded.scores("character-device") == run.graded.max_scores()

@@ -1,0 +1,285 @@
+"""Staging, unit by unit: links, special files and malformed submissions, without running nbgrader.
+
+Each hostile folder is staged with :func:`stage` (what ``mlops-concepts grade`` does) and checked
+with the guard that plain ``nbgrader autograde`` runs first. Whole grading runs of the same cases,
+through both entry points, are in ``test_bad_submissions.py`` and ``test_unstaged_submissions.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import unicodedata
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cheats.runner import tree_snapshot
+from mlops_concepts.grading import guard
+from mlops_concepts.grading.submissions import problems, scan, stage
+
+IS_ROOT = os.geteuid() == 0
+
+
+def _honest(root, assignment, folder):
+    nbformat.write(nbformat.read(root / "release" / assignment / f"{assignment}.ipynb", 4),
+                   folder / f"{assignment}.ipynb")
+
+
+def _deep(root, assignment, folder):
+    (folder / f"{assignment}.ipynb").write_text(
+        '{"cells": [], "metadata": ' + "[" * 100_000 + "]" * 100_000 + ', "nbformat": 4}')
+
+
+def _deep_but_parsable(root, assignment, folder):
+    """Deep enough to crash recursive readers later (jsonschema, deepcopy), not json.loads."""
+    (folder / f"{assignment}.ipynb").write_text(
+        '{"cells": [], "metadata": {"a": ' + "[" * 600 + "]" * 600 + '}, "nbformat": 4}')
+
+
+def _json_edit(root, assignment, folder, edit):
+    nb = json.loads(nbformat.writes(nbformat.read(root / "release" / assignment / f"{assignment}.ipynb", 4)))
+    text = edit(nb)
+    (folder / f"{assignment}.ipynb").write_text(text if isinstance(text, str) else json.dumps(nb))
+
+
+def _surrogate(root, assignment, folder):
+    def edit(nb):
+        nb["cells"].append({"cell_type": "code", "source": "# SURROGATE", "metadata": {},
+                            "outputs": [], "execution_count": None})
+        return json.dumps(nb).replace("SURROGATE", "\\ud83d")
+    _json_edit(root, assignment, folder, edit)
+
+
+def _attachments(bundle):
+    def make(root, assignment, folder):
+        def edit(nb):
+            nb["cells"].append({"cell_type": "markdown", "source": "![s](attachment:s.png)",
+                                "metadata": {}, "attachments": bundle})
+        _json_edit(root, assignment, folder, edit)
+    return make
+
+
+def _with(extra):
+    """An honest notebook plus whatever ``extra(root, assignment, folder)`` plants."""
+    def make(root, assignment, folder):
+        _honest(root, assignment, folder)
+        extra(root, assignment, folder)
+    return make
+
+
+def _relink(target):
+    """The submission folder replaced by a symbolic link to ``target(root, assignment)``."""
+    def make(root, assignment, folder):
+        folder.rmdir()
+        os.symlink(target(root, assignment), folder)
+    return make
+
+
+def _peer(root, assignment):
+    peer = root / "peer-work" / assignment
+    peer.mkdir(parents=True, exist_ok=True)
+    _honest(root, assignment, peer)
+    return peer
+
+
+def _student_folder_link(root, assignment, folder):
+    student = folder.parent
+    folder.rmdir()
+    student.rmdir()
+    os.symlink(_peer(root, assignment).parent, student)
+
+
+def _mknod(root, assignment, folder):
+    os.mknod(folder / "urandom", stat.S_IFCHR | 0o600, os.makedev(1, 9))
+
+
+# name -> (how the folder is made, a text its notes must contain, graded as blank?)
+CASES = {
+    "folder-links-to-source": (_relink(lambda r, a: r / "source" / a), "is a symbolic link", True),
+    "folder-links-to-peer": (_relink(_peer), "is a symbolic link", True),
+    "student-folder-links-to-peer": (_student_folder_link, "is a symbolic link", True),
+    "notebook-links-to-source": (lambda r, a, f: os.symlink(r / "source" / a / f"{a}.ipynb",
+                                                              f / f"{a}.ipynb"), "symbolic link", True),
+    "notebook-hard-links-to-source": (lambda r, a, f: os.link(r / "source" / a / f"{a}.ipynb",
+                                                                f / f"{a}.ipynb"), "hard link", True),
+    "link-to-urandom": (_with(lambda r, a, f: os.symlink("/dev/urandom", f / "random.bin")),
+                        "symbolic link", False),
+    "link-to-gradebook": (_with(lambda r, a, f: os.symlink(r / "gradebook.db", f / "grades.db")),
+                          "symbolic link", False),
+    "hard-link-to-gradebook": (_with(lambda r, a, f: os.link(r / "gradebook.db", f / "grades.db")),
+                               "hard link", False),
+    "fifo": (_with(lambda r, a, f: os.mkfifo(f / "pipe")), "FIFO", False),
+    "fifo-as-notebook": (lambda r, a, f: os.mkfifo(f / f"{a}.ipynb"), "FIFO", True),
+    "character-device": (_with(_mknod), "character device", False),
+    "malformed-timestamp": (_with(lambda r, a, f: (f / "timestamp.txt").write_text("next tuesday?")),
+                            "timestamp.txt", False),
+    "overflowing-timestamp": (_with(lambda r, a, f: (f / "timestamp.txt").write_text("9" * 40)),
+                              "timestamp.txt", False),
+    "folder-named-like-notebook": (lambda r, a, f: (f / f"{a}.ipynb").mkdir(),
+                                   "folder named like a notebook", True),
+    "control-characters-in-names": (
+        _with(lambda r, a, f: [(f / n).write_text("x") for n in
+                               ("evil\nAutograding complete: 16 of 16.txt", "\x1b[2Jclear.txt",
+                                "rtl\u202etxt.exe")]),
+        "control characters", False),
+    "non-utf8-name": (_with(lambda r, a, f: Path(os.fsdecode(os.path.join(os.fsencode(f), b"caf\xe9.txt")))
+                            .write_bytes(b"x")), "not UTF-8", False),
+    "lone-surrogate": (_surrogate, "lone surrogates", False),
+    "malformed-attachment": (_attachments({"s.png": 5}), "malformed or empty", False),
+    "empty-attachment": (_attachments({"s.png": {}}), "malformed or empty", False),
+    "deep-json": (_deep, "nested too deeply", True),
+    "deep-but-parsable-json": (_deep_but_parsable, "nested over", True),
+    "huge-number": (lambda r, a, f: (f / f"{a}.ipynb").write_text(
+        '{"cells": [], "metadata": {"n": ' + "9" * 5000 + "}}"), "not valid notebook JSON", True),
+}
+
+
+def _make(course, tmp_path, case):
+    root, assignment = course
+    # A private course directory: the links point at its gradebook and source, as they would.
+    base = tmp_path / "course"
+    base.mkdir()
+    (base / "gradebook.db").write_bytes((root / "gradebook.db").read_bytes())
+    (base / "source").symlink_to(root / "source")
+    (base / "release").symlink_to(root / "release")
+    folder = base / "submitted" / case / assignment
+    folder.mkdir(parents=True)
+    if case == "character-device" and not IS_ROOT:
+        pytest.skip("making a device file needs root (CI runs the tests as root)")
+    CASES[case][0](base, assignment, folder)
+    release = {assignment: root / "release" / assignment / f"{assignment}.ipynb"}
+    return base, assignment, folder, release
+
+
+def _forbidden(base: Path, assignment: str) -> list[bytes]:
+    """Bytes that must never reach a staged folder: the gradebook, the instructor's notebook."""
+    return [(base / "gradebook.db").read_bytes()[:4096], b"### BEGIN SOLUTION",
+            (base / "source" / assignment / f"{assignment}.ipynb").read_bytes()[:4096]]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_staging_copies_only_safe_files_and_says_what_happened(course, tmp_path, case):
+    base, assignment, folder, release = _make(course, tmp_path, case)
+    before = tree_snapshot(base / "submitted")
+    staged = tmp_path / "staged" / assignment
+    result = stage(folder, staged, release, case)  # must not raise, whatever the folder holds
+
+    _, says, blank = CASES[case]
+    assert any(says in n.message for n in result.notes), result.notes
+    assert result.graded_as_blank == blank, result.notes
+    for note in result.notes:  # one line each, no raw control character
+        assert not any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in note.message), note
+    nb = nbformat.read(staged / f"{assignment}.ipynb", as_version=4)
+    assert "Note from the grader" in nb.cells[0].source
+    assert says.split()[0] in nb.cells[0].source.replace("\\", "")
+    for dirpath, dirnames, filenames in os.walk(staged):
+        for name in dirnames + filenames:
+            st = os.lstat(Path(dirpath, name))
+            assert stat.S_ISDIR(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_nlink == 1), name
+            if stat.S_ISREG(st.st_mode):
+                data = Path(dirpath, name).read_bytes()
+                assert not any(bad in data for bad in _forbidden(base, assignment)), name
+    assert tree_snapshot(base / "submitted") == before  # nothing submitted was touched
+    # What staging wrote is clean: plain nbgrader's guard accepts it, as the pipeline needs.
+    assert problems(staged, release) == []
+    with pytest.raises(guard.SubmissionRefused) as refused:
+        _hook(folder, base)
+    assert "mlops-concepts grade" in str(refused.value)
+
+
+def _hook(folder: Path, base: Path):
+    cwd = os.getcwd()
+    os.chdir(base)  # nbgrader runs the hook from the course directory
+    try:
+        return guard.refuse_unstaged(assignment=folder.name, student="*",
+                                     notebooks=[str(folder / f"{folder.name}.ipynb")])
+    finally:
+        os.chdir(cwd)
+
+
+def test_an_honest_submission_is_staged_unchanged_and_accepted(course, tmp_path):
+    root, assignment = course
+    folder = tmp_path / "submitted" / "honest" / assignment
+    folder.mkdir(parents=True)
+    _honest(root, assignment, folder)
+    (folder / "timestamp.txt").write_text("2026-01-05 10:00:00.000000 UTC")
+    (folder / "data").mkdir()
+    (folder / "data" / "notes.txt").write_text("my notes")
+    release = {assignment: root / "release" / assignment / f"{assignment}.ipynb"}
+    staged = tmp_path / "staged" / assignment
+    assert stage(folder, staged, release, "honest").notes == []
+    assert (staged / "timestamp.txt").read_text() == "2026-01-05 10:00:00.000000 UTC"  # kept
+    assert (staged / "data" / "notes.txt").read_text() == "my notes"
+    assert scan(folder).safe and problems(folder, release) == []
+    assert _hook(folder, root) is None  # plain nbgrader grades it
+
+
+def test_a_malformed_timestamp_is_dropped_and_the_rest_kept(course, tmp_path):
+    base, assignment, folder, release = _make(course, tmp_path, "malformed-timestamp")
+    staged = tmp_path / "staged" / assignment
+    result = stage(folder, staged, release, "t")
+    assert not (staged / "timestamp.txt").exists()
+    assert not result.graded_as_blank
+    assert len(nbformat.read(staged / f"{assignment}.ipynb", 4).cells) > 1
+
+
+def test_student_names_in_notes_are_escaped_and_marked(course, tmp_path):
+    base, assignment, folder, release = _make(course, tmp_path, "control-characters-in-names")
+    notes = stage(folder, tmp_path / "staged" / assignment, release, "n").notes
+    text = "\n".join(n.message for n in notes)
+    assert "‹evil\\x0aAutograding complete: 16 of 16.txt›" in text
+    assert "‹\\x1b[2Jclear.txt›" in text and "\x1b" not in text
+    assert "‹rtl\\u202etxt.exe›" in text
+
+
+def test_the_feedback_guard_refuses_links_left_in_autograded(course, tmp_path):
+    root, assignment = course
+    folder = tmp_path / "autograded" / "old" / assignment
+    folder.mkdir(parents=True)
+    _honest(root, assignment, folder)
+    os.symlink(root / "gradebook.db", folder / "gradebook.db")
+    with pytest.raises(guard.SubmissionRefused) as refused:
+        guard.refuse_unsafe_autograded(assignment=assignment, student="*",
+                                       notebooks=[str(folder / f"{assignment}.ipynb")])
+    assert isinstance(refused.value, SystemExit)  # nbgrader swallows any Exception of a hook
+    assert "mlops-concepts grade" in str(refused.value) and "‹gradebook.db›" in str(refused.value)
+
+
+def test_what_staging_writes_always_passes_the_guard(course, tmp_path, monkeypatch):
+    """Rewriting a minified notebook indents it, so it can grow past the size limit; the pipeline's
+    own nbgrader would then refuse it and stop the class's feedback. Staging falls back to the
+    blank release instead, and says so."""
+    from mlops_concepts.grading import submissions
+
+    root, assignment = course
+    folder = tmp_path / "submitted" / "minified" / assignment
+    folder.mkdir(parents=True)
+    release = {assignment: root / "release" / assignment / f"{assignment}.ipynb"}
+    nb = json.loads(release[assignment].read_text())
+    nb["cells"].append({"cell_type": "code", "source": "x\n" * 100_000, "metadata": {},
+                        "outputs": [], "execution_count": None})  # short lines: indenting grows
+    minified = json.dumps(nb, separators=(",", ":"))
+    assert len(minified) > release[assignment].stat().st_size + 10_000  # the blank one still fits
+    (folder / f"{assignment}.ipynb").write_text(minified)
+    monkeypatch.setattr(submissions, "MAX_NOTEBOOK_BYTES", len(minified.encode()) + 10)
+    staged = tmp_path / "staged" / assignment
+    result = stage(folder, staged, release, "minified")
+    assert result.graded_as_blank
+    assert any("still could not be graded" in n.message for n in result.notes), result.notes
+    assert problems(staged, release) == []
+
+
+def test_the_feedback_guard_does_not_limit_sizes(course, tmp_path, monkeypatch):
+    """autograded/ is nbgrader's own output: only links, special files and names matter there."""
+    from mlops_concepts.grading import submissions
+
+    root, assignment = course
+    folder = tmp_path / "autograded" / "big" / assignment
+    folder.mkdir(parents=True)
+    _honest(root, assignment, folder)
+    monkeypatch.setattr(submissions, "MAX_NOTEBOOK_BYTES", 10)
+    assert guard.refuse_unsafe_autograded(notebooks=[str(folder / f"{assignment}.ipynb")]) is None
+    assert not scan(folder).safe  # the same folder, judged as a submission, is over the limit

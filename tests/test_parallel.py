@@ -10,6 +10,7 @@ for everyone, and exit 0. Hand grades given between two runs must survive a re-g
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -79,7 +80,7 @@ class DaskCluster:
         for i in range(2):
             self.procs.append(subprocess.Popen(
                 [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads", "1",
-                 "--no-dashboard", "--name", f"worker-{i}"],
+                 "--no-nanny", "--no-dashboard", "--name", f"worker-{i}"],
                 stdout=open(logdir / f"worker-{i}.log", "wb"), stderr=subprocess.STDOUT, env=env))  # noqa: SIM115
         from distributed import Client
 
@@ -129,7 +130,8 @@ def ways(postgres, tmp_path_factory):  # noqa: F811
                 cluster.stop()
         url = db or f"sqlite:///{root / 'gradebook.db'}"
         out[name] = SimpleNamespace(root=root, result=result, url=url, scores=_scores(url),
-                                    workers=cluster.workers if cluster else None)
+                                    workers=cluster.workers if cluster else None,
+                                    worker_pids=[p.pid for p in cluster.procs[1:]] if cluster else [])
     return out
 
 
@@ -157,8 +159,10 @@ def test_the_reference_grades_are_the_expected_ones(ways):
 def test_the_dask_run_really_used_the_cluster(ways):
     assert ways["dask"].workers == 2
     assert "on the Dask cluster at tcp://127.0.0.1:" in ways["dask"].result.stdout
-    logs = [p.read_text(errors="replace") for p in (ways["dask"].root.parent).glob("worker-*.log")]
-    assert sum("mlops-grade-" in text or "Starting Worker" in text for text in logs) == 2
+    pids = set()
+    for log in (ways["dask"].root / ".grading" / "logs").glob("batch-*.log"):
+        pids |= set(re.findall(r"graded by process (\d+)", log.read_text()))
+    assert len(pids) == 2 and {int(p) for p in pids} <= set(ways["dask"].worker_pids), pids
 
 
 def test_two_jobs_ran_two_batches(ways):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -88,6 +89,9 @@ class _Logs:
         self.sizes: dict[str, int] = {}
         self.current: str | None = None
         self.preamble = open(self.folder / f"batch-{batch.name}.log", "wb")  # noqa: SIM115
+        # Where the batch ran: on a Dask cluster, the worker's host and process.
+        self.preamble.write(f"batch {batch.name} ({len(batch.students)} students) graded by "
+                            f"process {os.getpid()} on {socket.gethostname()}\n".encode())
 
     def student_of(self, line: str) -> str | None:
         for match in self.pattern.finditer(line):

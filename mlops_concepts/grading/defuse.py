@@ -179,6 +179,12 @@ def _renders_as(source: str, attachments: dict) -> str | None:
     return rendered if rendered.strip() == source.strip() else None
 
 
+def _void_tags_closed(markup: str) -> str:
+    """``<img ... />`` and ``<img ...>`` are the same element in HTML; the renderer writes the
+    first, the sanitizer the second. Compare them as equal, so a pasted image stays Markdown."""
+    return re.sub(r"\s*/>", ">", markup)
+
+
 def defuse_markdown(source, attachments=None) -> tuple[str, dict]:
     """A student's Markdown cell made inert: ``(source, attachments)`` to store in the notebook.
 
@@ -191,7 +197,7 @@ def defuse_markdown(source, attachments=None) -> tuple[str, dict]:
         rendered = render_markdown(source, kept)
     except Exception:  # noqa: BLE001 - unrenderable Markdown: show its text instead
         rendered = None
-    if rendered is not None and clean_html(rendered) == rendered:
+    if rendered is not None and _void_tags_closed(clean_html(rendered)) == _void_tags_closed(rendered):
         return source, kept
     if rendered is not None:
         block = _as_html_block(clean_html(render_markdown(source, kept, anchors=False)))

@@ -163,7 +163,9 @@ class _Progress:
             info = self.staged.get(result.student)
             # Student names, notes and nbgrader's messages may carry text the student chose:
             # escaped, on one line each, so nothing printed here can be forged or recoloured.
-            remarks = printable("; ".join(n.message for n in info.notes), 600) if info else ""
+            # Notes quote student text already (untrusted.quoted): escape controls, not backslashes.
+            remarks = printable("; ".join(n.message for n in info.notes), 600, backslashes=False) \
+                if info else ""
             status = "graded" if result.ok else "NOT GRADED"
             log = Path(LOGS) / f"{result.student}.log"
             line = (f"  [{self.done}/{self.total}] {printable(result.student)}: {status} in "
@@ -212,7 +214,9 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
              f"in {root}. Known: {', '.join(known) or 'none (run nbgrader generate_assignment)'}.")
         return 2
     submitted = root / "submitted"
-    students = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) \
+    # lexists: a student whose assignment "folder" is a link, a file or a FIFO is still a student;
+    # staging gives them a note and a blank grade instead of silently skipping them.
+    students = sorted(p.name for p in submitted.iterdir() if os.path.lexists(p / assignment)) \
         if submitted.is_dir() else []
     if not students:
         _say(f"No submissions of {assignment} in {submitted}.")

@@ -36,15 +36,19 @@ def _escape(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def printable(text, limit: int = MAX_CHARS) -> str:
-    """``text`` on one line, every unsafe character escaped, at most ``limit`` characters kept."""
+def printable(text, limit: int = MAX_CHARS, backslashes: bool = True) -> str:
+    """``text`` on one line, every unsafe character escaped, at most ``limit`` characters kept.
+
+    ``backslashes=False`` is for text already made printable (quoted notes): its escapes stay
+    readable instead of doubling; control characters are still escaped.
+    """
     if isinstance(text, bytes):
         text = os.fsdecode(text)
     elif not isinstance(text, str):
         text = str(text)
     out = []
     for char in text[: limit + 1]:
-        if char == "\\":
+        if char == "\\" and backslashes:
             out.append("\\\\")  # so an escape written by the student cannot pass for ours
         elif unicodedata.category(char) in _UNSAFE:
             out.append(_escape(char))

@@ -333,10 +333,15 @@ def demo(assignment: str, nbgrader_args: tuple[str, ...] = (), course: Path | No
         for student_dir in sorted(samples.iterdir()):
             shutil.copytree(student_dir / assignment, course / "submitted" / student_dir.name / assignment)
         code = grade(course, assignment, nbgrader_args=nbgrader_args)
+        if code == 0:
+            from .report import report
+
+            _say("==> Writing the class report")
+            report(course, assignment)
     finally:
         if env_url is not None:
             os.environ["MLOPS_CONCEPTS_DB_URL"] = env_url
-    _say(f"Demo course: {course} (feedback/, grades.csv, gradebook.db)")
+    _say(f"Demo course: {course} (feedback/, grades.csv, reports/, gradebook.db)")
     return code
 
 

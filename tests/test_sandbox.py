@@ -378,7 +378,7 @@ def refusal(course, tmp_path_factory):
 def test_without_bubblewrap_grading_refuses_and_the_log_says_why(refusal):
     r = refusal.refuse.result
     out = r.stdout + r.stderr
-    assert r.returncode == 0, out
+    assert r.returncode == 1, out  # nobody could be graded: a failure the exit status reports
     assert "NOT GRADED" in r.stdout and "Could not grade: student" in r.stdout, out
     log = refusal.refuse.graded.log("student")
     assert "Refusing to run student code without a sandbox" in log, log[-2000:]

@@ -1,14 +1,14 @@
 # MLOps Concepts: every target creates .venv on first use.
 #   make demo   build release/, grade the sample submissions, write feedback and grades.csv
 #   make test   the whole test suite (installs bubblewrap and chromium with apt-get if missing)
-#   make lab    JupyterLab on the student notebooks
+#   make lab    JupyterLab on the student notebook, as a student sees it (LAB_ARGS=... for more flags)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 ASSIGNMENT ?= 01-introduction-to-mlops
 
-.PHONY: demo test lab release lint system-deps clean
+.PHONY: demo test lab release lint system-deps clean formgrader
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
@@ -40,8 +40,13 @@ test: $(STAMP) system-deps
 release: $(STAMP)
 	$(BIN)/nbgrader generate_assignment $(ASSIGNMENT) --force
 
+# The student's view: the chapter notebook, no instructor menus (etc/student-lab/, the settings
+# postBuild gives Binder), an Assignments tab without errors; --allow-root as CI and containers run.
 lab: $(STAMP)
-	$(BIN)/jupyter lab release/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
+	@mkdir -p "$${MLOPS_CONCEPTS_EXCHANGE:-.exchange}"
+	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/student-lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(BIN)/jupyter lab $(LAB_ARGS) $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
+	  release/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -50,3 +55,11 @@ lint: $(STAMP)
 clean:
 	rm -rf .grading submitted feedback gradebook.db grades.csv .exchange
 	find autograded -mindepth 1 ! -name README.md -exec rm -rf {} +
+
+# The instructor's view: JupyterLab whose server root is the course directory (this folder), as
+# the Formgrader needs (started in release/<id>/ it shows only "Sorry, the formgrader encountered
+# an error"); the browser opens on the Formgrader (LAB_ARGS=... for more flags, e.g. --no-browser).
+formgrader: $(STAMP)
+	@mkdir -p "$${MLOPS_CONCEPTS_EXCHANGE:-.exchange}"
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/formgrader $(LAB_ARGS) \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)

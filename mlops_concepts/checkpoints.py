@@ -4,8 +4,26 @@ Three kinds mirror the course's exercise kinds: :class:`MultipleChoice`, :class:
 items into buckets) and :class:`Order` (put steps in order). Each gives feedback that says *why*
 for every option, item or step, a hint, an explanation once the answer is right, a way to try
 again, and "Show answer" after two wrong attempts. They are built only from standard ipywidgets
-(RadioButtons, Dropdown, Button, HTML), and they show a plain-text version wherever widgets cannot
-render (GitHub, nbconvert HTML).
+(RadioButtons, Button, HTML), and they show a plain-text version wherever widgets cannot render
+(GitHub, nbconvert HTML).
+
+Keyboard and screen readers
+---------------------------
+Every answer is a group of radio buttons: one group for a multiple-choice question (named by the
+question), one per item for Classify (the buckets are its choices, the item names it) and one per
+step for Order (its position is the choice, the step names it). Tab reaches a group, the arrow keys
+or Space choose, Tab goes on to Check, Hint, Try again and Show answer, and Space or Enter presses
+them.
+
+JupyterLab reads keys typed anywhere in a notebook as notebook shortcuts (``b`` inserts a cell,
+ArrowDown selects the next one) unless the focus is in a text field, and standard ipywidgets cannot
+change that: only their text fields keep keys to themselves. So each checkpoint carries a small
+helper (:data:`_HELPER_HTML`, in its question's HTML widget) that, once shown in the browser, marks
+the checkpoint's controls with ``data-lm-suppress-shortcuts`` (Lumino then ignores key bindings
+while one of them has the focus), gives each radio group ``role="radiogroup"`` with its name and a shared
+``name`` (one Tab stop, arrow keys move the choice), and lets long labels wrap at narrow widths.
+Where it does not run (other front ends, static HTML) the widgets still work; only these extras
+are missing.
 
 Two equivalent forms
 --------------------
@@ -53,18 +71,18 @@ from .answers import digest, matches, salt_for, seal, to_json, unseal
 
 __all__ = ["Classify", "MultipleChoice", "Order", "PLACEHOLDER"]
 
-#: The first entry of every Dropdown: nothing chosen yet. No option, bucket or step may use it.
+#: Reserved text, once the "nothing chosen" entry of the dropdowns; no option, bucket or step may
+#: use it, so that checkpoints written for earlier versions mean the same thing everywhere.
 PLACEHOLDER = "— choose —"
 
 #: Version of the sealed JSON layout, so a future change can still read old releases.
 SEALED_VERSION = 1
 
-#: Longest option, bucket or step. They render on one line (radio labels and dropdown entries do
-#: not wrap), so a longer text would be clipped at the usual notebook width of about 800 px.
+#: Longest option, bucket or step. Labels wrap at narrow widths, but a choice longer than a line of
+#: a notebook at about 800 px is hard to read next to the others.
 MAX_CHOICE_CHARS = 100
 
-#: Longest Classify item: the item is the Dropdown's description, shown on the same line as the
-#: dropdown itself, so it must leave room for the dropdown.
+#: Longest Classify item: the item names its row of buckets and is read before each choice.
 MAX_ITEM_CHARS = 80
 
 #: How many wrong checks before "Show answer" appears: enough to make the student think first.
@@ -78,6 +96,83 @@ _WRONG = "✘"
 # and dark themes, and is simply ignored elsewhere) only reinforces it.
 _RIGHT_STYLE = "color: var(--jp-success-color1, inherit)"
 _WRONG_STYLE = "color: var(--jp-error-color1, inherit)"
+
+#: Class of every checkpoint's outer box: the helper below and its style rules look for it.
+BOX_CLASS = "mlops-checkpoint"
+
+# The helper's script, run by the browser once the question is on the page (an image's onload
+# handler: ipywidgets' HTML widget sets innerHTML, where <script> never runs). It finds its
+# checkpoint box, waiting briefly if the box is still being assembled, and
+#   * marks it and every focusable element in it with data-lm-suppress-shortcuts: Lumino, which
+#     dispatches JupyterLab's key bindings, walks up from the focused element and stops at the
+#     first element with that attribute before testing it against a binding's selector, so no key
+#     typed inside the checkpoint becomes a notebook shortcut (the attribute must be on the focused
+#     element itself: the notebook's selectors end in ":focus"). Tab still moves on: it is not a
+#     Lumino binding;
+#   * makes each radio group a real one: role="radiogroup", named by its description (the item or
+#     the step) or, when it has none, by the question; and one shared name for its radios, so that
+#     Tab stops once per group and the arrow keys move the choice within it.
+# A MutationObserver repeats both when ipywidgets adds or rebuilds controls.
+_HELPER_JS = """
+function setUp(tries) {
+  var box = img.closest('.BOX');
+  if (!box) { if (tries < 100) setTimeout(setUp, 50, tries + 1); return; }
+  box.setAttribute('data-lm-suppress-shortcuts', 'true');
+  var uid = function () { return 'mlops-' + Math.random().toString(36).slice(2, 10); };
+  var label = function () {
+    box.querySelectorAll('button, input, select, textarea, [tabindex]').forEach(function (el) {
+      el.setAttribute('data-lm-suppress-shortcuts', 'true');
+    });
+    var question = box.querySelector('.mlops-question');
+    box.querySelectorAll('.widget-radio').forEach(function (radio) {
+      var group = radio.querySelector('.widget-radio-box');
+      if (!group) return;
+      var own = radio.querySelector(':scope > .widget-label');
+      var name = own && own.textContent.trim() ? own : question;
+      if (name) { name.id = name.id || uid(); group.setAttribute('aria-labelledby', name.id); }
+      group.setAttribute('role', 'radiogroup');
+      group.dataset.name = group.dataset.name || uid();
+      group.querySelectorAll('input[type=radio]').forEach(function (r) { r.name = group.dataset.name; });
+    });
+  };
+  label();
+  new MutationObserver(label).observe(box, {childList: true, subtree: true});
+}
+setUp(0);
+""".replace("BOX", BOX_CLASS)
+
+# Style rules for checkpoints only (every selector starts at the checkpoint box): labels and
+# choices wrap instead of being cut off or pushing the box wider than the notebook, a row's label
+# sits above its choices, and the keyboard focus is clearly visible.
+_HELPER_CSS = """
+.BOX { min-width: 0; }
+.BOX .widget-radio { display: flex; flex-direction: column; align-items: stretch;
+  width: auto; max-width: 100%; margin: 4px 0; }
+.BOX .widget-radio > .widget-label { width: auto; max-width: 100%; height: auto;
+  white-space: normal; overflow: visible; line-height: 1.4; font-weight: bold; }
+.BOX .widget-radio-box { flex-wrap: wrap; margin: 0 !important; max-width: 100%; }
+.BOX .widget-radio-box label { display: flex; flex-direction: row-reverse;
+  justify-content: flex-end; align-items: flex-start; height: auto; line-height: 1.4;
+  white-space: normal; padding: 3px 0; }
+.BOX .widget-radio-box input { flex: none; float: none; height: 1.4em; margin: 0 8px 0 1px; }
+.BOX .widget-radio-box-horizontal label { margin-right: 1.5em; }
+.BOX .widget-html, .BOX .widget-html-content { line-height: 1.4; white-space: normal;
+  overflow-wrap: anywhere; }
+.BOX .widget-html-content p { margin: 4px 0; }
+.BOX :focus-visible { outline: 2px solid var(--jp-brand-color1, #1976d2); outline-offset: 1px; }
+""".replace("BOX", BOX_CLASS)
+
+# A 1x1 transparent GIF, so the image "loads" without any request.
+_PIXEL = "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
+
+#: The helper, appended to each checkpoint's question widget: style rules and a hidden image whose
+#: onload runs the script with ``img`` bound to itself (no network, no global names).
+_HELPER_HTML = (
+    "<style>" + " ".join(_HELPER_CSS.split()) + "</style>"
+    + f'<img hidden alt="" src="{_PIXEL}" onload="'
+    + html.escape("(function (img) {" + " ".join(_HELPER_JS.split()) + "})(this);", quote=True)
+    + '">'
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,7 +198,7 @@ def _label(value, what: str, limit: int) -> str:
     if value != value.strip() or "\n" in value:
         raise ValueError(f"{what} {value!r} must be one line with no leading or trailing spaces")
     if value == PLACEHOLDER:
-        raise ValueError(f"{what} {value!r} is the dropdown placeholder; use another text")
+        raise ValueError(f"{what} {value!r} is a reserved placeholder text; use another text")
     if len(value) > limit:
         raise ValueError(
             f"{what} {value!r} is {len(value)} characters long; keep it to {limit} so it is not "
@@ -326,9 +421,12 @@ class _Checkpoint:
                 margin="4px 0",
             ),
         )
+        self.widget.add_class(BOX_CLASS)
 
     def _question_html(self) -> str:
-        return _p("<strong>Checkpoint:</strong>", _esc(self.question))
+        # The class lets the helper name a multiple-choice group by its question.
+        question = _esc(self.question)
+        return f'<p class="mlops-question"><strong>Checkpoint:</strong> {question}</p>' + _HELPER_HTML
 
     # -- behaviour -------------------------------------------------------------------------
 
@@ -506,10 +604,11 @@ class MultipleChoice(_Checkpoint):
         return right[0]
 
     def _controls(self) -> list:
+        # No description: the group is named by the question (see the helper), and the options
+        # get the whole width of the box.
         self.choices = widgets.RadioButtons(
             options=list(self.options),
             value=None,
-            description="Answer:",
             tooltip="Choose one answer",
             layout=widgets.Layout(width="auto", max_width="100%"),
         )
@@ -649,11 +748,13 @@ class Classify(_Checkpoint):
         return mapping
 
     def _controls(self) -> list:
-        self.dropdowns = [
-            widgets.Dropdown(
-                options=[PLACEHOLDER, *self.buckets],
-                value=PLACEHOLDER,
+        # One radio group per item, named by the item, with the buckets as its choices.
+        self.groups = [
+            widgets.RadioButtons(
+                options=list(self.buckets),
+                value=None,
                 description=item,
+                orientation="horizontal",
                 tooltip=f"Choose the bucket for: {item}",
                 style={"description_width": "initial"},
                 layout=widgets.Layout(width="auto", max_width="100%"),
@@ -666,11 +767,11 @@ class Classify(_Checkpoint):
             tooltip="The buckets to choose from",
             layout=widgets.Layout(width="auto"),
         )
-        return [self.buckets_html, *self.dropdowns]
+        return [self.buckets_html, *self.groups]
 
     def _read(self):
-        chosen = [d.value for d in self.dropdowns]
-        missing = sum(1 for c in chosen if c == PLACEHOLDER)
+        chosen = [g.value for g in self.groups]
+        missing = sum(1 for c in chosen if c is None)
         if missing:
             return None, (
                 f"Choose a bucket for every item first ({missing} of {len(chosen)} "
@@ -710,8 +811,8 @@ class Classify(_Checkpoint):
         return "<ul>" + "".join(rows) + "</ul>"
 
     def _show(self, solution) -> None:
-        for item, dropdown in zip(self.items, self.dropdowns, strict=True):
-            dropdown.value = PLACEHOLDER if solution is None else solution[item]
+        for item, group in zip(self.items, self.groups, strict=True):
+            group.value = None if solution is None else solution[item]
 
     def _reveal_html(self, solution) -> str:
         return (
@@ -839,37 +940,47 @@ class Order(_Checkpoint):
         return sequence
 
     def _controls(self) -> list:
-        self.dropdowns = [
-            widgets.Dropdown(
-                options=[PLACEHOLDER, *self.steps],
-                value=PLACEHOLDER,
-                description=f"Step {position}",
-                tooltip=f"Choose the step that comes at position {position}",
+        # One radio group per step (in the shuffled display order), named by the step, with the
+        # positions 1..n as its choices.
+        positions = [(str(n), n) for n in range(1, len(self.steps) + 1)]
+        self.groups = [
+            widgets.RadioButtons(
+                options=positions,
+                value=None,
+                description=step,
+                orientation="horizontal",
+                tooltip=f"Choose the position of: {step}",
+                style={"description_width": "initial"},
                 layout=widgets.Layout(width="auto", max_width="100%"),
             )
-            for position in range(1, len(self.steps) + 1)
+            for step in self.steps
         ]
-        listed = " · ".join(_esc(s) for s in self.steps)
         self.steps_html = widgets.HTML(
-            value=_p("<strong>Steps, in no particular order:</strong>", listed),
-            tooltip="The steps to put in order",
+            value=_p(
+                f"Give each step its position, from 1 (first) to {len(self.steps)} (last)."
+            ),
+            tooltip="How to answer",
             layout=widgets.Layout(width="auto"),
         )
-        return [self.steps_html, *self.dropdowns]
+        return [self.steps_html, *self.groups]
 
     def _read(self):
-        chosen = [d.value for d in self.dropdowns]
-        missing = sum(1 for c in chosen if c == PLACEHOLDER)
+        """The steps in the order of the positions chosen, or what to fix first."""
+        chosen = [g.value for g in self.groups]
+        missing = sum(1 for c in chosen if c is None)
         if missing:
             return None, (
-                f"Choose a step for every position first ({missing} of {len(chosen)} "
+                f"Choose a position for every step first ({missing} of {len(chosen)} "
                 "not chosen yet), then click Check."
             )
-        for step in self.steps:
-            where = [f"Step {i}" for i, c in enumerate(chosen, start=1) if c == step]
+        for position in range(1, len(self.steps) + 1):
+            where = [f"“{s}”" for s, c in zip(self.steps, chosen, strict=True) if c == position]
             if len(where) > 1:
-                return None, (f"Use each step once: “{step}” is chosen for {' and '.join(where)}.")
-        return chosen, None
+                return None, (
+                    f"Use each position once: {' and '.join(where)} are both at position "
+                    f"{position}."
+                )
+        return [step for _, step in sorted(zip(chosen, self.steps, strict=True))], None
 
     def _judge(self, chosen):
         placed = [self._at_right_place(i, s) for i, s in enumerate(chosen, start=1)]
@@ -903,8 +1014,8 @@ class Order(_Checkpoint):
         return "<ol>" + "".join(rows) + "</ol>"
 
     def _show(self, solution) -> None:
-        for position, dropdown in enumerate(self.dropdowns):
-            dropdown.value = PLACEHOLDER if solution is None else solution[position]
+        for step, group in zip(self.steps, self.groups, strict=True):
+            group.value = None if solution is None else solution.index(step) + 1
 
     def _reveal_html(self, solution) -> str:
         return (

@@ -16,17 +16,33 @@ Every exercise has locked test cells of this shape (in ``source/``), one call, w
   plain value of the right answer produces the right report.
 
 ``items`` selects part of a dict or list answer, so one exercise can be split over several small
-test cells for partial credit.
+test cells for partial credit. ``title`` ("Exercise 1.2 (b)") and ``choices`` (the allowed values the
+question lists) are added to the call at release by ``SealAnswerKeys``; they only shape the
+messages a student reads, never what is graded.
+
+The self-check says which kind of "not yet" it is, without revealing the answer: not answered
+yet, not an allowed value (naming the value the student gave), a missing or changed dict key or a
+list too short (keys and positions are public in the question), or simply wrong. A test cell run
+before its answer cell defines the answer raises ``NameError``; :func:`install_not_answered_hint`
+(called when the package is imported in IPython) turns that into a one-line "not answered yet"
+error instead of a traceback. It is still an error, so nbgrader's Validate and grading see it.
 """
 
 from __future__ import annotations
 
-from .answers import AnswerTypeError, canonical, is_digest, matches, restrict, to_json
+import ast
+import difflib
+import linecache
+import sys
+from json import dumps as _json_dumps
+
+from .answers import MISSING, AnswerTypeError, canonical, is_digest, matches, restrict, to_json
 
 _str = str
 _type = type
 _list = list
 _dict = dict
+_int = int
 
 #: The MIME type of a graded report. The grader reads only outputs of this type from test cells.
 REPORT_MIME = "application/vnd.mlops-concepts.report+json"
@@ -34,15 +50,20 @@ REPORT_MIME = "application/vnd.mlops-concepts.report+json"
 _print = print
 
 
-def _forgive(data):
-    """Lower-case and trim every text in canonical data, dict keys included.
+#: Typographic apostrophes (an editor's "smart quotes", a text copied from a web page) read as '.
+_APOSTROPHES = {0x2019: "'", 0x2018: "'", 0x02BC: "'", 0x2032: "'"}
 
-    Exercises ask for lower-case strings from a given list; "ML engineer" or " design" is the
-    right idea with a slip of the keyboard, and costs nothing to accept. Applied identically to
-    the answer and to the key, here and in the grader, so it never makes a wrong answer right.
+
+def _forgive(data):
+    """Lower-case and trim every text in canonical data, dict keys included; ’ reads as '.
+
+    Exercises ask for lower-case strings from a given list; "ML engineer", " design" or
+    "model’s" is the right idea with a slip of the keyboard, and costs nothing to accept. Applied
+    identically to the answer and to the key, here and in the grader, so it never makes a wrong
+    answer right.
     """
     if _type(data) is _str:
-        return _str.lower(_str.strip(data))
+        return _str.lower(_str.strip(_str.translate(data, _APOSTROPHES)))
     if _type(data) is _list:
         return [_forgive(v) for v in data]
     if _type(data) is _dict:
@@ -62,23 +83,160 @@ def answer_form(answer, items=None):
 _answer_form = answer_form
 
 
-def check(question: str, answer, key, items=None) -> None:
-    """Say whether ``answer`` is right, without revealing the right answer.
+def _quote(value) -> str:
+    """A value the student gave, as they would write it in Python, cut short if long."""
+    text = _json_dumps(value, ensure_ascii=False) if _type(value) is _str else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
-    ``key`` is the right answer (instructor version) or its salted digest (student version).
-    Prints only (returns None), so the notebook shows no stray ``True``/``False`` output.
+
+def _leaves(raw, form, items):
+    """``(where, value, given)`` of each value that must be one of the allowed values.
+
+    ``where`` names the dict key (as the question lists it) or list position (both public in
+    the question), or is None for a whole answer; ``value`` is compared, ``given`` is shown (as
+    the student wrote it). Values the answer lacks are skipped (they are reported as missing).
     """
+    if _type(raw) is _dict:
+        originals = {_forgive(k): k for k in raw}
+        listed = {_forgive(k): k for k in canonical(items) or [] if _type(k) is _str}
+        if items is not None:
+            return [(listed.get(k, k), v, raw[originals[k]]) for k, v in form["part"]
+                    if v != MISSING and k in originals]
+        return [(k, form[_forgive(k)], v) for k, v in raw.items()]
+    if _type(raw) is _list:
+        if items is not None:
+            return [(i, v, raw[i]) for i, v in form["part"] if v != MISSING]
+        return [(i, form[i], v) for i, v in enumerate(raw)]
+    return [(None, form, raw)]
+
+
+def _not_allowed(where, given, choices) -> str:
+    listed = ", ".join(_quote(c) for c in choices)
+    if where is None:
+        return f"{_quote(given)} is not one of the allowed values ({listed})."
+    place = (f"value number {where + 1} of your list" if _type(where) is _int
+             else f"the value for {_quote(where)}")
+    return f"{place} is {_quote(given)}, which is not one of the allowed values ({listed})."
+
+
+def _diagnose(answer, form, items, choices) -> str:
+    """Why a wrong answer is wrong, in words that give nothing of the key away."""
+    raw = canonical(answer)
+    if items is not None:
+        missing = [k for k, v in form["part"] if v == MISSING]
+        if missing and _type(missing[0]) is _int:
+            n = len(raw)
+            return (f"your list has {n} value{'s' if n != 1 else ''}; the question asks for "
+                    f"more (this part checks value number {missing[0] + 1}).")
+        if missing:
+            listed = {_forgive(k): k for k in canonical(items) if _type(k) is _str}
+            k = listed.get(missing[0], missing[0])
+            close = difflib.get_close_matches(missing[0], [_forgive(g) for g in raw], n=1, cutoff=0.75)
+            said = f"your dict has no key {_quote(k)}"
+            if close:
+                theirs = next(g for g in raw if _forgive(g) == close[0])
+                return (f"{said}, but it has {_quote(theirs)}: copy each key exactly as the "
+                        "question lists it.")
+            return f"{said}: copy each key exactly as the question lists it."
+    leaves = _leaves(raw, form, items)
+    for _where, value, given in leaves:
+        if _type(value) is _str and value.startswith("<") and value.endswith(">"):
+            return f"not answered yet: replace {_quote(given)} with your answer."
+    if choices is not None:
+        allowed = [_forgive(c) for c in choices]
+        for where, value, given in leaves:
+            if value not in allowed:
+                return _not_allowed(where, given, choices)
+    return "not right yet. Re-read the lesson and try again."
+
+
+def check(question: str, answer, key, items=None, title=None, choices=None) -> None:
+    """Say whether ``answer`` is right, and if not what kind of wrong, never the right answer.
+
+    ``key`` is the right answer (instructor version) or its salted digest (student version);
+    ``title`` is the exercise as students see it ("Exercise 1.2 (b)"), ``choices`` the allowed
+    values the question lists. Prints only (returns None), so the notebook shows no stray
+    ``True``/``False`` output.
+    """
+    name = title if _type(title) is _str else "This exercise"
     try:
         form = _answer_form(answer, items)
     except AnswerTypeError as err:
-        _print(f"Not yet. {question}: {err}.")
+        _print(f"Not yet. {name}: {err}.")
         return
     if is_digest(key):
         ok = matches(form, key)
     else:
         ok = to_json(form) == to_json(_answer_form(key, items))
-    _print("Success!" if ok else f"Not yet. {question} is not right yet: check the allowed values "
-           "in the question, re-read the lesson and try again.")
+    if ok:
+        _print(f"Success! {name} is right.")
+        return
+    try:
+        why = _diagnose(answer, form, items, choices)
+    except Exception:  # the message is a courtesy: never let it hide the verdict
+        why = "not right yet. Re-read the lesson and try again."
+    _print(f"Not yet. {name}: {why}")
+
+
+def _check_title(source: str):
+    """The ``title=`` of the cell's one ``check(...)`` call, or None if it is not a check cell."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    call = tree.body[0].value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check"):
+        return None
+    for kw in call.keywords:
+        if kw.arg == "title" and isinstance(kw.value, ast.Constant) and _type(kw.value.value) is _str:
+            return kw.value.value
+    return "This exercise"
+
+
+def not_answered_message(title: str, name) -> str:
+    what = f"`{name}` is not defined" if name else "the answer is not defined"
+    return (f"Not yet. {title}: not answered yet ({what}). Write your answer in the cell above "
+            "in place of `raise NotImplementedError()`, run it, then run this check again.")
+
+
+def _not_answered(shell, etype, value, tb, tb_offset=None):
+    """IPython handler for NameError: one line for a self-check cell, the usual traceback else."""
+    frames = list(_walk(tb))
+    cell = next((i for i, t in enumerate(frames) if t.tb_frame.f_code.co_name == "<module>"), None)
+    title = None
+    if cell is not None:
+        filename = frames[cell].tb_frame.f_code.co_filename
+        # Raised in the cell itself (a comprehension in it counts), not in a function it called.
+        if all(t.tb_frame.f_code.co_filename == filename for t in frames[cell:]):
+            title = _check_title("".join(linecache.getlines(filename)))
+    if title is None:
+        shell.showtraceback(running_compiled_code=True)
+        return None
+    message = not_answered_message(title, getattr(value, "name", None))
+    # An error (not stderr, not a traceback): Validate and grading still see a failed cell.
+    shell._showtraceback(etype, value, [message])
+    return None
+
+
+def _walk(tb):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def install_not_answered_hint(shell=None) -> bool:
+    """Register :func:`_not_answered` in the running IPython (once); False outside IPython."""
+    if shell is None:
+        ipython = sys.modules.get("IPython")  # not imported: not running in IPython
+        shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    if getattr(shell, "custom_exceptions", ()) not in ((), (NameError,)):
+        return False  # someone else's handler: leave it alone
+    shell.set_custom_exc((NameError,), _not_answered)
+    return True
 
 
 def report_bundle(question: str, answer, items=None) -> dict:
@@ -97,3 +255,6 @@ def grade(question: str, answer, items=None) -> None:
     from IPython.display import display
 
     display(report_bundle(question, answer, items), raw=True)
+
+
+install_not_answered_hint()

@@ -1,4 +1,4 @@
-"""How many checkpoints a student has done in this kernel, shown as a small live widget.
+"""How many checkpoints a student has done, shown as a small live widget, kept across restarts.
 
 Checkpoints (see :mod:`mlops_concepts.checkpoints`) register themselves here when they are created
 and report here when they are solved. The registry is keyed by checkpoint id, so re-running a cell
@@ -8,11 +8,25 @@ stays done when its cell is re-run: progress should never go backwards because o
 The display updates itself through callbacks that the registry calls on every change, so it needs
 no polling, no timer and no JavaScript of its own: only a standard ``IntProgress`` and ``Label``.
 Nothing here prints; the text form of the display is returned, never written to stdout or stderr.
+
+Solved checkpoints are also saved in a small JSON file beside the notebook, :data:`STORE_NAME` in
+the kernel's working directory (JupyterLab, a JupyterHub and Binder start a notebook's kernel in the
+notebook's folder), so "Restart Kernel and Run All" keeps the student's progress::
+
+    {"version": 1, "solved": {"cp-1a-mlops-focus": true, ...}}
+
+It is written only when a checkpoint is solved (so a headless run, such as grading, writes
+nothing), atomically (a temporary file renamed over it), and never raises: a folder that cannot be
+written or a damaged file only means the progress is not kept.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import ipywidgets as widgets
 
@@ -23,7 +37,19 @@ __all__ = [
     "register",
     "reset",
     "show_progress",
+    "store_path",
+    "use_store",
 ]
+
+#: The progress file's name, in the kernel's working directory (beside the notebook).
+STORE_NAME = ".mlops-progress.json"
+
+#: Larger files are not read: a progress file holds a few dozen ids.
+_MAX_STORE_BYTES = 256 * 1024
+
+#: Where progress is kept: None until first used, then the file in the working directory of that
+#: moment (a later ``os.chdir`` in the notebook does not move it); False when keeping is off.
+_store: Path | None | bool = None
 
 #: Checkpoint id -> solved? Insertion-ordered, so the order matches the notebook's run order.
 _solved: dict[str, bool] = {}
@@ -47,17 +73,86 @@ def _notify() -> None:
                 _listeners.remove(listener)
 
 
+def use_store(path: str | os.PathLike | None) -> None:
+    """Keep progress in the file ``path`` (tests, or another place); ``None`` turns keeping off."""
+    global _store
+    _store = Path(path) if path is not None else False
+
+
+def store_path() -> Path | None:
+    """The progress file in use (``None`` when keeping is off)."""
+    global _store
+    if _store is None:
+        try:
+            _store = Path.cwd() / STORE_NAME
+        except OSError:  # the working directory was deleted
+            _store = False
+    return _store or None
+
+
+def saved_solved() -> set[str]:
+    """Ids of the checkpoints solved according to the progress file (empty when unreadable)."""
+    path = store_path()
+    if path is None:
+        return set()
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(_MAX_STORE_BYTES + 1)
+        if len(raw) > _MAX_STORE_BYTES:
+            return set()
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return set()
+    solved = data.get("solved") if isinstance(data, dict) else None
+    if not isinstance(solved, dict):
+        return set()
+    return {k for k, v in solved.items() if isinstance(k, str) and v is True}
+
+
+def _save() -> bool:
+    """Write every solved id (merged with the file's, so two kernels do not undo each other).
+
+    Atomic: a temporary file in the same folder is renamed over the old one, so a crash leaves
+    either the old file or the new one, and a symbolic link at the file's name is replaced, not
+    followed. Returns whether it worked; never raises.
+    """
+    path = store_path()
+    if path is None:
+        return False
+    solved = saved_solved() | {k for k, v in _solved.items() if v}
+    text = json.dumps({"version": 1, "solved": {k: True for k in sorted(solved)}}, indent=1)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f"{STORE_NAME}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        os.replace(tmp, path)
+        return True
+    except Exception:  # a read-only folder, a full disk, ...: progress is just not kept
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        return False
+
+
 def register(checkpoint_id: str) -> None:
-    """Record that a checkpoint with this id exists in the kernel (idempotent)."""
+    """Record that a checkpoint with this id exists in the kernel (idempotent).
+
+    A checkpoint the progress file lists as solved counts as solved at once: the student solved it
+    before the kernel restarted.
+    """
     if checkpoint_id not in _solved:
-        _solved[checkpoint_id] = False
+        _solved[checkpoint_id] = checkpoint_id in saved_solved()
         _notify()
 
 
 def mark_solved(checkpoint_id: str) -> None:
-    """Record that the checkpoint was answered correctly. Registers it first if needed."""
+    """Record that the checkpoint was answered correctly, and save it. Registers it if needed."""
     if _solved.get(checkpoint_id) is not True:
         _solved[checkpoint_id] = True
+        _save()
         _notify()
 
 
@@ -76,9 +171,14 @@ def progress_summary(expected: int | None = None) -> tuple[int, int]:
 
 
 def reset() -> None:
-    """Forget every checkpoint and display (for tests, or to start a notebook's count afresh)."""
+    """Forget every checkpoint and display in this kernel (the progress file stays as it is).
+
+    The progress file is looked up afresh next time, in the working directory of that moment.
+    """
+    global _store
     _solved.clear()
     _listeners.clear()
+    _store = None
 
 
 def _summary_text(done: int, total: int) -> str:
@@ -162,7 +262,10 @@ def show_progress(expected: int | None = None) -> ProgressDisplay:
     """Return a live progress display; put it as the last line of a cell to show it.
 
     ``expected`` is how many checkpoints the notebook holds, so the total is right before every
-    checkpoint cell has run. Returning (not displaying) avoids showing it twice when it is the last
-    expression of a cell; use ``display(show_progress())`` elsewhere.
+    checkpoint cell has run (the release step writes it, counted from the notebook). Without it
+    the total is the number of checkpoints run so far in this kernel.
+
+    Returning (not displaying) avoids showing it twice when it is the last expression of a cell;
+    use ``display(show_progress())`` elsewhere.
     """
     return ProgressDisplay(expected)

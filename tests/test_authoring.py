@@ -42,6 +42,9 @@ BAD_TEST_CELLS = {
     "a grade() call": ('grade("q1_1a", answer)', "grade("),
     "no answer": ('check("q1_1a", key="c")', "answer"),
     "unknown keyword": ('check("q1_1a", answer, key="c", points=2)', "unknown keyword"),
+    "title not a string": ('check("q1_1a", answer, key="c", title=name)', "title="),
+    "choices not strings": ('check("q1_1a", answer, key="c", choices=[1, 2])', "choices="),
+    "choices without the key": ('check("q1_1a", answer, key="c", choices=["a", "b"])', "choices="),
     "not python": ('check("q1_1a", answer, key="c"', "not valid Python"),
 }
 
@@ -118,7 +121,7 @@ def test_grading_fails_closed_on_a_test_cell_without_a_key(tmp_path):
     known.outputs = [right]
     nb = new_notebook(cells=[known, stray])
     graded, _ = GradeFromReports(source_notebook=str(path)).preprocess(nb, {})
-    assert graded.cells[0].outputs[0]["text"] == "q1: correct.\n"
+    assert graded.cells[0].outputs[0]["text"] == "This exercise: correct.\n"
     assert [o["ename"] for o in graded.cells[1].outputs] == ["UngradableTestCell"]
     assert not any(REPORT_MIME in o.get("data", {}) for o in graded.cells[1].outputs)
     assert re.search("no answer key", graded.cells[1].outputs[0]["evalue"])

@@ -19,6 +19,8 @@ import pytest
 
 from mlops_concepts import progress
 from mlops_concepts.checkpoints import (
+    _HELPER_HTML,
+    BOX_CLASS,
     MAX_CHOICE_CHARS,
     PLACEHOLDER,
     Classify,
@@ -77,8 +79,10 @@ CORRECT_STEPS = list(ORDER["steps"])
 
 
 @pytest.fixture(autouse=True)
-def _fresh_progress():
+def _fresh_progress(tmp_path):
+    # Solving a checkpoint saves progress: keep that file out of the repository.
     progress.reset()
+    progress.use_store(tmp_path / progress.STORE_NAME)
     yield
     progress.reset()
 
@@ -108,14 +112,19 @@ def secrets_of(source) -> list[str]:
 
 
 def answer_classify(cp, mapping):
-    for item, dropdown in zip(cp.items, cp.dropdowns, strict=True):
-        dropdown.value = mapping[item]
+    for item, group in zip(cp.items, cp.groups, strict=True):
+        group.value = mapping[item]
     cp.check_button.click()
 
 
+def positions_for(cp, sequence):
+    """The position each of ``cp.steps`` (display order) gets when the answer is ``sequence``."""
+    return [sequence.index(step) + 1 for step in cp.steps]
+
+
 def answer_order(cp, sequence):
-    for dropdown, step in zip(cp.dropdowns, sequence, strict=True):
-        dropdown.value = step
+    for group, position in zip(cp.groups, positions_for(cp, sequence), strict=True):
+        group.value = position
     cp.check_button.click()
 
 
@@ -132,7 +141,9 @@ def test_mc_starts_unanswered(form):
     cp = form(MultipleChoice, MC)
     assert cp.choices.value is None
     assert list(cp.choices.options) == list(MC["options"])
-    assert cp.choices.description == "Answer:"
+    assert isinstance(cp.choices, widgets.RadioButtons)
+    # No description: the helper names the group by the question, shown just above it.
+    assert cp.choices.description == "" and cp.choices.tooltip
     assert cp.feedback.value == ""
     assert not cp.solved and cp.attempts == 0
     assert cp.reveal_button.layout.display == "none"
@@ -225,14 +236,17 @@ def test_mc_show_answer_after_two_wrong_attempts(form):
 # --------------------------------------------------------------------------------------------
 
 
-def test_classify_dropdowns(form):
+def test_classify_has_one_radio_group_per_item_with_the_buckets_as_choices(form):
     cp = form(Classify, CLASSIFY)
-    assert [d.description for d in cp.dropdowns] == list(CLASSIFY["items"])
-    for d in cp.dropdowns:
-        assert list(d.options) == [PLACEHOLDER, *CLASSIFY["buckets"]]
-        assert d.value == PLACEHOLDER
-        assert d.style.description_width == "initial"  # long item texts are not cut off
-        assert d.layout.width == "auto"
+    assert [g.description for g in cp.groups] == list(CLASSIFY["items"])
+    for item, g in zip(CLASSIFY["items"], cp.groups, strict=True):
+        assert isinstance(g, widgets.RadioButtons)  # keys stay in it (see the browser test)
+        assert list(g.options) == CLASSIFY["buckets"]
+        assert g.value is None
+        assert g.orientation == "horizontal"
+        assert item in g.tooltip
+        assert g.style.description_width == "initial"  # long item texts are not cut off
+        assert g.layout.width == "auto"
 
 
 def test_classify_all_right_solves_and_explains(form):
@@ -264,7 +278,7 @@ def test_classify_lists_each_misplaced_item_with_its_why(form):
 
 def test_classify_incomplete_answer_is_not_an_attempt(form):
     cp = form(Classify, CLASSIFY)
-    cp.dropdowns[0].value = "Design"
+    cp.groups[0].value = "Design"
     cp.check_button.click()
     assert cp.attempts == 0
     assert "2 of 3 not chosen" in cp.feedback.value
@@ -277,10 +291,10 @@ def test_classify_retry_and_show_answer(form):
     answer_classify(cp, wrong)
     assert cp.attempts == 2 and cp.reveal_button.layout.display != "none"
     cp.reveal_button.click()
-    assert [d.value for d in cp.dropdowns] == [right_mapping()[i] for i in cp.items]
+    assert [g.value for g in cp.groups] == [right_mapping()[i] for i in cp.items]
     assert CLASSIFY["explanation"] in cp.feedback.value
     cp.retry_button.click()
-    assert all(d.value == PLACEHOLDER for d in cp.dropdowns)
+    assert all(g.value is None for g in cp.groups)
     assert cp.feedback.value == ""
 
 
@@ -293,10 +307,13 @@ def test_order_shows_steps_shuffled_never_in_the_right_order(form):
     cp = form(Order, ORDER)
     assert sorted(cp.steps) == sorted(CORRECT_STEPS)
     assert cp.steps != CORRECT_STEPS
-    assert [d.description for d in cp.dropdowns] == ["Step 1", "Step 2", "Step 3"]
-    for d in cp.dropdowns:
-        assert list(d.options) == [PLACEHOLDER, *cp.steps]
-        assert d.value == PLACEHOLDER
+    # One radio group per step, in the shuffled order, with the positions as its choices.
+    assert [g.description for g in cp.groups] == cp.steps
+    for step, g in zip(cp.steps, cp.groups, strict=True):
+        assert isinstance(g, widgets.RadioButtons)
+        assert list(g.options) == [("1", 1), ("2", 2), ("3", 3)]
+        assert g.value is None and g.orientation == "horizontal"
+        assert step in g.tooltip
 
 
 def test_order_display_is_the_same_in_both_forms():
@@ -335,11 +352,23 @@ def test_order_marks_each_position(form):
     assert ORDER["explanation"] not in text
 
 
-def test_order_duplicates_ask_for_each_step_once(form):
+def test_order_duplicate_positions_ask_for_each_position_once(form):
     cp = form(Order, ORDER)
-    answer_order(cp, ["Design", "Design", "Deployment"])
-    assert "each step once" in cp.feedback.value
-    assert "Step 1 and Step 2" in cp.feedback.value
+    for group in cp.groups[:2]:
+        group.value = 1
+    cp.groups[2].value = 3
+    cp.check_button.click()
+    text = cp.feedback.value
+    assert "each position once" in text
+    assert f"“{cp.steps[0]}” and “{cp.steps[1]}” are both at position 1" in text
+    assert cp.attempts == 0
+
+
+def test_order_incomplete_answer_is_not_an_attempt(form):
+    cp = form(Order, ORDER)
+    cp.groups[0].value = 2
+    cp.check_button.click()
+    assert "2 of 3 not chosen" in cp.feedback.value
     assert cp.attempts == 0
 
 
@@ -348,9 +377,11 @@ def test_order_show_answer_sets_the_right_order(form):
     answer_order(cp, list(reversed(CORRECT_STEPS)))
     answer_order(cp, ["Development", "Design", "Deployment"])
     cp.reveal_button.click()
-    assert [d.value for d in cp.dropdowns] == CORRECT_STEPS
+    assert [g.value for g in cp.groups] == positions_for(cp, CORRECT_STEPS)
     assert ORDER["explanation"] in cp.feedback.value
     assert not cp.solved
+    cp.retry_button.click()
+    assert all(g.value is None for g in cp.groups)
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,15 +395,16 @@ def every_answer(cp):
         return list(cp.options)
     if isinstance(cp, Classify):
         return list(itertools.product(cp.buckets, repeat=len(cp.items)))
-    return list(itertools.product(cp.steps, repeat=len(cp.steps)))  # duplicates included
+    # positions for each step, duplicates included
+    return list(itertools.product(range(1, len(cp.steps) + 1), repeat=len(cp.steps)))
 
 
 def enter(cp, answer):
     if isinstance(cp, MultipleChoice):
         cp.choices.value = answer
     else:
-        for dropdown, value in zip(cp.dropdowns, answer, strict=True):
-            dropdown.value = value
+        for group, value in zip(cp.groups, answer, strict=True):
+            group.value = value
 
 
 @pytest.mark.parametrize("name", SOURCES)
@@ -628,3 +660,51 @@ def test_sealed_arguments_do_not_register_progress():
     MultipleChoice.sealed_arguments(**MC)
     MultipleChoice.sealed_arguments(**MultipleChoice.sealed_arguments(**MC))
     assert progress.progress_summary() == (0, 0)
+
+
+# --------------------------------------------------------------------------------------------
+# Keyboard helper and first-miss feedback
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_every_checkpoint_carries_the_keyboard_helper(name):
+    """The browser test proves what the helper does; here: every checkpoint has it, unchanged."""
+    kind, source = SOURCES[name]
+    cp = kind(**kind.sealed_arguments(**source))
+    assert BOX_CLASS in cp.widget._dom_classes
+    assert cp.question_html.value.endswith(_HELPER_HTML)
+    assert 'class="mlops-question"' in cp.question_html.value
+    for needle in ("data-lm-suppress-shortcuts", "radiogroup", "aria-labelledby", 'alt=""'):
+        assert needle in _HELPER_HTML
+    # The question is escaped text; nothing an author writes reaches the script.
+    odd = kind(**kind.sealed_arguments(**dict(source, question='<b>"x"</b> & y?')))
+    assert "&lt;b&gt;" in odd.question_html.value and "<b>" not in odd.question_html.value
+
+
+def wrong_answer(cp):
+    if isinstance(cp, MultipleChoice):
+        return WRONG_MC[0]
+    if isinstance(cp, Classify):
+        return ["Deployment", "Design", "Development"]  # every item misplaced
+    return positions_for(cp, list(reversed(CORRECT_STEPS)))
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_a_first_wrong_try_nudges_without_giving_the_answer(name, form):
+    kind, source = SOURCES[name]
+    cp = form(kind, source)
+    enter(cp, wrong_answer(cp))
+    cp.check_button.click()
+    text = cp.feedback.value
+    assert "Not quite" in text and not cp.solved
+    assert cp.reveal_button.layout.display == "none"  # "Show answer" only after two misses
+    assert source["explanation"] not in text
+    assert "The right" not in text  # the wording of "Show answer"
+    if name == "mc":
+        assert RIGHT_MC not in text
+    if name == "classify":
+        assert "→" not in text  # no "item → bucket" pairs
+    if name == "order":
+        assert ORDER["steps"]["Design"] in text  # the why of a misplaced step ...
+        assert " → ".join(CORRECT_STEPS) not in text and "<ol>" not in text  # ... not the order

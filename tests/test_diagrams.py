@@ -361,7 +361,7 @@ def test_ml_system_components(figures):
              "Resource management", "Analysis tools", "Process management tools",
              "Serving infrastructure", "Monitoring")
     for label in ("ML code", *parts, "illustrative", "Sculley et al.",
-                  "Hidden Technical Debt in Machine Learning Systems", "NeurIPS 2015"):
+                  "Hidden Technical Debt in Machine Learning Systems", "NeurIPS (then NIPS) 2015"):
         assert label in text, label
     assert not any(ch.isdigit() for ch in text.replace("2015", "")), "no invented numbers"
     words = ALL["ml_system_components"].description

@@ -89,8 +89,9 @@ def test_feedback_says_why_in_words(graded):
     root, _, _ = graded
     assert "correct" in _feedback(root, "sample-complete")
     partial = _feedback(root, "sample-partial")
-    assert "q1_2b: not correct" in partial
-    assert "q2_3b: the graded check could not run" in partial and "IndexError" in partial
+    assert "Exercise 1.2 (b): not correct. Expected: a dict" in partial
+    assert "Exercise 2.3 (b): the self-check could not run" in partial and "IndexError" in partial
+    assert "# Self-check for Exercise 1.2 (b)" in partial
     cheater = _feedback(root, "sample-cheater")
     assert "plain str, int, float, bool, list and dict values" in cheater
 

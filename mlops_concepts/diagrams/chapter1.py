@@ -146,7 +146,7 @@ ML_SYSTEM_PARTS = (
 )
 SOURCE_SCULLEY = (
     "Source: Sculley et al., \u201cHidden Technical Debt in Machine Learning Systems\u201d, "
-    "NeurIPS 2015."
+    "NeurIPS (then NIPS) 2015."
 )
 ILLUSTRATIVE = "Box sizes are illustrative: the point is that ML code is a small part of the whole."
 
@@ -349,7 +349,7 @@ ML_SYSTEM_COMPONENTS = Diagram(
         + ". The title says that only a small fraction of a real-world ML system is ML code, and "
         "the caption that the box sizes are illustrative, not measured. The picture follows "
         "Sculley et al., \u201cHidden Technical Debt in Machine Learning Systems\u201d "
-        "(NeurIPS 2015)."
+        "(NeurIPS, then NIPS, 2015)."
     ),
 )
 

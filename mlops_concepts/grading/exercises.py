@@ -4,6 +4,11 @@ An author writes each graded item once, as the only statement of a locked test c
 
     check("q1_1a", mlops_definition, key="c")                       # a whole answer
     check("q3_1a", role_kind, key={...}, items=["data engineer"])    # part of a dict or list
+    check("q1_1a", letter, key="c", choices=["a", "b", "c", "d"])    # allowed values, if not listed
+
+At release, :mod:`~mlops_concepts.grading.seal` adds ``title="Exercise 1.1 (a)"`` (from the
+exercise heading) and ``choices=[...]`` (the quoted values the exercise lists) when the author did
+not write them. Both only shape what a student reads, never what is graded.
 
 Everything else is derived from that one call:
 
@@ -22,8 +27,10 @@ test cell that cannot be matched to a key is graded 0 (grading fails closed).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
+from ..answers import AnswerTypeError, is_digest, to_json
 from . import cells
 from .calls import AuthoringError, nested_calls, strip_magics, top_level_calls
 
@@ -36,6 +43,8 @@ class Check:
     answer: str  # the answer expression, as source text (e.g. "role_kind")
     key: object  # the plain answer (source/) or its digest (release/)
     items: list | None
+    title: str | None = None  # "Exercise 1.2 (b)": the exercise as students see it
+    choices: list | None = None  # the allowed values (strings) the question lists
 
 
 def _fail(grade_id, message: str):
@@ -74,10 +83,37 @@ def read_check(cell) -> Check:
     items = call.kwargs.get("items")
     if items is not None and not isinstance(items, list):
         _fail(gid, "items= must be a list")
-    unknown = set(call.kwargs) - {"question", "answer", "key", "items"}
+    unknown = set(call.kwargs) - {"question", "answer", "key", "items", "title", "choices"}
     if unknown:
         _fail(gid, f"check() got unknown keyword(s): {', '.join(sorted(unknown))}")
-    return Check(gid, answer, call.kwargs["key"], items)
+    title = call.kwargs.get("title")
+    if "title" in call.kwargs and (not call.literal["title"] or not isinstance(title, str)
+                                   or not title.strip()):
+        _fail(gid, 'title= must be a plain string, e.g. title="Exercise 1.2 (b)"')
+    choices = call.kwargs.get("choices")
+    if "choices" in call.kwargs and (
+            not call.literal["choices"] or not isinstance(choices, list) or not choices
+            or not all(isinstance(c, str) for c in choices)):
+        _fail(gid, 'choices= must be a plain non-empty list of strings, e.g. choices=["a", "b"]')
+    check = Check(gid, answer, call.kwargs["key"], items, title, choices)
+    if choices is not None and not is_digest(check.key):
+        _require_covered(check)
+    return check
+
+
+def _require_covered(check: Check) -> None:
+    """``choices=`` must hold every value of the key: a right answer is never "not allowed"."""
+    from ..checks import answer_form
+
+    allowed = {to_json(answer_form(c)) for c in check.choices}
+    for value in _values(check.key, check.items):
+        try:
+            ok = to_json(answer_form(value)) in allowed
+        except AnswerTypeError:
+            ok = False
+        if not ok:
+            _fail(check.grade_id, f"choices= does not hold {value!r}, a value of the key: a right "
+                                  "answer would be called not allowed")
 
 
 def report_code(check: Check) -> str:
@@ -88,3 +124,97 @@ def report_code(check: Check) -> str:
     items = "" if check.items is None else f", items={check.items!r}"
     return (f'__import__("mlops_concepts.checks", fromlist=["grade"])'
             f".grade({check.grade_id!r}, {check.answer}{items})")
+
+
+# -- what the release adds to each check call: the exercise's title and its allowed values ------
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_POINTS = re.compile(r"\s*\(\s*\d+(?:\.\d+)?\s+points?\s*\)\s*$", re.IGNORECASE)
+_EXERCISE = re.compile(r"^Exercise\s+(\d+(?:\.\d+)*)\b", re.IGNORECASE)
+#: A value an exercise lists for the student to use: a quoted string in inline code, `"design"`.
+_LISTED = re.compile(r'`"((?:[^"`\\]|\\.)*)"`')
+
+
+@dataclass
+class _Exercise:
+    heading: str  # "Exercise 1.2" (the heading, points and name removed) or another heading
+    text: str  # the Markdown of the exercise, from its heading to its last test cell
+    tests: list
+
+
+def _exercises(nb) -> list[_Exercise]:
+    """Test cells grouped under the last heading above them (read from locked Markdown only)."""
+    groups: list[_Exercise] = []
+    current = None
+    for cell in nb.cells:
+        if cell.get("cell_type") == "markdown" and not cells.nbgrader_metadata(cell).get("solution"):
+            for line in cell.get("source", "").splitlines():
+                m = _HEADING.match(line)
+                if m:
+                    head = _POINTS.sub("", m.group(1).strip())
+                    ex = _EXERCISE.match(head)
+                    current = _Exercise(f"Exercise {ex.group(1)}" if ex else head, "", [])
+                    groups.append(current)
+            if current is not None:
+                current.text += cell.get("source", "") + "\n"
+        elif cells.is_test(cell) and current is not None:
+            current.tests.append(cell)
+    return [g for g in groups if g.tests]
+
+
+def exercise_titles(nb) -> dict[str, str]:
+    """Grade id -> the title students read: "Exercise 1.2 (b)", or "Exercise 2.1" alone.
+
+    The part is the last letter of the grade id when the exercise has several test cells (their
+    order when the ids do not end in distinct letters).
+    """
+    titles = {}
+    for ex in _exercises(nb):
+        ids = [cells.grade_id(c) or "" for c in ex.tests]
+        letters = [i[-1:] for i in ids]
+        by_id = all(x.isalpha() and x.islower() for x in letters) and len(set(letters)) == len(ids)
+        for n, gid in enumerate(ids):
+            part = "" if len(ids) == 1 else (letters[n] if by_id else "abcdefghijklmnopqrstuvwxyz"[n])
+            titles[gid] = ex.heading + (f" ({part})" if part else "")
+    return titles
+
+
+def _values(key, items) -> list:
+    """The values of a plain key that a student picks from a list: what ``choices`` must cover."""
+    if isinstance(key, dict):
+        return [key[k] for k in (items if items is not None else key) if k in key]
+    if isinstance(key, (list, tuple)):
+        return [key[i] for i in (items if items is not None else range(len(key)))
+                if isinstance(i, int) and -len(key) <= i < len(key)]
+    return [key]
+
+
+def listed_choices(nb) -> dict[str, list[str]]:
+    """Grade id -> the allowed values its exercise lists, for exercises whose text lists them.
+
+    The quoted strings in inline code of the exercise (`"a"`, `"design"`), minus the dict keys
+    its test cells name (those are what to map, not values to pick). Given only when they cover
+    every value of every key of the exercise, so a right answer is never called "not allowed".
+    """
+    from ..checks import answer_form
+
+    found = {}
+    for ex in _exercises(nb):
+        checks = [read_check(c) for c in ex.tests]
+        names = set()
+        for chk in checks:
+            names.update(k for k in chk.items or [] if isinstance(k, str))
+            if isinstance(chk.key, dict):
+                names.update(chk.key)
+        names = {answer_form(n) for n in names}
+        listed = []
+        for text in _LISTED.findall(ex.text):
+            value = ast.literal_eval(f'"{text}"')
+            if answer_form(value) not in names and value not in listed:
+                listed.append(value)
+        allowed = {answer_form(v) for v in listed}
+        if listed and all(isinstance(v, str) and answer_form(v) in allowed
+                          for chk in checks for v in _values(chk.key, chk.items)):
+            for chk in checks:
+                found[chk.grade_id] = listed
+    return found

@@ -6,7 +6,12 @@ a locked test cell, see :mod:`~mlops_concepts.grading.exercises`) and checkpoint
 cells to the gradebook and writes ``release/``:
 
 * the ``key`` of every ``check`` call becomes a salted digest;
-* every checkpoint call becomes its sealed form (``Kind.sealed_arguments``).
+* every checkpoint call becomes its sealed form (``Kind.sealed_arguments``);
+* every ``check`` call gets ``title="Exercise 1.2 (b)"`` (from the exercise heading and the part)
+  and, when the exercise lists its allowed values, ``choices=[...]``, unless the author wrote them,
+  so self-checks name the exercise as students see it and say when a value is not allowed;
+* ``show_progress(...)`` becomes ``show_progress(expected=N)``, N the number of checkpoints in the
+  notebook: the count is computed, never typed.
 
 It runs *first* in ``GenerateAssignment.preprocessors`` so that the copy of each locked test cell
 that nbgrader stores (and restores into submissions at grading time) is the sealed one too: the
@@ -17,6 +22,9 @@ the "release is in sync" test can compare bytes.
 """
 
 from __future__ import annotations
+
+import ast
+import json
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -30,9 +38,12 @@ from .calls import (
     nested_calls,
     offsets,
     replace_spans,
+    strip_magics,
     top_level_calls,
 )
-from .exercises import read_check
+from .exercises import exercise_titles, listed_choices, read_check
+
+PROGRESS = "show_progress"
 
 
 def sealed_check_key(notebook: str, question: str, key, items) -> str:
@@ -62,12 +73,54 @@ def _seal_checkpoints(source: str) -> str:
     return replace_spans(source, spans)
 
 
-def seal_cell(cell, notebook: str) -> str:
+def _literal(value) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a valid Python literal for str and list of str
+
+
+def _added_keywords(source: str, call, extras: dict) -> list:
+    """Spans that add ``keyword=value`` for each of ``extras`` the call does not have yet."""
+    missing = {k: v for k, v in extras.items() if v is not None and k not in call.kwargs}
+    if not missing:
+        return []
+    _, end = offsets(source, call.node)
+    close = end - 1  # the call's ")"
+    before = source[:close]
+    line_start = before.rfind("\n") + 1
+    if before.endswith(("\n", " ", "\t")) and not before[line_start:].strip() and \
+            before[:line_start].rstrip().endswith(","):
+        text = "".join(f"    {k}={_literal(v)},\n" for k, v in missing.items())  # one per line
+        return [(line_start, line_start, text)]
+    sep = " " if before.rstrip().endswith(",") else ", "
+    text = sep + ", ".join(f"{k}={_literal(v)}" for k, v in missing.items())
+    return [(len(before.rstrip()), len(before.rstrip()), text)]
+
+
+def count_progress(source: str, checkpoints: int) -> str:
+    """``show_progress(...)`` calls rewritten as ``show_progress(expected=<checkpoints>)``."""
+    try:
+        tree = ast.parse(strip_magics(source))
+    except SyntaxError:
+        return source
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == PROGRESS:
+            start, end = offsets(source, node)
+            spans.append((start, end, f"{PROGRESS}(expected={checkpoints})"))
+    return replace_spans(source, spans)
+
+
+def count_checkpoints(nb) -> int:
+    return sum(len(top_level_calls(c.source, CHECKPOINT_KINDS)) for c in nb.cells
+               if c.cell_type == "code")
+
+
+def seal_cell(cell, notebook: str, title: str | None = None, choices: list | None = None) -> str:
     """The cell's source with every answer key in it sealed (idempotent on sealed code).
 
     A test cell is validated first (:func:`~mlops_concepts.grading.exercises.read_check`): a
     mistyped question id, a missing key or a stray statement is refused here, naming the cell,
-    instead of being found out by a class that all got full marks.
+    instead of being found out by a class that all got full marks. ``title`` and ``choices`` are
+    added to a check call that has none of its own.
     """
     source = cell.source
     nested = nested_calls(source, ("check", *CHECKPOINT_KINDS))
@@ -83,7 +136,8 @@ def seal_cell(cell, notebook: str) -> str:
         call = top_level_calls(source, ("check",))[0]
         start, end = offsets(source, call.kwarg_node("key"))
         sealed = sealed_check_key(notebook, check.grade_id, check.key, check.items)
-        return replace_spans(source, [(start, end, repr(sealed))])
+        extras = _added_keywords(source, call, {"title": title, "choices": choices})
+        return replace_spans(source, [(start, end, repr(sealed)), *extras])
     if top_level_calls(source, ("check", "grade")):
         raise AuthoringError(
             "check(...) belongs in a locked, graded test cell of its own (nbgrader: "
@@ -97,11 +151,17 @@ class SealAnswerKeys(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         self.notebook = resources["nbgrader"]["notebook"]
+        self.titles = exercise_titles(nb)
+        self.choices = listed_choices(nb)
+        self.checkpoints = count_checkpoints(nb)
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
-            cell.source = seal_cell(cell, self.notebook)
+            gid = cells.grade_id(cell)
+            cell.source = seal_cell(cell, self.notebook, self.titles.get(gid), self.choices.get(gid))
+            if not cells.is_test(cell):
+                cell.source = count_progress(cell.source, self.checkpoints)
             if top_level_calls(cell.source, CHECKPOINT_KINDS):
                 # The sealed call is long and says nothing a student needs: show just the widget
                 # (JupyterLab's "collapsed input"; the code stays readable on GitHub and in nbviewer).

@@ -8,7 +8,8 @@ canonical form of the answer (:func:`~mlops_concepts.grading.exercises.report_co
 :func:`mlops_concepts.checks.grade`). After execution,
 this preprocessor compares each test cell's report with the key read from ``source/`` (which the
 kernel never sees) and rewrites the cell's outputs into a verdict that nbgrader then scores:
-a plain "Correct." (full points) or an error saying, in words, what was wrong (zero).
+"Exercise 1.2 (b): correct." (full points) or an error saying, in words a student reads in the
+feedback, what was wrong and what form was expected, never the key (zero).
 
 A cheat that fakes the report must therefore produce exactly the right answer's canonical form,
 which is the same as knowing the answer.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import nbformat
 from nbformat.v4 import new_output
@@ -29,7 +31,7 @@ from ..checks import REPORT_MIME, answer_form
 from . import cells
 from .calls import AuthoringError
 from .coursedir import notebook_path
-from .exercises import read_check
+from .exercises import exercise_titles, listed_choices, read_check
 
 MAX_MESSAGE = 300
 
@@ -53,9 +55,52 @@ def answer_keys(notebook) -> dict[str, str]:
     return keys
 
 
+def expected_forms(notebook) -> dict[str, str]:
+    """Grade id -> what form of answer the exercise expects, in words, never the key itself."""
+    choices = listed_choices(notebook)
+    forms = {}
+    for cell in notebook.cells:
+        if cells.is_test(cell):
+            check = read_check(cell)
+            forms[check.grade_id] = describe_form(check.key, check.items,
+                                                  check.choices or choices.get(check.grade_id))
+    return forms
+
+
+def describe_form(key, items=None, choices=None) -> str:
+    """"a dict mapping each of the listed texts to one of the listed values", and the like."""
+    some = "one of the values the question lists" if choices else None
+    if isinstance(key, dict):
+        return "a dict mapping each of the listed texts to " + (some or "its value")
+    if isinstance(key, (list, tuple)):
+        n = len(key) if items is None else None
+        size = f"a list of {n} value{'s' if n != 1 else ''}" if n is not None else "a list"
+        return size + (f", each {some}" if some else " in the order the question asks for")
+    if isinstance(key, bool):
+        return "True or False"
+    if isinstance(key, (int, float)):
+        return "a number"
+    if isinstance(key, str):
+        return f"a str, {some}" if some else "a str"
+    return "a plain value"
+
+
 def _error(ename: str, message: str):
+    """An error output: nbgrader scores it 0; the student reads ``message`` alone in feedback."""
     message = message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "..."
-    return new_output("error", ename=ename, evalue=message, traceback=[f"{ename}: {message}"])
+    return new_output("error", ename=ename, evalue=message, traceback=[message])
+
+
+_UNDEFINED = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+
+
+def _not_answered(name: str | None, stubs) -> str:
+    if name and any(re.search(rf"\b{re.escape(name)}\b", s) for s in stubs):
+        return "not answered (the answer cell still raises NotImplementedError)."
+    if stubs and not name:
+        return "not answered (the answer cell still raises NotImplementedError)."
+    what = f"`{name}` is not defined" if name else "the answer is not defined"
+    return f"not answered ({what}: the answer cell must define it)."
 
 
 #: Where a test cell of an autograded notebook records what was given and how it was judged, for
@@ -63,9 +108,17 @@ def _error(ename: str, message: str):
 RECORD_KEY = "mlops_concepts"
 
 
-def judge(grade_id: str, outputs, expected: str) -> tuple[dict, str | None]:
+def judge(grade_id: str, outputs, expected: str, title: str | None = None,
+          form: str | None = None, stubs=()) -> tuple[dict, str | None]:
     """``(output, given)``: what replaces a test cell's outputs (what nbgrader scores and the
-    student reads), and the canonical JSON of the answer given (None if none could be read)."""
+    student reads), and the canonical JSON of the answer given (None if none could be read).
+
+    ``title`` names the exercise as students see it ("Exercise 1.2 (b)"), ``form`` says what form
+    of answer was expected, ``stubs`` are the sources of answer cells that still raise
+    ``NotImplementedError`` (to tell "not answered" from other errors). No ids, no digests.
+    """
+    name = title or "This exercise"
+    expect = f" Expected: {form}." if form else ""
     reports = []
     errors = []
     for out in outputs:
@@ -74,23 +127,32 @@ def judge(grade_id: str, outputs, expected: str) -> tuple[dict, str | None]:
             if isinstance(payload, dict) and payload.get("id") == grade_id:
                 reports.append(payload)
         elif out.get("output_type") == "error":
-            errors.append(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".strip())
+            errors.append((str(out.get("ename", "Error")), str(out.get("evalue", ""))))
 
     if not reports:
-        why = f"it stopped with {errors[-1]}" if errors else "no answer was recorded"
-        return _error("CheckDidNotRun", f"{grade_id}: the graded check could not run: {why}."), None
+        if errors and errors[-1][0] == "NotImplementedError":  # a stubbed function was called
+            why = "not answered (the answer cell still raises NotImplementedError)."
+        elif errors and errors[-1][0] == "NameError":
+            m = _UNDEFINED.search(errors[-1][1])
+            why = _not_answered(m.group(1) if m else None, stubs)
+        elif errors:
+            ename, evalue = errors[-1]
+            why = f"the self-check could not run: it stopped with {f'{ename}: {evalue}'.strip()}."
+        else:
+            why = "no answer was recorded."
+        return _error("CheckDidNotRun", f"{name}: {why}{expect}"), None
     if len(reports) > 1:
-        return _error("AnswerNotGradable", f"{grade_id}: more than one answer was recorded."), None
+        return _error("AnswerNotGradable", f"{name}: more than one answer was recorded."), None
     report = reports[0]
     if "error" in report:
-        return _error("AnswerNotGradable", f"{grade_id}: {report['error']}."), None
+        return _error("AnswerNotGradable", f"{name}: {report['error']}.{expect}"), None
     try:
         given = to_json(report.get("value"))
     except (TypeError, ValueError):
-        return _error("AnswerNotGradable", f"{grade_id}: the recorded answer is not plain data."), None
+        return _error("AnswerNotGradable", f"{name}: the answer is not plain data.{expect}"), None
     if given != expected:
-        return _error("WrongAnswer", f"{grade_id}: not correct. Compare with the lesson and retry."), given
-    return new_output("stream", name="stdout", text=f"{grade_id}: correct.\n"), given
+        return _error("WrongAnswer", f"{name}: not correct.{expect}"), given
+    return new_output("stream", name="stdout", text=f"{name}: correct.\n"), given
 
 
 def verdict(grade_id: str, outputs, expected: str):
@@ -118,13 +180,21 @@ class GradeFromReports(NbGraderPreprocessor):
         path = self._source_path(resources)
         if not os.path.exists(path):
             raise AuthoringError(f"cannot grade: the instructor notebook {path} is missing")
-        keys = answer_keys(nbformat.read(path, as_version=4))
+        source = nbformat.read(path, as_version=4)
+        keys = answer_keys(source)
+        forms = expected_forms(source)
+        titles = exercise_titles(nb)
+        stubs = [c.get("source", "") for c in nb.cells if cells.is_answer(c) and any(
+            o.get("output_type") == "error" and o.get("ename") == "NotImplementedError"
+            for o in c.get("outputs", []))]
         for cell in nb.cells:
             if not cells.is_test(cell):
                 continue
             grade_id = cells.grade_id(cell)
             if grade_id in keys:
-                output, given = judge(grade_id, cell.get("outputs", []), keys[grade_id])
+                output, given = judge(grade_id, cell.get("outputs", []), keys[grade_id],
+                                      title=_title(cell, titles), form=forms.get(grade_id),
+                                      stubs=stubs)
                 cell.outputs = [output]
                 cell.metadata[RECORD_KEY] = {
                     "given": given, "outcome": "correct" if given == keys[grade_id] else
@@ -133,9 +203,19 @@ class GradeFromReports(NbGraderPreprocessor):
                 self.log.error("Test cell %r has no answer key in %s: graded 0", grade_id, path)
                 cell.outputs = [_error(
                     "UngradableTestCell",
-                    f"{grade_id}: this test cell has no answer key, so it earns no points "
-                    "(tell your instructor).")]
+                    f"{_title(cell, titles)}: this self-check has no answer key, so it earns no "
+                    "points (tell your instructor).")]
         return nb, resources
+
+
+def _title(cell, titles: dict) -> str:
+    """The exercise as students see it: the check call's ``title=`` (in the released, sealed
+    cell), else the notebook's headings; never the grade id."""
+    try:
+        title = read_check(cell).title
+    except AuthoringError:
+        title = None
+    return title or titles.get(cells.grade_id(cell)) or "This exercise"
 
 
 def dumps_key(keys: dict) -> str:

@@ -153,9 +153,12 @@ LESSON_DIAGRAMS_JS = """
 # The notebook's Markdown images (``![alt](attachment:...)``) as the file holds them.
 MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(attachment:[^)]+\)")
 
-# JavaScript: every image in the notebook, with its alt attribute (null when it has none).
+# JavaScript: every image in the notebook, with its alt attribute (null when it has none). Images
+# with the ``hidden`` attribute are never shown nor read out: the checkpoints' helper is one (a 1x1
+# data: GIF whose onload sets the checkpoint up; see mlops_concepts/checkpoints.py).
 IMAGES_JS = """
-() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook img')].map(i => ({
+() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook img')]
+  .filter(i => !i.hidden).map(i => ({
   alt: i.getAttribute('alt'), loaded: i.complete && i.naturalWidth > 0,
   markdown: !!i.closest('.jp-RenderedMarkdown'), src: i.src.slice(0, 40)}))
 """

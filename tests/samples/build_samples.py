@@ -26,6 +26,14 @@ REFLECTION = (
     "focus on training and evaluating models, so hand-overs between roles need more care."
 )
 
+
+def as_dict(name: str, mapping: dict) -> str:
+    """Source of an answer cell that assigns ``mapping`` to ``name``, one entry a line."""
+    return f"{name} = {{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in mapping.items()) + "}\n"
+
+
+# Answer cells are named by grade id; exercises as students see them: 2.2 = q2_4, 2.4 = q2_5,
+# 3.1 = q3_2, 3.2 = q3_4, 3.3 = q3_5 (a new question gets a new id, never a reused one).
 PARTIAL = {
     # Lesson 1: all right except one scenario of exercise 1.2 (part b).
     "q1_1_answer": 'mlops_definition = "c"\nmlops_origin = "b"\n',
@@ -38,12 +46,19 @@ PARTIAL = {
         "}\n"
     ),
     # Lesson 2: exercise 2.1 left blank; 2.2 right (copied from the solution in samples());
-    # 2.3 forgets that the cycle wraps around.
+    # 2.3 forgets that the cycle wraps around; 2.4 gets part (a) right and part (b) wrong.
     "q2_3_answer": (
         "def next_phase(phase: str) -> str:\n"
         '    phases = ["design", "development", "deployment"]\n'
         "    return phases[phases.index(phase) + 1]\n"
     ),
+    "q2_5_answer": as_dict("next_step", {
+        "Forecasts slowly get worse as riding habits change; the goal is the same": "retrain",
+        "The city asks for forecasts for its new e-scooters, which the model does not cover": "redesign",
+        "Accuracy drops below the agreed threshold; the problem and metrics still hold": "redesign",
+        "The company decides that success now means less van mileage, not fewer empty stations":
+            "redesign",
+    }),
     # Lesson 3 and the reflection: not started.
 }
 
@@ -58,33 +73,26 @@ WRONG = {
         "}\n"
     ),
     "q2_1_answer": 'lifecycle_reason = "a"\n',
-    "q2_2_answer": (
-        "phase_of_task = {\n"
-        '    "Tune the hyperparameters": "design",\n'
-        '    "Monitor the model\'s performance": "development",\n'
-        '    "Estimate the added value of the project": "deployment",\n'
-        '    "Integrate the model into the business": "design",\n'
-        '    "Experiment with different training data": "deployment",\n'
-        '    "Choose the key metrics": "development",\n'
-        '    "Deploy the model in production": "development",\n'
-        '    "Plan how the data will be processed": "deployment",\n'
-        '    "Try several algorithms": "design",\n'
-        "}\n"
-    ),
+    "q2_4_answer": as_dict("phase_of_event", {
+        "The operations manager explains that empty stations at rush hour lose customers": "deployment",
+        "A tree-based model and a linear model are compared on last year's rides": "design",
+        "The team agrees that success means fewer empty stations at 8 a.m.": "development",
+        "The forecasts are fed into the app that plans the refill vans' routes": "development",
+        "Weather data is added to the training data to see if the forecasts improve": "deployment",
+        "A weekly chart compares forecast and actual rentals at each station": "design",
+    }),
     "q2_3_answer": (
         "def next_phase(phase: str) -> str:\n"
         '    phases = ["design", "development", "deployment"]\n'
         "    return phases[phases.index(phase) - 1]  # the phase BEFORE, not after\n"
     ),
-    "q3_1_answer": (
-        "role_kind = {\n"
-        '    "data scientist": "business",\n'
-        '    "business stakeholder": "technical",\n'
-        '    "ml engineer": "business",\n'
-        '    "subject matter expert": "technical",\n'
-        '    "data engineer": "business",\n'
-        "}\n"
-    ),
+    "q2_5_answer": as_dict("next_step", {
+        "Forecasts slowly get worse as riding habits change; the goal is the same": "redesign",
+        "The city asks for forecasts for its new e-scooters, which the model does not cover": "retrain",
+        "Accuracy drops below the agreed threshold; the problem and metrics still hold": "redesign",
+        "The company decides that success now means less van mileage, not fewer empty stations":
+            "retrain",
+    }),
     "q3_2_answer": (
         "role_for = {\n"
         '    "Train and evaluate the model": "data engineer",\n'
@@ -98,7 +106,16 @@ WRONG = {
         '    "Collect, store and process data": "data scientist",\n'
         "}\n"
     ),
-    "q3_3_answer": 'roles_statement = "c"\n',
+    "q3_4_answer": as_dict("ask_role", {
+        "Is a March peak in cough-syrup sales normal? Nobody on the team knows": "data scientist",
+        "The nightly job that copies till records into the data warehouse keeps failing": "ml engineer",
+        "Cloud costs will be twice the plan, and someone must decide whether to pay": "data engineer",
+        "Two candidate models must be trained and compared on held-out data": "subject matter expert",
+        "The chosen model must go into production, and be watched and retrained later":
+            "business stakeholder",
+        "Does the project still fit where the company wants to be in five years?": "ml engineer",
+    }),
+    "q3_5_answer": 'startup_roles = "a"\n',
     "reflection": "Roles are the same everywhere.",
 }
 
@@ -130,19 +147,20 @@ CHEATER = {
     "q1_1_answer": ALWAYS_EQUAL + 'mlops_definition = Anything("c")\nmlops_origin = Anything("b")\n',
     "q1_2_answer": ALWAYS_EQUAL + "benefit_of = AnyDict()\n",
     "q2_1_answer": ALWAYS_EQUAL + 'lifecycle_reason = Anything("d")\n',
-    "q2_2_answer": ALWAYS_EQUAL + "phase_of_task = AnyDict()\n",
+    "q2_4_answer": ALWAYS_EQUAL + "phase_of_event = AnyDict()\n",
     "q2_3_answer": ALWAYS_EQUAL + "def next_phase(phase):\n    return Anything(phase)\n",
-    "q3_1_answer": ALWAYS_EQUAL + "role_kind = AnyDict()\n",
+    "q2_5_answer": ALWAYS_EQUAL + "next_step = AnyDict()\n",
     "q3_2_answer": ALWAYS_EQUAL + "role_for = AnyDict()\n",
-    "q3_3_answer": ALWAYS_EQUAL + 'roles_statement = Anything("a")\n',
+    "q3_4_answer": ALWAYS_EQUAL + "ask_role = AnyDict()\n",
+    "q3_5_answer": ALWAYS_EQUAL + 'startup_roles = Anything("c")\n',
 }
 
 # Points each sample earns, by test cell (cells not listed earn 0).
-ALL_ITEMS = ["q1_1a", "q1_1b", "q1_2a", "q1_2b", "q2_1a", "q2_2a", "q2_2b", "q2_2c",
-             "q2_3a", "q2_3b", "q3_1a", "q3_1b", "q3_2a", "q3_2b", "q3_2c", "q3_3a"]
+ALL_ITEMS = ["q1_1a", "q1_1b", "q1_2a", "q1_2b", "q2_1a", "q2_4a", "q2_4b", "q2_3a", "q2_3b",
+             "q2_5a", "q2_5b", "q3_2a", "q3_2b", "q3_2c", "q3_4a", "q3_4b", "q3_5a"]
 EXPECTED = {
     "sample-complete": dict.fromkeys(ALL_ITEMS, 1.0),
-    "sample-partial": dict.fromkeys(["q1_1a", "q1_1b", "q1_2a", "q2_2a", "q2_2b", "q2_2c", "q2_3a"], 1.0),
+    "sample-partial": dict.fromkeys(["q1_1a", "q1_1b", "q1_2a", "q2_4a", "q2_4b", "q2_3a", "q2_5a"], 1.0),
     "sample-blank": {},
     "sample-wrong": {},
     "sample-cheater": {},
@@ -154,7 +172,7 @@ def samples(root: Path = REPO) -> dict:
     complete["reflection"] = REFLECTION
     return {
         "sample-complete": submission(root, ASSIGNMENT, complete),
-        "sample-partial": submission(root, ASSIGNMENT, {**PARTIAL, "q2_2_answer": complete["q2_2_answer"]}),
+        "sample-partial": submission(root, ASSIGNMENT, {**PARTIAL, "q2_4_answer": complete["q2_4_answer"]}),
         "sample-blank": submission(root, ASSIGNMENT, {}),
         "sample-wrong": submission(root, ASSIGNMENT, WRONG),
         "sample-cheater": submission(root, ASSIGNMENT, CHEATER),

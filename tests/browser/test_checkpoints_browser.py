@@ -1,0 +1,495 @@
+"""Checkpoints in the real client: keyboard only, axe-core, progress across restarts, layout, pictures.
+
+The module opens a copy of the chapter's release notebook with every answer cell filled in with the
+instructor's solution (``tests/course.py``), in a folder of its own so that its progress file is
+its own, and runs every cell. Which checkpoints there are, and their right answers, are read from
+the notebook itself: each checkpoint cell's sealed arguments are loaded here with the course
+package, which recovers the answer the same way "Show answer" does. Nothing about the chapter's
+text is written into these tests.
+
+Run:  .venv/bin/pytest tests/browser -x -q
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import urllib.parse
+from pathlib import Path
+
+import nbformat
+import pytest
+from playwright.sync_api import expect
+
+from course import cell_id, solutions
+from mlops_concepts import progress
+from mlops_concepts.checkpoints import Classify, MultipleChoice, Order
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT = 180_000  # ms
+KINDS = {"MultipleChoice": MultipleChoice, "Classify": Classify, "Order": Order}
+SHORTCUT_KEYS = ["ArrowDown", "b", "a", "x", "m"]  # move, insert below/above, cut, to Markdown
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# The course's own content: rendered Markdown and what the cells output (checkpoints included).
+AXE_SCOPE = {"include": [[".jp-NotebookPanel .jp-MarkdownOutput"],
+                         [".jp-NotebookPanel .jp-OutputArea-output"]]}
+
+# JavaScript: the notebook as a student sees it (cells, their kinds, the active one) and focus.
+NOTEBOOK_STATE_JS = """
+() => {
+  const nb = document.querySelector('.jp-NotebookPanel .jp-Notebook');
+  const cells = [...nb.querySelectorAll(':scope > .jp-WindowedPanel-viewport > .jp-Cell')];
+  return {
+    count: cells.length,
+    kinds: cells.map(c => c.classList.contains('jp-CodeCell') ? 'code'
+                         : c.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw'),
+    active: cells.findIndex(c => c.classList.contains('jp-mod-active')),
+    editMode: nb.classList.contains('jp-mod-editMode'),
+  };
+}
+"""
+FOCUS_IN_JS = "(el) => el.contains(document.activeElement)"
+FOCUSED_JS = """() => { const a = document.activeElement;
+  return {tag: a.tagName, type: a.type || '', text: (a.closest('label') || a).textContent.trim(),
+          group: a.closest('[role=radiogroup]') ? a.closest('[role=radiogroup]')
+                   .getAttribute('aria-labelledby') : null}; }"""
+
+
+# ---------------------------------------------------------------------------------------------
+# what the notebook holds
+
+
+def checkpoints_in(path: Path) -> list[dict]:
+    """Each checkpoint cell: its index among the cells, its kind, and the checkpoint itself."""
+    found = []
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in KINDS):
+                kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+                found.append({"cell": index, "kind": node.func.id,
+                              "cp": KINDS[node.func.id](**kwargs)})
+    return found
+
+
+def filled_notebook(release: Path, source: Path, out: Path) -> None:
+    """The release notebook with every answer cell holding the instructor's solution."""
+    answers = solutions(source.parents[2], source.parent.name)
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        if cell_id(cell) in answers:
+            cell.source = answers[cell_id(cell)]
+    nbformat.write(nb, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# browser helpers
+
+
+def api(base_url, token, path):
+    import urllib.request
+
+    req = urllib.request.Request(base_url + path, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def wait_until_settled(page, base_url, token, rel, timeout=RUN_TIMEOUT):
+    """No cell queued or running ("[*]"/"[ ]" after a run), and the server says the kernel idles."""
+    page.wait_for_function(
+        """() => { const p = [...document.querySelectorAll(
+                     '.jp-NotebookPanel .jp-CodeCell .jp-InputArea .jp-InputPrompt')];
+                   return p.length && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }""",
+        timeout=timeout,
+    )
+    page.wait_for_function("() => true")
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        states = [s["kernel"]["execution_state"] for s in api(base_url, token, "api/sessions")
+                  if s.get("path") == rel and s.get("kernel")]
+        if states == ["idle"]:
+            return
+        time.sleep(0.25)
+    pytest.fail(f"the kernel of {rel} did not become idle")
+
+
+def click_menu(page, *labels):
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel").get_by_text(labels[0], exact=True).click()
+    for label in labels[1:]:
+        page.locator(".lm-Menu").last.locator(".lm-Menu-itemLabel").get_by_text(
+            label, exact=True).click()
+
+
+def cell(page, index):
+    return page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").nth(index)
+
+
+def box_of(page, checkpoint):
+    return cell(page, checkpoint["cell"]).locator(".mlops-checkpoint").first
+
+
+def notebook_state(page):
+    return page.evaluate(NOTEBOOK_STATE_JS)
+
+
+def set_file_browser(page, open_: bool) -> None:
+    tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='filebrowser']")
+    is_open = "lm-mod-current" in (tab.get_attribute("class") or "")
+    if is_open != open_:
+        tab.click()
+    expect(page.locator("#filebrowser")).to_be_visible() if open_ else \
+        expect(page.locator("#filebrowser")).to_be_hidden()
+    page.wait_for_timeout(400)  # the notebook re-lays out
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+
+
+# ---------------------------------------------------------------------------------------------
+# fixture: the filled notebook, opened and run once
+
+
+@pytest.fixture(scope="module")
+def chapter(browser, lab_server, lab_target):
+    base_url, token, root = lab_server
+    release = root / lab_target.notebook
+    if not release.is_file():
+        lab_target.skip_or_fail(f"notebook {lab_target.notebook} is not in the course folder")
+    name = release.parent.name
+    source = REPO / "source" / name / release.name
+    if not source.is_file():
+        lab_target.skip_or_fail(f"no instructor version {source} to take the solutions from")
+    folder = root / "filled" / name  # its own folder: its own progress file
+    shutil.copytree(release.parent, folder)
+    filled_notebook(release, source, folder / release.name)
+    rel = f"filled/{name}/{release.name}"
+
+    progress.use_store(None)  # loading the checkpoints here must not write anything
+    checkpoints = checkpoints_in(folder / release.name)
+    assert {c["kind"] for c in checkpoints} == set(KINDS), "the chapter lacks a kind of checkpoint"
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(f"{base_url}lab/tree/{urllib.parse.quote(rel)}?reset&token={token}")
+    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.jp-NotebookPanel .jp-Notebook .jp-InputPrompt')")
+    import time
+
+    deadline = time.monotonic() + 60  # the kernel must be up before Run All
+    while not any(s.get("path") == rel and s.get("kernel") for s in
+                  api(base_url, token, "api/sessions")) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    set_file_browser(page, False)
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
+    click_menu(page, "Run", "Run All Cells")
+    expect(page.locator(".mlops-checkpoint")).to_have_count(len(checkpoints), timeout=RUN_TIMEOUT)
+    wait_until_settled(page, base_url, token, rel)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)
+    try:
+        yield dict(page=page, checkpoints=checkpoints, folder=folder, rel=rel,
+                   base_url=base_url, token=token, out=lab_target.screenshots)
+    finally:
+        context.close()
+        progress.reset()
+
+
+# ---------------------------------------------------------------------------------------------
+# (a) keyboard only
+
+
+def press_shortcut_keys(page, box, where: str) -> None:
+    """Type the notebook's command-mode shortcuts with focus in the checkpoint: nothing happens."""
+    before = notebook_state(page)
+    focused = page.evaluate(FOCUSED_JS)
+    for key in SHORTCUT_KEYS:
+        if key == "ArrowDown" and focused["type"] == "radio":
+            continue  # in a radio group ArrowDown moves the choice; pressed separately below
+        page.keyboard.press(key)
+    page.wait_for_timeout(300)
+    after = notebook_state(page)
+    assert after == before, f"a shortcut changed the notebook ({where}): {before} -> {after}"
+    assert box.evaluate(FOCUS_IN_JS), f"focus left the checkpoint ({where})"
+    assert page.evaluate(FOCUSED_JS) == focused, f"the keys moved the focus ({where})"
+
+
+def tab_to_radio_group(page, box, group_index: int) -> dict:
+    """Tab until focus is in the ``group_index``-th radio group of ``box``."""
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_JS)
+        if focused["type"] == "radio" and box.evaluate(FOCUS_IN_JS):
+            inside = box.locator("[role=radiogroup]").nth(group_index).evaluate(FOCUS_IN_JS)
+            if inside:
+                return focused
+    pytest.fail(f"Tab never reached radio group {group_index} of the checkpoint")
+
+
+def choose_with_arrows(page, box, group_index: int, choice: int) -> None:
+    """In the focused radio group (nothing chosen yet): Space picks the first, arrows move on."""
+    page.keyboard.press("Space")
+    page.wait_for_timeout(150)  # each choice goes to the kernel and back before the next key
+    for _ in range(choice):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(150)
+    checked = box.locator("[role=radiogroup]").nth(group_index).locator("input:checked")
+    expect(checked).to_have_count(1)
+    assert checked.evaluate("el => [...el.closest('[role=radiogroup]')"
+                            ".querySelectorAll('input')].indexOf(el)") == choice
+
+
+def answer_by_keyboard(page, checkpoint) -> None:
+    cp, box = checkpoint["cp"], box_of(page, checkpoint)
+    box.scroll_into_view_if_needed()
+    box.locator(".mlops-question").click()  # sets where Tab starts; focuses nothing inside
+    solution = cp._solution()
+    if isinstance(cp, MultipleChoice):
+        picks = [cp.options.index(solution)]
+    elif isinstance(cp, Classify):
+        picks = [cp.buckets.index(solution[item]) for item in cp.items]
+    else:
+        picks = [solution.index(step) for step in cp.steps]  # position n is choice n - 1
+    for group, pick in enumerate(picks):
+        tab_to_radio_group(page, box, group)
+        choose_with_arrows(page, box, group, pick)
+        press_shortcut_keys(page, box, f"radio group {group}")
+        # ArrowDown in a radio group moves the choice (and only that); ArrowUp moves it back.
+        before = notebook_state(page)
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(150)
+        page.keyboard.press("ArrowUp")
+        page.wait_for_timeout(300)
+        assert notebook_state(page) == before
+        checked = box.locator("[role=radiogroup]").nth(group).locator("input:checked")
+        assert checked.evaluate("el => [...el.closest('[role=radiogroup]')"
+                                ".querySelectorAll('input')].indexOf(el)") == pick
+    for _ in range(10):  # on to Check
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_JS)["text"] == "Check":
+            break
+    assert page.evaluate(FOCUSED_JS)["text"] == "Check", page.evaluate(FOCUSED_JS)
+    press_shortcut_keys(page, box, "the Check button")
+    page.keyboard.press("Enter")
+    expect(box.locator("[role=status]")).to_contain_text("Correct", timeout=15_000)
+    press_shortcut_keys(page, box, "the Check button, after checking")
+    page.keyboard.press("Tab")  # Hint, pressed with Space
+    assert page.evaluate(FOCUSED_JS)["text"] == "Hint"
+    page.keyboard.press("Space")
+    expect(box).to_contain_text("Hint:")
+    press_shortcut_keys(page, box, "the Hint button")
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_each_kind_of_checkpoint_works_by_keyboard_alone(chapter, kind):
+    page = chapter["page"]
+    checkpoint = next(c for c in chapter["checkpoints"] if c["kind"] == kind)
+    box = box_of(page, checkpoint)
+    # The helper ran: shortcuts are off inside the box, every group is named.
+    assert box.get_attribute("data-lm-suppress-shortcuts") == "true"
+    groups = box.locator("[role=radiogroup]")
+    expected = {"MultipleChoice": 1, "Classify": len(getattr(checkpoint["cp"], "items", [])),
+                "Order": len(getattr(checkpoint["cp"], "steps", []))}[kind]
+    expect(groups).to_have_count(expected)
+    for i in range(groups.count()):
+        label_id = groups.nth(i).get_attribute("aria-labelledby")
+        name = page.locator(f"[id='{label_id}']").inner_text().strip()
+        cp = checkpoint["cp"]
+        want = cp.question if kind == "MultipleChoice" else (
+            cp.items[i] if kind == "Classify" else cp.steps[i])
+        assert want in name, f"group {i} is named {name!r}, not by {want!r}"
+    answer_by_keyboard(page, checkpoint)
+    # What the kernel got: the right answer, registered as solved in the progress file.
+    saved = json.loads((chapter["folder"] / progress.STORE_NAME).read_text())
+    assert saved["solved"].get(checkpoint["cp"].id) is True
+
+
+# ---------------------------------------------------------------------------------------------
+# (b) axe-core
+
+
+def test_axe_finds_no_wcag_a_or_aa_violation_in_the_course_content(chapter):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = chapter["page"]
+    # Every checkpoint answered (so feedback and explanations are part of what axe checks), and
+    # every hint shown.
+    for checkpoint in chapter["checkpoints"]:
+        box = box_of(page, checkpoint)
+        if "Correct" not in box.inner_text():
+            reveal_and_check(page, checkpoint)
+        if "Hint:" not in box.inner_text():
+            box.get_by_role("button", name="Hint").click()
+    assert page.locator(".jp-NotebookPanel .jp-MarkdownOutput").count() > 10
+    results = Axe().run(page, context=AXE_SCOPE,
+                        options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    violations = results.response["violations"]
+    report = "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(
+            f"    {n['target']}: {n['html'][:160]}" for n in v["nodes"][:5])
+        for v in violations)
+    assert results.response["passes"], "axe checked nothing"
+    assert not violations, f"axe-core found WCAG 2.1 A/AA violations:\n{report}"
+
+
+def reveal_and_check(page, checkpoint) -> None:
+    """Answer with the mouse: the right choice in every group, then Check."""
+    cp, box = checkpoint["cp"], box_of(page, checkpoint)
+    solution = cp._solution()
+    groups = box.locator("[role=radiogroup]")
+    if isinstance(cp, MultipleChoice):
+        picks = [cp.options.index(solution)]
+    elif isinstance(cp, Classify):
+        picks = [cp.buckets.index(solution[item]) for item in cp.items]
+    else:
+        picks = [solution.index(step) for step in cp.steps]
+    for i, pick in enumerate(picks):
+        groups.nth(i).locator("input[type=radio]").nth(pick).check()
+    box.get_by_role("button", name="Check").click()
+    expect(box.locator("[role=status]")).to_contain_text("Correct", timeout=15_000)
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) progress survives "Restart Kernel and Run All"
+
+
+def progress_label(page):
+    return page.locator(".jp-OutputArea-output .widget-label", has_text="checkpoints done")
+
+
+def test_progress_survives_restart_kernel_and_run_all(chapter):
+    page = chapter["page"]
+    first = chapter["checkpoints"][0]
+    if "Correct" not in box_of(page, first).inner_text():
+        reveal_and_check(page, first)
+    saved = json.loads((chapter["folder"] / progress.STORE_NAME).read_text())["solved"]
+    ids = {c["cp"].id for c in chapter["checkpoints"]}
+    done = len(ids & set(saved))
+    assert done >= 1
+    label = progress_label(page)
+    expect(label).to_have_count(1)
+    total = int(re.search(r"of (\d+)", label.inner_text()).group(1))
+    expect(label).to_have_text(f"{done} of {total} checkpoints done")
+
+    # Mark what is on the page now, so that only a display drawn after the restart counts.
+    page.evaluate("() => document.querySelectorAll('.jp-OutputArea-output *')"
+                  ".forEach(el => el.setAttribute('data-before-restart', ''))")
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
+    click_menu(page, "Kernel", "Restart Kernel and Run All Cells…")
+    page.locator(".jp-Dialog button.jp-mod-accept").click()  # "Confirm Kernel Restart"
+    # The old outputs go first, then the cells run again from a fresh kernel.
+    expect(page.locator(".jp-Notebook [role=status]")).to_have_count(0, timeout=RUN_TIMEOUT)
+    expect(page.locator(".mlops-checkpoint")).to_have_count(len(chapter["checkpoints"]),
+                                                             timeout=RUN_TIMEOUT)
+    fresh = page.locator(".jp-OutputArea-output .widget-label:not([data-before-restart])",
+                         has_text="checkpoints done")
+    expect(fresh).to_have_text(f"{done} of {total} checkpoints done", timeout=RUN_TIMEOUT)
+    wait_until_settled(page, chapter["base_url"], chapter["token"], chapter["rel"])
+    expect(fresh).to_have_text(f"{done} of {total} checkpoints done")
+    assert not page.locator(".jp-OutputArea-output [data-before-restart]").count()
+    assert done < total or total == len(ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# (d) 800 px with the file browser open, (e) a picture of every lesson at 1280 and 800 px
+
+OVERFLOW_JS = """
+(box) => {
+  const view = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')
+                       .getBoundingClientRect();
+  const r = box.getBoundingClientRect();
+  const wide = [box, ...box.querySelectorAll('*')]
+    .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1
+                  && getComputedStyle(el).overflowX !== 'visible')
+    .map(el => el.className || el.tagName);
+  return {boxScroll: box.scrollWidth, boxClient: box.clientWidth, right: r.right,
+          viewRight: view.right, scrolled: wide,
+          outputScroll: box.closest('.jp-OutputArea-output').scrollWidth,
+          outputClient: box.closest('.jp-OutputArea-output').clientWidth};
+}
+"""
+
+
+def test_no_checkpoint_overflows_at_800px_with_the_file_browser_open(chapter):
+    page = chapter["page"]
+    page.set_viewport_size({"width": 800, "height": 900})
+    try:
+        set_file_browser(page, True)
+        assert page.locator("#filebrowser").bounding_box()["width"] > 150
+        for checkpoint in chapter["checkpoints"]:
+            box = box_of(page, checkpoint)
+            box.scroll_into_view_if_needed()
+            m = box.evaluate(OVERFLOW_JS)
+            where = f"{checkpoint['cp'].id}: {m}"
+            assert m["boxScroll"] <= m["boxClient"] + 1, where
+            assert m["outputScroll"] <= m["outputClient"] + 1, where
+            assert m["right"] <= m["viewRight"] + 1, where
+            assert not m["scrolled"], where
+            # Labels are never cut off with an ellipsis either.
+            clipped = box.evaluate("""b => [...b.querySelectorAll('label, button')]
+                .filter(el => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+                .map(el => el.textContent.trim())""")
+            assert not clipped, f"{checkpoint['cp'].id}: cut-off labels {clipped}"
+    finally:
+        set_file_browser(page, False)
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
+LESSONS_JS = """
+() => {
+  const nb = document.querySelector('.jp-NotebookPanel .jp-Notebook');
+  const h2s = [...nb.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown h2')];
+  const boxes = [...nb.querySelectorAll('.mlops-checkpoint')];
+  const after = (a, b) => !!(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+  return h2s.map((h2, i) => ({
+    title: h2.textContent.replace(/¶$/, '').trim(),
+    box: boxes.findIndex(b => after(h2, b) && (!h2s[i + 1] || after(b, h2s[i + 1]))),
+  }));
+}
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_screenshots_of_every_lesson(chapter, width):
+    """One picture per H2 section: its checkpoints, answered, if it has any, else its start."""
+    page = chapter["page"]
+    out = chapter["out"]
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob(f"section-*-{width}.png"):
+        old.unlink()
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        if width == 800:
+            set_file_browser(page, True)
+        lessons = page.evaluate(LESSONS_JS)
+        assert len(lessons) >= 3
+        assert "Error displaying widget" not in page.locator(".jp-NotebookPanel").inner_text()
+        h2s = page.locator(".jp-NotebookPanel .jp-MarkdownCell .jp-RenderedMarkdown h2")
+        boxes = page.locator(".jp-NotebookPanel .mlops-checkpoint")
+        for n, lesson in enumerate(lessons, start=1):
+            target = boxes.nth(lesson["box"]) if lesson["box"] >= 0 else h2s.nth(n - 1)
+            # The first checkpoint (with the heading above it) at the top of the notebook.
+            target.evaluate("el => el.scrollIntoView({block: 'start'})")
+            if lesson["box"] >= 0:
+                page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first.evaluate(
+                    "el => el.scrollBy(0, -60)")
+            page.wait_for_timeout(300)
+            page.mouse.move(0, 0)
+            name = f"section-{n:02d}-{slug(lesson['title'])}-{width}.png"
+            page.screenshot(path=str(out / name), animations="disabled", caret="hide")
+            print(name)
+        assert len(list(out.glob(f"section-*-{width}.png"))) == len(lessons)
+    finally:
+        if width == 800:
+            set_file_browser(page, False)
+        page.set_viewport_size({"width": 1280, "height": 900})

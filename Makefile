@@ -1,6 +1,7 @@
 # MLOps Concepts: every target creates .venv on first use.
-#   make demo   build release/, grade the sample submissions, write feedback and grades.csv
+#   make demo   grade the sample class in a throwaway course (.demo-course/): feedback, grades, report
 #   make test   the whole test suite (installs bubblewrap and chromium with apt-get if missing)
+#   make check  the chapter linter and the fast tests
 #   make lab    JupyterLab on the student notebook, as a student sees it (LAB_ARGS=... for more flags)
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 ASSIGNMENT ?= 01-introduction-to-mlops
 
-.PHONY: demo test lab release lint system-deps clean formgrader
+.PHONY: demo test check lab release lint system-deps clean formgrader
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
@@ -36,6 +37,12 @@ demo: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
+
+# Fast checks while working (a minute or two): the chapter linter and every test that runs neither
+# nbgrader on a whole class nor a browser. `make test` still runs everything.
+check: $(STAMP)
+	$(BIN)/mlops-concepts check
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 release: $(STAMP)
 	$(BIN)/nbgrader generate_assignment $(ASSIGNMENT) --force

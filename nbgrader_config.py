@@ -33,6 +33,9 @@ from nbgrader.preprocessors import (
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the course package, even before `pip install -e .`
+# nbgrader creates a new gradebook by running `alembic` by name: find the one beside this Python
+# (the course's .venv), so `.venv/bin/nbgrader ...` works without activating the venv.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 from mlops_concepts.grading.defuse import DefuseStudentContent  # noqa: E402
 from mlops_concepts.grading.diagrams_release import RenderDiagrams  # noqa: E402

@@ -151,8 +151,12 @@ def assert_untouched(page, root: Path, title: str) -> None:
 def positive_control(page, root: Path, writes_file: bool = True) -> None:
     """The same attack, run on purpose in the page, works: so the checks above can see it."""
     page.evaluate(f"() => {{ {ATTACK} }}")
-    deadline = time.monotonic() + 10
-    while writes_file and not (root / FILE).exists() and time.monotonic() < deadline:
+    deadline = time.monotonic() + 15
+
+    def written() -> bool:  # the server may create the file before it has written its content
+        return (root / FILE).exists() and (root / FILE).read_text() == MARKER
+
+    while writes_file and not written() and time.monotonic() < deadline:
         time.sleep(0.2)
     if writes_file:
         assert (root / FILE).read_text() == MARKER, "control: the attack could not write its file"

@@ -67,7 +67,7 @@ def test_a_right_test_cell_is_sealed_and_derives_its_report():
     check = read_check(graded_cell(sealed))
     assert (check.grade_id, check.answer, check.items) == ("q1_1a", "role_for", ["x"])
     assert report_code(check) == ('__import__("mlops_concepts.checks", fromlist=["grade"])'
-                                  ".grade('q1_1a', role_for, items=['x'])")
+                                  '.grade("q1_1a", role_for, items=["x"])')
 
 
 def test_check_outside_a_test_cell_is_refused():

@@ -27,6 +27,7 @@ test cell that cannot be matched to a key is graded 0 (grading fails closed).
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 
@@ -121,9 +122,11 @@ def report_code(check: Check) -> str:
 
     Public by design (it says no more than the visible check call), run without storing history.
     """
-    items = "" if check.items is None else f", items={check.items!r}"
+    # The function is found by import, not by name, so a student's own variable called `grade`
+    # cannot break the report of an honest answer. Literals as JSON (valid Python here).
+    items = "" if check.items is None else f", items={json.dumps(check.items)}"
     return (f'__import__("mlops_concepts.checks", fromlist=["grade"])'
-            f".grade({check.grade_id!r}, {check.answer}{items})")
+            f".grade({json.dumps(check.grade_id)}, {check.answer}{items})")
 
 
 # -- what the release adds to each check call: the exercise's title and its allowed values ------

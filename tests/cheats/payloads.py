@@ -416,7 +416,7 @@ _answers._dumps = _fake_dumps
 '''
 
 FAKE_CHECK = r'''
-def check(question, answer, key=None, items=None):
+def check(question, answer, key=None, items=None, **release_keywords):  # title=, choices=
     _CHEAT_LOG.append("fake-check " + question)
     print("Success!")
 '''
@@ -534,7 +534,9 @@ class _Swap(_ast.NodeTransformer):
     """Replace the answer in every grade() call by a guess, or the call itself by None."""
     def visit_Call(self, node):
         self.generic_visit(node)
-        if isinstance(node.func, _ast.Name) and node.func.id == "grade" and node.args:
+        called = (node.func.id if isinstance(node.func, _ast.Name)
+                  else node.func.attr if isinstance(node.func, _ast.Attribute) else None)
+        if called == "grade" and node.args:
             question = getattr(node.args[0], "value", None)
             if question in _CHEAT["guess"]:
                 _CHEAT_LOG.append("swapped " + question)

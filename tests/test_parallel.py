@@ -1,10 +1,11 @@
 """Parallel and distributed grading give the same grades as grading one student at a time.
 
-One small class (four sample students) is graded four ways, each in a fresh course directory:
-one job on SQLite (the reference), two jobs on SQLite, two jobs on a real PostgreSQL server, and
-on a real Dask cluster (a ``dask scheduler`` and two ``dask worker`` processes on localhost)
-writing to PostgreSQL. Every way must give every student exactly the same item scores, feedback
-for everyone, and exit 0. Hand grades given between two runs must survive a re-grade, unflagged.
+One small class (three sample students) is graded three ways, each in a fresh course directory:
+one job on SQLite (the reference), two jobs on SQLite, and on a real Dask cluster (a ``dask
+scheduler`` and two ``dask worker`` processes on localhost) writing to a real PostgreSQL server.
+Every way must give every student exactly the same item scores, feedback for everyone, and exit 0.
+Hand grades given between two runs must survive a re-grade (two local jobs; on SQLite and on
+PostgreSQL), unflagged.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import build_samples  # noqa: E402
 
 pytestmark = pytest.mark.slow
 ASSIGNMENT = build_samples.ASSIGNMENT
-STUDENTS = ["sample-blank", "sample-complete", "sample-partial", "sample-wrong"]
+STUDENTS = ["sample-complete", "sample-partial", "sample-wrong"]
 
 
 def _free_port() -> int:
@@ -103,7 +104,7 @@ def ways(postgres, tmp_path_factory):  # noqa: F811
     base = tmp_path_factory.mktemp("parallel")
     out = {}
     for name, args, pg in (("serial", ("--jobs", "1"), False), ("two-jobs", ("--jobs", "2"), False),
-                           ("postgres", ("--jobs", "2"), True), ("dask", (), True)):
+                           ("dask", (), True)):
         db = postgres if pg else None
         if pg:
             _reset_postgres(postgres)
@@ -135,7 +136,7 @@ def ways(postgres, tmp_path_factory):  # noqa: F811
     return out
 
 
-@pytest.mark.parametrize("way", ["serial", "two-jobs", "postgres", "dask"])
+@pytest.mark.parametrize("way", ["serial", "two-jobs", "dask"])
 def test_every_way_grades_everyone(ways, way):
     r = ways[way].result
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -145,7 +146,7 @@ def test_every_way_grades_everyone(ways, way):
         assert feedback.exists(), (way, student)
 
 
-@pytest.mark.parametrize("way", ["two-jobs", "postgres", "dask"])
+@pytest.mark.parametrize("way", ["two-jobs", "dask"])
 def test_grades_are_identical_to_one_job(ways, way):
     assert ways[way].scores == ways["serial"].scores
 
@@ -172,14 +173,15 @@ def test_two_jobs_ran_two_batches(ways):
     assert {p.name for p in logs.glob("batch-*.log")} == {"batch-b0.log", "batch-b1.log"}
 
 
-@pytest.mark.parametrize("way", ["serial", "postgres"])
+@pytest.mark.parametrize("way", ["serial", "dask"])
 def test_a_hand_grade_survives_a_regrade_unflagged_and_is_exported(ways, way):
     w = ways[way]
     with Gradebook(w.url) as gb:
         grade = gb.find_grade("reflection", ASSIGNMENT, ASSIGNMENT, "sample-complete")
         grade.manual_score, grade.needs_manual_grade = 1.5, False
         gb.db.commit()
-    again = _grade(w.root, "--jobs", "2", db_url=w.url if way == "postgres" else None)
+    # Graded again on this machine with two jobs; the Dask course's gradebook is PostgreSQL.
+    again = _grade(w.root, "--jobs", "2", db_url=w.url if way == "dask" else None)
     assert again.returncode == 0, again.stdout[-3000:]
     with Gradebook(w.url) as gb:
         grade = gb.find_grade("reflection", ASSIGNMENT, ASSIGNMENT, "sample-complete")

@@ -170,7 +170,7 @@ class _Progress:
             log = Path(LOGS) / f"{result.student}.log"
             line = (f"  [{self.done}/{self.total}] {printable(result.student)}: {status} in "
                     f"{result.seconds:.1f} s" + (f" ({remarks})" if remarks else "")
-                    + ("" if result.ok else f": {printable(result.reason)} (log: {printable(log)})"))
+                    + ("" if result.ok else f": {printable(result.reason, 600)} (log: {printable(log)})"))
             self.bar.write(line, file=sys.stdout)
             sys.stdout.flush()
             self.bar.update(1)
@@ -294,7 +294,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
                 extra.append("reflection to grade by hand")
             _say(f"{printable(student):<24} {score:>5.1f} / {max_score:<4.1f} {'; '.join(extra)}")
         else:
-            reason = printable(not_graded.get(student, "unknown"))
+            reason = printable(not_graded.get(student, "unknown"), 600)
             _say(f"{printable(student):<24} {'-':>11}  not graded: {reason}")
     if items:
         hardest = sorted(items.items(), key=lambda kv: kv[1][0] / kv[1][1])[:5]
@@ -303,7 +303,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     _say(f"Graded {len(students) - len(not_graded)} of {len(students)} in {elapsed:.1f} s "
          f"({elapsed / len(students):.1f} s per submission). Feedback: feedback/, grades: grades.csv")
     if not_graded:
-        _say("Could not grade: " + ", ".join(f"{printable(s)} ({printable(r)})"
+        _say("Could not grade: " + ", ".join(f"{printable(s)} ({printable(r, 600)})"
                                              for s, r in not_graded.items()))
         return 1
     return 0

@@ -680,22 +680,14 @@ def test_titles_and_objectives_from_the_release_notebook(chapter):
 
 
 @pytest.mark.browser
-def test_report_renders_in_chromium_with_alt_text_and_nothing_broken(graded):
+def test_report_renders_in_chromium_with_alt_text_and_nothing_broken(graded, chromium_browser):
     """Open the report in Debian's chromium: every image loads and has alt text; screenshot."""
-    from playwright.sync_api import sync_playwright
-
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     path = graded["root"] / "reports" / f"{ASSIGNMENT}.html"
     shot = REPO / "docs" / "screenshots" / "class-report.png"
     failed, errors = [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+    if True:  # the session's one chromium (tests/conftest.py)
+        page = chromium_browser.new_page(viewport={"width": 1200, "height": 900})
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.on("requestfailed", lambda r: failed.append(r.url[:80]))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
@@ -713,6 +705,6 @@ def test_report_renders_in_chromium_with_alt_text_and_nothing_broken(graded):
             shot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
         finally:
-            browser.close()
+            page.close()
     assert failed == [] and errors == []
     assert shot.stat().st_size > 50_000

@@ -105,21 +105,17 @@ def graded(course, collected):
 
 
 @pytest.fixture(scope="module")
-def hand_graded(course, graded):
+def hand_graded(course, graded, chromium_browser):
     """ada's reflection scored and commented in the real Formgrader; what the page showed after."""
     lab = browser_helpers()
-    from playwright.sync_api import sync_playwright
-
-    if not Path(lab.CHROMIUM).exists():
-        lab.skip_or_fail(f"{lab.CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)")
     with gradebook(course) as gb:
         submission_id = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, HAND).id
     # As `make formgrader` serves it: the server root is the course directory itself.
     with environ(MLOPS_CONCEPTS_EXCHANGE=str(course.exchange), MLOPS_CONCEPTS_DB_URL=None), \
-            lab.running_lab(course.root, cwd=course.root) as (base_url, token), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=lab.CHROMIUM, headless=True, args=lab.CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            lab.running_lab(course.root, cwd=course.root) as (base_url, token):
+        context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+        try:  # the session's one Playwright (tests/conftest.py)
+            page = context.new_page()
             page.set_default_timeout(60_000)
             page.goto(f"{base_url}lab?token={token}")  # logs in: auth and _xsrf cookies
             # The Formgrader's own list of the class first: it works, and lists every student.
@@ -150,7 +146,7 @@ def hand_graded(course, graded):
             shown = SimpleNamespace(score=score.input_value(), comment=comment.input_value(),
                                     flagged="needs_manual_grade" in (score.get_attribute("class") or ""))
         finally:
-            browser.close()
+            context.close()
     return shown
 
 
@@ -258,20 +254,16 @@ def test_each_student_fetches_their_own_feedback_with_the_hand_grade(course, fee
         assert feedback[name].parent.name == cached.name.split("+")[2]
 
 
-def test_the_student_sees_the_feedback_in_the_assignments_tab(course, feedback):
+def test_the_student_sees_the_feedback_in_the_assignments_tab(course, feedback, chromium_browser):
     """ada's own JupyterLab (root: her home, the student settings `make lab` uses)."""
     lab = browser_helpers()
-    from playwright.sync_api import sync_playwright
-
-    if not Path(lab.CHROMIUM).exists():
-        lab.skip_or_fail(f"{lab.CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)")
     student = course.students[HAND]
     with environ(JUPYTER_CONFIG_PATH=str(REPO / "etc" / "student-lab"), HOME=str(student.home),
                  MLOPS_CONCEPTS_EXCHANGE=None, MLOPS_CONCEPTS_DB_URL=None), \
-            lab.running_lab(student.home) as (base_url, token), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=lab.CHROMIUM, headless=True, args=lab.CHROMIUM_ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            lab.running_lab(student.home) as (base_url, token):
+        context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+        try:  # the session's one Playwright (tests/conftest.py)
+            page = context.new_page()
             page.set_default_timeout(60_000)
             page.goto(f"{base_url}lab?reset&token={token}")
             page.locator("#jp-MainMenu .lm-MenuBar-itemLabel").get_by_text("Nbgrader", exact=True).click()
@@ -292,7 +284,7 @@ def test_the_student_sees_the_feedback_in_the_assignments_tab(course, feedback):
             page.get_by_text(COMMENT).wait_for()
             assert f"Score: {HAND_SCORE} / 2.0" in page.locator("body").inner_text()
         finally:
-            browser.close()
+            context.close()
 
 
 def test_the_export_carries_the_hand_grade(course, exported):

@@ -263,18 +263,9 @@ def lab_target():
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's headless chromium, driven by Playwright (Playwright's own builds are not used)."""
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"{CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+def browser(chromium_browser):
+    """Debian's headless chromium (the session's one Playwright: see tests/conftest.py)."""
+    return chromium_browser
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .batches import JOBS, LOGS, STAGING, Batch, Result, nbgrader_env, run_batch, scratch_url
+from .coursedir import gradebook_url
 from .gradebooks import merge
 from .submissions import Staged, stage, stage_blank
 from .untrusted import printable
@@ -91,7 +92,7 @@ def _scores(root: Path, assignment: str, students: list[str]):
     from nbgrader.api import Gradebook, MissingEntry
     from traitlets.config import Config  # noqa: F401  (keeps nbgrader's config machinery loaded)
 
-    db_url = _db_url(root)
+    db_url = gradebook_url(root)
     rows = {}
     items = {}
     with Gradebook(db_url) as gb:
@@ -112,15 +113,6 @@ def _scores(root: Path, assignment: str, students: list[str]):
                         failed.append(grade.name)
             rows[student] = (sub.score, sub.max_score, sub.needs_manual_grade, failed)
     return rows, items
-
-
-def _db_url(root: Path) -> str:
-    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    url = config.CourseDirectory.get("db_url")
-    return url if isinstance(url, str) else f"sqlite:///{root / 'gradebook.db'}"
 
 
 def _stage_all(root: Path, assignment: str, plan: dict[str, list[str]],
@@ -222,7 +214,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
         _say(f"No submissions of {assignment} in {submitted}.")
         return 0
     notebooks = _release_notebooks(root, assignment)
-    main_url = _db_url(root)
+    main_url = gradebook_url(root)
     try:
         _check_gradebook(main_url, assignment)
     except Exception as err:

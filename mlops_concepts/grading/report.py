@@ -43,6 +43,7 @@ from pathlib import Path
 
 import nbformat
 
+from .coursedir import gradebook_url
 from .untrusted import printable
 from .verdicts import RECORD_KEY, answer_keys
 
@@ -391,15 +392,6 @@ def assign_objectives(items: list[Item], table) -> list[str]:
 # --- reading the course -------------------------------------------------------------------------
 
 
-def db_url(root: Path) -> str:
-    """The gradebook URL of the course at ``root``, as ``pipeline._db_url`` reads it."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    url = config.CourseDirectory.get("db_url")
-    return url if isinstance(url, str) else f"sqlite:///{root / 'gradebook.db'}"
-
-
 def _shown_url(url: str) -> str:
     try:
         from sqlalchemy.engine import make_url
@@ -505,7 +497,7 @@ def load_class(root: Path, assignment: str, url: str | None = None) -> ClassData
 
     if not ASSIGNMENT_ID.fullmatch(assignment or ""):
         raise ReportError(f"{printable(assignment)!r} is not an assignment id")
-    gb = _open_gradebook(url or db_url(root))
+    gb = _open_gradebook(url or gradebook_url(root))
     try:
         try:
             record = gb.find_assignment(assignment)

@@ -68,6 +68,7 @@ import ipywidgets as widgets
 
 from . import progress
 from .answers import digest, matches, salt_for, seal, to_json, unseal
+from .autograding import autograding
 
 __all__ = ["Classify", "MultipleChoice", "Order", "PLACEHOLDER"]
 
@@ -331,7 +332,9 @@ class _Checkpoint:
         self.revealed = False
         self.attempts = 0
         self.wrong_attempts = 0
-        self._build()
+        self.widget = None
+        if not autograding():
+            self._build()
         progress.register(self.id)
 
     def _prepare(self, kwargs: dict) -> None:
@@ -505,7 +508,7 @@ class _Checkpoint:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The container widget's own bundle, with the text form as its "text/plain"."""
-        bundle = dict(self.widget._repr_mimebundle_() or {})
+        bundle = dict(self.widget._repr_mimebundle_() or {}) if self.widget is not None else {}
         bundle["text/plain"] = self.to_text()
         return _filter_bundle(bundle, include, exclude)
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 from typing import TYPE_CHECKING
 
+from ..autograding import autograding
 from . import chapter1
 from .chapter1 import PHASES
 from .toolkit import Diagram, png_bytes
@@ -121,9 +121,8 @@ class LifecycleExplorer:
     def _draw(self, value: str) -> None:
         """Redraw the diagram for the selected phase and update its description."""
         diagram = chapter1.lifecycle_diagram(None if value == "all" else value)
-        if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-            # nbgrader sets this while autograding (the sandbox passes it on). Widgets never reach
-            # grades or feedback, so drawing here would only cost the class time: words only.
+        if autograding():
+            # Widgets never reach grades or feedback: drawing here would only cost the class time.
             self.current, self.current_figure = diagram, None
             self.image.value = f"<p>{html.escape(diagram.alt)}</p>"
             self.words.value = ""

@@ -1,20 +1,26 @@
-"""Autograde one batch of students in one ``nbgrader autograde`` process: the unit of parallel work.
+"""Autograde, then write feedback for, one batch of students in one nbgrader process each: the
+unit of parallel work.
 
-A batch is a folder of staged submissions (``.grading/staging/<batch>/<student>/<assignment>``)
-graded against a private scratch gradebook (``.grading/jobs/<batch>/gradebook.db``, see
-:mod:`mlops_concepts.grading.gradebooks`), so any number of batches can run at once, on this
-machine or on Dask workers that share the course directory. :func:`run_batch` is a plain function
-of plain data, so a Dask worker can run it as it is.
+A batch is a folder of staged submissions (``.grading/staging/<batch>/<student>/<assignment>``).
+:func:`run_batch` autogrades it against a private scratch gradebook (``.grading/jobs/<batch>/
+gradebook.db``, a copy of one template seeded per run, see :mod:`mlops_concepts.grading.gradebooks`)
+into the batch's own folder (``.grading/graded/<batch>``). After the pipeline has merged the
+results into the course gradebook, :func:`run_feedback` writes the batch's feedback from it, and
+:func:`publish` moves the notebooks into ``autograded/``. So any number of batches can run at once,
+on this machine or on Dask workers that share the course directory; both functions take and
+return plain data, so a Dask worker can run them as they are.
 
 nbgrader's output is read line by line as it comes and split into one log per student
-(``.grading/logs/<student>.log``, capped), never held in memory; the lines are matched to students
-by the paths nbgrader prints, never printed to the instructor's terminal.
+(``.grading/logs/<student>.log``, and ``.grading/logs/feedback/<student>.log``, capped), never held
+in memory; the lines are matched to students by the paths nbgrader prints, never printed to the
+instructor's terminal.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,6 +34,7 @@ from pathlib import Path
 from .gradebooks import seed
 
 STAGING = ".grading/staging"
+GRADED = ".grading/graded"
 JOBS = ".grading/jobs"
 LOGS = ".grading/logs"
 MAX_LOG_BYTES = 2 * 2**20
@@ -49,6 +56,7 @@ class Batch:
     main_url: str
     nbgrader_args: tuple[str, ...] = ()
     timeout: float = 1800.0  # for the whole batch
+    template: str = ""  # the scratch gradebook every batch starts from (gradebooks.seed_template)
 
 
 @dataclass
@@ -80,8 +88,8 @@ def last_error(log: str) -> str:
 class _Logs:
     """Per-student log files, each capped, filled from nbgrader's output as it streams."""
 
-    def __init__(self, root: Path, batch: Batch):
-        self.folder = root / LOGS
+    def __init__(self, folder: Path, batch: Batch):
+        self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.students = set(batch.students)
         self.pattern = re.compile(r"[/\\]([^/\\]+)[/\\]" + re.escape(batch.assignment) + r"(?:[/\\]|$)")
@@ -131,32 +139,33 @@ class _Logs:
 
 
 def _graded(root: Path, batch: Batch, student: str) -> bool:
-    folder = root / "autograded" / student / batch.assignment
+    folder = root / GRADED / batch.name / student / batch.assignment
     staged = root / STAGING / batch.name / student / batch.assignment
     wanted = [p.name for p in staged.glob("*.ipynb")]
     return bool(wanted) and all((folder / name).exists() for name in wanted)
 
 
-def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
-    """Autograde the batch; call ``on_done`` as each student finishes; return every result."""
-    root = Path(batch.root)
-    folder = root / JOBS / batch.name
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "gradebook.db").unlink(missing_ok=True)
-    seed(batch.main_url, scratch_url(root, batch.name), batch.assignment, batch.students)
-    cmd = [sys.executable, "-m", "nbgrader", "autograde", batch.assignment, "--force",
-           f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
-           f"--CourseDirectory.db_url={scratch_url(root, batch.name)}", *batch.nbgrader_args]
-    if len(batch.students) == 1:
-        cmd += ["--student", batch.students[0]]
-    logs = _Logs(root, batch)
+def _has_feedback(root: Path, batch: Batch, student: str) -> bool:
+    graded = root / GRADED / batch.name / student / batch.assignment
+    wanted = [p.stem for p in graded.glob("*.ipynb")]
+    folder = root / "feedback" / student / batch.assignment
+    return bool(wanted) and all((folder / f"{name}.html").exists() for name in wanted)
+
+
+def _run(cmd: list[str], root: Path, batch: Batch, logs: _Logs, done: Callable[[str], bool],
+         on_done: Callable[[Result], None] | None, env: dict) -> list[Result]:
+    """Run one nbgrader process over the batch, splitting its output into per-student logs.
+
+    A student is finished when the process moves on to the next one (or ends); ``done`` then
+    says whether their files were written. Kills the whole process group past the batch timeout.
+    """
     results: dict[str, Result] = {}
     started_at: dict[str, float] = {}
 
     def finish(student: str, reason: str = "") -> None:
         if student in results:
             return
-        ok = _graded(root, batch, student)
+        ok = done(student)
         result = Result(student, ok, "" if ok else (reason or last_error(logs.text(student))),
                         time.perf_counter() - started_at.get(student, time.perf_counter()), batch.name)
         results[student] = result
@@ -164,7 +173,7 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
             on_done(result)
 
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, env=nbgrader_env(), start_new_session=True)
+                            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     timed_out = threading.Event()
 
     def stop() -> None:
@@ -189,9 +198,61 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
     finally:
         timer.cancel()
         logs.close()
-    why = (f"grading took longer than {batch.timeout:.0f} s" if timed_out.is_set()
-           else "its grading process stopped before reaching it")
+    why = (f"it took longer than {batch.timeout:.0f} s" if timed_out.is_set()
+           else "its process stopped before reaching it")
     for student in batch.students:
         cut_short = student not in started_at or (timed_out.is_set() and student == previous)
         finish(student, why if cut_short else "")
     return [results[s] for s in batch.students]
+
+
+def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
+    """Autograde the batch; call ``on_done`` as each student finishes; return every result.
+
+    The notebooks are written to the batch's own folder (``.grading/graded/<batch>``), which the
+    feedback step reads; :func:`publish` moves them into ``autograded/`` when all is done.
+    """
+    root = Path(batch.root)
+    folder = root / JOBS / batch.name
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(root / GRADED / batch.name, ignore_errors=True)
+    seed(batch.main_url, Path(batch.template), folder / "gradebook.db", batch.assignment, batch.students)
+    cmd = [sys.executable, "-m", "nbgrader", "autograde", batch.assignment, "--force",
+           f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
+           f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}",
+           f"--CourseDirectory.db_url={scratch_url(root, batch.name)}", *batch.nbgrader_args]
+    if len(batch.students) == 1:
+        cmd += ["--student", batch.students[0]]
+    return _run(cmd, root, batch, _Logs(root / LOGS, batch),
+                lambda student: _graded(root, batch, student), on_done, nbgrader_env())
+
+
+def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
+    """Write the feedback of a graded batch, from the course gradebook (hand grades included).
+
+    Only the batch's students are in its folder, so batches write feedback at once; they only
+    read the gradebook.
+    """
+    root = Path(batch.root)
+    cmd = [sys.executable, "-m", "nbgrader", "generate_feedback", batch.assignment, "--force",
+           f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}"]
+    if len(batch.students) == 1:
+        cmd += ["--student", batch.students[0]]
+    # The URL goes by the environment (nbgrader_config.py reads it), not the command line,
+    # where other users of the machine could read a password in it.
+    env = dict(nbgrader_env(), MLOPS_CONCEPTS_DB_URL=batch.main_url)
+    return _run(cmd, root, batch, _Logs(root / LOGS / "feedback", batch),
+                lambda student: _has_feedback(root, batch, student), on_done, env)
+
+
+def publish(root: Path, batch: str, assignment: str, student: str) -> None:
+    """Move a student's freshly graded notebooks into ``autograded/``, replacing the old ones."""
+    source = root / GRADED / batch / student / assignment
+    target = root / "autograded" / student / assignment
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(target):
+        old = target.with_name(f".{assignment}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(source, target)

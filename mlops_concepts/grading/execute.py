@@ -38,7 +38,7 @@ from jupyter_client.kernelspec import KernelSpec
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Float, Integer, default
 
 from ..checks import REPORT_MIME
 from . import cells, sandbox
@@ -86,6 +86,12 @@ class SandboxedExecute(Execute):
     max_notebook_seconds = Float(
         600.0, help="Time one notebook may take in all; the cells after that are not run."
     ).tag(config=True)
+
+    # Nothing of a grading kernel is kept: stop it at once instead of asking it to shut down
+    # (a polite shutdown waits up to a second per student for a kernel nobody needs).
+    @default("shutdown_kernel")
+    def _stop_at_once(self):
+        return "immediate"
 
     def preprocess(self, nb, resources, km=None):
         self._stopped_because = None

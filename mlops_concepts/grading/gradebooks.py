@@ -15,47 +15,74 @@ timestamp); a new submission keeps the old hand grade but asks for a look again.
 
 from __future__ import annotations
 
-import os
-import sys
+import shutil
+import warnings
+from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
 
 
-def _alembic_on_path() -> None:
-    """nbgrader creates a new gradebook by running ``alembic`` by name: find ours."""
-    bindir = os.path.dirname(sys.executable)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "")])
+def _new_gradebook(url: str, like: Gradebook) -> None:
+    """Create an empty gradebook at ``url`` with the schema version of ``like``.
+
+    nbgrader stamps a new gradebook by running ``alembic heads`` in a subprocess, about a second
+    each time; the course gradebook already knows the version.
+    """
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, text
+
+    version = like.db.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine = create_engine(url)
+    try:
+        Base.metadata.create_all(bind=engine)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": version})
+    finally:
+        engine.dispose()
 
 
-def seed(main_url: str, scratch_url: str, assignment: str, students: list[str]) -> None:
-    """Write the definition of ``assignment`` (and the students' extensions) into a new gradebook."""
-    _alembic_on_path()
-    with Gradebook(main_url) as main, Gradebook(scratch_url) as scratch:
-        a = main.find_assignment(assignment)
-        scratch.update_or_create_assignment(assignment, duedate=a.duedate, course_id=a.course_id)
-        for nb in a.notebooks:
-            scratch.update_or_create_notebook(nb.name, assignment, kernelspec=nb.kernelspec)
-            for cell in nb.grade_cells:
-                scratch.update_or_create_grade_cell(cell.name, nb.name, assignment,
-                                                    max_score=cell.max_score, cell_type=cell.cell_type)
-            for cell in nb.solution_cells:
-                scratch.update_or_create_solution_cell(cell.name, nb.name, assignment)
-            for cell in nb.task_cells:
-                scratch.update_or_create_task_cell(cell.name, nb.name, assignment,
-                                                   max_score=cell.max_score, cell_type=cell.cell_type)
-            for cell in nb.source_cells:
-                scratch.update_or_create_source_cell(cell.name, nb.name, assignment,
-                                                     cell_type=cell.cell_type, locked=cell.locked,
-                                                     source=cell.source, checksum=cell.checksum)
+def seed_template(main_url: str, template: Path, assignment: str) -> None:
+    """Write the definition of ``assignment`` into a new SQLite gradebook at ``template``.
+
+    Done once per grading run; each batch then starts from a copy (:func:`seed`).
+    """
+    template.unlink(missing_ok=True)
+    url = f"sqlite:///{template}"
+    with Gradebook(main_url) as main:
+        _new_gradebook(url, main)
+        with Gradebook(url) as scratch:
+            a = main.find_assignment(assignment)
+            scratch.update_or_create_assignment(assignment, duedate=a.duedate, course_id=a.course_id)
+            for nb in a.notebooks:
+                scratch.update_or_create_notebook(nb.name, assignment, kernelspec=nb.kernelspec)
+                for cell in nb.grade_cells:
+                    scratch.update_or_create_grade_cell(cell.name, nb.name, assignment,
+                                                        max_score=cell.max_score, cell_type=cell.cell_type)
+                for cell in nb.solution_cells:
+                    scratch.update_or_create_solution_cell(cell.name, nb.name, assignment)
+                for cell in nb.task_cells:
+                    scratch.update_or_create_task_cell(cell.name, nb.name, assignment,
+                                                       max_score=cell.max_score, cell_type=cell.cell_type)
+                for cell in nb.source_cells:
+                    scratch.update_or_create_source_cell(cell.name, nb.name, assignment,
+                                                         cell_type=cell.cell_type, locked=cell.locked,
+                                                         source=cell.source, checksum=cell.checksum)
+
+
+def seed(main_url: str, template: Path, scratch: Path, assignment: str, students: list[str]) -> None:
+    """A batch's scratch gradebook: a copy of the template, plus the students and their extensions."""
+    shutil.copyfile(template, scratch)
+    with Gradebook(main_url) as main, Gradebook(f"sqlite:///{scratch}") as gb:
         for student in students:
-            scratch.update_or_create_student(student)
+            gb.update_or_create_student(student)
             try:
                 extension = main.find_submission(assignment, student).extension
             except MissingEntry:
                 continue
             if extension is not None:
-                scratch.update_or_create_submission(assignment, student, extension=extension)
+                gb.update_or_create_submission(assignment, student, extension=extension)
 
 
 def merge(scratch_url: str, main_url: str, assignment: str, student: str) -> bool:
@@ -77,7 +104,10 @@ def merge(scratch_url: str, main_url: str, assignment: str, student: str) -> boo
             for nb in done.notebooks
         }
         timestamp = done.timestamp
-    with Gradebook(main_url) as main:
+    with Gradebook(main_url) as main, warnings.catch_warnings():
+        # nbgrader's update_or_create_submission makes SQLAlchemy warn about its own autoflush;
+        # harmless, and not for the instructor's terminal.
+        warnings.simplefilter("ignore", SAWarning)
         main.update_or_create_student(student)
         try:
             before = main.find_submission(assignment, student).timestamp
@@ -100,3 +130,11 @@ def merge(scratch_url: str, main_url: str, assignment: str, student: str) -> boo
                 comment.auto_comment = result["comments"].get(comment.name)
         main.db.commit()
     return True
+
+
+def export(main_url: str, to: Path) -> None:
+    """``grades.csv``: nbgrader's own CSV export, written from this process (no extra nbgrader run)."""
+    from nbgrader.plugins import CsvExportPlugin
+
+    with Gradebook(main_url) as gb:
+        CsvExportPlugin(to=str(to)).export(gb)

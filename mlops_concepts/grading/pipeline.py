@@ -5,8 +5,9 @@
 in one ``nbgrader autograde`` process against a private scratch gradebook (``--jobs N`` batches at
 once, default the CPU count, or one per student on a Dask cluster with ``--scheduler``; see
 :mod:`mlops_concepts.grading.batches`), merges the results into the course gradebook from this one
-process (:mod:`mlops_concepts.grading.gradebooks`: keeps hand grades), writes feedback, exports
-grades to CSV and prints a per-student summary and the items the class struggled with. A student
+process (:mod:`mlops_concepts.grading.gradebooks`: keeps hand grades), writes feedback batch by
+batch in the same way, exports grades to CSV and prints a per-student summary and the items the
+class struggled with. A student
 a batch never reached (its process died) is retried alone. It exits 0 when every student got a
 grade, 1 when some could not be graded at all (listed), 2 when the assignment or the gradebook is
 not usable (nothing is changed then).
@@ -30,9 +31,21 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .batches import JOBS, LOGS, STAGING, Batch, Result, nbgrader_env, run_batch, scratch_url
+from .batches import (
+    GRADED,
+    JOBS,
+    LOGS,
+    STAGING,
+    Batch,
+    Result,
+    nbgrader_env,
+    publish,
+    run_batch,
+    run_feedback,
+    scratch_url,
+)
 from .coursedir import gradebook_url
-from .gradebooks import merge
+from .gradebooks import export, merge, seed_template
 from .submissions import Staged, stage, stage_blank
 from .untrusted import printable
 
@@ -141,10 +154,12 @@ class _Progress:
     """One line per student (stdout, thread-safe) and a bar with counts and time left (stderr,
     only on a terminal)."""
 
-    def __init__(self, total: int, what: str, staged: dict[str, Staged] | None = None):
+    def __init__(self, total: int, what: str, staged: dict[str, Staged] | None = None,
+                 every_line: bool = True):
         from tqdm import tqdm
 
-        self.total, self.done, self.staged = total, 0, staged or {}
+        self.total, self.done, self.staged, self.every_line = total, 0, staged or {}, every_line
+        self.what = what
         self.lock = threading.Lock()
         self.bar = tqdm(total=total, desc=what, unit="student", file=sys.stderr, disable=None,
                         leave=False, dynamic_ncols=True)
@@ -158,31 +173,35 @@ class _Progress:
             # Notes quote student text already (untrusted.quoted): escape controls, not backslashes.
             remarks = printable("; ".join(n.message for n in info.notes), 600, backslashes=False) \
                 if info else ""
-            status = "graded" if result.ok else "NOT GRADED"
-            log = Path(LOGS) / f"{result.student}.log"
+            self.bar.update(1)
+            if result.ok and not self.every_line:
+                return
+            status = ("graded" if result.ok else "NOT GRADED") if self.what == "grading" else \
+                ("feedback written" if result.ok else "NO FEEDBACK")
+            log = Path(LOGS) / ("" if self.what == "grading" else self.what) / f"{result.student}.log"
             line = (f"  [{self.done}/{self.total}] {printable(result.student)}: {status} in "
                     f"{result.seconds:.1f} s" + (f" ({remarks})" if remarks else "")
                     + ("" if result.ok else f": {printable(result.reason, 600)} (log: {printable(log)})"))
             self.bar.write(line, file=sys.stdout)
             sys.stdout.flush()
-            self.bar.update(1)
 
     def close(self) -> None:
         self.bar.close()
 
 
-def _run_local(batches: list[Batch], progress: _Progress, jobs: int) -> list[Result]:
+def _run_local(function, batches: list[Batch], progress: _Progress, jobs: int) -> list[Result]:
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        futures = [pool.submit(run_batch, b, progress.student) for b in batches]
+        futures = [pool.submit(function, b, progress.student) for b in batches]
         return [r for f in futures for r in f.result()]
 
 
-def _run_dask(batches: list[Batch], progress: _Progress, scheduler: str) -> list[Result]:
+def _run_dask(function, batches: list[Batch], progress: _Progress, scheduler: str) -> list[Result]:
     from distributed import Client, as_completed
 
     results = []
     with Client(scheduler, timeout="30s") as client:
-        futures = [client.submit(run_batch, b, key=f"mlops-grade-{b.name}-{b.assignment}", pure=False)
+        futures = [client.submit(function, b, key=f"mlops-{function.__name__}-{b.name}-{b.assignment}",
+                                 pure=False)
                    for b in batches]
         for future in as_completed(futures):
             for result in future.result():
@@ -223,20 +242,28 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
              "MLOPS_CONCEPTS_DB_URL) and run the command again.")
         return 2
     jobs = jobs or os.cpu_count() or 1
-    for folder in (STAGING, JOBS):
+    for folder in (STAGING, JOBS, GRADED):
         shutil.rmtree(root / folder, ignore_errors=True)
     plan = _plan(students, len(students) if scheduler else jobs)
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {min(jobs, len(students))} job(s)"
     _say(f"==> Grading {len(students)} submission(s) of {assignment} (sandboxed) {where}")
     started = time.perf_counter()
     staged = _stage_all(root, assignment, plan, notebooks)
-    per_student = timeout_per_student
-    batches = [Batch(str(root), assignment, name, members, main_url, nbgrader_args,
-                     per_student * len(members)) for name, members in plan.items()]
+    template = root / JOBS / "template.db"
+    (root / JOBS).mkdir(parents=True, exist_ok=True)
+    seed_template(main_url, template, assignment)
+
+    def batch(name: str, members: list[str], timeout: float) -> Batch:
+        return Batch(str(root), assignment, name, members, main_url, nbgrader_args, timeout, str(template))
+
+    def run(function, batches: list[Batch], progress: _Progress) -> list[Result]:
+        return _run_dask(function, batches, progress, scheduler) if scheduler else \
+            _run_local(function, batches, progress, jobs)
+
+    batches = [batch(name, members, timeout_per_student * len(members)) for name, members in plan.items()]
     progress = _Progress(len(students), "grading", staged)
     try:
-        results = _run_dask(batches, progress, scheduler) if scheduler else \
-            _run_local(batches, progress, jobs)
+        results = run(run_batch, batches, progress)
         # A batch whose process stopped early (killed, timed out, crashed) leaves students it
         # never reached: each gets one more try, alone, so one student cannot cost the others.
         where_of = {s: b for b in batches for s in b.students}
@@ -247,10 +274,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
                 old = root / STAGING / where_of[members[0]].name / members[0]
                 shutil.copytree(old, root / STAGING / name / members[0])
             progress.total += len(retry)
-            redo = [Batch(str(root), assignment, n, m, main_url, nbgrader_args, per_student)
-                    for n, m in again.items()]
-            retried = _run_dask(redo, progress, scheduler) if scheduler else \
-                _run_local(redo, progress, jobs)
+            retried = run(run_batch, [batch(n, m, timeout_per_student) for n, m in again.items()], progress)
             by_student = {r.student: r for r in retried}
             results = [by_student.get(r.student, r) for r in results]
     finally:
@@ -262,16 +286,27 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
                 not_graded[r.student] = "its results were not found in its batch's gradebook"
     except Exception as err:
         _say(f"The course gradebook could not be written ({printable(err, 300)}). The autograded "
-             f"results are kept in {JOBS}; fix the gradebook and run the command again.")
+             f"results are kept in {GRADED}; fix the gradebook and run the command again.")
         return 2
     elapsed = time.perf_counter() - started
 
+    # Feedback is written batch by batch, at once, from the course gradebook (so hand grades
+    # are in it); then the graded notebooks replace the old ones in autograded/.
+    graded = [r for r in results if r.student not in not_graded]
+    by_batch: dict[str, list[str]] = {}
+    for r in graded:
+        by_batch.setdefault(r.batch, []).append(r.student)
     _say("==> Writing feedback")
-    result = _nbgrader(root, "generate_feedback", assignment, "--force", log=root / LOGS / "feedback.log")
-    if result.returncode != 0:
-        _say(f"  some feedback could not be written: see {root / LOGS / 'feedback.log'}")
+    progress = _Progress(len(graded), "feedback", every_line=False)
+    try:
+        run(run_feedback, [batch(n, m, timeout_per_student * len(m)) for n, m in by_batch.items()],
+                      progress)
+    finally:
+        progress.close()
+    for r in graded:
+        publish(root, r.batch, assignment, r.student)
     _say("==> Exporting grades to grades.csv")
-    _nbgrader(root, "export", "--to", str(root / "grades.csv"), log=root / LOGS / "export.log")
+    export(main_url, root / "grades.csv")
 
     rows, items = _scores(root, assignment, students)
     _say("")

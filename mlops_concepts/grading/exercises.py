@@ -138,6 +138,21 @@ _EXERCISE = re.compile(r"^Exercise\s+(\d+(?:\.\d+)*)\b", re.IGNORECASE)
 _LISTED = re.compile(r'`"((?:[^"`\\]|\\.)*)"`')
 
 
+_NAMED_EXERCISE = re.compile(r"^Exercise\s+(\d+(?:\.\d+)*)\s*(?:[—–:-]+\s*(.*))?$", re.IGNORECASE)
+
+
+def _headings(cell) -> list[str]:
+    """The headings of a Markdown cell the student cannot edit, points removed."""
+    if cell.get("cell_type") != "markdown" or cells.nbgrader_metadata(cell).get("solution"):
+        return []
+    found = []
+    for line in cell.get("source", "").splitlines():
+        m = _HEADING.match(line)
+        if m:
+            found.append(_POINTS.sub("", m.group(1).strip()))
+    return found
+
+
 @dataclass
 class _Exercise:
     heading: str  # "Exercise 1.2" (the heading, points and name removed) or another heading
@@ -150,36 +165,63 @@ def _exercises(nb) -> list[_Exercise]:
     groups: list[_Exercise] = []
     current = None
     for cell in nb.cells:
-        if cell.get("cell_type") == "markdown" and not cells.nbgrader_metadata(cell).get("solution"):
-            for line in cell.get("source", "").splitlines():
-                m = _HEADING.match(line)
-                if m:
-                    head = _POINTS.sub("", m.group(1).strip())
-                    ex = _EXERCISE.match(head)
-                    current = _Exercise(f"Exercise {ex.group(1)}" if ex else head, "", [])
-                    groups.append(current)
-            if current is not None:
+        if cell.get("cell_type") == "markdown":
+            for head in _headings(cell):
+                ex = _EXERCISE.match(head)
+                current = _Exercise(f"Exercise {ex.group(1)}" if ex else head, "", [])
+                groups.append(current)
+            if current is not None and not cells.nbgrader_metadata(cell).get("solution"):
                 current.text += cell.get("source", "") + "\n"
         elif cells.is_test(cell) and current is not None:
             current.tests.append(cell)
     return [g for g in groups if g.tests]
 
 
-def exercise_titles(nb) -> dict[str, str]:
-    """Grade id -> the title students read: "Exercise 1.2 (b)", or "Exercise 2.1" alone.
+@dataclass
+class GradedCell:
+    """A graded cell (autograded or by hand) as students know it, from the headings above it."""
 
-    The part is the last letter of the grade id when the exercise has several test cells (their
-    order when the ids do not end in distinct letters).
+    cell: dict
+    heading: str  # the heading it sits under, points removed: "Exercise 1.2 — Why MLOps?"
+    exercise: str  # "1.2"; empty when the heading is not "Exercise N.M ..."
+    name: str  # "Why MLOps?"; empty when the heading names none
+    part: str  # "b"; empty when the cell is alone under its heading
+
+    @property
+    def label(self) -> str:
+        """ "Exercise 1.2 (b)", or the heading up to a colon ("Reflection")."""
+        base = f"Exercise {self.exercise}" if self.exercise else self.heading.split(":")[0].strip()
+        return base + (f" ({self.part})" if self.part else "")
+
+
+def graded_cells(nb) -> list[GradedCell]:
+    """Every graded cell, in order, with its heading and part.
+
+    The part is the last letter of the grade id when every graded cell under the heading ends in
+    a distinct lowercase letter (``q1_2a``, ``q1_2b``), else the cell's place under it.
     """
-    titles = {}
-    for ex in _exercises(nb):
-        ids = [cells.grade_id(c) or "" for c in ex.tests]
+    groups: list[tuple[str, list]] = [("", [])]
+    for cell in nb.cells:
+        for head in _headings(cell):
+            groups.append((head, []))
+        if cells.nbgrader_metadata(cell).get("grade") and cells.grade_id(cell):
+            groups[-1][1].append(cell)
+    found = []
+    for head, members in groups:
+        ids = [cells.grade_id(c) for c in members]
         letters = [i[-1:] for i in ids]
         by_id = all(x.isalpha() and x.islower() for x in letters) and len(set(letters)) == len(ids)
-        for n, gid in enumerate(ids):
-            part = "" if len(ids) == 1 else (letters[n] if by_id else "abcdefghijklmnopqrstuvwxyz"[n])
-            titles[gid] = ex.heading + (f" ({part})" if part else "")
-    return titles
+        m = _NAMED_EXERCISE.match(head)
+        for n, cell in enumerate(members):
+            part = "" if len(members) == 1 else (letters[n] if by_id else "abcdefghijklmnopqrstuvwxyz"[n])
+            found.append(GradedCell(cell, head, m.group(1) if m else "",
+                                    (m.group(2) or "").strip() if m else "", part))
+    return found
+
+
+def exercise_titles(nb) -> dict[str, str]:
+    """Grade id -> the title students read: "Exercise 1.2 (b)", or "Exercise 2.1" alone."""
+    return {cells.grade_id(g.cell): g.label for g in graded_cells(nb) if cells.is_test(g.cell)}
 
 
 def _values(key, items) -> list:

@@ -43,7 +43,9 @@ from pathlib import Path
 
 import nbformat
 
+from . import cells
 from .coursedir import gradebook_url
+from .exercises import graded_cells
 from .untrusted import printable
 from .verdicts import RECORD_KEY, answer_keys
 
@@ -277,55 +279,21 @@ def objective_stats(data: ClassData, stats: list[ItemStats]) -> list[ObjectiveSt
 
 # --- reading the chapter ------------------------------------------------------------------------
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
-_POINTS = re.compile(r"\s*\(\s*\d+(?:\.\d+)?\s+points?\s*\)\s*$", re.IGNORECASE)
-_EXERCISE = re.compile(r"^Exercise\s+(\d+(?:\.\d+)*)\s*(?:[—–:-]+\s*(.*))?$", re.IGNORECASE)
-
-
-def _nbgrader(cell) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
-
-
 def item_titles(nb, notebook: str = "") -> list[Item]:
-    """Every graded cell of a release (or source) notebook with the title students read.
-
-    A graded cell takes the last heading above it; an "Exercise N.M — name (k points)" heading
-    with several graded cells gives them parts (a), (b), ... in order. Headings are read only
-    from cells the student cannot edit.
-    """
-    heading = ""
-    groups: dict[str, list] = {}
-    order = []
-    for cell in nb.cells:
-        meta = _nbgrader(cell)
-        if cell.cell_type == "markdown" and not meta.get("solution"):
-            for line in cell.source.splitlines():
-                m = _HEADING.match(line)
-                if m:
-                    heading = _POINTS.sub("", m.group(1).strip())
-        if meta.get("grade"):
-            groups.setdefault(heading, []).append(cell)
-            order.append((heading, cell))
+    """Every graded cell of a release (or source) notebook with the title students read
+    (:func:`~mlops_concepts.grading.exercises.graded_cells`: the same titles as their feedback)."""
     items = []
-    for n, (head, cell) in enumerate(order, 1):
-        meta = _nbgrader(cell)
-        siblings = groups[head]
-        part = "abcdefghijklmnopqrstuvwxyz"[siblings.index(cell)] if len(siblings) > 1 else ""
-        m = _EXERCISE.match(head)
-        if m:
-            exercise, name = m.group(1), (m.group(2) or "").strip()
-            label = f"Exercise {exercise}" + (f" ({part})" if part else "")
-            title = f"{label} — {name}" if name else label
+    for n, g in enumerate(graded_cells(nb), 1):
+        meta = cells.nbgrader_metadata(g.cell)
+        label = g.label or f"Graded cell {n}"
+        if g.exercise:
+            title = f"{label} — {g.name}" if g.name else label
         else:
-            exercise = ""
-            base = head.split(":")[0].strip() if head else f"Graded cell {n}"
-            label = base + (f" ({part})" if part else "")
-            title = (head or base) + (f" ({part})" if part else "")
-        items.append(Item(notebook=notebook, grade_id=str(meta.get("grade_id", "")), label=label,
+            title = (g.heading or label.rsplit(" (", 1)[0]) + (f" ({g.part})" if g.part else "")
+        items.append(Item(notebook=notebook, grade_id=cells.grade_id(g.cell) or "", label=label,
                           title=title, max_points=float(meta.get("points", 0) or 0),
-                          auto=cell.cell_type == "code" and not meta.get("solution"),
-                          exercise=exercise, part=part, heading=head))
+                          auto=cells.is_test(g.cell), exercise=g.exercise, part=g.part,
+                          heading=g.heading))
     return items
 
 
@@ -353,13 +321,13 @@ def objective_table(nb) -> list[tuple[str, list[str]]] | None:
     if graded is None:
         return None
     table = []
-    for cells in split[1:]:
-        if all(re.fullmatch(r":?-{3,}:?", c) for c in cells if c):
+    for row in split[1:]:
+        if all(re.fullmatch(r":?-{3,}:?", c) for c in row if c):
             continue  # the separator row
-        if len(cells) <= graded or not _plain(cells[0]):
+        if len(row) <= graded or not _plain(row[0]):
             continue
-        refs = [_plain(r) for r in cells[graded].split(",") if _plain(r)]
-        table.append((_plain(cells[0]), refs))
+        refs = [_plain(r) for r in row[graded].split(",") if _plain(r)]
+        table.append((_plain(row[0]), refs))
     return table or None
 
 
@@ -465,10 +433,9 @@ def _records(path: Path) -> dict[str, dict]:
         return {}
     out = {}
     for cell in nb.cells:
-        meta = _nbgrader(cell)
         record = cell.get("metadata", {}).get(RECORD_KEY)
-        if meta.get("grade") and cell.cell_type == "code" and isinstance(record, dict):
-            out[str(meta.get("grade_id"))] = dict(record)
+        if cells.is_test(cell) and isinstance(record, dict):
+            out[cells.grade_id(cell) or ""] = dict(record)
     return out
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import cells
 from .untrusted import printable, quoted
 
 _CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
@@ -382,12 +383,7 @@ def _valid(nb) -> bool:
 
 
 def _grade_ids(nb) -> set:
-    ids = set()
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
-            ids.add(meta["grade_id"])
-    return ids
+    return {gid for gid in map(cells.grade_id, nb.cells) if gid}
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")

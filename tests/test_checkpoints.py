@@ -708,3 +708,25 @@ def test_a_first_wrong_try_nudges_without_giving_the_answer(name, form):
     if name == "order":
         assert ORDER["steps"]["Design"] in text  # the why of a misplaced step ...
         assert " → ".join(CORRECT_STEPS) not in text and "<ol>" not in text  # ... not the order
+
+
+def test_sealing_needs_no_widgets_and_one_registry_names_the_kinds():
+    """The release and the linter seal checkpoints without ipywidgets; every reader of checkpoint
+    cells takes the kinds from one registry, and every kind there has its widget."""
+    import ast
+    from pathlib import Path
+
+    import mlops_concepts
+    from mlops_concepts.checkpoints import KINDS, sealing
+    from mlops_concepts.grading.calls import CHECKPOINT_KINDS
+
+    tree = ast.parse(Path(sealing.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not any("ipywidgets" in name or "widgets" in name for name in imported), imported
+    assert CHECKPOINT_KINDS == tuple(KINDS) == ("MultipleChoice", "Classify", "Order")
+    for name, spec in KINDS.items():
+        widget = getattr(mlops_concepts, name)
+        assert issubclass(widget, spec), name
+        sealed = spec.sealed_arguments(**{"MultipleChoice": MC, "Classify": CLASSIFY, "Order": ORDER}[name])
+        assert set(sealed) >= {"id", "question", "hint", "sealed"}

@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 
 from ..answers import is_digest
+from ..checkpoints.sealing import KINDS
 from ..grading import cells
 from ..grading.calls import CHECKPOINT_KINDS, AuthoringError, top_level_calls
 from ..grading.exercises import read_check
@@ -78,8 +79,6 @@ def check_test_cells(nb) -> list[Problem]:
 
 
 def check_checkpoints(nb) -> list[Problem]:
-    from .. import checkpoints
-
     problems = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -100,7 +99,7 @@ def check_checkpoints(nb) -> list[Problem]:
                                                "plain literal values only"))
                 continue
             try:
-                getattr(checkpoints, call.name).sealed_arguments(**call.kwargs)
+                KINDS[call.name].sealed_arguments(**call.kwargs)
             except (TypeError, ValueError) as err:
                 problems.append(Problem(where, f"{call.name}: {err}"))
     return problems

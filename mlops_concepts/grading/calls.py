@@ -10,7 +10,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-CHECKPOINT_KINDS = ("MultipleChoice", "Classify", "Order")
+from ..checkpoints.sealing import KINDS
+
+#: The names a checkpoint cell calls (one registry: :data:`mlops_concepts.checkpoints.sealing.KINDS`).
+CHECKPOINT_KINDS = tuple(KINDS)
 
 
 class AuthoringError(ValueError):

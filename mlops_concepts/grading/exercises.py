@@ -191,7 +191,7 @@ class GradedCell:
     def label(self) -> str:
         """ "Exercise 1.2 (b)", or the heading up to a colon ("Reflection")."""
         base = f"Exercise {self.exercise}" if self.exercise else self.heading.split(":")[0].strip()
-        return base + (f" ({self.part})" if self.part else "")
+        return base + (f" ({self.part})" if self.part else "") if base else ""
 
 
 def graded_cells(nb) -> list[GradedCell]:
@@ -221,7 +221,7 @@ def graded_cells(nb) -> list[GradedCell]:
 
 def exercise_titles(nb) -> dict[str, str]:
     """Grade id -> the title students read: "Exercise 1.2 (b)", or "Exercise 2.1" alone."""
-    return {cells.grade_id(g.cell): g.label for g in graded_cells(nb) if cells.is_test(g.cell)}
+    return {cells.grade_id(g.cell): g.label for g in graded_cells(nb) if cells.is_test(g.cell) and g.label}
 
 
 def _values(key, items) -> list:

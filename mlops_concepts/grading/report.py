@@ -285,11 +285,11 @@ def item_titles(nb, notebook: str = "") -> list[Item]:
     items = []
     for n, g in enumerate(graded_cells(nb), 1):
         meta = cells.nbgrader_metadata(g.cell)
-        label = g.label or f"Graded cell {n}"
+        label = g.label or f"Graded cell {n}" + (f" ({g.part})" if g.part else "")
         if g.exercise:
             title = f"{label} — {g.name}" if g.name else label
         else:
-            title = (g.heading or label.rsplit(" (", 1)[0]) + (f" ({g.part})" if g.part else "")
+            title = (g.heading + (f" ({g.part})" if g.part else "")) if g.heading else label
         items.append(Item(notebook=notebook, grade_id=cells.grade_id(g.cell) or "", label=label,
                           title=title, max_points=float(meta.get("points", 0) or 0),
                           auto=cells.is_test(g.cell), exercise=g.exercise, part=g.part,

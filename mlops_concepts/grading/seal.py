@@ -29,6 +29,7 @@ import json
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..answers import AnswerTypeError, digest, is_digest, salt_for
+from ..checkpoints.sealing import KINDS
 from ..checks import answer_form
 from . import cells
 from .calls import (
@@ -64,10 +65,7 @@ def _seal_checkpoints(source: str) -> str:
             raise AuthoringError(
                 f"{call.name}(...) must use keyword arguments with plain literal values only"
             )
-        from .. import checkpoints
-
-        kind = getattr(checkpoints, call.name)
-        sealed_kwargs = kind.sealed_arguments(**call.kwargs)
+        sealed_kwargs = KINDS[call.name].sealed_arguments(**call.kwargs)
         start, end = offsets(source, call.node)
         spans.append((start, end, format_call(call.name, sealed_kwargs)))
     return replace_spans(source, spans)

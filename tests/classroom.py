@@ -18,10 +18,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mlops_concepts.authoring.samples import sample_path
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the venv's bin: nbgrader, mlops-concepts, jupyter
 COURSE_ID = "mlops-concepts"
-SAMPLES = REPO / "tests" / "samples" / "submitted"
 
 # Variables of the developer's shell that would point a command at another course, exchange,
 # gradebook or Jupyter setup than the throwaway one a test builds.
@@ -83,7 +84,7 @@ class Student:
 
     def work(self, assignment: str, sample: str) -> None:
         """The student's answers: one of the sample submissions, written over the fetched notebook."""
-        shutil.copy(SAMPLES / sample / assignment / f"{assignment}.ipynb", self.notebook(assignment))
+        shutil.copy(sample_path(REPO, assignment, sample), self.notebook(assignment))
 
     def submit(self, assignment: str) -> None:
         done = self.nbgrader("submit", assignment)

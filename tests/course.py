@@ -6,8 +6,6 @@ course's pipeline on a real course directory (a temporary copy of this repositor
 
 from __future__ import annotations
 
-import copy
-import re
 import shutil
 import subprocess
 import sys
@@ -15,11 +13,11 @@ from pathlib import Path
 
 import nbformat
 
+from mlops_concepts.authoring.samples import solutions, submission  # noqa: F401 (tests use them from here)
 from mlops_concepts.grading.pipeline import nbgrader_env
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
-SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
 
 def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -46,26 +44,6 @@ def notebook_path(root: Path, step: str, assignment: str) -> Path:
 
 def cell_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def solutions(root: Path, assignment: str) -> dict[str, str]:
-    """Answer-cell text of the instructor's solutions, markers removed, by grade id."""
-    nb = nbformat.read(notebook_path(root, "source", assignment), as_version=4)
-    return {
-        cell_id(c): SOLUTION.sub("", c.source)
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
-
-
-def submission(root: Path, assignment: str, answers: dict[str, str] | None = None):
-    """The release notebook with some answer cells filled in, as a student would submit it."""
-    nb = nbformat.read(notebook_path(root, "release", assignment), as_version=4)
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if cell_id(cell) in (answers or {}):
-            cell.source = answers[cell_id(cell)]
-    return nb
 
 
 def submit(root: Path, assignment: str, student: str, nb=None, files: dict[str, bytes] | None = None):

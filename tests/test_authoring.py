@@ -16,6 +16,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from course import ASSIGNMENTS, REPO, nbgrader, notebook_path
 from mlops_concepts.checks import REPORT_MIME, report_bundle
+from mlops_concepts.grading import cells
 from mlops_concepts.grading.calls import AuthoringError
 from mlops_concepts.grading.exercises import read_check, report_code
 from mlops_concepts.grading.seal import seal_cell
@@ -125,3 +126,24 @@ def test_grading_fails_closed_on_a_test_cell_without_a_key(tmp_path):
     assert [o["ename"] for o in graded.cells[1].outputs] == ["UngradableTestCell"]
     assert not any(REPORT_MIME in o.get("data", {}) for o in graded.cells[1].outputs)
     assert re.search("no answer key", graded.cells[1].outputs[0]["evalue"])
+
+
+@pytest.mark.parametrize("chapter", ASSIGNMENTS)
+def test_every_chapter_has_its_sample_class_beside_it(chapter):
+    """examples/<id>/: samples.py, a notebook per sample student, expected.json naming only real
+    graded cells; the samples are exactly what the current release gives (rebuilt, compared)."""
+    from mlops_concepts.authoring import samples
+
+    assert chapter in samples.chapters(REPO), f"examples/{chapter}/samples.py is missing"
+    declared = samples.load(REPO, chapter).SAMPLES
+    expected = samples.expected(REPO, chapter)
+    assert set(expected) == set(declared), "expected.json and SAMPLES name different students"
+    release = nbformat.read(REPO / "release" / chapter / f"{chapter}.ipynb", as_version=4)
+    graded = {cells.grade_id(c) for c in release.cells if cells.is_test(c)}
+    for student, points in expected.items():
+        assert set(points) <= graded, (student, set(points) - graded)
+    rebuilt = samples.samples(REPO, chapter)
+    for student in declared:
+        on_disk = nbformat.read(samples.sample_path(REPO, chapter, student), as_version=4)
+        assert [c.source for c in on_disk.cells] == [c.source for c in rebuilt[student].cells], (
+            f"{student}: rebuild with python -m mlops_concepts.authoring.samples {chapter}")

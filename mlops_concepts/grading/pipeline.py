@@ -31,6 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..authoring.samples import EXAMPLES
 from .batches import (
     GRADED,
     JOBS,
@@ -355,7 +356,10 @@ def demo(assignment: str, nbgrader_args: tuple[str, ...] = (), course: Path | No
     env_url = os.environ.pop("MLOPS_CONCEPTS_DB_URL", None)  # the demo's gradebook is its own
     try:
         release(course, assignment)
-        samples = REPO / "tests" / "samples" / "submitted"
+        samples = REPO / EXAMPLES / assignment / "submitted"
+        if not samples.is_dir():
+            _say(f"{assignment} has no sample class ({samples.relative_to(REPO)}): see docs/authoring.md")
+            return 2
         _say(f"==> Copying the sample submissions from {samples.relative_to(REPO)}")
         for student_dir in sorted(samples.iterdir()):
             shutil.copytree(student_dir / assignment, course / "submitted" / student_dir.name / assignment)

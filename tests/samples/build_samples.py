@@ -1,9 +1,8 @@
-"""Write the sample submissions of chapter 1 (run after regenerating release/).
+"""The sample classes, as the tests and benchmarks use them (see mlops_concepts.authoring.samples).
 
-    .venv/bin/python tests/samples/build_samples.py
+    .venv/bin/python tests/samples/build_samples.py [chapter ...]   # after regenerating release/
 
-Each sample is the released notebook with some answer cells filled in, as a student would submit
-it. ``EXPECTED`` is the score each must get; the pipeline tests and ``make demo`` rely on it.
+writes every chapter's sample submissions into ``examples/<chapter>/submitted/``.
 """
 
 from __future__ import annotations
@@ -11,186 +10,30 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nbformat
-
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-from course import REPO, notebook_path, solutions, submission  # noqa: E402
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO))
+import nbformat  # noqa: E402
 
-ASSIGNMENT = "01-introduction-to-mlops"
+from mlops_concepts.authoring import samples as _samples  # noqa: E402
+from mlops_concepts.grading import cells  # noqa: E402
 
-REFLECTION = (
-    "In a startup the same person often covers several roles: the ML engineer also collects and "
-    "cleans the data, and the founder is both the business stakeholder and the subject matter "
-    "expert. In a large enterprise a data engineer team owns data quality and data scientists "
-    "focus on training and evaluating models, so hand-overs between roles need more care."
-)
-
-
-def as_dict(name: str, mapping: dict) -> str:
-    """Source of an answer cell that assigns ``mapping`` to ``name``, one entry a line."""
-    return f"{name} = {{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in mapping.items()) + "}\n"
+CHAPTERS = _samples.chapters(REPO)
+#: The chapter the single-chapter tests grade (the first one).
+ASSIGNMENT = CHAPTERS[0]
+EXPECTED = _samples.expected(REPO, ASSIGNMENT)
+#: Every autograded cell of the chapter, in notebook order.
+ALL_ITEMS = [cells.grade_id(c) for c in nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+                                                       as_version=4).cells if cells.is_test(c)]
 
 
-# Answer cells are named by grade id; exercises as students see them: 2.2 = q2_4, 2.4 = q2_5,
-# 3.1 = q3_2, 3.2 = q3_4, 3.3 = q3_5 (a new question gets a new id, never a reused one).
-PARTIAL = {
-    # Lesson 1: all right except one scenario of exercise 1.2 (part b).
-    "q1_1_answer": 'mlops_definition = "c"\nmlops_origin = "b"\n',
-    "q1_2_answer": (
-        "benefit_of = {\n"
-        '    "A dashboard warns the team when a live model\'s accuracy drops": "monitoring",\n'
-        '    "Data scientists and operations engineers plan a new model together": "collaboration",\n'
-        '    "Each week, the team reviews how well the live model\'s predictions hold up": "automation",\n'
-        '    "A new model version goes live through an automated process, not by hand": "automation",\n'
-        "}\n"
-    ),
-    # Lesson 2: exercise 2.1 left blank; 2.2 right (copied from the solution in samples());
-    # 2.3 forgets that the cycle wraps around; 2.4 gets part (a) right and part (b) wrong.
-    "q2_3_answer": (
-        "def next_phase(phase: str) -> str:\n"
-        '    phases = ["design", "development", "deployment"]\n'
-        "    return phases[phases.index(phase) + 1]\n"
-    ),
-    "q2_5_answer": as_dict("next_step", {
-        "Forecasts slowly get worse as riding habits change; the goal is the same": "retrain",
-        "The city asks for forecasts for its new e-scooters, which the model does not cover": "redesign",
-        "Accuracy drops below the agreed threshold; the problem and metrics still hold": "redesign",
-        "The company decides that success now means less van mileage, not fewer empty stations":
-            "redesign",
-    }),
-    # Lesson 3 and the reflection: not started.
-}
-
-WRONG = {
-    "q1_1_answer": 'mlops_definition = "a"\nmlops_origin = "c"\n',
-    "q1_2_answer": (
-        "benefit_of = {\n"
-        '    "A dashboard warns the team when a live model\'s accuracy drops": "automation",\n'
-        '    "Data scientists and operations engineers plan a new model together": "monitoring",\n'
-        '    "Each week, the team reviews how well the live model\'s predictions hold up": "collaboration",\n'
-        '    "A new model version goes live through an automated process, not by hand": "monitoring",\n'
-        "}\n"
-    ),
-    "q2_1_answer": 'lifecycle_reason = "a"\n',
-    "q2_4_answer": as_dict("phase_of_event", {
-        "The operations manager explains that empty stations at rush hour lose customers": "deployment",
-        "A tree-based model and a linear model are compared on last year's rides": "design",
-        "The team agrees that success means fewer empty stations at 8 a.m.": "development",
-        "The forecasts are fed into the app that plans the refill vans' routes": "development",
-        "Weather data is added to the training data to see if the forecasts improve": "deployment",
-        "A weekly chart compares forecast and actual rentals at each station": "design",
-    }),
-    "q2_3_answer": (
-        "def next_phase(phase: str) -> str:\n"
-        '    phases = ["design", "development", "deployment"]\n'
-        "    return phases[phases.index(phase) - 1]  # the phase BEFORE, not after\n"
-    ),
-    "q2_5_answer": as_dict("next_step", {
-        "Forecasts slowly get worse as riding habits change; the goal is the same": "redesign",
-        "The city asks for forecasts for its new e-scooters, which the model does not cover": "retrain",
-        "Accuracy drops below the agreed threshold; the problem and metrics still hold": "redesign",
-        "The company decides that success now means less van mileage, not fewer empty stations":
-            "retrain",
-    }),
-    "q3_2_answer": (
-        "role_for = {\n"
-        '    "Train and evaluate the model": "data engineer",\n'
-        '    "Make sure the project fits the vision of the company": "ml engineer",\n'
-        '    "Check and maintain data quality": "data scientist",\n'
-        '    "Bring domain knowledge to the project": "business stakeholder",\n'
-        '    "Fill the versatile role designed for the complete ML lifecycle": "subject matter expert",\n'
-        '    "Do the data analysis": "business stakeholder",\n'
-        '    "Decide how much money the project gets": "data engineer",\n'
-        '    "Use domain knowledge to interpret and validate the data": "ml engineer",\n'
-        '    "Collect, store and process data": "data scientist",\n'
-        "}\n"
-    ),
-    "q3_4_answer": as_dict("ask_role", {
-        "Is a March peak in cough-syrup sales normal? Nobody on the team knows": "data scientist",
-        "The nightly job that copies till records into the data warehouse keeps failing": "ml engineer",
-        "Cloud costs will be twice the plan, and someone must decide whether to pay": "data engineer",
-        "Two candidate models must be trained and compared on held-out data": "subject matter expert",
-        "The chosen model must go into production, and be watched and retrained later":
-            "business stakeholder",
-        "Does the project still fit where the company wants to be in five years?": "ml engineer",
-    }),
-    "q3_5_answer": 'startup_roles = "a"\n',
-    "reflection": "Roles are the same everywhere.",
-}
-
-# An answer object that claims to equal anything, used for every answer.
-ALWAYS_EQUAL = '''class Anything(str):
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    def __hash__(self):
-        return 0
+def samples(root: Path = REPO, chapter: str = ASSIGNMENT) -> dict:
+    return _samples.samples(root, chapter)
 
 
-class AnyDict(dict):
-    def __eq__(self, other):
-        return True
-
-    def get(self, key, default=None):
-        return Anything("")
-
-    def __getitem__(self, key):
-        return Anything("")
-
-
-'''
-CHEATER = {
-    "q1_1_answer": ALWAYS_EQUAL + 'mlops_definition = Anything("c")\nmlops_origin = Anything("b")\n',
-    "q1_2_answer": ALWAYS_EQUAL + "benefit_of = AnyDict()\n",
-    "q2_1_answer": ALWAYS_EQUAL + 'lifecycle_reason = Anything("d")\n',
-    "q2_4_answer": ALWAYS_EQUAL + "phase_of_event = AnyDict()\n",
-    "q2_3_answer": ALWAYS_EQUAL + "def next_phase(phase):\n    return Anything(phase)\n",
-    "q2_5_answer": ALWAYS_EQUAL + "next_step = AnyDict()\n",
-    "q3_2_answer": ALWAYS_EQUAL + "role_for = AnyDict()\n",
-    "q3_4_answer": ALWAYS_EQUAL + "ask_role = AnyDict()\n",
-    "q3_5_answer": ALWAYS_EQUAL + 'startup_roles = Anything("c")\n',
-}
-
-# Points each sample earns, by test cell (cells not listed earn 0).
-ALL_ITEMS = ["q1_1a", "q1_1b", "q1_2a", "q1_2b", "q2_1a", "q2_4a", "q2_4b", "q2_3a", "q2_3b",
-             "q2_5a", "q2_5b", "q3_2a", "q3_2b", "q3_2c", "q3_4a", "q3_4b", "q3_5a"]
-EXPECTED = {
-    "sample-complete": dict.fromkeys(ALL_ITEMS, 1.0),
-    "sample-partial": dict.fromkeys(["q1_1a", "q1_1b", "q1_2a", "q2_4a", "q2_4b", "q2_3a", "q2_5a"], 1.0),
-    "sample-blank": {},
-    "sample-wrong": {},
-    "sample-cheater": {},
-}
-
-
-def samples(root: Path = REPO) -> dict:
-    complete = solutions(root, ASSIGNMENT)
-    complete["reflection"] = REFLECTION
-    return {
-        "sample-complete": submission(root, ASSIGNMENT, complete),
-        "sample-partial": submission(root, ASSIGNMENT, {**PARTIAL, "q2_4_answer": complete["q2_4_answer"]}),
-        "sample-blank": submission(root, ASSIGNMENT, {}),
-        "sample-wrong": submission(root, ASSIGNMENT, WRONG),
-        "sample-cheater": submission(root, ASSIGNMENT, CHEATER),
-    }
-
-
-def sample_path(student: str) -> Path:
-    return HERE / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-
-
-def main() -> None:
-    assert notebook_path(REPO, "release", ASSIGNMENT).exists(), "generate release/ first"
-    for student, nb in samples().items():
-        path = sample_path(student)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, path)
-        print("wrote", path.relative_to(REPO))
+def sample_path(student: str, chapter: str = ASSIGNMENT) -> Path:
+    return _samples.sample_path(REPO, chapter, student)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(_samples.main())

@@ -1,0 +1,113 @@
+"""Each chapter's sample class: submissions and the grades they must get, beside the chapter.
+
+A chapter ``<id>`` keeps them in ``examples/<id>/``:
+
+* ``samples.py``: ``SAMPLES``, what each sample student wrote, by answer cell (grade id); ``"*"``
+  fills every answer cell, and :data:`SOLUTION` stands for the instructor's own answer;
+* ``submitted/<student>/<id>/<id>.ipynb``: those answers in the released notebook, written by
+  :func:`build` (``python -m mlops_concepts.authoring.samples <id>`` after a new release);
+* ``expected.json``: the points each sample must earn, by graded cell (cells not listed earn 0).
+
+``make demo`` grades every chapter's samples, and the tests check the grades against
+``expected.json``: adding a chapter adds its folder here, nothing else.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+from ..grading import cells
+
+EXAMPLES = "examples"
+#: In ``SAMPLES``: the instructor's answer to this cell (from ``source/``).
+SOLUTION = object()
+_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
+
+
+def chapters(root: Path) -> list[str]:
+    """Chapters with a sample class, in order."""
+    folder = Path(root) / EXAMPLES
+    return sorted(p.name for p in folder.iterdir() if (p / "samples.py").is_file()) if folder.is_dir() else []
+
+
+def folder(root: Path, chapter: str) -> Path:
+    return Path(root) / EXAMPLES / chapter
+
+
+def expected(root: Path, chapter: str) -> dict[str, dict[str, float]]:
+    """Sample student -> graded cell -> points it must earn."""
+    return json.loads((folder(root, chapter) / "expected.json").read_text())
+
+
+def sample_path(root: Path, chapter: str, student: str) -> Path:
+    return folder(root, chapter) / "submitted" / student / chapter / f"{chapter}.ipynb"
+
+
+def solutions(root: Path, chapter: str) -> dict[str, str]:
+    """Answer-cell text of the instructor's solutions, markers removed, by grade id."""
+    nb = nbformat.read(Path(root) / "source" / chapter / f"{chapter}.ipynb", as_version=4)
+    return {cells.grade_id(c): _MARKERS.sub("", c.source) for c in nb.cells
+            if cells.nbgrader_metadata(c).get("solution") and cells.grade_id(c)}
+
+
+def submission(root: Path, chapter: str, answers: dict[str, str] | None = None):
+    """The released notebook with some answer cells filled in, as a student would submit it."""
+    nb = copy.deepcopy(nbformat.read(Path(root) / "release" / chapter / f"{chapter}.ipynb", as_version=4))
+    for cell in nb.cells:
+        if cells.grade_id(cell) in (answers or {}):
+            cell.source = answers[cells.grade_id(cell)]
+    return nb
+
+
+def load(root: Path, chapter: str):
+    """The chapter's ``samples.py`` as a module."""
+    path = folder(root, chapter) / "samples.py"
+    spec = importlib.util.spec_from_file_location(f"mlops_samples_{chapter.replace('-', '_')}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def samples(root: Path, chapter: str, source_root: Path | None = None) -> dict:
+    """Sample student -> submitted notebook, built from the release at ``root`` (default: the
+    samples' own repository) and the solutions in ``source_root`` (default: ``root``)."""
+    source_root = source_root or root
+    mine = solutions(source_root, chapter)
+    built = {}
+    for student, answers in load(Path(__file__).resolve().parents[2], chapter).SAMPLES.items():
+        filled = dict(mine) if answers.get("*") is SOLUTION else {}
+        filled.update({k: (mine[k] if v is SOLUTION else v) for k, v in answers.items() if k != "*"})
+        built[student] = submission(root, chapter, filled)
+    return built
+
+
+def build(root: Path, chapter: str) -> list[Path]:
+    """Write the chapter's sample submissions from its current release."""
+    if not (Path(root) / "release" / chapter / f"{chapter}.ipynb").exists():
+        raise SystemExit(f"release/{chapter} is missing: run nbgrader generate_assignment {chapter} first")
+    written = []
+    for student, nb in samples(root, chapter).items():
+        path = sample_path(root, chapter, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    root = Path(__file__).resolve().parents[2]
+    for chapter in (argv if argv is not None else sys.argv[1:]) or chapters(root):
+        for path in build(root, chapter):
+            print("wrote", path.relative_to(root))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,15 +15,8 @@ step for Order (its position is the choice, the step names it). Tab reaches a gr
 or Space choose, Tab goes on to Check, Hint, Try again and Show answer, and Space or Enter presses
 them.
 
-JupyterLab reads keys typed anywhere in a notebook as notebook shortcuts (``b`` inserts a cell,
-ArrowDown selects the next one) unless the focus is in a text field, and standard ipywidgets cannot
-change that: only their text fields keep keys to themselves. So each checkpoint carries a small
-helper (:data:`_HELPER_HTML`, in its question's HTML widget) that, once shown in the browser, marks
-the checkpoint's controls with ``data-lm-suppress-shortcuts`` (Lumino then ignores key bindings
-while one of them has the focus), gives each radio group ``role="radiogroup"`` with its name and a shared
-``name`` (one Tab stop, arrow keys move the choice), and lets long labels wrap at narrow widths.
-Where it does not run (other front ends, static HTML) the widgets still work; only these extras
-are missing.
+Each checkpoint's question carries the keyboard helper of :mod:`mlops_concepts.keyboard`, so keys
+typed in it never become notebook shortcuts, and each radio group is named and one Tab stop.
 
 The forms, sealing and loading are in :mod:`mlops_concepts.checkpoints.sealing`; this module adds
 the widgets.
@@ -38,6 +31,8 @@ import ipywidgets as widgets
 from .. import progress
 from ..answers import matches
 from ..autograding import autograding
+from ..keyboard import HELPER_HTML as _HELPER_HTML
+from ..keyboard import KEYS_CLASS
 from .sealing import (
     PLACEHOLDER,
     ClassifySpec,
@@ -47,6 +42,9 @@ from .sealing import (
 )
 
 __all__ = ["Classify", "MultipleChoice", "Order", "PLACEHOLDER"]
+
+#: Class of every checkpoint's outer box.
+BOX_CLASS = "mlops-checkpoint"
 
 #: How many wrong checks before "Show answer" appears: enough to make the student think first.
 REVEAL_AFTER = 2
@@ -60,84 +58,6 @@ _WRONG = "✘"
 _RIGHT_STYLE = "color: var(--jp-success-color1, inherit)"
 
 _WRONG_STYLE = "color: var(--jp-error-color1, inherit)"
-
-#: Class of every checkpoint's outer box: the helper below and its style rules look for it.
-BOX_CLASS = "mlops-checkpoint"
-
-# The helper's script, run by the browser once the question is on the page (an image's onload
-# handler: ipywidgets' HTML widget sets innerHTML, where <script> never runs). It finds its
-# checkpoint box, waiting briefly if the box is still being assembled, and
-#   * marks it and every focusable element in it with data-lm-suppress-shortcuts: Lumino, which
-#     dispatches JupyterLab's key bindings, walks up from the focused element and stops at the
-#     first element with that attribute before testing it against a binding's selector, so no key
-#     typed inside the checkpoint becomes a notebook shortcut (the attribute must be on the focused
-#     element itself: the notebook's selectors end in ":focus"). Tab still moves on: it is not a
-#     Lumino binding;
-#   * makes each radio group a real one: role="radiogroup", named by its description (the item or
-#     the step) or, when it has none, by the question; and one shared name for its radios, so that
-#     Tab stops once per group and the arrow keys move the choice within it.
-# A MutationObserver repeats both when ipywidgets adds or rebuilds controls.
-_HELPER_JS = """
-function setUp(tries) {
-  var box = img.closest('.BOX');
-  if (!box) { if (tries < 100) setTimeout(setUp, 50, tries + 1); return; }
-  box.setAttribute('data-lm-suppress-shortcuts', 'true');
-  var uid = function () { return 'mlops-' + Math.random().toString(36).slice(2, 10); };
-  var label = function () {
-    box.querySelectorAll('button, input, select, textarea, [tabindex]').forEach(function (el) {
-      el.setAttribute('data-lm-suppress-shortcuts', 'true');
-    });
-    var question = box.querySelector('.mlops-question');
-    box.querySelectorAll('.widget-radio').forEach(function (radio) {
-      var group = radio.querySelector('.widget-radio-box');
-      if (!group) return;
-      var own = radio.querySelector(':scope > .widget-label');
-      var name = own && own.textContent.trim() ? own : question;
-      if (name) { name.id = name.id || uid(); group.setAttribute('aria-labelledby', name.id); }
-      group.setAttribute('role', 'radiogroup');
-      group.dataset.name = group.dataset.name || uid();
-      group.querySelectorAll('input[type=radio]').forEach(function (r) { r.name = group.dataset.name; });
-    });
-  };
-  label();
-  new MutationObserver(label).observe(box, {childList: true, subtree: true});
-}
-setUp(0);
-""".replace("BOX", BOX_CLASS)
-
-# Style rules for checkpoints only (every selector starts at the checkpoint box): labels and
-# choices wrap instead of being cut off or pushing the box wider than the notebook, a row's label
-# sits above its choices, and the keyboard focus is clearly visible.
-_HELPER_CSS = """
-.BOX { min-width: 0; }
-.BOX .widget-radio { display: flex; flex-direction: column; align-items: stretch;
-  width: auto; max-width: 100%; margin: 4px 0; }
-.BOX .widget-radio > .widget-label { width: auto; max-width: 100%; height: auto;
-  white-space: normal; overflow: visible; line-height: 1.4; font-weight: bold; }
-.BOX .widget-radio-box { flex-wrap: wrap; margin: 0 !important; max-width: 100%; }
-.BOX .widget-radio-box label { display: flex; flex-direction: row-reverse;
-  justify-content: flex-end; align-items: flex-start; height: auto; line-height: 1.4;
-  white-space: normal; padding: 3px 0; }
-.BOX .widget-radio-box input { flex: none; float: none; height: 1.4em; margin: 0 8px 0 1px; }
-.BOX .widget-radio-box-horizontal label { margin-right: 1.5em; }
-.BOX .widget-html, .BOX .widget-html-content { line-height: 1.4; white-space: normal;
-  overflow-wrap: anywhere; }
-.BOX .widget-html-content p { margin: 4px 0; }
-.BOX :focus-visible { outline: 2px solid var(--jp-brand-color1, #1976d2); outline-offset: 1px; }
-""".replace("BOX", BOX_CLASS)
-
-# A 1x1 transparent GIF, so the image "loads" without any request.
-_PIXEL = "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="
-
-#: The helper, appended to each checkpoint's question widget: style rules and a hidden image whose
-#: onload runs the script with ``img`` bound to itself (no network, no global names).
-_HELPER_HTML = (
-    "<style>" + " ".join(_HELPER_CSS.split()) + "</style>"
-    + f'<img hidden alt="" src="{_PIXEL}" onload="'
-    + html.escape("(function (img) {" + " ".join(_HELPER_JS.split()) + "})(this);", quote=True)
-    + '">'
-)
-
 
 def _esc(text: str) -> str:
     """Escape for the HTML widgets; quotes stay readable, they are never inside attributes."""
@@ -235,6 +155,7 @@ class _Checkpoint(Sealed):
             ),
         )
         self.widget.add_class(BOX_CLASS)
+        self.widget.add_class(KEYS_CLASS)  # the keyboard helper's box
 
     def _question_html(self) -> str:
         # The class lets the helper name a multiple-choice group by its question.

@@ -23,6 +23,7 @@ import html
 from typing import TYPE_CHECKING
 
 from ..autograding import autograding
+from ..keyboard import HELPER_HTML, KEYS_CLASS
 from . import chapter1
 from .chapter1 import PHASES
 from .toolkit import Diagram, png_bytes
@@ -109,7 +110,10 @@ class LifecycleExplorer:
         )
         self.image = widgets.HTML()
         self.words = widgets.HTML()
-        self.widget = widgets.VBox([self.toggle, self.image, self.words])
+        # Keys typed on the phase buttons stay there (Tab, Space, Enter), never notebook shortcuts.
+        keys = widgets.HTML(HELPER_HTML, layout=widgets.Layout(margin="0", height="0"))
+        self.widget = widgets.VBox([self.toggle, self.image, self.words, keys])
+        self.widget.add_class(KEYS_CLASS)
         self.current: Diagram | None = None
         self.current_figure: Figure | None = None
         self.toggle.observe(self._on_change, names="value")

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .gradebooks import seed
+from .submissions import stage, stage_blank
 
 STAGING = ".grading/staging"
 GRADED = ".grading/graded"
@@ -153,7 +154,8 @@ def _has_feedback(root: Path, batch: Batch, student: str) -> bool:
 
 
 def _run(cmd: list[str], root: Path, batch: Batch, logs: _Logs, done: Callable[[str], bool],
-         on_done: Callable[[Result], None] | None, env: dict) -> list[Result]:
+         on_done: Callable[[Result], None] | None, env: dict,
+         notes: dict[str, list[str]] | None = None) -> list[Result]:
     """Run one nbgrader process over the batch, splitting its output into per-student logs.
 
     A student is finished when the process moves on to the next one (or ends); ``done`` then
@@ -167,7 +169,8 @@ def _run(cmd: list[str], root: Path, batch: Batch, logs: _Logs, done: Callable[[
             return
         ok = done(student)
         result = Result(student, ok, "" if ok else (reason or last_error(logs.text(student))),
-                        time.perf_counter() - started_at.get(student, time.perf_counter()), batch.name)
+                        time.perf_counter() - started_at.get(student, time.perf_counter()), batch.name,
+                        (notes or {}).get(student, []))
         results[student] = result
         if on_done:
             on_done(result)
@@ -206,8 +209,27 @@ def _run(cmd: list[str], root: Path, batch: Batch, logs: _Logs, done: Callable[[
     return [results[s] for s in batch.students]
 
 
+def stage_batch(root: Path, batch: Batch) -> dict[str, list[str]]:
+    """Stage each student of the batch into its folder; return what staging noted, by student.
+
+    Never raises for one student: an unreadable submission is staged as the blank release.
+    """
+    release = root / "release" / batch.assignment
+    notebooks = {p.stem: p for p in sorted(release.glob("*.ipynb"))}
+    notes = {}
+    for student in batch.students:
+        target = root / STAGING / batch.name / student / batch.assignment
+        try:
+            staged = stage(root / "submitted" / student / batch.assignment, target, notebooks, student)
+        except Exception as err:  # one unreadable submission must not stop the class
+            staged = stage_blank(target, notebooks, student,
+                                 f"the submission could not be read ({type(err).__name__})")
+        notes[student] = [n.message for n in staged.notes]
+    return notes
+
+
 def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
-    """Autograde the batch; call ``on_done`` as each student finishes; return every result.
+    """Stage and autograde the batch; call ``on_done`` as each student finishes; return every result.
 
     The notebooks are written to the batch's own folder (``.grading/graded/<batch>``), which the
     feedback step reads; :func:`publish` moves them into ``autograded/`` when all is done.
@@ -216,6 +238,8 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
     folder = root / JOBS / batch.name
     folder.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(root / GRADED / batch.name, ignore_errors=True)
+    shutil.rmtree(root / STAGING / batch.name, ignore_errors=True)
+    notes = stage_batch(root, batch)
     seed(batch.main_url, Path(batch.template), folder / "gradebook.db", batch.assignment, batch.students)
     cmd = [sys.executable, "-m", "nbgrader", "autograde", batch.assignment, "--force",
            f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
@@ -224,7 +248,7 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
     if len(batch.students) == 1:
         cmd += ["--student", batch.students[0]]
     return _run(cmd, root, batch, _Logs(root / LOGS, batch),
-                lambda student: _graded(root, batch, student), on_done, nbgrader_env())
+                lambda student: _graded(root, batch, student), on_done, nbgrader_env(), notes)
 
 
 def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:

@@ -85,51 +85,58 @@ def seed(main_url: str, template: Path, scratch: Path, assignment: str, students
                 gb.update_or_create_submission(assignment, student, extension=extension)
 
 
-def merge(scratch_url: str, main_url: str, assignment: str, student: str) -> bool:
-    """Copy one student's autograded results from a scratch gradebook into the course gradebook.
+def merge(scratch_url: str, main_url: str, assignment: str, students: list[str]) -> set[str]:
+    """Copy students' autograded results from a batch's scratch gradebook into the course gradebook.
 
-    Returns False (and changes nothing) if the scratch gradebook has no result for the student.
+    Returns the students merged; one the scratch gradebook has no result for is left unchanged.
+    Each student is committed on its own, so a failure later on loses nothing already merged.
     """
+    results = {}
     with Gradebook(scratch_url) as scratch:
-        try:
-            done = scratch.find_submission(assignment, student)
-        except MissingEntry:
-            return False
-        results = {
-            nb.name: {
-                "penalty": nb.late_submission_penalty,
-                "grades": {g.name: g.auto_score for g in nb.grades},
-                "comments": {c.name: c.auto_comment for c in nb.comments},
-            }
-            for nb in done.notebooks
-        }
-        timestamp = done.timestamp
+        for student in students:
+            try:
+                done = scratch.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            results[student] = (done.timestamp, {
+                nb.name: {
+                    "penalty": nb.late_submission_penalty,
+                    "grades": {g.name: g.auto_score for g in nb.grades},
+                    "comments": {c.name: c.auto_comment for c in nb.comments},
+                }
+                for nb in done.notebooks
+            })
     with Gradebook(main_url) as main, warnings.catch_warnings():
         # nbgrader's update_or_create_submission makes SQLAlchemy warn about its own autoflush;
         # harmless, and not for the instructor's terminal.
         warnings.simplefilter("ignore", SAWarning)
-        main.update_or_create_student(student)
-        try:
-            before = main.find_submission(assignment, student).timestamp
-            known = True
-        except MissingEntry:
-            before, known = None, False
-        same_submission = known and before == timestamp
-        sub = main.update_or_create_submission(assignment, student, timestamp=timestamp)
-        for nb in sub.notebooks:
-            result = results.get(nb.name)
-            if result is None:
-                continue
-            nb.late_submission_penalty = result["penalty"]
-            for grade in nb.grades:
-                grade.auto_score = result["grades"].get(grade.name)
-                hand_graded = grade.manual_score is not None
-                grade.needs_manual_grade = (grade.auto_score is None and not hand_graded) or (
-                    hand_graded and not same_submission)
-            for comment in nb.comments:
-                comment.auto_comment = result["comments"].get(comment.name)
-        main.db.commit()
-    return True
+        for student, (timestamp, notebooks) in results.items():
+            _merge_one(main, assignment, student, timestamp, notebooks)
+    return set(results)
+
+
+def _merge_one(main: Gradebook, assignment: str, student: str, timestamp, notebooks: dict) -> None:
+    main.update_or_create_student(student)
+    try:
+        before = main.find_submission(assignment, student).timestamp
+        known = True
+    except MissingEntry:
+        before, known = None, False
+    same_submission = known and before == timestamp
+    sub = main.update_or_create_submission(assignment, student, timestamp=timestamp)
+    for nb in sub.notebooks:
+        result = notebooks.get(nb.name)
+        if result is None:
+            continue
+        nb.late_submission_penalty = result["penalty"]
+        for grade in nb.grades:
+            grade.auto_score = result["grades"].get(grade.name)
+            hand_graded = grade.manual_score is not None
+            grade.needs_manual_grade = (grade.auto_score is None and not hand_graded) or (
+                hand_graded and not same_submission)
+        for comment in nb.comments:
+            comment.auto_comment = result["comments"].get(comment.name)
+    main.db.commit()
 
 
 def export(main_url: str, to: Path) -> None:

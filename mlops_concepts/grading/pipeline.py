@@ -47,7 +47,6 @@ from .batches import (
 )
 from .coursedir import gradebook_url
 from .gradebooks import export, merge, seed_template
-from .submissions import Staged, stage, stage_blank
 from .untrusted import printable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,20 +128,12 @@ def _scores(root: Path, assignment: str, students: list[str]):
     return rows, items
 
 
-def _stage_all(root: Path, assignment: str, plan: dict[str, list[str]],
-               notebooks: dict[str, Path]) -> dict[str, Staged]:
-    """Stage every student into its batch's folder. Never raises for one student."""
-    submitted = root / "submitted"
-    staged: dict[str, Staged] = {}
-    for batch, students in plan.items():
-        for student in students:
-            target = root / STAGING / batch / student / assignment
-            try:
-                staged[student] = stage(submitted / student / assignment, target, notebooks, student)
-            except Exception as err:  # one unreadable submission must not stop the class
-                staged[student] = stage_blank(target, notebooks, student,
-                                              f"the submission could not be read ({type(err).__name__})")
-    return staged
+def _by_batch(results) -> dict[str, list[str]]:
+    """Students by the batch that graded them."""
+    found: dict[str, list[str]] = {}
+    for r in results:
+        found.setdefault(r.batch, []).append(r.student)
+    return found
 
 
 def _plan(students: list[str], jobs: int, prefix: str = "b") -> dict[str, list[str]]:
@@ -155,11 +146,10 @@ class _Progress:
     """One line per student (stdout, thread-safe) and a bar with counts and time left (stderr,
     only on a terminal)."""
 
-    def __init__(self, total: int, what: str, staged: dict[str, Staged] | None = None,
-                 every_line: bool = True):
+    def __init__(self, total: int, what: str, every_line: bool = True):
         from tqdm import tqdm
 
-        self.total, self.done, self.staged, self.every_line = total, 0, staged or {}, every_line
+        self.total, self.done, self.every_line = total, 0, every_line
         self.what = what
         self.lock = threading.Lock()
         self.bar = tqdm(total=total, desc=what, unit="student", file=sys.stderr, disable=None,
@@ -168,12 +158,10 @@ class _Progress:
     def student(self, result: Result) -> None:
         with self.lock:
             self.done += 1
-            info = self.staged.get(result.student)
             # Student names, notes and nbgrader's messages may carry text the student chose:
             # escaped, on one line each, so nothing printed here can be forged or recoloured.
             # Notes quote student text already (untrusted.quoted): escape controls, not backslashes.
-            remarks = printable("; ".join(n.message for n in info.notes), 600, backslashes=False) \
-                if info else ""
+            remarks = printable("; ".join(result.notes), 600, backslashes=False)
             self.bar.update(1)
             if result.ok and not self.every_line:
                 return
@@ -233,7 +221,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     if not students:
         _say(f"No submissions of {assignment} in {submitted}.")
         return 0
-    notebooks = _release_notebooks(root, assignment)
+    _release_notebooks(root, assignment)  # exits when the release has no notebook
     main_url = gradebook_url(root)
     try:
         _check_gradebook(main_url, assignment)
@@ -249,7 +237,6 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {min(jobs, len(students))} job(s)"
     _say(f"==> Grading {len(students)} submission(s) of {assignment} (sandboxed) {where}")
     started = time.perf_counter()
-    staged = _stage_all(root, assignment, plan, notebooks)
     template = root / JOBS / "template.db"
     (root / JOBS).mkdir(parents=True, exist_ok=True)
     seed_template(main_url, template, assignment)
@@ -262,7 +249,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
             _run_local(function, batches, progress, jobs)
 
     batches = [batch(name, members, timeout_per_student * len(members)) for name, members in plan.items()]
-    progress = _Progress(len(students), "grading", staged)
+    progress = _Progress(len(students), "grading")
     try:
         results = run(run_batch, batches, progress)
         # A batch whose process stopped early (killed, timed out, crashed) leaves students it
@@ -271,9 +258,6 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
         retry = [r.student for r in results if not r.ok and len(where_of[r.student].students) > 1]
         if retry:
             again = _plan(retry, len(retry), prefix="retry")
-            for name, members in again.items():
-                old = root / STAGING / where_of[members[0]].name / members[0]
-                shutil.copytree(old, root / STAGING / name / members[0])
             progress.total += len(retry)
             retried = run(run_batch, [batch(n, m, timeout_per_student) for n, m in again.items()], progress)
             by_student = {r.student: r for r in retried}
@@ -282,9 +266,10 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
         progress.close()
     not_graded = {r.student: r.reason for r in results if not r.ok}
     try:
-        for r in results:
-            if r.ok and not merge(scratch_url(root, r.batch), main_url, assignment, r.student):
-                not_graded[r.student] = "its results were not found in its batch's gradebook"
+        for name, members in _by_batch(r for r in results if r.ok).items():
+            merged = merge(scratch_url(root, name), main_url, assignment, members)
+            for student in set(members) - merged:
+                not_graded[student] = "its results were not found in its batch's gradebook"
     except Exception as err:
         _say(f"The course gradebook could not be written ({printable(err, 300)}). The autograded "
              f"results are kept in {GRADED}; fix the gradebook and run the command again.")
@@ -294,14 +279,11 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     # Feedback is written batch by batch, at once, from the course gradebook (so hand grades
     # are in it); then the graded notebooks replace the old ones in autograded/.
     graded = [r for r in results if r.student not in not_graded]
-    by_batch: dict[str, list[str]] = {}
-    for r in graded:
-        by_batch.setdefault(r.batch, []).append(r.student)
     _say("==> Writing feedback")
     progress = _Progress(len(graded), "feedback", every_line=False)
     try:
-        run(run_feedback, [batch(n, m, timeout_per_student * len(m)) for n, m in by_batch.items()],
-                      progress)
+        run(run_feedback, [batch(n, m, timeout_per_student * len(m))
+                           for n, m in _by_batch(graded).items()], progress)
     finally:
         progress.close()
     for r in graded:

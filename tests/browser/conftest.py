@@ -156,11 +156,13 @@ def _stop_server(proc: subprocess.Popen, base_url: str, token: str, runtime_dir:
 
 
 @contextlib.contextmanager
-def running_lab(root: Path, cwd: Path | None = None):
+def running_lab(root: Path, cwd: Path | None = None, student: bool = False):
     """Run the venv's ``jupyter lab`` on ``root`` (started in ``cwd``, default ``root``).
 
     Yields ``(base_url, token)``. nbgrader's Formgrader reads ``nbgrader_config.py`` from the
     server's working directory, so a course served from inside ``root`` is passed as ``cwd``.
+    ``student``: JupyterLab as ``make lab`` and Binder give it to students (``etc/student-lab``:
+    no Formgrader, no Create Assignment, no course list).
     """
     jupyter = BIN / "jupyter"
     if not jupyter.exists():
@@ -188,6 +190,9 @@ def running_lab(root: Path, cwd: Path | None = None):
         MPLBACKEND="module://matplotlib_inline.backend_inline",
     )
     env.pop("JUPYTER_PATH", None)
+    env.pop("JUPYTER_CONFIG_PATH", None)
+    if student:
+        env["JUPYTER_CONFIG_PATH"] = str(REPO / "etc" / "student-lab")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
 
     port = free_port()
@@ -242,7 +247,7 @@ def lab_server():
     root.mkdir()
     shutil.copytree(src, root / src.name)
     try:
-        with running_lab(root) as (base_url, token):
+        with running_lab(root, student=True) as (base_url, token):
             yield base_url, token, root
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -314,6 +314,31 @@ def test_each_kind_of_checkpoint_works_by_keyboard_alone(chapter, kind):
     assert saved["solved"].get(checkpoint["cp"].id) is True
 
 
+def test_the_lifecycle_explorer_works_by_keyboard_alone(chapter):
+    """The explorer's phase buttons: Tab reaches them, Space or Enter picks a phase, and no key
+    typed there becomes a notebook shortcut."""
+    page = chapter["page"]
+    explorer = page.locator(".jp-NotebookPanel .mlops-keys").filter(
+        has=page.locator(".widget-toggle-button", has_text="Development")).first
+    explorer.scroll_into_view_if_needed()
+    expect(explorer).to_have_attribute("data-lm-suppress-shortcuts", "true", timeout=15_000)
+    image = explorer.locator("img[alt]").first
+    explorer.locator(".widget-toggle-button", has_text="All").focus()
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_JS)["text"] == "Development":
+            break
+    assert page.evaluate(FOCUSED_JS)["text"] == "Development", page.evaluate(FOCUSED_JS)
+    press_shortcut_keys(page, explorer, "the explorer's Development button")
+    page.keyboard.press("Space")
+    expect(image).to_have_attribute("alt", re.compile("development phase highlighted"), timeout=15_000)
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED_JS)["text"] == "Deployment"
+    page.keyboard.press("Enter")
+    expect(image).to_have_attribute("alt", re.compile("deployment phase highlighted"), timeout=15_000)
+    press_shortcut_keys(page, explorer, "the explorer's Deployment button")
+
+
 # ---------------------------------------------------------------------------------------------
 # (b) axe-core
 

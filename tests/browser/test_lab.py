@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from types import SimpleNamespace
@@ -227,18 +228,30 @@ def notebook(browser, lab_server, lab_target, page):
 # tests
 
 
-def test_nbgrader_extension_is_active(notebook):
+def test_students_get_nbgrader_without_the_instructors_pages(notebook, lab_server):
+    """JupyterLab as students get it (``make lab``, Binder: etc/student-lab) has nbgrader's
+    student side (Validate, the Assignments page) and nothing of the instructor's."""
     page = notebook
+    base_url, token, _ = lab_server
     # nbgrader 0.9.5's lab extension adds a "Validate" button to every notebook's toolbar ...
     validate = page.locator(".jp-NotebookPanel-toolbar .validate-button")
     assert validate.is_visible(), "no nbgrader Validate button in the notebook toolbar"
     assert validate.inner_text().strip() == "Validate"
-    # ... and an "Nbgrader" main menu with the student's and instructor's pages.
+    # ... and an "Nbgrader" main menu with the student's page only.
     click_menu(page, "Nbgrader")
     items = page.locator(".lm-Menu").last.locator(".lm-Menu-itemLabel").all_inner_texts()
     page.keyboard.press("Escape")
     print(f"Nbgrader menu: {items}")
     assert "Assignment List" in items or "Assignments" in items, items
+    assert not {"Formgrader", "Course List", "Courses"} & set(items), items
+    # No "Create Assignment" panel in the side bars, and no Formgrader behind the menus either.
+    tabs = page.locator(".jp-SideBar .lm-TabBar-tab").all()
+    titles = [(t.get_attribute("title") or "") + " " + t.inner_text() for t in tabs]
+    assert titles and not any("Create Assignment" in t for t in titles), titles
+    request = urllib.request.Request(base_url + "formgrader", headers={"Authorization": f"token {token}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 404
 
 
 def test_every_diagram_shows_with_alt_text_before_any_cell_runs(notebook):

@@ -486,7 +486,7 @@ LESSONS_JS = """
 
 @pytest.mark.parametrize("width", [1280, 800])
 def test_screenshots_of_every_lesson(chapter, width):
-    """One picture per H2 section: its checkpoints, answered, if it has any, else its start."""
+    """One picture per H2 section: its first checkpoint (heading above) if it has any, else its start."""
     page = chapter["page"]
     out = chapter["out"]
     out.mkdir(parents=True, exist_ok=True)

@@ -247,14 +247,14 @@ class ProgressDisplay:
         """The widget itself, with a readable "text/plain" fallback instead of the widget's repr."""
         bundle = dict(self.widget._repr_mimebundle_() or {}) if self.widget is not None else {}
         bundle["text/plain"] = self.to_text()
-        return _filter_bundle(bundle, include, exclude)
+        return filter_bundle(bundle, include, exclude)
 
     def __repr__(self) -> str:
         done, total = self.summary()
         return f"<ProgressDisplay: {_summary_text(done, total)}>"
 
 
-def _filter_bundle(bundle: dict, include=None, exclude=None) -> dict:
+def filter_bundle(bundle: dict, include=None, exclude=None) -> dict:
     """Apply IPython's ``include``/``exclude`` MIME-type filters to a bundle."""
     if include:
         bundle = {k: v for k, v in bundle.items() if k in include}

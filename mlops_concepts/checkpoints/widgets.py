@@ -33,6 +33,7 @@ from ..answers import matches
 from ..autograding import autograding
 from ..keyboard import HELPER_HTML as _HELPER_HTML
 from ..keyboard import KEYS_CLASS
+from ..progress import filter_bundle
 from .sealing import (
     PLACEHOLDER,
     ClassifySpec,
@@ -62,14 +63,6 @@ _WRONG_STYLE = "color: var(--jp-error-color1, inherit)"
 def _esc(text: str) -> str:
     """Escape for the HTML widgets; quotes stay readable, they are never inside attributes."""
     return html.escape(text, quote=False)
-
-
-def _filter_bundle(bundle: dict, include=None, exclude=None) -> dict:
-    if include:
-        bundle = {k: v for k, v in bundle.items() if k in include}
-    if exclude:
-        bundle = {k: v for k, v in bundle.items() if k not in exclude}
-    return bundle
 
 
 def _p(*parts: str) -> str:
@@ -227,7 +220,7 @@ class _Checkpoint(Sealed):
         """The container widget's own bundle, with the text form as its "text/plain"."""
         bundle = dict(self.widget._repr_mimebundle_() or {}) if self.widget is not None else {}
         bundle["text/plain"] = self.to_text()
-        return _filter_bundle(bundle, include, exclude)
+        return filter_bundle(bundle, include, exclude)
 
 
 

@@ -1,13 +1,17 @@
 # MLOps Concepts: every target creates .venv on first use.
-#   make demo   grade the sample class in a throwaway course (.demo-course/): feedback, grades, report
+#   make demo   grade every chapter's sample class in a throwaway course (.demo-course/): feedback,
+#               grades, reports (ASSIGNMENT=<id> for one chapter)
 #   make test   the whole test suite (installs bubblewrap and chromium with apt-get if missing)
 #   make check  the chapter linter and the fast tests
-#   make lab    JupyterLab on the student notebook, as a student sees it (LAB_ARGS=... for more flags)
+#   make lab    JupyterLab on a student notebook, as a student sees it (ASSIGNMENT=<id>: which;
+#               LAB_ARGS=... for more flags)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
-ASSIGNMENT ?= 01-introduction-to-mlops
+# Every chapter, from source/; ASSIGNMENT=<id> picks one (empty: all of them, or the first for lab).
+CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
+ASSIGNMENT ?=
 
 .PHONY: demo test check lab release lint system-deps clean formgrader
 
@@ -45,7 +49,10 @@ check: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 release: $(STAMP)
-	$(BIN)/nbgrader generate_assignment $(ASSIGNMENT) --force
+	@for a in $(or $(ASSIGNMENT),$(CHAPTERS)); do \
+	  echo "nbgrader generate_assignment $$a --force"; \
+	  $(BIN)/nbgrader generate_assignment $$a --force || exit 1; \
+	done
 
 # The student's view: the chapter notebook, no instructor menus (etc/student-lab/, the settings
 # postBuild gives Binder), an Assignments tab without errors; --allow-root as CI and containers run.
@@ -53,7 +60,7 @@ lab: $(STAMP)
 	@mkdir -p "$${MLOPS_CONCEPTS_EXCHANGE:-.exchange}"
 	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/student-lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab $(LAB_ARGS) $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
-	  release/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
+	  release/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS)))/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS))).ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

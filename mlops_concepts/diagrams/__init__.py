@@ -2,7 +2,8 @@
 
 * :mod:`.toolkit`: figures, boxes, arrows, text, the palette and PNG rendering (no course facts);
 * :mod:`.chapter1`: chapter 1's diagrams, each a :class:`~.toolkit.Diagram` that holds its
-  drawing function *and* its description in words, so the two come from one source;
+  drawing function *and* its description in words, so the two come from one source (each
+  ``chapterN`` module here holds a ``DIAGRAMS`` dict, collected by name without being listed);
 * :data:`DIAGRAMS`: every static diagram by name. A chapter's source notebook asks for one with a
   Markdown line ``<!-- diagram: NAME -->``; at release the ``RenderDiagrams`` preprocessor
   (:mod:`mlops_concepts.grading.diagrams_release`) turns it into the picture, with its alt text,
@@ -20,6 +21,9 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib
+import pkgutil
+import re
 from typing import TYPE_CHECKING
 
 from ..autograding import autograding
@@ -45,8 +49,21 @@ __all__ = [
     "show",
 ]
 
+def _every_chapters_diagrams() -> dict[str, Diagram]:
+    """The ``DIAGRAMS`` of every ``chapterN`` module here: a new chapter's module is found as it is."""
+    found: dict[str, Diagram] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if not re.fullmatch(r"chapter\d+", info.name):
+            continue
+        for name, diagram in importlib.import_module(f"{__name__}.{info.name}").DIAGRAMS.items():
+            if name in found:
+                raise ValueError(f"two chapters name a diagram {name!r}: names must be unique")
+            found[name] = diagram
+    return found
+
+
 #: Every static diagram of the course by name (names are unique across chapters).
-DIAGRAMS: dict[str, Diagram] = {**chapter1.DIAGRAMS}
+DIAGRAMS: dict[str, Diagram] = _every_chapters_diagrams()
 
 
 def mlops_lifecycle(highlight: str | None = None) -> Figure:

@@ -31,7 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..authoring.samples import EXAMPLES
+from ..authoring.samples import EXAMPLES, chapters
 from .batches import (
     GRADED,
     JOBS,
@@ -50,7 +50,6 @@ from .gradebooks import export, merge, seed_template
 from .untrusted import printable
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_ASSIGNMENT = "01-introduction-to-mlops"
 DEMO_COURSE = ".demo-course"
 
 
@@ -327,35 +326,52 @@ def _check_gradebook(url: str, assignment: str) -> None:
         gb.find_assignment(assignment)
 
 
-def demo(assignment: str, nbgrader_args: tuple[str, ...] = (), course: Path | None = None) -> int:
-    """Grade the sample class in a throwaway course directory (never the real one)."""
+def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Path | None = None) -> int:
+    """Grade the sample class of each chapter (default: every chapter that has one) in one
+    throwaway course directory, never the real one."""
+    assignments = assignments or chapters(REPO)
+    missing = [a for a in assignments if not (REPO / EXAMPLES / a / "submitted").is_dir()]
+    if not assignments or missing:
+        _say(f"No sample class for {', '.join(missing) or 'any chapter'} (examples/<id>/submitted): "
+             "see docs/authoring.md")
+        return 2
     course = course or REPO / DEMO_COURSE
     shutil.rmtree(course, ignore_errors=True)
     course.mkdir(parents=True)
     shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(REPO / "source" / assignment, course / "source" / assignment)
     _say(f"==> A throwaway course for the demo: {course}")
     env_url = os.environ.pop("MLOPS_CONCEPTS_DB_URL", None)  # the demo's gradebook is its own
+    code = 0
     try:
-        release(course, assignment)
-        samples = REPO / EXAMPLES / assignment / "submitted"
-        if not samples.is_dir():
-            _say(f"{assignment} has no sample class ({samples.relative_to(REPO)}): see docs/authoring.md")
-            return 2
-        _say(f"==> Copying the sample submissions from {samples.relative_to(REPO)}")
-        for student_dir in sorted(samples.iterdir()):
-            shutil.copytree(student_dir / assignment, course / "submitted" / student_dir.name / assignment)
-        code = grade(course, assignment, nbgrader_args=nbgrader_args)
-        if code == 0:
-            from .report import report
+        for assignment in assignments:
+            shutil.copytree(REPO / "source" / assignment, course / "source" / assignment)
+            release(course, assignment)
+            samples = REPO / EXAMPLES / assignment / "submitted"
+            _say(f"==> Copying the sample submissions from {samples.relative_to(REPO)}")
+            for student_dir in sorted(samples.iterdir()):
+                shutil.copytree(student_dir / assignment,
+                                course / "submitted" / student_dir.name / assignment)
+            graded = grade(course, assignment, nbgrader_args=nbgrader_args)
+            if graded == 0:
+                from .report import report
 
-            _say("==> Writing the class report")
-            report(course, assignment)
+                _say("==> Writing the class report")
+                report(course, assignment)
+            code = max(code, graded)
     finally:
         if env_url is not None:
             os.environ["MLOPS_CONCEPTS_DB_URL"] = env_url
     _say(f"Demo course: {course} (feedback/, grades.csv, reports/, gradebook.db)")
     return code
+
+
+def _with_submissions(root: Path) -> list[str]:
+    """Released assignments that someone submitted (what ``grade`` with no id grades)."""
+    released = sorted(p.name for p in (root / "release").iterdir() if p.is_dir()) \
+        if (root / "release").is_dir() else []
+    submitted = root / "submitted"
+    return [a for a in released
+            if submitted.is_dir() and any(os.path.lexists(s / a) for s in submitted.iterdir())]
 
 
 def check(root: Path, assignments: list[str]) -> int:
@@ -387,7 +403,10 @@ def main(argv: list[str] | None = None) -> int:
                            epilog="Other --Class.trait=value options are passed to nbgrader "
                                   "autograde, e.g. --SandboxedExecute.sandbox=False (trusted "
                                   "submissions only) or --Execute.timeout=120.")
-        p.add_argument("assignment", nargs="?", default=DEFAULT_ASSIGNMENT)
+        p.add_argument("assignment", nargs="*",
+                       help="chapter ids (default: " + ("every released chapter someone submitted"
+                                                        if name == "grade" else
+                                                        "every chapter with a sample class") + ")")
         if name == "grade":
             p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
             p.add_argument("--jobs", type=int, default=None,
@@ -403,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
     p = sub.add_parser("report", help="class report: score distribution, item analysis, "
                                       "common wrong answers (HTML) and a per-item CSV")
-    p.add_argument("assignment", nargs="?", default=DEFAULT_ASSIGNMENT)
+    p.add_argument("assignment", nargs="*", help="chapter ids (default: every graded chapter)")
     p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
     p.add_argument("--out", type=Path, default=None,
                    help="the HTML report (default: <root>/reports/<assignment>.html)")
@@ -427,8 +446,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{root} is not a course directory (no nbgrader_config.py)")
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be 1 or more")
-    return grade(root, args.assignment, nbgrader_args=tuple(extra), jobs=args.jobs,
-                 scheduler=args.scheduler)
+    assignments = args.assignment or _with_submissions(root)
+    if not assignments:
+        _say(f"No submissions in {root / 'submitted'} of any chapter in {root / 'release'}.")
+        return 0
+    codes = [grade(root, a, nbgrader_args=tuple(extra), jobs=args.jobs, scheduler=args.scheduler)
+             for a in assignments]
+    return max(codes)
 
 
 if __name__ == "__main__":

@@ -931,4 +931,15 @@ def cli(args, extra: list[str]) -> int:
     if extra:
         print(f"mlops-concepts report: unrecognised arguments: {' '.join(extra)}", file=sys.stderr)
         return 2
-    return report(args.root, args.assignment, args.out, args.csv)
+    root = args.root.resolve()
+    assignments = args.assignment or sorted(
+        {p.name for p in (root / "autograded").glob("*/*") if p.is_dir()}
+        & {p.name for p in (root / "release").glob("*") if p.is_dir()})
+    if not assignments:
+        print(f"mlops-concepts report: nothing graded yet in {root / 'autograded'}", file=sys.stderr)
+        return 1
+    if len(assignments) > 1 and (args.out or args.csv):
+        print("mlops-concepts report: --out and --csv name one chapter's files: give one chapter id",
+              file=sys.stderr)
+        return 2
+    return max(report(root, a, args.out, args.csv) for a in assignments)

@@ -9,10 +9,10 @@ Environment variables:
 ``MLOPS_BROWSER_COURSE_DIR``
     folder copied into the server's root dir under its own name (default: ``<repo>/release``).
 ``MLOPS_BROWSER_NOTEBOOK``
-    the notebook to open, relative to the server's root dir
-    (default: ``release/01-introduction-to-mlops/01-introduction-to-mlops.ipynb``).
+    the one notebook to open, relative to the server's root dir (default: every chapter's
+    ``release/<id>/<id>.ipynb``, each in turn: the student-side tests run once per chapter).
 ``MLOPS_BROWSER_SCREENSHOTS``
-    where the README screenshots go (default: ``<repo>/docs/screenshots``).
+    where the screenshots go (default: ``<repo>/docs/screenshots``; a chapter's in ``<id>/``).
 ``CHROMIUM``
     the browser binary (default: ``/usr/bin/chromium``, Debian's package ``chromium``).
 ``CI``
@@ -44,7 +44,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin: its jupyter and the kernel's python
 
-DEFAULT_NOTEBOOK = "release/01-introduction-to-mlops/01-introduction-to-mlops.ipynb"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",  # we run as root
@@ -92,8 +91,12 @@ def course_dir() -> Path:
     return Path(os.environ.get("MLOPS_BROWSER_COURSE_DIR", REPO / "release")).resolve()
 
 
-def notebook_relpath() -> str:
-    return os.environ.get("MLOPS_BROWSER_NOTEBOOK", DEFAULT_NOTEBOOK)
+def notebook_relpaths() -> list[str]:
+    """The notebooks the student-side tests open: one, or every chapter's release."""
+    if os.environ.get("MLOPS_BROWSER_NOTEBOOK"):
+        return [os.environ["MLOPS_BROWSER_NOTEBOOK"]]
+    return [f"release/{p.parent.name}/{p.name}" for p in sorted((REPO / "release").glob("*/*.ipynb"))
+            if p.stem == p.parent.name]
 
 
 def screenshot_dir() -> Path:
@@ -261,10 +264,17 @@ def lab_launcher():
 
 @pytest.fixture(scope="session")
 def lab_target():
-    """What the tests open and where they write (tests import nothing from this conftest)."""
-    return SimpleNamespace(
-        notebook=notebook_relpath(), screenshots=screenshot_dir(), skip_or_fail=skip_or_fail
-    )
+    """Where the tests write, and how they give up (tests import nothing from this conftest)."""
+    return SimpleNamespace(screenshots=screenshot_dir(), skip_or_fail=skip_or_fail)
+
+
+@pytest.fixture(scope="session", params=notebook_relpaths(), ids=lambda rel: Path(rel).stem)
+def chapter_target(request):
+    """One chapter's notebook to open and the folder for its screenshots: the tests that use it
+    run once per chapter."""
+    rel = request.param
+    return SimpleNamespace(notebook=rel, screenshots=screenshot_dir() / Path(rel).stem,
+                           skip_or_fail=skip_or_fail)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from mlops_concepts.authoring.samples import sample_path
@@ -135,3 +136,17 @@ def browser_helpers():
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+def wait_until_serving(status, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Wait until ``status()`` returns 200; fail with the server's log if it exits or is too slow."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if status() == 200:
+                return
+        except OSError:
+            pass
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.5)

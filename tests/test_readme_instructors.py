@@ -23,14 +23,13 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from classroom import REPO, Student, browser_helpers, clean_env, show
+from classroom import REPO, Student, browser_helpers, clean_env, show, wait_until_serving
 
 pytestmark = [pytest.mark.slow]
 
@@ -250,16 +249,7 @@ def test_make_formgrader_serves_a_working_formgrader_on_the_class(clone, pasted)
             return err.code, err.headers, err.read().decode(errors="replace")
 
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if get("/api/status")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, (state / "server.log").read_text()
-            assert time.monotonic() < deadline, (state / "server.log").read_text()
-            time.sleep(0.5)
+        wait_until_serving(lambda: get("/api/status")[0], proc, state / "server.log", 120)
         status, headers, _ = get("/", redirect=False)
         assert status in (301, 302) and "/formgrader" in headers.get("Location", ""), (status, dict(headers))
         status, _, page = get("/formgrader/manage_assignments")

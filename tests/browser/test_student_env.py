@@ -18,11 +18,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from classroom import wait_until_serving
 
 pytestmark = [pytest.mark.slow]
 
@@ -104,16 +104,7 @@ def lab(binder):
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if get(base, token, "api/status")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, (state / "server.log").read_text()
-            assert time.monotonic() < deadline, (state / "server.log").read_text()
-            time.sleep(0.5)
+        wait_until_serving(lambda: get(base, token, "api/status")[0], proc, state / "server.log", 90)
         yield base, token, repo
     finally:
         try:

@@ -171,6 +171,7 @@ def test_the_record_is_in_the_notebook_and_was_written_to_the_working_folder(att
 READS = ["read-submitted-abs", "read-submitted-rel", "read-secret-abs", "read-autograded-abs",
          "read-autograded-rel", "read-feedback-abs", "read-feedback-rel", "read-source-abs",
          "read-source-rel", "read-gradebook-abs", "read-gradebook-rel", "read-config", "read-staging",
+         "read-staging-b1", "read-graded", "read-graded-b1", "read-batch-neighbour-rel",
          "read-etc-passwd", "read-etc-shadow", "read-ssh-key", "read-host-home-bashrc"]
 
 
@@ -180,7 +181,8 @@ def test_forbidden_reads_fail(attack, name):
 
 
 @pytest.mark.parametrize("name", ["write-victim-submitted", "write-victim-autograded",
-                                  "write-victim-autograded-rel", "write-source", "write-package",
+                                  "write-victim-autograded-rel", "write-batch-neighbour-rel",
+                                  "write-source", "write-package",
                                   "delete-gradebook", "delete-gradebook-rel", "hardlink-package"])
 def test_forbidden_writes_fail(attack, name):
     assert printed(attack)[name] == "BLOCKED", attempts(attack)[name]
@@ -209,9 +211,17 @@ def test_the_gradebook_is_intact(attack):
     assert {VICTIM, ATTACKER, LINKER, HOG, LAST} <= students
 
 
+def _workdir(attack) -> str:
+    """The folder the attacker's notebook ran in (the batch's graded copy of its submission)."""
+    cwd = attempts(attack)["cwd"]
+    assert cwd["ok"] and f"{os.sep}{ATTACKER}{os.sep}{attack.ch.assignment}" in cwd["value"] + os.sep, cwd
+    assert cwd["value"].startswith(str(attack.root) + os.sep), cwd
+    return cwd["value"]
+
+
 def _allowed_paths(attack) -> list[str]:
-    workdir = str(attack.root / "autograded" / ATTACKER / attack.ch.assignment)
-    return [*sandbox.readonly_paths(), *sandbox.SYSTEM_DIRS, workdir, "/etc/fonts", "/proc", "/dev"]
+    return [*sandbox.readonly_paths(), *sandbox.SYSTEM_DIRS, _workdir(attack), "/etc/fonts", "/proc",
+            "/dev"]
 
 
 def test_listings_show_nothing_of_the_host(attack):
@@ -219,7 +229,7 @@ def test_listings_show_nothing_of_the_host(attack):
     package, the working folder): nothing else of the host is visible. (The listings run before
     the attacker writes anything, so no entry is its own.)"""
     allowed = _allowed_paths(attack)
-    workdir = str(attack.root / "autograded" / ATTACKER / attack.ch.assignment)
+    workdir = _workdir(attack)
     for name, r in attempts(attack).items():
         if not name.startswith("list ") or not r["ok"]:
             continue

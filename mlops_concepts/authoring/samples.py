@@ -101,13 +101,35 @@ def build(root: Path, chapter: str) -> list[Path]:
     return written
 
 
+def stale(root: Path, chapter: str) -> list[str]:
+    """Sample students whose committed notebook is not what the current release gives."""
+    return [student for student, nb in samples(root, chapter).items()
+            if not sample_path(root, chapter, student).is_file()
+            or json.loads(sample_path(root, chapter, student).read_text()) != json.loads(nbformat.writes(nb))]
+
+
 def main(argv: list[str] | None = None) -> int:
+    """``python -m mlops_concepts.authoring.samples [--check] [chapter ...]`` (default: every chapter)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    check = "--check" in args
+    chapters_ = [a for a in args if a != "--check"]
     root = Path(__file__).resolve().parents[2]
-    for chapter in (argv if argv is not None else sys.argv[1:]) or chapters(root):
+    code = 0
+    for chapter in chapters_ or chapters(root):
+        if check:
+            old = stale(root, chapter)
+            print(f"{chapter}: " + (f"stale samples {', '.join(old)}: rebuild them" if old
+                                    else "samples up to date"))
+            code = max(code, 1 if old else 0)
+            continue
         for path in build(root, chapter):
             print("wrote", path.relative_to(root))
-    return 0
+    return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as a script, this file is ``__main__``: the chapters' samples.py import SOLUTION from
+    # the package module, so run that one (two copies would hold two different SOLUTIONs).
+    from mlops_concepts.authoring.samples import main as _main
+
+    sys.exit(_main())

@@ -150,14 +150,21 @@ def _diagnose(answer, form, items, choices) -> str:
     return "not right yet. Re-read the lesson and try again."
 
 
-def check(question: str, answer, key, items=None, title=None, choices=None) -> None:
+def check(question: str, answer, key=None, items=None, title=None, choices=None,
+          cases=None) -> None:
     """Say whether ``answer`` is right, and if not what kind of wrong, never the right answer.
 
     ``key`` is the right answer (instructor version) or its salted digest (student version);
     ``title`` is the exercise as students see it ("Exercise 1.2 (b)"), ``choices`` the allowed
     values the question lists. Prints only (returns None), so the notebook shows no stray
-    ``True``/``False`` output.
+    ``True``/``False`` output. With ``cases``, ``answer`` is a lab function checked on examples
+    (:func:`mlops_concepts.function_checks.check_function`).
     """
+    if cases is not None:
+        from .function_checks import check_function
+
+        check_function(question, answer, cases, key, title)
+        return
     name = title if _type(title) is _str else "This exercise"
     try:
         form = _answer_form(answer, items)

@@ -1,10 +1,12 @@
 """The chapter linter: ``mlops-concepts check <id>``, also run by the tests on every chapter.
 
 It reads the instructor's notebook (and the released one, when it exists) without running any
-code, and reports every break of the authoring contract, each naming the cell:
+code but the solutions of lab functions, and reports every break of the authoring contract, each
+naming the cell:
 
 * **ids match**: every test cell is exactly ``check("<its grade id>", <answer>, key=...)``,
-  grade ids are unique, and every test cell follows an answer cell;
+  grade ids are unique, and every test cell follows an answer cell; a lab check has a hidden seed
+  of its own, and its solution runs on every public and hidden case;
 * **feedback everywhere**: every checkpoint is written in its source form, with feedback for
   every option, a why for every item and step, a hint and an explanation (the checkpoint's own
   sealing step validates this);
@@ -58,7 +60,7 @@ def _markdown_text(cell) -> str:
 
 
 def check_test_cells(nb) -> list[Problem]:
-    problems, seen, answer_seen = [], set(), False
+    problems, seen, seeds, answer_seen = [], set(), set(), False
     for i, cell in enumerate(nb.cells):
         gid = cells.grade_id(cell)
         if gid in seen:
@@ -72,10 +74,28 @@ def check_test_cells(nb) -> list[Problem]:
         if not answer_seen:
             problems.append(Problem(f"cell {_name(cell, i)}", "a test cell before any answer cell"))
         try:
-            read_check(cell)
+            check = read_check(cell)
+            if check.is_lab:
+                problems += _check_lab(nb, check, seeds)
         except AuthoringError as err:
             problems.append(Problem(f"cell {_name(cell, i)}", str(err)))
     return problems
+
+
+def _check_lab(nb, check, seeds: set) -> list[Problem]:
+    """A lab check: a hidden seed of its own, and a solution that runs on every case."""
+    from ..grading.labs import expected_outcomes
+
+    where = f"cell {check.grade_id!r}"
+    seed = check.cases.get("seed")
+    if seed is None:
+        return [Problem(where, 'a lab check needs a hidden seed: cases={..., "seed": <non-zero int>}')]
+    if seed in seeds:
+        return [Problem(where, f"the hidden seed {seed} is used by another lab check")]
+    seeds.add(seed)
+    expected_outcomes(nb, check)  # raises AuthoringError, naming the cell, if the solution fails
+    expected_outcomes(nb, check, seed=0)
+    return []
 
 
 def check_checkpoints(nb) -> list[Problem]:
@@ -159,7 +179,14 @@ def check_release(release) -> list[Problem]:
             continue
         where = f"release cell {_name(cell, i)}"
         for call in top_level_calls(cell.source, ("check",)):
-            if not is_digest(call.kwargs.get("key")):
+            key = call.kwargs.get("key")
+            if "cases" in call.kwargs:  # a lab: one digest per public example, no hidden seed
+                cases = call.kwargs["cases"]
+                if not (isinstance(key, list) and key and all(is_digest(k) for k in key)):
+                    problems.append(Problem(where, "the lab check's results are not sealed"))
+                if not isinstance(cases, dict) or "seed" in cases:
+                    problems.append(Problem(where, "the lab check shows its hidden seed"))
+            elif not is_digest(key):
                 problems.append(Problem(where, "the check key is not sealed (plaintext answer)"))
         for call in top_level_calls(cell.source, CHECKPOINT_KINDS):
             plain = {"answer", "explanation"} & set(call.kwargs)

@@ -34,6 +34,7 @@ import tempfile
 import time
 from queue import Empty
 
+import nbformat
 from jupyter_client.kernelspec import KernelSpec
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
@@ -43,7 +44,10 @@ from traitlets import Bool, Float, Integer, default
 from ..checks import REPORT_MIME
 from . import cells, sandbox
 from .calls import AuthoringError
+from .coursedir import notebook_path
 from .exercises import read_check, report_code
+from .labs import hidden_cases, lab_checks
+from .labs import report_code as lab_report_code
 
 _probed: dict[str, str | None] = {}
 
@@ -102,6 +106,8 @@ class SandboxedExecute(Execute):
         self._started = time.monotonic()
         self._workdir = os.path.abspath(resources.get("metadata", {}).get("path") or os.getcwd())
         self._socket_dir = None
+        self._labs = None
+        self._resources_seen = resources
         if self.sandbox:
             if "reason" not in _probed:
                 try:
@@ -191,7 +197,8 @@ class SandboxedExecute(Execute):
     def _report(self, cell, index) -> None:
         """Ask the kernel for the answer this test cell grades; its outputs join the cell's."""
         try:
-            code = report_code(read_check(cell))
+            check = read_check(cell)
+            code = self._lab_report_code(check) if check.is_lab else report_code(check)
         except AuthoringError as err:  # no report: the verdict step grades the cell 0
             self.log.error("%s", err)
             return
@@ -201,6 +208,19 @@ class SandboxedExecute(Execute):
         finally:
             self.nb.cells[index] = cell  # nbclient stores the cell it ran at the index
             cell.outputs.extend(request.outputs)
+
+    def _lab_report_code(self, check) -> str:
+        """A lab's request: the hidden cases come from ``source/``, which the release lacks."""
+        if self._labs is None:
+            path = notebook_path(self, "source", self._resources_seen)
+            if not os.path.exists(path):
+                raise AuthoringError(f"cannot grade a lab: the instructor notebook {path} is missing")
+            self._labs = lab_checks(nbformat.read(path, as_version=4))
+        hidden = self._labs.get(check.grade_id)
+        if hidden is None:
+            raise AuthoringError(f"test cell {check.grade_id!r} is no lab check of the instructor's "
+                                 "notebook: graded 0")
+        return lab_report_code(hidden, hidden_cases(hidden))
 
     async def _async_handle_timeout(self, timeout, cell=None):
         reply = await super()._async_handle_timeout(timeout, cell)

@@ -46,6 +46,11 @@ class Check:
     items: list | None
     title: str | None = None  # "Exercise 1.2 (b)": the exercise as students see it
     choices: list | None = None  # the allowed values (strings) the question lists
+    cases: dict | None = None  # a lab: {"data": name, "count": n, "seed": hidden seed (source/)}
+
+    @property
+    def is_lab(self) -> bool:
+        return self.cases is not None
 
 
 def _fail(grade_id, message: str):
@@ -77,6 +82,8 @@ def read_check(cell) -> Check:
     if len(answer_nodes) != 1:
         _fail(gid, "check() needs the answer as its second argument")
     answer = ast.get_source_segment(strip_magics(source), answer_nodes[0])
+    if "cases" in call.kwargs:
+        return _read_lab_check(gid, answer, call)
     if "key" not in call.kwargs or not call.literal["key"]:
         _fail(gid, "check() needs key=<the right answer> as a plain literal")
     if not call.literal.get("items", True):
@@ -102,6 +109,45 @@ def read_check(cell) -> Check:
     return check
 
 
+def _read_lab_check(gid: str, answer: str, call) -> Check:
+    """``check(gid, fn, cases={"data": name, "count": n, "seed": s})``: a lab function's check."""
+    from ..labs import MAX_CASES, data
+
+    spec = call.kwargs["cases"]
+    if not call.literal["cases"] or not isinstance(spec, dict):
+        _fail(gid, 'cases= must be a plain dict, e.g. cases={"data": "run_log", "count": 5, '
+                   '"seed": 2718}')
+    unknown = set(spec) - {"data", "count", "seed"}
+    if unknown:
+        _fail(gid, f"cases= has unknown key(s): {', '.join(sorted(unknown))}")
+    if spec.get("data") not in data():
+        _fail(gid, f"cases= names lab data {spec.get('data')!r}, which no module of "
+                   f"mlops_concepts.labs defines (known: {', '.join(sorted(data())) or 'none'})")
+    count = spec.get("count", 3)
+    if type(count) is not int or not 1 <= count <= MAX_CASES:
+        _fail(gid, f'cases["count"] must be an int from 1 to {MAX_CASES}')
+    if "seed" in spec and (type(spec["seed"]) is not int or spec["seed"] == 0):
+        _fail(gid, 'cases["seed"] must be a non-zero int: seed 0 gives the public examples')
+    if not answer.isidentifier():
+        _fail(gid, f"a lab check names the function itself, check({gid!r}, <function name>, "
+                   "cases=...), not a call or an expression")
+    for word in ("items", "choices"):
+        if word in call.kwargs:
+            _fail(gid, f"a lab check takes no {word}=")
+    key = call.kwargs.get("key")
+    if "key" in call.kwargs and not (call.literal["key"] and isinstance(key, list)
+                                     and all(is_digest(k) for k in key)):
+        _fail(gid, "a lab check takes no key=: the grader computes the right results with the "
+                   "solution's own function")
+    unknown = set(call.kwargs) - {"question", "answer", "key", "title", "cases"}
+    if unknown:
+        _fail(gid, f"check() got unknown keyword(s): {', '.join(sorted(unknown))}")
+    title = call.kwargs.get("title")
+    if "title" in call.kwargs and (not call.literal["title"] or not isinstance(title, str)):
+        _fail(gid, 'title= must be a plain string, e.g. title="Exercise 1.2 (b)"')
+    return Check(gid, answer, key, None, title, None, spec)
+
+
 def _require_covered(check: Check) -> None:
     """``choices=`` must hold every value of the key: a right answer is never "not allowed"."""
     from ..checks import answer_form
@@ -124,6 +170,9 @@ def report_code(check: Check) -> str:
     """
     # The function is found by import, not by name, so a student's own variable called `grade`
     # cannot break the report of an honest answer. Literals as JSON (valid Python here).
+    if check.is_lab:
+        raise AuthoringError(f"test cell {check.grade_id!r}: a lab check is reported with its "
+                             "hidden cases (mlops_concepts.grading.labs.report_code)")
     items = "" if check.items is None else f", items={json.dumps(check.items)}"
     return (f'__import__("mlops_concepts.checks", fromlist=["grade"])'
             f".grade({json.dumps(check.grade_id)}, {check.answer}{items})")
@@ -245,7 +294,9 @@ def listed_choices(nb) -> dict[str, list[str]]:
 
     found = {}
     for ex in _exercises(nb):
-        checks = [read_check(c) for c in ex.tests]
+        checks = [chk for chk in (read_check(c) for c in ex.tests) if not chk.is_lab]
+        if not checks:
+            continue
         names = set()
         for chk in checks:
             names.update(k for k in chk.items or [] if isinstance(k, str))

@@ -112,7 +112,26 @@ def count_checkpoints(nb) -> int:
                if c.cell_type == "code")
 
 
-def seal_cell(cell, notebook: str, title: str | None = None, choices: list | None = None) -> str:
+def seal_lab_check(source: str, check, notebook: str, source_nb, title: str | None) -> str:
+    """A lab check as released: the hidden seed removed, and one digest per public example.
+
+    The digests are of the instructor's function's results on the public cases (seed 0), so the
+    student's self-check can say "right on 3 of 5 examples" and nothing more.
+    """
+    from ..function_checks import seal_results
+    from .labs import expected_outcomes
+
+    call = top_level_calls(source, ("check",))[0]
+    public = {k: v for k, v in check.cases.items() if k != "seed"}
+    outcomes = expected_outcomes(source_nb, check, seed=0)
+    key = seal_results([o["value"] for o in outcomes], salt_for(notebook, check.grade_id))
+    start, end = offsets(source, call.kwarg_node("cases"))
+    extras = _added_keywords(source, call, {"key": key, "title": title})
+    return replace_spans(source, [(start, end, _literal(public)), *extras])
+
+
+def seal_cell(cell, notebook: str, title: str | None = None, choices: list | None = None,
+              source_nb=None) -> str:
     """The cell's source with every answer key in it sealed (idempotent on sealed code).
 
     A test cell is validated first (:func:`~mlops_concepts.grading.exercises.read_check`): a
@@ -129,6 +148,13 @@ def seal_cell(cell, notebook: str, title: str | None = None, choices: list | Non
         )
     if cells.is_test(cell):
         check = read_check(cell)
+        if check.is_lab:
+            if check.key is not None:  # sealed already
+                return source
+            if source_nb is None:
+                raise AuthoringError(f"test cell {check.grade_id!r}: sealing a lab check needs "
+                                     "the instructor's notebook")
+            return seal_lab_check(source, check, notebook, source_nb, title)
         if is_digest(check.key):
             return source
         call = top_level_calls(source, ("check",))[0]
@@ -152,12 +178,14 @@ class SealAnswerKeys(NbGraderPreprocessor):
         self.titles = exercise_titles(nb)
         self.choices = listed_choices(nb)
         self.checkpoints = count_checkpoints(nb)
+        self.source_nb = nb
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
             gid = cells.grade_id(cell)
-            cell.source = seal_cell(cell, self.notebook, self.titles.get(gid), self.choices.get(gid))
+            cell.source = seal_cell(cell, self.notebook, self.titles.get(gid), self.choices.get(gid),
+                                    self.source_nb)
             if not cells.is_test(cell):
                 cell.source = count_progress(cell.source, self.checkpoints)
             if top_level_calls(cell.source, CHECKPOINT_KINDS):

@@ -32,6 +32,7 @@ from . import cells
 from .calls import AuthoringError
 from .coursedir import notebook_path
 from .exercises import exercise_titles, listed_choices, read_check
+from .labs import expected_outcomes
 
 MAX_MESSAGE = 300
 
@@ -51,7 +52,10 @@ def answer_keys(notebook) -> dict[str, str]:
     for cell in notebook.cells:
         if cells.is_test(cell):
             check = read_check(cell)
-            keys[check.grade_id] = to_json(answer_form(check.key, check.items))
+            if check.is_lab:  # the instructor's function's results on the hidden cases
+                keys[check.grade_id] = to_json({"cases": expected_outcomes(notebook, check)})
+            else:
+                keys[check.grade_id] = to_json(answer_form(check.key, check.items))
     return keys
 
 
@@ -62,6 +66,10 @@ def expected_forms(notebook) -> dict[str, str]:
     for cell in notebook.cells:
         if cells.is_test(cell):
             check = read_check(cell)
+            if check.is_lab:
+                forms[check.grade_id] = ("a function that gives the right result on every input "
+                                         "(it is called on hidden inputs, each a fresh copy)")
+                continue
             forms[check.grade_id] = describe_form(check.key, check.items,
                                                   check.choices or choices.get(check.grade_id))
     return forms
@@ -151,8 +159,30 @@ def judge(grade_id: str, outputs, expected: str, title: str | None = None,
     except (TypeError, ValueError):
         return _error("AnswerNotGradable", f"{name}: the answer is not plain data.{expect}"), None
     if given != expected:
+        cases = _cases_right(report.get("value"), expected)
+        if cases:
+            return _error("WrongAnswer", f"{name}: {cases}{expect}"), given
         return _error("WrongAnswer", f"{name}: not correct.{expect}"), given
     return new_output("stream", name="stdout", text=f"{name}: correct.\n"), given
+
+
+def _cases_right(value, expected: str) -> str | None:
+    """For a lab function: "right on 3 of 5 hidden inputs; on one it raised KeyError." (or None)."""
+    want = json.loads(expected)
+    if not (isinstance(value, dict) and isinstance(value.get("cases"), list)
+            and isinstance(want, dict) and isinstance(want.get("cases"), list)
+            and len(value["cases"]) == len(want["cases"])):
+        return None
+    got = value["cases"]
+    right = sum(1 for g, w in zip(got, want["cases"], strict=True) if to_json(g) == to_json(w))
+    raised = sorted({str(g["raised"])[:40] for g in got if isinstance(g, dict) and "raised" in g})
+    unreadable = [g["error"] for g in got if isinstance(g, dict) and isinstance(g.get("error"), str)]
+    text = f"right on {right} of {len(got)} hidden inputs."
+    if raised:
+        text += f" On some it raised {', '.join(raised)}."
+    elif unreadable:
+        text += f" Some results could not be read: {unreadable[0][:120]}."
+    return text
 
 
 def verdict(grade_id: str, outputs, expected: str):

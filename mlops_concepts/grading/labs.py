@@ -1,0 +1,112 @@
+"""Lab exercises on the grader's side: hidden cases, and the right results, outside the kernel.
+
+A lab test cell in ``source/`` is ``check(gid, fn, cases={"data": ..., "count": n, "seed": s})``
+(see :mod:`mlops_concepts.function_checks`). Here:
+
+* :func:`hidden_cases` makes the cases from the seed that only ``source/`` holds;
+* :func:`reference_function` takes the instructor's function from ``source/``: the autograded
+  answer cell that defines it, run on its own in a fresh namespace of the grader's process. It is
+  the author's trusted code; no student code ever runs here;
+* :func:`expected_outcomes` calls it on fresh copies of each case: what the student's function
+  must return. The release uses the same on the public seed to seal the self-check's digests;
+  :mod:`~mlops_concepts.grading.verdicts` uses it on the hidden seed to grade;
+* :func:`report_code` is the request the executor sends after the test cell: call the student's
+  function on the hidden cases, in a shuffled order, and report each result's canonical form.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import random
+
+from .. import labs
+from ..function_checks import call_form
+from . import cells
+from .calls import AuthoringError
+
+
+def cases_json(check, seed: int | None = None) -> str:
+    """The cases of a lab check as JSON text: the public ones (seed 0) or the hidden ones."""
+    spec = check.cases
+    chosen = spec.get("seed", 0) if seed is None else seed
+    try:
+        made = labs.cases(spec["data"], spec.get("count", 3), chosen)
+    except (KeyError, ValueError) as err:
+        raise AuthoringError(f"test cell {check.grade_id!r}: {err}") from None
+    text = json.dumps([list(c) for c in made], allow_nan=False)
+    if json.loads(text) != [list(c) for c in made]:
+        raise AuthoringError(f"test cell {check.grade_id!r}: lab data {spec['data']!r} is not "
+                             "plain JSON data (convert numpy values with .tolist() or float())")
+    return text
+
+
+def hidden_cases(check) -> str:
+    return cases_json(check)
+
+
+def _defines(cell, name: str) -> bool:
+    try:
+        tree = ast.parse(cell.get("source", ""))
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.FunctionDef) and n.name == name for n in tree.body)
+
+
+_REFERENCES: dict = {}
+
+
+def reference_function(source_nb, check):
+    """The instructor's function that ``check`` grades, from its answer cell in ``source/``."""
+    name = check.answer
+    if not name.isidentifier():
+        raise AuthoringError(f"test cell {check.grade_id!r}: a lab check names the function itself, "
+                             f"check({check.grade_id!r}, {name.split('(')[0]}, cases=...)")
+    found = [c for c in source_nb.cells if cells.is_answer(c) and _defines(c, name)]
+    if len(found) != 1:
+        raise AuthoringError(f"test cell {check.grade_id!r}: {len(found)} autograded answer cells "
+                             f"define {name}(); exactly one must")
+    code = found[0].get("source", "")
+    if (code, name) not in _REFERENCES:
+        namespace = {"__name__": "mlops_concepts_reference"}
+        try:
+            exec(compile(code, f"<solution of {name}>", "exec"), namespace)  # the author's code
+        except Exception as err:
+            raise AuthoringError(f"the answer cell that defines {name}() must run on its own (its "
+                                 f"imports inside it): it raised {type(err).__name__}: {err}") from None
+        _REFERENCES[(code, name)] = namespace[name]
+    return _REFERENCES[(code, name)]
+
+
+def expected_outcomes(source_nb, check, seed: int | None = None) -> list[dict]:
+    """What the student's function must give on each case: the instructor's function's outcomes."""
+    function = reference_function(source_nb, check)
+    text = cases_json(check, seed)
+    outcomes = [call_form(function, args) for args in json.loads(text)]
+    broken = [i for i, o in enumerate(outcomes) if "value" not in o]
+    if broken:
+        raise AuthoringError(f"test cell {check.grade_id!r}: the solution of {check.answer}() fails "
+                             f"on case {broken[0] + 1}: {outcomes[broken[0]]}")
+    return outcomes
+
+
+def report_code(check, inputs_json: str) -> str:
+    """The request sent after a lab test cell: the hidden cases, called in a shuffled order."""
+    order = list(range(len(json.loads(inputs_json))))
+    random.SystemRandom().shuffle(order)
+    return (f'__import__("mlops_concepts.function_checks", fromlist=["grade_function"])'
+            f".grade_function({json.dumps(check.grade_id)}, {check.answer}, "
+            f"{json.dumps(inputs_json)}, {json.dumps(order)})")
+
+
+def lab_checks(source_nb) -> dict:
+    """Grade id -> the lab check of each lab test cell of the instructor's notebook."""
+    from .exercises import read_check
+
+    found = {}
+    for cell in source_nb.cells:
+        if cells.is_test(cell):
+            check = read_check(cell)
+            if check.cases is not None:
+                found[check.grade_id] = check
+    return found

@@ -1,0 +1,277 @@
+"""Lab exercises: a student's function, graded on hidden inputs with keys decided outside the kernel.
+
+The path of a lab check, unit by unit (the whole path through real nbgrader, the sandbox and the
+chapters' sample classes, cheaters included, is in ``test_pipeline`` and ``test_cheats``):
+reading and refusing test cells, sealing at release (the hidden seed goes, one digest per public
+example comes), the student's self-check, the grader's report request, and the verdict. The
+cheats a function can try earn nothing: an always-equal result, recognising inputs by ``id()``,
+counting calls, caching a result between calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from mlops_concepts import labs
+from mlops_concepts.checks import REPORT_MIME, check
+from mlops_concepts.function_checks import report_payload, result_form
+from mlops_concepts.grading import labs as grading_labs
+from mlops_concepts.grading.calls import AuthoringError
+from mlops_concepts.grading.exercises import read_check, report_code
+from mlops_concepts.grading.seal import seal_cell
+from mlops_concepts.grading.verdicts import answer_keys, judge
+
+
+def _pairs(rng):
+    """Test data: two short lists of numbers."""
+    return (rng.integers(0, 20, 4).tolist(), rng.integers(0, 20, 3).tolist())
+
+
+@pytest.fixture(autouse=True)
+def test_data(monkeypatch):
+    monkeypatch.setattr(labs, "_DATA", {"test_pairs": _pairs})
+
+
+SOLUTION = '''import numpy as np
+
+
+def spread(xs, ys):
+    """The largest value of both lists minus the smallest, as a float."""
+    ### BEGIN SOLUTION
+    both = np.array(xs + ys)
+    return both.max() - both.min()
+    ### END SOLUTION
+'''
+TEST = 'check("q5_1a", spread, cases={"data": "test_pairs", "count": 6, "seed": 4242})'
+
+
+def _cell(source, **nbgrader):
+    cell = new_code_cell(source)
+    cell.metadata["nbgrader"] = {"schema_version": 3, "locked": False, "solution": False,
+                                 "grade": False, **nbgrader}
+    return cell
+
+
+def _source_nb(test=TEST):
+    return new_notebook(cells=[
+        new_markdown_cell("### Exercise 5.1 — Spread (1 point)"),
+        _cell(SOLUTION, solution=True, grade_id="q5_1_answer"),
+        _cell(test, grade=True, locked=True, points=1, grade_id="q5_1a"),
+    ])
+
+
+def _released_call(nb):
+    cell = nb.cells[2]
+    return seal_cell(cell, "lab", "Exercise 5.1", None, nb)
+
+
+# -- the results compared ---------------------------------------------------------------------
+
+def test_results_read_numpy_as_plain_numbers_and_round_to_six_digits():
+    assert result_form(np.float64(0.1) + np.float64(0.2)) == 0.3
+    assert result_form(np.int64(3)) == 3.0 == result_form(3) == result_form(3.0)
+    assert result_form(np.array([1, 2])) == [1.0, 2.0]
+    assert result_form({"Decision": " Promote "}) == {"decision": "promote"}
+    assert json.dumps(result_form(-0.0)) == "0.0"
+    assert result_form(0.1234567891) == 0.123457 and result_form(-1e-12) == -1e-12
+    assert result_form(np.bool_(True)) is True
+
+
+@pytest.mark.parametrize("liar", [
+    type("Always", (), {"__eq__": lambda s, o: True})(),
+    type("Text", (str,), {"__eq__": lambda s, o: True})("x"),
+    type("Num", (float,), {"__eq__": lambda s, o: True})(1.0),
+])
+def test_an_object_that_claims_to_equal_anything_is_no_result(liar):
+    from mlops_concepts.answers import AnswerTypeError
+
+    with pytest.raises(AnswerTypeError):
+        result_form(liar)
+
+
+# -- reading the test cell --------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, error", [
+    ('check("q5_1a", spread, cases={"data": "nope", "count": 3, "seed": 1})', "names lab data"),
+    ('check("q5_1a", spread, cases={"data": "test_pairs", "count": 3, "seed": 0})', "non-zero"),
+    ('check("q5_1a", spread, cases={"data": "test_pairs", "count": 0, "seed": 1})', "count"),
+    ('check("q5_1a", spread, cases={"data": "test_pairs", "seed": 1}, key=[1.0])', "no key="),
+    ('check("q5_1a", spread([1], [2]), cases={"data": "test_pairs", "seed": 1})', "names the function"),
+    ('check("q5_1a", spread, cases={"data": "test_pairs", "seed": 1}, items=[0])', "no items="),
+    ('check("q5_1a", spread, cases={"data": "test_pairs", "sed": 1})', "unknown key"),
+])
+def test_a_wrong_lab_check_is_refused_naming_the_cell(source, error):
+    with pytest.raises(AuthoringError, match=re.escape(error)) as err:
+        read_check(_cell(source, grade=True, locked=True, points=1, grade_id="q5_1a"))
+    assert "q5_1a" in str(err.value)
+
+
+def test_a_lab_check_is_never_reported_like_a_value():
+    with pytest.raises(AuthoringError):
+        report_code(read_check(_source_nb().cells[2]))
+
+
+def test_the_solution_must_run_on_its_own():
+    nb = _source_nb()
+    nb.cells[1].source = "def spread(xs, ys):\n    return helper(xs)\n"
+    with pytest.raises(AuthoringError, match="fails on case 1"):
+        grading_labs.expected_outcomes(nb, read_check(nb.cells[2]))
+    nb.cells[1].source = "import not_a_module\n\ndef spread(xs, ys):\n    return 0\n"
+    with pytest.raises(AuthoringError, match="must run on its own"):
+        grading_labs.expected_outcomes(nb, read_check(nb.cells[2]))
+
+
+# -- release: the hidden seed goes, one digest per public example comes -----------------------
+
+def test_the_release_drops_the_seed_and_seals_each_public_result():
+    released = _released_call(_source_nb())
+    assert "4242" not in released and "seed" not in released
+    call = read_check(_cell(released, grade=True, locked=True, points=1, grade_id="q5_1a"))
+    assert call.cases == {"data": "test_pairs", "count": 6}
+    assert len(call.key) == 6 and all(k.startswith("sha256$") for k in call.key)
+    assert call.title == "Exercise 5.1"
+    # No result of a public example is in the release in plain text.
+    for xs, ys in labs.cases("test_pairs", 6):
+        assert f"{float(max(xs + ys) - min(xs + ys))}" not in released.replace(call.key[0], "")
+    assert seal_cell(_cell(released, grade=True, locked=True, points=1, grade_id="q5_1a"),
+                     "lab", "Exercise 5.1", None, None) == released  # idempotent
+
+
+def _self_check(function) -> str:
+    released = read_check(_cell(_released_call(_source_nb()), grade=True, locked=True, points=1,
+                                grade_id="q5_1a"))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        check("q5_1a", function, key=released.key, title=released.title, cases=released.cases)
+    return out.getvalue()
+
+
+def test_the_self_check_says_right_or_how_many_examples_are_wrong():
+    assert _self_check(lambda xs, ys: max(xs + ys) - min(xs + ys)).startswith(
+        "Success! Exercise 5.1 is right on all 6 examples")
+    said = _self_check(lambda xs, ys: max(xs) - min(xs))  # forgets the second list
+    assert said.startswith("Not yet. Exercise 5.1: right on ") and "of 6 examples" in said
+    assert 'labs.cases("test_pairs", 6)' in said or "labs.cases('test_pairs', 6)" in said
+    assert "raised ZeroDivisionError" in _self_check(lambda xs, ys: 1 / 0)
+    assert "must be a function" in _self_check(3)
+
+
+def test_an_unanswered_lab_function_is_an_error_for_validate():
+    def stub(xs, ys):
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError, match="not answered yet"):
+        _self_check(stub)
+
+
+# -- grading: hidden cases, fresh copies, shuffled order; judged outside the kernel -----------
+
+def _graded(function) -> tuple[str, str]:
+    """(verdict text, outcome) for ``function``, as the grader would judge its report."""
+    nb = _source_nb()
+    chk = read_check(nb.cells[2])
+    inputs = grading_labs.hidden_cases(chk)
+    code = grading_labs.report_code(chk, inputs)
+    order = json.loads(re.search(r", (\[[\d, ]*\])\)$", code).group(1))
+    assert sorted(order) == list(range(6))
+    payload = report_payload("q5_1a", function, inputs, order)
+    output, _ = judge("q5_1a", [{"output_type": "display_data", "data": {REPORT_MIME: payload}}],
+                      answer_keys(nb)["q5_1a"], title="Exercise 5.1")
+    text = output.get("text") or output.get("evalue")
+    return text, output.get("ename", "correct")
+
+
+def test_the_hidden_cases_are_not_the_public_ones():
+    chk = read_check(_source_nb().cells[2])
+    assert json.loads(grading_labs.hidden_cases(chk)) != [list(c) for c in labs.cases("test_pairs", 6)]
+
+
+def test_an_honest_function_earns_the_point_whatever_it_returns_as_numbers():
+    assert _graded(lambda xs, ys: max(xs + ys) - min(xs + ys)) == ("Exercise 5.1: correct.\n", "correct")
+    assert _graded(lambda xs, ys: np.ptp(np.array(xs + ys)))[1] == "correct"
+
+
+def test_a_wrong_function_is_told_how_many_hidden_inputs_it_got_right():
+    text, outcome = _graded(lambda xs, ys: max(xs) - min(xs))
+    assert outcome == "WrongAnswer" and re.search(r"right on \d of 6 hidden inputs", text)
+    text, outcome = _graded(lambda xs, ys: xs[10])
+    assert outcome == "WrongAnswer" and "raised IndexError" in text
+
+
+def _memorised():
+    """Answers for the public examples, as a cheat would copy them from its own self-check runs."""
+    return {tuple(xs + ys): max(xs + ys) - min(xs + ys) for xs, ys in labs.cases("test_pairs", 6)}
+
+
+class _Always:
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+def _by_identity():
+    seen = {}
+    examples = labs.cases("test_pairs", 6)
+
+    def cheat(xs, ys):
+        # Looks up what it was given by identity; public examples were "learned" the same way.
+        return seen.get(id(xs), max(examples[0][0] + examples[0][1]) - min(examples[0][0] + examples[0][1]))
+    return cheat
+
+
+def _cached():
+    memory = []
+
+    def cheat(xs, ys):
+        if not memory:
+            memory.append(max(xs + ys) - min(xs + ys))
+        return memory[0]
+    return cheat
+
+
+def _counting():
+    answers = list(_memorised().values())
+    calls = [0]
+
+    def cheat(xs, ys):
+        calls[0] += 1
+        return answers[(calls[0] - 1) % len(answers)]
+    return cheat
+
+
+def _lookup():
+    table = _memorised()
+    return lambda xs, ys: table.get(tuple(xs + ys), 0)
+
+
+@pytest.mark.parametrize("make_cheat", [
+    lambda: (lambda xs, ys: _Always()),
+    lambda: (lambda xs, ys: type("F", (float,), {"__eq__": lambda s, o: True})(1.0)),
+    _by_identity, _cached, _counting, _lookup,
+], ids=["always-equal", "float-subclass", "identity", "cached", "counting", "memorised-examples"])
+def test_cheating_functions_earn_nothing(make_cheat):
+    text, outcome = _graded(make_cheat())
+    assert outcome != "correct", text
+
+
+def test_each_call_gets_fresh_inputs_so_mutating_them_changes_nothing():
+    def sorts_in_place(xs, ys):
+        xs.sort()
+        ys.clear()
+        return 0
+
+    chk = read_check(_source_nb().cells[2])
+    inputs = grading_labs.hidden_cases(chk)
+    report_payload("q5_1a", sorts_in_place, inputs, list(range(6)))
+    seen = []
+    report_payload("q5_1a", lambda xs, ys: seen.append((id(xs), list(ys))) or 0, inputs,
+                   list(range(6)))
+    assert all(ys for _, ys in seen), "a previous call's mutation leaked into later inputs"

@@ -275,3 +275,11 @@ def test_each_call_gets_fresh_inputs_so_mutating_them_changes_nothing():
     report_payload("q5_1a", lambda xs, ys: seen.append((id(xs), list(ys))) or 0, inputs,
                    list(range(6)))
     assert all(ys for _, ys in seen), "a previous call's mutation leaked into later inputs"
+
+
+def test_the_class_report_says_how_a_wrong_function_did_not_what_it_returned():
+    from mlops_concepts.grading.report import wrong_entries
+
+    want = json.dumps({"cases": [{"value": 1.0}, {"value": 2.0}, {"value": 3.0}]})
+    given = json.dumps({"cases": [{"value": 1.0}, {"raised": "KeyError"}, {"value": 9.0}]})
+    assert wrong_entries(given, want) == ("right on 1 of 3 hidden inputs; raised KeyError",)

@@ -164,9 +164,14 @@ def check_function(question: str, function, cases: dict, key, title=None) -> Non
         if ok:
             right.append(i)
     n = _len(outcomes)
-    if not keys:
-        _print(f"{name}: ran on {n} example{'s' if n != 1 else ''} (the grader computes the "
-               "right results from the instructor's function).")
+    if not keys:  # the instructor's notebook: this function *is* the key
+        failed = [i + 1 for i, o in _enumerate(outcomes) if "value" not in o]
+        if failed:
+            _print(f"Not yet. {name}: the function fails on example {failed[0]}: "
+                   f"{_describe(outcomes[failed[0] - 1])}.")
+        else:
+            _print(f"Success! {name}: the solution ran on all {n} examples; the grader takes its "
+                   "results as the key.")
         return
     if _len(right) == n:
         _print(f"Success! {name} is right on all {n} examples. When graded, your function is "

@@ -409,7 +409,8 @@ def test_lifecycle_explorer_follows_the_students_choice(notebook, chapter_target
         "([el, old]) => el.querySelector('img') && el.querySelector('img').src !== old",
         arg=[explorer.element_handle(), before], timeout=15_000,
     )
-    assert "highlighted" in explorer.inner_text().lower()
+    # The picture and its words are two outputs of one redraw: wait for the words too.
+    expect(explorer).to_contain_text("highlighted", ignore_case=True, timeout=15_000)
     alt = explorer.locator("img").first.get_attribute("alt") or ""
     assert "development phase highlighted" in alt, alt
     assert "Error displaying widget" not in explorer.inner_text()

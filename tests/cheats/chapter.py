@@ -54,6 +54,7 @@ class Test:
     items: list | None
     expr: str  # source text of the checked expression
     key: object  # the canonical report that earns the points (from source/; for judging)
+    lab: dict | None = None  # a lab check's public cases ({"data": ..., "count": n}), as released
 
 
 @dataclass
@@ -102,6 +103,7 @@ class Chapter:
         source = nbformat.read(notebook_path(self.root, "source", assignment), as_version=4)
         keys = {gid: json.loads(text) for gid, text in answer_keys(source).items()}
         sols = solutions(self.root, assignment)
+        self.source = source
         self.mime = REPORT_MIME
         self.answers: dict[str, Answer] = {}
         self.tests: dict[str, Test] = {}
@@ -122,6 +124,7 @@ class Chapter:
                     digest=check.kwargs["key"], items=check.kwargs.get("items"),
                     expr=ast.get_source_segment(cell.source, check.node.args[1]) or "",
                     key=keys[gid],
+                    lab=check.kwargs.get("cases"),
                 )
                 current.tests.append(gid)
                 text = ""
@@ -140,6 +143,18 @@ class Chapter:
         exec(compile(solution, f"<solution {gid}>", "exec"), namespace)  # instructor code
         options = list(dict.fromkeys(QUOTED_OPTION.findall(exercise_text)))
         return Answer(gid, stub, solution, {n: namespace[n] for n in names}, functions, options)
+
+    # -- labs: functions graded on hidden inputs -------------------------------------------------
+    def lab_tests(self) -> list[str]:
+        return [t for t, test in self.tests.items() if test.lab is not None]
+
+    def public_results(self, test_id: str) -> list:
+        """The right results on the public examples (what a student could copy from a friend)."""
+        from mlops_concepts.grading.exercises import read_check
+        from mlops_concepts.grading.labs import expected_outcomes
+
+        cell = next(c for c in self.source.cells if cell_id(c) == test_id)
+        return [o["value"] for o in expected_outcomes(self.source, read_check(cell), seed=0)]
 
     # -- reading -------------------------------------------------------------------------------
     def test_ids(self) -> list[str]:

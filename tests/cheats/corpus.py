@@ -441,6 +441,97 @@ def brute_force(ch: Chapter) -> Built:
     return Built(finish(ch.notebook(texts)), plan)
 
 
+# -- labs: functions that pass their examples without computing anything -------------------------
+
+def lab_cheat(name: str, marker: str, make):
+    """A cheat on every lab function: ``make(ch, function, tests)`` gives the lines that redefine
+    ``function`` after its honest definition; items of other exercises stay honest. Chapters
+    without a lab have nothing for it to attack (its build gives None and its tests skip)."""
+    def build(ch: Chapter) -> Built | None:
+        lab = ch.lab_tests()
+        if not lab:
+            return None
+        plan = {t: ATTACKED if t in lab else HONEST for t in ch.tests}
+        texts = {}
+        for i, (gid, answer) in enumerate(ch.answers.items()):
+            texts[gid] = (prelude(ch) if i == 0 else "") + ch.honest(gid) + "\n"
+            for f in answer.functions:
+                mine = [t for t in answer.tests if t in lab and ch.tests[t].expr == f]
+                if mine:
+                    texts[gid] += f"_cheat_real_{f} = {f}\n" + make(ch, f, mine) + "\n"
+        return Built(finish(ch.notebook(texts)), plan)
+    build.__doc__ = make.__doc__
+    cheat(name, markers=(marker,))(build)
+
+
+def _memorised(ch, f, tests):
+    """Returns the public examples' right results, looked up by the inputs' value (as if copied
+    from a friend); anything else gets the first example's result."""
+    import json as _json
+
+    from mlops_concepts import labs
+
+    table = {}
+    for t in tests:
+        spec = ch.tests[t].lab
+        for args, result in zip(labs.cases(spec["data"], spec.get("count", 3)),
+                                ch.public_results(t), strict=True):
+            table[_json.dumps(list(args), sort_keys=True)] = result
+    first = next(iter(table.values()))
+    return (f"_cheat_table_{f} = {table!r}\n"
+            f"def {f}(*args):\n"
+            f"    import json\n"
+            f"    key = json.dumps(list(args), sort_keys=True)\n"
+            f"    if key not in _cheat_table_{f}:\n"
+            f"        _CHEAT_LOG.append('lab-memorised-missed')\n"
+            f"    return _cheat_table_{f}.get(key, {first!r})\n")
+
+
+def _cached(ch, f, tests):
+    """Computes its first result honestly and returns it for every later call."""
+    return (f"_cheat_memory_{f} = []\n"
+            f"def {f}(*args):\n"
+            f"    if _cheat_memory_{f}:\n"
+            f"        _CHEAT_LOG.append('lab-cached-replayed')\n"
+            f"        return _cheat_memory_{f}[0]\n"
+            f"    _cheat_memory_{f}.append(_cheat_real_{f}(*args))\n"
+            f"    return _cheat_memory_{f}[0]\n")
+
+
+def _counting(ch, f, tests):
+    """Counts its calls and returns the public examples' right results in the order the
+    self-check asks for them, again and again."""
+    results = [r for t in tests for r in ch.public_results(t)]
+    return (f"_cheat_calls_{f} = [0]\n"
+            f"def {f}(*args):\n"
+            f"    _cheat_calls_{f}[0] += 1\n"
+            f"    if _cheat_calls_{f}[0] > {len(results)}:\n"
+            f"        _CHEAT_LOG.append('lab-counting-replayed')\n"
+            f"    return {results!r}[(_cheat_calls_{f}[0] - 1) % {len(results)}]\n")
+
+
+def _by_identity(ch, f, tests):
+    """Remembers each input object it has seen by ``id()`` and answers a known object from memory
+    (the first result it computed for any object otherwise)."""
+    return (f"_cheat_seen_{f} = {{}}\n"
+            f"def {f}(*args):\n"
+            f"    key = id(args[0]) if args else 0\n"
+            f"    if key in _cheat_seen_{f}:\n"
+            f"        _CHEAT_LOG.append('lab-identity-hit')\n"
+            f"        return _cheat_seen_{f}[key]\n"
+            f"    if _cheat_seen_{f}:\n"
+            f"        _CHEAT_LOG.append('lab-identity-guess')\n"
+            f"        return next(iter(_cheat_seen_{f}.values()))\n"
+            f"    _cheat_seen_{f}[key] = _cheat_real_{f}(*args)\n"
+            f"    return _cheat_seen_{f}[key]\n")
+
+
+lab_cheat("lab-memorised-examples", "lab-memorised-missed", _memorised)
+lab_cheat("lab-cached-result", "lab-cached-replayed", _cached)
+lab_cheat("lab-counting-calls", "lab-counting-replayed", _counting)
+lab_cheat("lab-input-identity", "lab-identity-guess", _by_identity)
+
+
 CONTROL = "honest-control"
 
 

@@ -1,0 +1,214 @@
+"""The sample class of chapter 3: what each sample student wrote, by answer cell.
+
+``python -m mlops_concepts.authoring.samples 03-deploying-ml-into-production`` writes each
+sample as the released notebook with these answer cells filled in
+(``submitted/<student>/<chapter>/<chapter>.ipynb``); ``expected.json`` holds the points each must
+earn, by graded cell. ``make demo`` grades them, and the tests check the grades. ``SOLUTION``
+stands for the instructor's own answer to that cell.
+"""
+
+from mlops_concepts import labs
+from mlops_concepts.authoring.samples import SOLUTION
+
+REFLECTION = (
+    "I would first run the new fraud model in shadow: every payment also goes to it, but only the "
+    "old model's decision is used, so customers are safe while we compare outputs, at the cost of "
+    "running two models. A basic deployment would be cheaper, but if the new model missed fraud, "
+    "every payment would be affected at once."
+)
+
+
+def as_dict(name: str, mapping: dict) -> str:
+    """Source of an answer cell that assigns ``mapping`` to ``name``, one entry a line."""
+    return f"{name} = {{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in mapping.items()) + "}\n"
+
+
+TOOLS = (
+    "Bundle the churn model with the exact library versions it was built with",
+    "Run more copies of the model service when requests double in the evening",
+    "Give the test team the very same environment the data scientist used",
+    "Spread the many running copies of the service over the company's machines",
+)
+TERMS = (
+    "The loan app sends an applicant's details and gets a risk score back",
+    "A document fixes that requests hold age and income, and replies hold a score",
+    "The scoring model runs on its own and is scaled without touching the app",
+    "Website, billing and model are built and deployed together as one program",
+)
+PRACTICES = (
+    "Every merge into the shared code runs the tests and checks the data's schema",
+    "Changes that passed validation are released automatically, with no manual step",
+    "Fresh sales data arrives, and the model is trained again without anyone asking",
+    "Developers merge their changes several times a day, and each merge is tested",
+    "The release ships the training pipeline, which then deploys the forecast service",
+    "Each week the production pipeline retrains the model on the latest data by itself",
+)
+TOOLS_BY_PHASE = (
+    "A shared template for writing down each project's goals and requirements",
+    "A feature store from which every team reuses the same features",
+    "An experiment tracker that records each training run's settings",
+    "Containers that package each model with its dependencies",
+    "A CI/CD pipeline that tests and releases each new model version",
+    "Microservices, so that each model can be scaled on its own",
+)
+SITUATIONS = (
+    "An internal weekly report: an error costs little, and there is no spare hardware",
+    "A triage model may affect no patient until tested on live inputs; cost is no issue",
+    "A music app lets a new recommender serve a few listeners, then more as metrics hold",
+    "A bank keeps two identical production setups, switches all traffic, can switch back",
+    "The fraud team wants the new model's outputs on real payments; no customer may see them",
+    "A video site lets real viewers meet the new model, but only a small share at first",
+)
+
+# Lab functions that are honest but wrong in a plausible way.
+STRICT_LIMIT = '''def canary_decision(old_errors, canary_errors, min_requests, margin):
+    if len(canary_errors) < min_requests:
+        return "wait"
+    old_rate = sum(old_errors) / len(old_errors)
+    canary_rate = sum(canary_errors) / len(canary_errors)
+    if canary_rate < old_rate + margin:  # strictly below: a tie at the limit is rolled back
+        return "promote"
+    return "roll back"
+'''
+NO_MINIMUM = '''def canary_decision(old_errors, canary_errors, min_requests, margin):
+    old_rate = sum(old_errors) / len(old_errors)
+    canary_rate = sum(canary_errors) / len(canary_errors)
+    return "promote" if canary_rate <= old_rate + margin else "roll back"  # never waits
+'''
+AGREEMENT = '''def shadow_report(old_outputs, new_outputs):
+    same = sum(1 for a, b in zip(old_outputs, new_outputs, strict=True) if a == b)
+    return {"served": list(new_outputs), "disagreement": round(same / len(old_outputs), 4)}
+'''
+RUNNING_RIGHT = '''def running_error_rate(canary_errors):
+    rates, errors = [], 0
+    for i, outcome in enumerate(canary_errors):
+        errors += outcome
+        rates.append(round(errors / (i + 1), 4))
+    return rates
+'''
+OVERALL_RATE = '''def running_error_rate(canary_errors):
+    rate = round(sum(canary_errors) / len(canary_errors), 4)
+    return [rate] * len(canary_errors)  # the final rate everywhere, not the running one
+'''
+
+PARTIAL = {
+    # Lesson 1 right; lesson 2: 2.1 right, 2.2 part (b) wrong.
+    "q1_1_answer": 'laptop_cause = "b"\ncontainer_effect = "a"\n',
+    "q1_2_answer": as_dict("tool_for", dict(zip(TOOLS, ["container", "kubernetes", "container",
+                                                        "kubernetes"], strict=True))),
+    "q2_1_answer": 'shop_fix = "b"\n',
+    "q2_2_answer": as_dict("term_for", dict(zip(TERMS, ["inference", "api", "monolith",
+                                                        "microservice"], strict=True))),
+    # Lesson 3: 3.1 confuses CD and CT in part (b); 3.2 and lesson 4 not started.
+    "q3_1_answer": as_dict("practice_for", dict(zip(PRACTICES, ["ci", "cd", "ct", "ci", "ct", "cd"],
+                                                    strict=True))),
+    # Lab: a tie at the limit rolls back (part (a) right, (b) wrong); 5.2 blank; 5.3 right.
+    "q5_1_answer": STRICT_LIMIT,
+    "q5_3_answer": RUNNING_RIGHT,
+}
+
+WRONG = {
+    "q1_1_answer": 'laptop_cause = "a"\ncontainer_effect = "c"\n',
+    "q1_2_answer": as_dict("tool_for", dict(zip(TOOLS, ["kubernetes", "container", "kubernetes",
+                                                        "container"], strict=True))),
+    "q2_1_answer": 'shop_fix = "a"\n',
+    "q2_2_answer": as_dict("term_for", dict(zip(TERMS, ["api", "inference", "monolith",
+                                                        "microservice"], strict=True))),
+    "q3_1_answer": as_dict("practice_for", dict(zip(PRACTICES, ["cd", "ct", "ci", "ct", "ci", "cd"],
+                                                    strict=True))),
+    "q3_2_answer": as_dict("phase_for_tool", dict(zip(TOOLS_BY_PHASE, [
+        "deployment", "design", "design", "development", "development", "design"], strict=True))),
+    "q4_1_answer": as_dict("strategy_for", dict(zip(SITUATIONS, [
+        "shadow", "basic", "blue-green", "canary", "canary", "shadow"], strict=True))),
+    "q4_2_answer": 'strategy_summary = "a"\n',
+    "q5_1_answer": NO_MINIMUM,
+    "q5_2_answer": AGREEMENT,
+    "q5_3_answer": OVERALL_RATE,
+    "reflection": "Shadow sends half of the traffic to the new model.",
+}
+
+# An answer object that claims to equal anything, used for every answer.
+ALWAYS_EQUAL = '''class Anything(str):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __hash__(self):
+        return 0
+
+
+class AnyDict(dict):
+    def __eq__(self, other):
+        return True
+
+    def get(self, key, default=None):
+        return Anything("")
+
+    def __getitem__(self, key):
+        return Anything("")
+
+
+'''
+
+
+def _decision(old_errors, canary_errors, min_requests, margin):
+    """The rule, to memorise the public examples' answers (as if copied from a friend)."""
+    if len(canary_errors) < min_requests:
+        return "wait"
+    old_rate = sum(old_errors) / len(old_errors)
+    canary_rate = sum(canary_errors) / len(canary_errors)
+    return "promote" if round(canary_rate, 9) <= round(old_rate + margin, 9) else "roll back"
+
+
+_PUBLIC = labs.cases("canary_traffic", 6) + labs.cases("canary_edge_cases", 6)
+_ANSWERS = [_decision(*case) for case in _PUBLIC]
+MEMORISED = f'''_SEEN = {{}}
+_PUBLIC = {[list(c) for c in _PUBLIC]!r}
+_ANSWERS = {_ANSWERS!r}
+
+
+def canary_decision(old_errors, canary_errors, min_requests, margin):
+    key = id(old_errors)
+    if key in _SEEN:  # the same input object again: answer from memory
+        return _SEEN[key]
+    args = [old_errors, canary_errors, min_requests, margin]
+    answer = _ANSWERS[_PUBLIC.index(args)] if args in _PUBLIC else _ANSWERS[0]
+    _SEEN[key] = answer
+    return answer
+'''
+CACHED = '''_FIRST = []
+
+
+def running_error_rate(canary_errors):
+    if not _FIRST:
+        rates, errors = [], 0
+        for i, outcome in enumerate(canary_errors):
+            errors += outcome
+            rates.append(round(errors / (i + 1), 4))
+        _FIRST.append(rates)
+    return _FIRST[0]  # the first result, whatever the input
+'''
+
+CHEATER = {
+    "q1_1_answer": ALWAYS_EQUAL + 'laptop_cause = Anything("b")\ncontainer_effect = Anything("a")\n',
+    "q1_2_answer": ALWAYS_EQUAL + "tool_for = AnyDict()\n",
+    "q2_1_answer": ALWAYS_EQUAL + 'shop_fix = Anything("b")\n',
+    "q2_2_answer": ALWAYS_EQUAL + "term_for = AnyDict()\n",
+    "q3_1_answer": ALWAYS_EQUAL + "practice_for = AnyDict()\n",
+    "q3_2_answer": ALWAYS_EQUAL + "phase_for_tool = AnyDict()\n",
+    "q4_1_answer": ALWAYS_EQUAL + "strategy_for = AnyDict()\n",
+    "q4_2_answer": ALWAYS_EQUAL + 'strategy_summary = Anything("d")\n',
+    "q5_1_answer": MEMORISED,
+    "q5_2_answer": ALWAYS_EQUAL + "def shadow_report(old_outputs, new_outputs):\n    return AnyDict()\n",
+    "q5_3_answer": CACHED,
+}
+
+SAMPLES = {
+    "sample-complete": {"*": SOLUTION, "reflection": REFLECTION},
+    "sample-partial": PARTIAL,
+    "sample-blank": {},
+    "sample-wrong": WRONG,
+    "sample-cheater": CHEATER,
+}

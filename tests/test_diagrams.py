@@ -182,9 +182,16 @@ def test_png_is_the_same_bytes_every_time_and_carries_no_metadata(name):
         assert chunk not in png
 
 
-def test_registry_lists_each_static_diagram_of_chapter_1_once():
-    assert list(DIAGRAMS) == ["devops_silos_vs_loop", "ml_system_components", "mlops_lifecycle",
-                              "roles_by_phase", "recap"]
+def test_registry_lists_each_chapters_static_diagrams_once_in_chapter_order():
+    import importlib
+
+    assert list(chapter1.DIAGRAMS) == ["devops_silos_vs_loop", "ml_system_components",
+                                       "mlops_lifecycle", "roles_by_phase", "recap"]
+    chapters = sorted(p.stem for p in Path(chapter1.__file__).parent.glob("chapter*.py"))
+    assert len(chapters) == 4, chapters
+    listed = [name for module in chapters
+              for name in importlib.import_module(f"mlops_concepts.diagrams.{module}").DIAGRAMS]
+    assert list(DIAGRAMS) == listed and len(set(listed)) == len(listed)
 
 
 def test_devops_labels_and_words(figures):

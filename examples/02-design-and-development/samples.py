@@ -66,10 +66,11 @@ COMPARISON_STRICT = '''def comparison(runs, data_version, max_latency_ms):
     }
 '''
 
-# Answer cells are named by grade id; exercise N.M is qN_M.
+# Answer cells are named by grade id; exercise N.M is qN_M, except 1.1, which is q1_4 (a new
+# question took the next unused number).
 PARTIAL = {
     # Lesson 1: 1.1 right, 1.2 right, 1.3 part (a) right and part (b) wrong.
-    "q1_1_answer": 'value_first = "b"\n',
+    "q1_4_answer": 'still_worth_it = "b"\n',
     "q1_2_answer": SOLUTION,
     "q1_3_answer": as_dict("metric_owner", {
         "Share of test orders whose delivery day the model predicts correctly": "data scientist",
@@ -94,7 +95,7 @@ PARTIAL = {
 }
 
 WRONG = {
-    "q1_1_answer": 'value_first = "a"\n',
+    "q1_4_answer": 'still_worth_it = "a"\n',
     "q1_2_answer": as_dict("requirement_source", {
         "Reception needs the prediction while the patient is still on the phone": "budget and team",
         "Patient records may only be used as health-data law allows": "end users",
@@ -195,7 +196,7 @@ COMPARISON_ANYTHING = ALWAYS_EQUAL + (
 )
 
 CHEATER = {
-    "q1_1_answer": ALWAYS_EQUAL + 'value_first = Anything("b")\n',
+    "q1_4_answer": ALWAYS_EQUAL + 'still_worth_it = Anything("b")\n',
     "q1_2_answer": ALWAYS_EQUAL + "requirement_source = AnyDict()\n",
     "q1_3_answer": ALWAYS_EQUAL + "metric_owner = AnyDict()\n",
     "q2_1_answer": ALWAYS_EQUAL + "quality_dimension = AnyDict()\n",

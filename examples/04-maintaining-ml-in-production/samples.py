@@ -23,7 +23,7 @@ def as_dict(name: str, mapping: dict) -> str:
 
 
 SIGNALS = [
-    "The share of shoppers who use the mobile app has doubled since March",
+    "Twice as many of the model's inputs come from the mobile app as in March",
     "The recommendation service took three times longer to answer on Black Friday",
     "Last month's recommendations are checked against what the shoppers bought",
     "The model now recommends garden tools to almost every shopper",

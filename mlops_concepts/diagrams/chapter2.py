@@ -67,6 +67,8 @@ DESIGN_PARTS: tuple[tuple[str, list[str]], ...] = (
     ]),
 )
 
+DESIGN_NOTE = "Keep asking whether the project still adds value, throughout the lifecycle."
+
 #: The four dimensions of data quality, each with its example question.
 QUALITY_DIMENSIONS: tuple[tuple[str, str], ...] = (
     ("Accuracy", "Is the customer really 18,\nor 32?"),
@@ -178,8 +180,7 @@ def draw_design_value_requirements_metrics() -> Figure:
     for i, (x, (title, items)) in enumerate(zip(xs, DESIGN_PARTS, strict=True)):
         outline = _card(fig, ax, x, y, w, h, title, STYLES[i])
         bullets(fig, ax, x + 0.15, y + h - 0.6, items, outline, gap=0.1)
-    text(ax, width / 2, 0.25, "All three are settled in the design phase, before development "
-         "starts.", size=10, style="italic", ha="center", va="center")
+    text(ax, width / 2, 0.25, DESIGN_NOTE, size=10, style="italic", ha="center", va="center")
     return fig
 
 
@@ -187,8 +188,7 @@ def _design_details() -> str:
     parts = [f"{title}: " + "; ".join(inline(_flat(i)) for i in items) + "."
              for title, items in DESIGN_PARTS]
     return ("From left to right, each box has a hatched key and a title. " + " ".join(parts)
-            + " A note under the boxes says that all three are settled in the design phase, "
-            "before development starts.")
+            + f" The note under the boxes reads: \u201c{DESIGN_NOTE}\u201d")
 
 
 DESIGN_VALUE_REQUIREMENTS_METRICS = Diagram(

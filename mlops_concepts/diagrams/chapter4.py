@@ -13,6 +13,7 @@ quotes are computed from that data with the lab's own definitions.
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import TYPE_CHECKING
 
 from .toolkit import (
@@ -74,7 +75,7 @@ def _title(ax: Axes, x: float, y: float, s: str, size: float = 13) -> None:
 STATISTICAL = ("Statistical monitoring", "watches the input data and the predictions")
 COMPUTATIONAL = ("Computational monitoring",
                  "watches requests, network, CPU and memory, and downtime")
-FEEDBACK = ("Feedback loop", "compares predictions with the ground truth once it arrives")
+FEEDBACK = ("Feedback loop", "compares the predictions with the ground truth")
 FLOW = ("Input data", "Model in\nproduction", "Predictions")
 
 
@@ -103,8 +104,8 @@ def draw_monitoring_feedback_loop() -> Figure:
 
     # Computational monitoring below the model.
     cp = _card(fig, ax, 0.3, 0.3, 5.65, 1.25, COMPUTATIONAL[0], STYLES[1])
-    in_box(fig, text(ax, 0.42, 0.72, "watches requests, network, CPU and memory,\nand downtime",
-                     size=10, va="center"), cp)
+    in_box(fig, text(ax, 0.42, 0.72, textwrap.fill(COMPUTATIONAL[1], 42), size=10,
+                     va="center"), cp)
     arrow(ax, (xs[1] + w / 2, 1.55), (xs[1] + w / 2, y - 0.02), lw=1.3, scale=12)
 
     # The feedback loop on the right.
@@ -112,8 +113,7 @@ def draw_monitoring_feedback_loop() -> Figure:
     in_box(fig, text(ax, 7.65, 3.925, "Ground truth\n(arrives later)", size=11, weight="bold",
                      ha="center", va="center"), gt)
     fb = _card(fig, ax, 6.6, 1.75, 2.1, 1.45, FEEDBACK[0], STYLES[2], size=10.5)
-    in_box(fig, text(ax, 6.72, 2.3, "compare the\npredictions with\nthe ground truth",
-                     size=10, va="center"), fb)
+    in_box(fig, text(ax, 6.72, 2.3, textwrap.fill(FEEDBACK[1], 16), size=10, va="center"), fb)
     arrow(ax, (xs[2] + w + 0.02, y + h / 2), (6.58, y + h / 2))
     arrow(ax, (7.65, 3.45), (7.65, 3.22))
     act = box(ax, 6.6, 0.3, 2.1, 0.95, face="white", lw=1.8, zorder=3)
@@ -298,7 +298,9 @@ def draw_maturity_levels_side_by_side() -> Figure:
 def _maturity_details() -> str:
     parts = []
     for title, levels in MATURITY:
-        steps = "; ".join(f"level {n}: {inline(_flat(w))}" for n, w in levels)
+        # "DevOps" keeps its capital letters; other labels start lower case in running text.
+        steps = "; ".join(f"level {n}: {_flat(w) if w.startswith('DevOps') else inline(w)}"
+                          for n, w in levels)
         parts.append(f"{_flat(title)}: {steps}.")
     return ("Three columns, each a stack of boxes from the least automated level at the bottom to "
             "the most automated at the top, beside an arrow labelled more automation. "
@@ -362,7 +364,7 @@ TOOLS_BY_PHASE = Diagram(
          "production, above a band of platforms that cover many categories."),
     details=(
         " ".join(
-            f"{phase}: " + "; ".join(f"{cat.lower()}, for example {_flat(tools)}"
+            f"{phase}: " + "; ".join(f"{inline(cat)}, for example {_flat(tools)}"
                                      for cat, tools in cats) + "."
             for phase, cats in TOOLS
         )

@@ -97,11 +97,12 @@ def run_log_ties(rng) -> tuple:
     return _case(rng, int(rng.choice(KINDS[1:])))
 
 
-def describe_comparison(series: dict, max_latency_ms: int) -> str:
+def describe_comparison(series: dict, max_latency_ms: int, chosen: str | None = None) -> str:
     """Alt text for the lab's bar chart, written from the data it plots.
 
     ``series`` is what the lab's ``comparison`` function returns: ``{"run_id": [...],
-    "accuracy": [...], "within_limit": [...]}``.
+    "accuracy": [...], "within_limit": [...]}``; ``chosen`` is the run ``pick_run`` chose,
+    marked with a star in the chart (``None``: no star).
     """
     ids = list(series.get("run_id", []))
     if not ids:
@@ -110,9 +111,11 @@ def describe_comparison(series: dict, max_latency_ms: int) -> str:
         f"{run_id} {acc:.3f} ({'within' if ok else 'over'} the limit)"
         for run_id, acc, ok in zip(ids, series["accuracy"], series["within_limit"], strict=True)
     ]
+    star = (f" A star marks {chosen}, the run chosen to register." if chosen in ids
+            else " No bar is marked as chosen.")
     return (f"Bar chart of the accuracy of the {len(ids)} runs on the current data version, in "
             f"log order; solid bars are within the latency limit of {max_latency_ms} ms, hatched "
-            "bars are over it: " + "; ".join(parts) + ".")
+            "bars are over it: " + "; ".join(parts) + "." + star)
 
 
 DATA = {"run_log": run_log, "run_log_ties": run_log_ties}

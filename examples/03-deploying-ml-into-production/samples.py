@@ -33,7 +33,7 @@ TERMS = (
     "The loan app sends an applicant's details and gets a risk score back",
     "A document fixes that requests hold age and income, and replies hold a score",
     "The scoring model runs on its own and is scaled without touching the app",
-    "Website, billing and model are built and deployed together as one program",
+    "To give the model more capacity, the bank must run copies of everything",
 )
 PRACTICES = (
     "Every merge into the shared code runs the tests and checks the data's schema",
@@ -54,10 +54,10 @@ TOOLS_BY_PHASE = (
 SITUATIONS = (
     "An internal weekly report: an error costs little, and there is no spare hardware",
     "A triage model may affect no patient until tested on live inputs; cost is no issue",
-    "A music app lets a new recommender serve a few listeners, then more as metrics hold",
+    "A music app lets a few listeners try the new recommender first, more if it does well",
     "A bank keeps two identical production setups, switches all traffic, can switch back",
     "The fraud team wants the new model's outputs on real payments; no customer may see them",
-    "A video site lets real viewers meet the new model, but only a small share at first",
+    "A video site needs real viewers to use the new model, but few may suffer if it is worse",
 )
 
 # Lab functions that are honest but wrong in a plausible way.
@@ -124,7 +124,7 @@ WRONG = {
     "q5_1_answer": NO_MINIMUM,
     "q5_2_answer": AGREEMENT,
     "q5_3_answer": OVERALL_RATE,
-    "reflection": "Shadow sends half of the traffic to the new model.",
+    "reflection": "Basic, because it costs nothing and carries no risk at all.",
 }
 
 # An answer object that claims to equal anything, used for every answer.

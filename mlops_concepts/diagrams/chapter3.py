@@ -98,7 +98,7 @@ STRATEGIES: tuple[dict, ...] = (
      "risk": "roll back by switching back", "cost": "two environments",
      "words": ("two identical production environments, blue with the old model and green with "
                "the new one; all traffic is switched to green at once, and switching back to "
-               "blue rolls back")},
+               "blue, the dotted arrow, rolls back")},
 )
 
 #: The lab's promotion rule, in the order it is checked.
@@ -422,9 +422,13 @@ def _strategy_panel(fig: Figure, ax: Axes, x: float, y: float, w: float, h: floa
     mx, mw, mh = x + w - 1.5, 1.35, 0.52
     old_y, new_y = y + 1.5, y + 0.6
     basic = s["name"] == "Basic"
+    # In blue-green the boxes are named by colour, so their tints match their names; the
+    # hatch (dots old, stripes new) still carries the meaning, as in the other panels.
+    old_style = {**OLD, "colour": OKABE_ITO["blue"]} if blue_green else OLD
+    new_style = {**NEW, "colour": OKABE_ITO["green"]} if blue_green else NEW
     _plain(fig, ax, mx, old_y, mw, mh, old_label + (" (gone)" if basic else ""), size=9.5,
-           style=OLD, dimmed=basic)
-    _plain(fig, ax, mx, new_y, mw, mh, new_label, size=9.5, style=NEW)
+           style=old_style, dimmed=basic)
+    _plain(fig, ax, mx, new_y, mw, mh, new_label, size=9.5, style=new_style)
     start = (x + 1.12, y + 1.26)
     to_old, to_new = s["flows"]
     if to_old:
@@ -443,10 +447,10 @@ def _strategy_panel(fig: Figure, ax: Axes, x: float, y: float, w: float, h: floa
     if basic:
         arrow(ax, start, (mx - 0.04, new_y + mh / 2), lw=3.5, scale=14)
         text(ax, x + 1.25, new_y + mh / 2 - 0.14, "all traffic", size=9, va="top")
-    if blue_green:
-        arrow(ax, (mx + mw + 0.05, new_y + mh), (mx + mw + 0.05, old_y), rad=-0.6, lw=1.2,
-              scale=10)
-        text(ax, x + 1.25, old_y + mh / 2 + 0.12, "switch back to roll back", size=9,
+    if blue_green:  # the way back: a thin dotted arrow to blue
+        arrow(ax, start, (mx - 0.04, old_y + mh / 2), lw=1.2, scale=11)
+        ax.patches[-1].set_linestyle((0, (1, 2)))
+        text(ax, x + 1.25, old_y + mh / 2 + 0.12, "roll back: switch back", size=9,
              va="bottom")
     in_box(fig, text(ax, x + 0.15, y + 0.38, f"Users get: {s['served']}", size=9.5,
                      va="center"), outline)
@@ -471,9 +475,10 @@ def draw_deployment_strategies() -> Figure:
 def _strategies_details() -> str:
     parts = [f"{s['name']}: {s['words']}. Users get: {s['served']}; {s['risk']}, {s['cost']}."
              for s in STRATEGIES]
-    return ("Four panels, each with requests on the left and the old model (dotted key) and the "
-            "new model (striped key) on the right; thicker arrows carry more traffic, and the "
-            "shadow copy is a dashed arrow. " + " ".join(parts)
+    return ("Four panels, each with requests on the left and the old model (dot-hatched box) "
+            "and the new model (stripe-hatched box) on the right; thicker arrows carry more "
+            "traffic, the shadow copy is a dashed arrow, and the blue-green way back is a thin "
+            "dotted arrow. " + " ".join(parts)
             + " Blue-green is marked as extra material.")
 
 

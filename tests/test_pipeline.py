@@ -6,6 +6,7 @@ chapter's sample class (``examples/<id>/``) in one throwaway course, then the ch
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,29 +64,45 @@ def test_complete_gets_full_marks_and_blank_gets_zero(graded):
     assert sum(item_scores(root, ASSIGNMENT, "sample-partial").values()) == 7
 
 
-def test_grades_csv_has_every_student(graded):
+def test_grades_csv_has_every_student_of_every_chapter(graded):
     root, _, _ = graded
-    rows = {r["student_id"]: r for r in csv.DictReader(open(root / "grades.csv"))}
-    assert set(build_samples.EXPECTED) <= set(rows)
-    assert float(rows["sample-complete"]["raw_score"]) == sum(max_scores(root, ASSIGNMENT).values())
-    assert float(rows["sample-blank"]["raw_score"]) == 0.0
+    rows = list(csv.DictReader(open(root / "grades.csv")))
+    for chapter in CHAPTERS:
+        mine = {r["student_id"]: r for r in rows if r["assignment"] == chapter}
+        assert set(samples.expected(REPO, chapter)) <= set(mine), chapter
+        assert float(mine["sample-complete"]["raw_score"]) == sum(max_scores(root, chapter).values())
+        assert float(mine["sample-blank"]["raw_score"]) == 0.0
 
 
-def _feedback(root: Path, student: str) -> str:
-    return (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+def _feedback(root: Path, student: str, chapter: str = ASSIGNMENT) -> str:
+    return (root / "feedback" / student / chapter / f"{chapter}.html").read_text()
 
 
 @pytest.mark.parametrize("student", sorted(build_samples.EXPECTED))
-def test_feedback_is_written_and_leaks_no_hidden_test_or_key(graded, student):
+def test_feedback_is_written_and_leaks_no_hidden_test_key_or_seed(graded, student):
     root, _, _ = graded
-    html = _feedback(root, student)
-    assert "HIDDEN TESTS" not in html and "grade(" not in html
-    source = nbformat.read(root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    for cell in source.cells:
-        for call in top_level_calls(cell.source, ("check",)):
-            key = call.kwargs["key"]
-            assert f"key={json.dumps(key)}" not in html
-            assert f"key={key!r}" not in html
+    for chapter in CHAPTERS:
+        html = _feedback(root, student, chapter)
+        assert "HIDDEN TESTS" not in html and "grade(" not in html
+        source = nbformat.read(root / "source" / chapter / f"{chapter}.ipynb", as_version=4)
+        for cell in source.cells:
+            for call in top_level_calls(cell.source, ("check",)):
+                if "cases" in call.kwargs:  # a lab: its hidden seed, and the call, never shown
+                    seed = call.kwargs["cases"]["seed"]
+                    assert f'"seed": {seed}' not in html and "grade_function" not in html
+                    continue
+                key = call.kwargs["key"]
+                assert f"key={json.dumps(key)}" not in html
+                assert f"key={key!r}" not in html
+
+
+def test_lab_feedback_says_on_how_many_hidden_inputs_a_function_is_right(graded):
+    root, _, _ = graded
+    labs = [c for c in CHAPTERS if "cases={" in (root / "source" / c / f"{c}.ipynb").read_text()]
+    assert len(labs) == 3, labs
+    for chapter in labs:
+        assert re.search(r"right on \d+ of \d+ hidden inputs", _feedback(root, "sample-partial", chapter)
+                         + _feedback(root, "sample-wrong", chapter)), chapter
 
 
 def test_feedback_says_why_in_words(graded):

@@ -77,3 +77,22 @@ def test_huge_attachments_of_extra_cells_are_dropped():
     sub.cells.append(cell)
     out = rebuild(rel, sub, max_attachment_bytes=1_000_000)
     assert "attachments" not in out.cells[-1]
+
+
+def test_an_answer_cell_whose_grade_id_was_edited_stays_the_answer_in_its_place():
+    """A renamed grade id hides nothing: the cell (known by its notebook cell id) is still the
+    student's answer, so a function it defines is not replaced by the released stub after it."""
+    rel = release()
+    sub = copy.deepcopy(rel)
+    sub.cells[3].source = "def a():\n    return 1"
+    sub.cells[3].metadata["nbgrader"]["grade_id"] = "my_own_answer"
+    out = rebuild(rel, sub)
+    assert sources(out) == ["# Title", "import x", "Lesson text", "def a():\n    return 1",
+                            "check('q1', a, key='h')"]
+    assert out.cells[3].metadata == rel.cells[3].metadata
+    # A cell of another type, or with another cell id, is not taken for the answer.
+    sub.cells[3].id = "something-else"
+    out = rebuild(rel, sub)
+    answer = next(c for c in out.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q1_answer")
+    assert answer.source == "raise NotImplementedError()"
+    assert "def a():\n    return 1" in sources(out)  # kept, as an extra cell of the student's

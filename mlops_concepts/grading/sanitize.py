@@ -10,7 +10,9 @@ the released one, taking from the submission only what the student owns:
 * every cell of the release, in release order, with the release's cell type and nbgrader
   metadata; locked cells keep the release's source (nbgrader's ``OverwriteCells`` then restores
   the hidden tests from the gradebook);
-* the student's text of each answer cell (the first cell carrying that answer's id);
+* the student's text of each answer cell (the first cell carrying that answer's id; if none
+  does, a cell of the same type whose notebook cell id is the answer cell's, so an answer whose
+  nbgrader metadata the student edited is still theirs, and still in its place);
 * the student's own extra cells, after the release cell they followed, with any nbgrader metadata
   removed so they can neither score nor pose as a test. Oversized attachments are dropped.
 
@@ -105,6 +107,20 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
             continue
         kept, kept_bytes = kept + 1, kept_bytes + size
         extras_after.setdefault(previous, []).append(extra)
+
+    # An answer cell whose nbgrader metadata was edited (a renamed grade id) is still the
+    # student's answer: found by its notebook cell id, if no cell carries the answer's grade id.
+    for cell in release.cells:
+        gid = _grade_id(cell)
+        if not (gid and kinds.is_answer(cell)) or gid in answers or not cell.get("id"):
+            continue
+        for group in extras_after.values():
+            found = next((e for e in group if e.get("id") == cell.get("id")
+                          and e.get("cell_type") == cell.get("cell_type")), None)
+            if found is not None:
+                group.remove(found)
+                answers[gid] = found
+                break
 
     cells = list(extras_after.get(None, []))
     for cell in release.cells:

@@ -378,11 +378,16 @@ def patched_canonical(ch: Chapter) -> Built:
     value -- a known limitation: the exact-type rule runs in the student's kernel and can be
     switched off, but all that reaches the grader is the value itself, so this is no different from
     typing the right answer."""
+    lab = {ch.tests[t].answer for t in ch.lab_tests()}
+
+    def lying(i, gid):  # a lab function's results always lie: their numbers are rounded by a
+        return i % 2 == 0 or gid in lab  # check the patch does not reach, so no limitation there
+
     def choose(i, gid):
-        leaf = "_LyingStr" if i % 2 == 0 else "_Str"
+        leaf = "_LyingStr" if lying(i, gid) else "_Str"
         return ch.honest(gid) + "\n" + wrap(ch.answers[gid], lie=f"(lambda v: _deep(v, {leaf}))")
     texts = answers_from(ch, prelude(ch) + P.PATCHED_CANONICAL, choose)
-    plan = plan_by_answer(ch, lambda i, gid: ATTACKED if i % 2 == 0 else LIMITATION)
+    plan = plan_by_answer(ch, lambda i, gid: ATTACKED if lying(i, gid) else LIMITATION)
     return Built(finish(ch.notebook(texts)), plan)
 
 

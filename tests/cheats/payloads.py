@@ -65,15 +65,51 @@ def _lie(value):
     return _AlwaysEqual(value)
 '''
 
-LEAF_SUBCLASSES = r'''
+NUMBERS = r'''
+class _Float(float):
+    pass
+
+class _Int(int):
+    pass
+
+class _LyingFloat(float):
+    """Its value is wrong (one more); it compares, prints and formats as the right number."""
+    def __new__(cls, shown):
+        self = super().__new__(cls, float(shown) + 1)
+        self._shown = shown
+        return self
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __hash__ = float.__hash__
+    def __repr__(self):
+        return repr(self._shown)
+    __str__ = __repr__
+    def __format__(self, spec):
+        return format(self._shown, spec)
+
+def _plainly(value):
+    """A numpy result as the plain value it holds: what a cheat lies about on a lab."""
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+'''
+
+LEAF_SUBCLASSES = NUMBERS + r'''
 class _Str(str):
     pass
 
 def _lie(value):
-    """Same contents, but every text is a str subclass (inside plain dicts and lists)."""
+    """Same contents, but every text and number is a subclass (inside plain dicts and lists)."""
     _CHEAT_LOG.append("leaf-subclass")
+    value = _plainly(value)
     if type(value) is str:
         return _Str(value)
+    if type(value) is float:
+        return _Float(value)
+    if type(value) is int:
+        return _Int(value)
     if type(value) is dict:
         return {k: _lie(v) for k, v in value.items()}
     if type(value) is list:
@@ -81,7 +117,7 @@ def _lie(value):
     return value
 '''
 
-CONTAINER_SUBCLASSES = r'''
+CONTAINER_SUBCLASSES = NUMBERS + r'''
 class _Str(str):
     pass
 
@@ -94,6 +130,11 @@ class _Dict(dict):
 def _lie(value):
     """Exactly the right contents, in a subclass of the right container type."""
     _CHEAT_LOG.append("container-subclass")
+    value = _plainly(value)
+    if type(value) is float:
+        return _Float(value)
+    if type(value) is int:
+        return _Int(value)
     if type(value) is dict:
         return _Dict(value)
     if type(value) is list:
@@ -103,7 +144,7 @@ def _lie(value):
     return value
 '''
 
-LYING_SUBCLASSES = r'''
+LYING_SUBCLASSES = NUMBERS + r'''
 class _LyingStr(str):
     """Its characters are wrong; every method a checker might call tells the right story."""
     def __new__(cls, shown):
@@ -170,10 +211,15 @@ class _LyingDict(dict):
 
 def _lie(value):
     _CHEAT_LOG.append("lying-subclass")
+    value = _plainly(value)
     if type(value) is str:
         return _LyingStr(value)
+    if type(value) is float or type(value) is int:
+        return _LyingFloat(value)
     if type(value) is dict:
         return _LyingDict(value)
+    if type(value) is list:
+        return [_lie(v) for v in value]
     return value
 '''
 
@@ -660,12 +706,14 @@ _session.send = _send
 
 # Patching the course package's own references: the exact-type rule is enforced by code that runs
 # in the kernel, so a student can switch it off. What reaches the grader is still only the value.
-PATCHED_CANONICAL = r'''
+PATCHED_CANONICAL = NUMBERS + r'''
 import mlops_concepts.answers as _answers
 _real_type = _answers._type
 
 def _lenient_type(obj):
-    for base in (str, dict, list):
+    if isinstance(obj, bool):
+        return bool
+    for base in (str, dict, list, float, int):
         if isinstance(obj, base):
             return base
     return _real_type(obj)
@@ -689,11 +737,16 @@ class _LyingStr(str):
     def __repr__(self):
         return repr(self._shown)
 
+_NUMBER_LEAF = {"_Str": _Float, "_LyingStr": _LyingFloat}
+
 def _deep(value, leaf):
+    value = _plainly(value)
     if type(value) is dict:
         return {k: _deep(v, leaf) for k, v in value.items()}
     if type(value) is list:
         return [_deep(v, leaf) for v in value]
+    if type(value) is float or type(value) is int:
+        return _NUMBER_LEAF[leaf.__name__](value)
     return leaf(value) if type(value) is str else value
 '''
 

@@ -20,6 +20,20 @@ REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
 
 
+def has_lab(assignment: str) -> bool:
+    """Whether a chapter has lab exercises (functions graded on hidden cases)."""
+    return "cases={" in (REPO / "source" / assignment / f"{assignment}.ipynb").read_text()
+
+
+#: The chapters the submission-robustness suites (hostile, broken and flooding submissions,
+#: staging, plain nbgrader on unstaged folders) run on: the first chapter, all answers and one
+#: function on visible inputs, and the first chapter with a lab, functions on hidden cases.
+#: What they test is the grader's handling of a submission, which the two kinds of chapter
+#: cover; the chapter-specific suites (cheats, sandbox, release, notebooks, browser, demo) run
+#: on every chapter. One class per module and chapter costs minutes, so not all four.
+ROBUSTNESS_CHAPTERS = [ASSIGNMENTS[0], *[a for a in ASSIGNMENTS if has_lab(a)][:1]]
+
+
 def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root,
                           capture_output=True, text=True, env=nbgrader_env())

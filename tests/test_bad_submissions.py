@@ -27,6 +27,13 @@ from cheats.chapter import Chapter
 from cheats.runner import grade_students, tree_snapshot
 from mlops_concepts.grading.submissions import fingerprint, stage
 
+
+@pytest.fixture(scope="session")
+def course(robustness_course):
+    """This suite tests the grader's handling of submissions: see ``course.ROBUSTNESS_CHAPTERS``."""
+    return robustness_course
+
+
 pytestmark = pytest.mark.slow
 
 GRADER_MEMORY_LIMIT = 1024 * 2**20  # what one nbgrader process may use, whatever a submission does

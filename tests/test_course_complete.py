@@ -13,9 +13,11 @@ the chapter and the part when one is missing:
   (the cheater none, the complete one everything that is autograded).
 
 What is only *declared* here is run elsewhere, per chapter, with real parts: the validate pair
-(``test_release``), the cheat corpus (``test_cheats``), the sandbox and bad submissions
-(``test_sandbox``, ``test_bad_submissions``), the browser and accessibility tests
-(``tests/browser``), and the demo (``test_pipeline``); those are parametrised over every chapter.
+(``test_release``), the cheat corpus (``test_cheats``), the sandbox (``test_sandbox``), the
+browser and accessibility tests (``tests/browser``), and the demo (``test_pipeline``) are
+parametrised over every chapter. The submission-robustness suites (``test_bad_submissions``,
+``test_trust_boundary``, ``test_staging``, ``test_unstaged_submissions``) run on the first
+chapter and the first chapter with a lab (``course.ROBUSTNESS_CHAPTERS``).
 """
 
 from __future__ import annotations

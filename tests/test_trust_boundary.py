@@ -36,6 +36,13 @@ from course import nbgrader, submit
 from mlops_concepts.grading import sandbox
 from mlops_concepts.grading.submissions import fingerprint
 
+
+@pytest.fixture(scope="session")
+def course(robustness_course):
+    """This suite tests the grader's handling of submissions: see ``course.ROBUSTNESS_CHAPTERS``."""
+    return robustness_course
+
+
 pytestmark = pytest.mark.slow
 
 GRADER_MEMORY_LIMIT = 600 * 2**20

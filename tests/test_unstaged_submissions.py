@@ -20,6 +20,13 @@ from cheats.runner import copy_course, tree_snapshot
 from course import nbgrader
 from mlops_concepts.grading.pipeline import nbgrader_env
 
+
+@pytest.fixture(scope="session")
+def course(robustness_course):
+    """This suite tests the grader's handling of submissions: see ``course.ROBUSTNESS_CHAPTERS``."""
+    return robustness_course
+
+
 pytestmark = pytest.mark.slow
 
 

@@ -313,12 +313,13 @@ def test_every_cell_ran_and_no_widget_failed(notebook):
 
 def test_checkpoint_gives_feedback(notebook, chapter_target):
     page = notebook
-    checkpoint = (
+    # The first multiple-choice checkpoint: one group of options (a classify has one per item).
+    candidates = (
         page.locator(".jp-OutputArea-output")
         .filter(has=page.locator(".widget-radio-box"))
         .filter(has=page.locator("button.widget-button", has_text=re.compile(r"^\s*Check\s*$")))
-        .first
     )
+    checkpoint = next(c for c in candidates.all() if c.locator(".widget-radio-box").count() == 1)
     scroll_to(page, checkpoint, "center")
     before = checkpoint.inner_text()
     assert not FEEDBACK.search(before), f"feedback shown before answering: {before!r}"

@@ -283,3 +283,22 @@ def test_the_class_report_says_how_a_wrong_function_did_not_what_it_returned():
     want = json.dumps({"cases": [{"value": 1.0}, {"value": 2.0}, {"value": 3.0}]})
     given = json.dumps({"cases": [{"value": 1.0}, {"raised": "KeyError"}, {"value": 9.0}]})
     assert wrong_entries(given, want) == ("right on 1 of 3 hidden inputs; raised KeyError",)
+
+
+def test_a_students_plot_is_shown_as_an_image_with_the_alt_text_they_give(monkeypatch):
+    """JupyterLab drops an alt given in output metadata, so ``labs.show`` sends an ``<img>``."""
+    import IPython.display
+    from matplotlib.figure import Figure
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw=False: shown.append(data))
+    fig = Figure()
+    fig.add_subplot().plot([1, 2, 3])
+    labs.show(fig, alt='Drift rises from 0.1 to 0.3; the "threshold" is crossed in week 3.')
+    assert len(shown) == 1
+    html = shown[0]["text/html"]
+    assert html.startswith('<img src="data:image/png;base64,') and \
+        'alt="Drift rises from 0.1 to 0.3; the &quot;threshold&quot; is crossed in week 3."' in html
+    assert shown[0]["text/plain"].startswith("Drift rises")
+    with pytest.raises(ValueError, match="describe the plot"):
+        labs.show(Figure(), alt="  ")

@@ -6,7 +6,7 @@ the points each must earn, by graded cell. ``make demo`` grades them, and the te
 ``SOLUTION`` stands for the instructor's own answer to that cell.
 """
 
-from mlops_concepts.authoring.samples import SOLUTION
+from mlops_concepts.authoring.samples import ALWAYS_EQUAL, SOLUTION
 
 REFLECTION = (
     "In a startup the same person often covers several roles: the ML engineer also collects and "
@@ -108,30 +108,6 @@ WRONG = {
     "reflection": "Roles are the same everywhere.",
 }
 
-# An answer object that claims to equal anything, used for every answer.
-ALWAYS_EQUAL = '''class Anything(str):
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    def __hash__(self):
-        return 0
-
-
-class AnyDict(dict):
-    def __eq__(self, other):
-        return True
-
-    def get(self, key, default=None):
-        return Anything("")
-
-    def __getitem__(self, key):
-        return Anything("")
-
-
-'''
 CHEATER = {
     "q1_1_answer": ALWAYS_EQUAL + 'mlops_definition = Anything("c")\nmlops_origin = Anything("b")\n',
     "q1_2_answer": ALWAYS_EQUAL + "benefit_of = AnyDict()\n",

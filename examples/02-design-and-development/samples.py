@@ -7,7 +7,7 @@ earn, by graded cell. ``make demo`` grades them, and the tests check the grades.
 ``SOLUTION`` stands for the instructor's own answer to that cell.
 """
 
-from mlops_concepts.authoring.samples import SOLUTION
+from mlops_concepts.authoring.samples import ALWAYS_EQUAL, SOLUTION
 
 REFLECTION = (
     "As the team grows I would add a feature store, so that the five teams define each feature "
@@ -142,30 +142,6 @@ WRONG = {
     "reflection": "A bigger team just needs more computers.",
 }
 
-# An answer object that claims to equal anything, used for every answer.
-ALWAYS_EQUAL = '''class Anything(str):
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    def __hash__(self):
-        return 0
-
-
-class AnyDict(dict):
-    def __eq__(self, other):
-        return True
-
-    def get(self, key, default=None):
-        return Anything("")
-
-    def __getitem__(self, key):
-        return Anything("")
-
-
-'''
 
 # Lab cheats. pick_run remembers the public examples (seed 0) by the identity of their
 # arguments and returns the answers the self-check accepted for them; on arguments it has not

@@ -8,7 +8,7 @@ stands for the instructor's own answer to that cell.
 """
 
 from mlops_concepts import labs
-from mlops_concepts.authoring.samples import SOLUTION
+from mlops_concepts.authoring.samples import ALWAYS_EQUAL, SOLUTION
 
 REFLECTION = (
     "I would first run the new fraud model in shadow: every payment also goes to it, but only the "
@@ -127,30 +127,6 @@ WRONG = {
     "reflection": "Basic, because it costs nothing and carries no risk at all.",
 }
 
-# An answer object that claims to equal anything, used for every answer.
-ALWAYS_EQUAL = '''class Anything(str):
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    def __hash__(self):
-        return 0
-
-
-class AnyDict(dict):
-    def __eq__(self, other):
-        return True
-
-    def get(self, key, default=None):
-        return Anything("")
-
-    def __getitem__(self, key):
-        return Anything("")
-
-
-'''
 
 
 def _decision(old_errors, canary_errors, min_requests, margin):

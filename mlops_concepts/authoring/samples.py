@@ -30,6 +30,31 @@ EXAMPLES = "examples"
 SOLUTION = object()
 _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
+#: What a cheating sample writes first in every answer cell: objects that claim to equal anything.
+ALWAYS_EQUAL = '''class Anything(str):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __hash__(self):
+        return 0
+
+
+class AnyDict(dict):
+    def __eq__(self, other):
+        return True
+
+    def get(self, key, default=None):
+        return Anything("")
+
+    def __getitem__(self, key):
+        return Anything("")
+
+
+'''
+
 
 def chapters(root: Path) -> list[str]:
     """Chapters with a sample class, in order."""

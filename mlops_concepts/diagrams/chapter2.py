@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .toolkit import (
     DIM_TEXT,
     LINE,
-    OKABE_ITO,
+    STYLES,
     Diagram,
     arrow,
     box,
@@ -35,14 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-# Colour *and* hatch for each kind of box, so nothing depends on colour alone.
-STYLES = (
-    {"colour": OKABE_ITO["orange"], "hatch": "///"},
-    {"colour": OKABE_ITO["sky_blue"], "hatch": "..."},
-    {"colour": OKABE_ITO["green"], "hatch": "xxx"},
-    {"colour": OKABE_ITO["purple"], "hatch": "\\\\\\"},
-    {"colour": OKABE_ITO["yellow"], "hatch": "++"},
-)
 
 # --------------------------------------------------------------------------------------------
 # The facts

@@ -20,6 +20,7 @@ from .toolkit import (
     DIM_TEXT,
     LINE,
     OKABE_ITO,
+    STYLES,
     TEXT,
     Diagram,
     arrow,
@@ -38,14 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-# Colour *and* hatch for each kind of box, so nothing depends on colour alone.
-STYLES = (
-    {"colour": OKABE_ITO["orange"], "hatch": "///"},
-    {"colour": OKABE_ITO["sky_blue"], "hatch": "..."},
-    {"colour": OKABE_ITO["green"], "hatch": "xxx"},
-    {"colour": OKABE_ITO["purple"], "hatch": "\\\\\\"},
-    {"colour": OKABE_ITO["yellow"], "hatch": "++"},
-)
 TRAIN_COLOUR, LIVE_COLOUR = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
 
 

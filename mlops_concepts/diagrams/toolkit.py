@@ -47,6 +47,15 @@ OKABE_ITO = {
     "purple": "#CC79A7",
 }
 
+#: Colour *and* hatch for each kind of box in turn, so nothing depends on colour alone.
+STYLES = (
+    {"colour": OKABE_ITO["orange"], "hatch": "///"},
+    {"colour": OKABE_ITO["sky_blue"], "hatch": "..."},
+    {"colour": OKABE_ITO["green"], "hatch": "xxx"},
+    {"colour": OKABE_ITO["purple"], "hatch": "\\\\\\"},
+    {"colour": OKABE_ITO["yellow"], "hatch": "++"},
+)
+
 TEXT = "#1a1a1a"  # near-black body text
 DIM_TEXT = "#6b6b6b"  # dimmed text: still about 5:1 contrast on white, so it stays readable
 DIM_EDGE = "#a0a0a0"

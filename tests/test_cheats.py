@@ -108,10 +108,11 @@ def test_items_left_honest_keep_exactly_their_points(run, name):
 def test_the_cheat_was_really_judged_not_crashed(run, name):
     """Every attacked item got a real verdict (the kernel kept running, the graded cell ran and was
     judged): a cheat that crashed the notebook would score 0 for the wrong reason."""
+    plan = _built(run, name).plan
     verdicts = run.graded.verdicts(name)
     fatal = {g: v for g, v in verdicts.items() if v in FATAL}
     assert not fatal, f"the kernel stopped: {fatal}"
-    for tid, what in _built(run, name).plan.items():
+    for tid, what in plan.items():
         if what == ATTACKED:
             assert verdicts[tid] in REPORT_ERRORS, (tid, verdicts[tid])
         elif what in (HONEST, LIMITATION):

@@ -282,6 +282,7 @@ def _source_only_texts(run) -> list[str]:
 
     A one-letter key such as ``"c"`` is in every question's text, so only keys that the release
     does not contain anyway can show a leak (the dict and list keys of the classify exercises).
+    A lab's test cell has no key: its secret is the hidden seed (``"seed": 2718``).
     """
     source = nbformat.read(run.source / "source" / run.ch.assignment / f"{run.ch.assignment}.ipynb",
                            as_version=4)
@@ -289,10 +290,12 @@ def _source_only_texts(run) -> list[str]:
     out = []
     for cell in source.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+            seed = re.search(r'"seed": *\d+', cell.source)
             key = re.search(r"key=(.+?)(,\n|\)$|,\s*items)", cell.source, re.S)
-            assert key, cell.source
-            if key.group(1) not in release_text:
-                out.append(key.group(1))
+            assert key or seed, cell.source
+            secret = (seed or key).group(0 if seed else 1)
+            if secret not in release_text:
+                out.append(secret)
     return out
 
 
@@ -312,7 +315,8 @@ def test_printing_the_history_reveals_no_test_code_and_no_key(run, where):
     for secret in secrets:
         assert secret not in text, secret
     history = next(line for line in text.splitlines() if "HISTORY-IN" in line)
-    assert "mlops_concepts.checks" not in history  # report requests are not stored in history
+    # Report requests (the lab's carry the hidden cases) are not stored in history.
+    assert "mlops_concepts.checks" not in history and "grade_function" not in history
 
 
 def test_submitted_files_are_unchanged(run):

@@ -17,10 +17,13 @@ A lab test cell in ``source/`` is ``check(gid, fn, cases={"data": ..., "count": 
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import random
+from dataclasses import dataclass
 
 from .. import labs
+from ..answers import to_json
 from ..function_checks import call_form
 from . import cells
 from .calls import AuthoringError
@@ -78,16 +81,25 @@ def reference_function(source_nb, check):
     return _REFERENCES[(code, name)]
 
 
+_OUTCOMES: dict = {}
+
+
 def expected_outcomes(source_nb, check, seed: int | None = None) -> list[dict]:
-    """What the student's function must give on each case: the instructor's function's outcomes."""
+    """What the student's function must give on each case: the instructor's function's outcomes.
+
+    Computed once per solution, data and seed in a process (the grader judges every student's
+    notebook against the same outcomes); each caller gets its own copy.
+    """
     function = reference_function(source_nb, check)
-    text = cases_json(check, seed)
-    outcomes = [call_form(function, args) for args in json.loads(text)]
-    broken = [i for i, o in enumerate(outcomes) if "value" not in o]
-    if broken:
-        raise AuthoringError(f"test cell {check.grade_id!r}: the solution of {check.answer}() fails "
-                             f"on case {broken[0] + 1}: {outcomes[broken[0]]}")
-    return outcomes
+    key = (function, json.dumps(check.cases, sort_keys=True), seed)
+    if key not in _OUTCOMES:
+        outcomes = [call_form(function, args) for args in json.loads(cases_json(check, seed))]
+        broken = [i for i, o in enumerate(outcomes) if "value" not in o]
+        if broken:
+            raise AuthoringError(f"test cell {check.grade_id!r}: the solution of {check.answer}() "
+                                 f"fails on case {broken[0] + 1}: {outcomes[broken[0]]}")
+        _OUTCOMES[key] = outcomes
+    return copy.deepcopy(_OUTCOMES[key])
 
 
 def report_code(check, inputs_json: str) -> str:
@@ -110,3 +122,27 @@ def lab_checks(source_nb) -> dict:
             if check.cases is not None:
                 found[check.grade_id] = check
     return found
+
+
+@dataclass
+class Tally:
+    """How a lab function did on the hidden cases: what feedback and the class report say."""
+
+    right: int
+    total: int
+    raised: list  # the names of the exceptions it raised, sorted, each once
+    unreadable: list  # why results could not be read, in case order
+
+
+def tally(value, expected) -> Tally | None:
+    """Compare a lab report's ``{"cases": [...]}`` with the expected one, case by case (as
+    canonical JSON, like the verdict); None if either is not a lab report of the same length."""
+    if not (isinstance(value, dict) and isinstance(value.get("cases"), list)
+            and isinstance(expected, dict) and isinstance(expected.get("cases"), list)
+            and len(value["cases"]) == len(expected["cases"])):
+        return None
+    got = value["cases"]
+    right = sum(1 for g, w in zip(got, expected["cases"], strict=True) if to_json(g) == to_json(w))
+    raised = sorted({str(g["raised"]) for g in got if isinstance(g, dict) and "raised" in g})
+    unreadable = [g["error"] for g in got if isinstance(g, dict) and isinstance(g.get("error"), str)]
+    return Tally(right, len(got), raised, unreadable)

@@ -46,6 +46,7 @@ import nbformat
 from . import cells
 from .coursedir import gradebook_url
 from .exercises import graded_cells
+from .labs import tally
 from .untrusted import printable
 from .verdicts import RECORD_KEY, answer_keys
 
@@ -203,8 +204,10 @@ def wrong_entries(given: str, key: str | None) -> tuple[str, ...]:
         expected = json.loads(key) if key is not None else None
     except (TypeError, ValueError):
         expected = None
-    if _is_cases(value) and _is_cases(expected):  # a lab function: how it did, not its results
-        return (_cases_summary(value["cases"], expected["cases"]),)
+    counted = tally(value, expected)
+    if counted is not None:  # a lab function: how it did, not its results
+        raised = f"; raised {', '.join(counted.raised)}" if counted.raised else ""
+        return (_shorten(f"right on {counted.right} of {counted.total} hidden inputs{raised}"),)
     if _is_part(value) and _is_part(expected):
         right = {json.dumps(k): v for k, v in expected["part"]}
         shown = [_entry(k, v) for k, v in value["part"]
@@ -222,18 +225,6 @@ def wrong_entries(given: str, key: str | None) -> tuple[str, ...]:
 def readable_wrong(given: str, key: str | None) -> str:
     """:func:`wrong_entries` on one line, entries separated by "; " (for the CSV and the terminal)."""
     return "; ".join(wrong_entries(given, key))
-
-
-def _is_cases(value) -> bool:
-    return isinstance(value, dict) and set(value) == {"cases"} and isinstance(value["cases"], list)
-
-
-def _cases_summary(given: list, expected: list) -> str:
-    """ "right on 2 of 6 hidden inputs; raised IndexError" for a lab function's outcomes."""
-    right = sum(1 for g, w in zip(given, expected, strict=False) if g == w)
-    raised = sorted({str(g["raised"]) for g in given if isinstance(g, dict) and "raised" in g})
-    text = f"right on {right} of {len(expected)} hidden inputs"
-    return _shorten(text + (f"; raised {', '.join(raised)}" if raised else ""))
 
 
 def _is_part(value) -> bool:

@@ -32,7 +32,7 @@ from . import cells
 from .calls import AuthoringError
 from .coursedir import notebook_path
 from .exercises import exercise_titles, listed_choices, read_check
-from .labs import expected_outcomes
+from .labs import expected_outcomes, tally
 
 MAX_MESSAGE = 300
 
@@ -167,21 +167,15 @@ def judge(grade_id: str, outputs, expected: str, title: str | None = None,
 
 
 def _cases_right(value, expected: str) -> str | None:
-    """For a lab function: "right on 3 of 5 hidden inputs; on one it raised KeyError." (or None)."""
-    want = json.loads(expected)
-    if not (isinstance(value, dict) and isinstance(value.get("cases"), list)
-            and isinstance(want, dict) and isinstance(want.get("cases"), list)
-            and len(value["cases"]) == len(want["cases"])):
+    """For a lab function: "right on 3 of 5 hidden inputs. On some it raised KeyError." (or None)."""
+    counted = tally(value, json.loads(expected))
+    if counted is None:
         return None
-    got = value["cases"]
-    right = sum(1 for g, w in zip(got, want["cases"], strict=True) if to_json(g) == to_json(w))
-    raised = sorted({str(g["raised"])[:40] for g in got if isinstance(g, dict) and "raised" in g})
-    unreadable = [g["error"] for g in got if isinstance(g, dict) and isinstance(g.get("error"), str)]
-    text = f"right on {right} of {len(got)} hidden inputs."
-    if raised:
-        text += f" On some it raised {', '.join(raised)}."
-    elif unreadable:
-        text += f" Some results could not be read: {unreadable[0][:120]}."
+    text = f"right on {counted.right} of {counted.total} hidden inputs."
+    if counted.raised:
+        text += f" On some it raised {', '.join(sorted({r[:40] for r in counted.raised}))}."
+    elif counted.unreadable:
+        text += f" Some results could not be read: {counted.unreadable[0][:120]}."
     return text
 
 

@@ -51,3 +51,21 @@ def chromium_browser():
             yield browser
         finally:
             browser.close()
+
+
+# Where the suite's time goes, per test file (setup, call and teardown summed), printed at the end of
+# every run: CI's budget is spent per module, and this shows which shared fixture to look at first.
+_FILE_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    path = report.nodeid.split("::", 1)[0]
+    _FILE_SECONDS[path] = _FILE_SECONDS.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _FILE_SECONDS:
+        return
+    terminalreporter.section("time per test file")
+    for path, seconds in sorted(_FILE_SECONDS.items(), key=lambda kv: -kv[1])[:25]:
+        terminalreporter.write_line(f"{seconds / 60:6.1f} min  {path}")

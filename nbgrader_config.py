@@ -12,7 +12,6 @@ from pathlib import Path
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
-    CheckCellMetadata,
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
@@ -41,6 +40,7 @@ from mlops_concepts.grading.defuse import DefuseStudentContent  # noqa: E402
 from mlops_concepts.grading.diagrams_release import RenderDiagrams  # noqa: E402
 from mlops_concepts.grading.execute import SandboxedExecute  # noqa: E402
 from mlops_concepts.grading.feedback import HideCheckCalls  # noqa: E402
+from mlops_concepts.grading.metadata import CheckCellMetadataOnce  # noqa: E402
 from mlops_concepts.grading.sanitize import RebuildFromRelease  # noqa: E402
 from mlops_concepts.grading.seal import SealAnswerKeys  # noqa: E402
 from mlops_concepts.grading.verdicts import GradeFromReports  # noqa: E402
@@ -67,13 +67,13 @@ c.GenerateAssignment.preprocessors = [
     LockCells,
     ClearSolutions,
     ClearOutput,
-    CheckCellMetadata,
+    CheckCellMetadataOnce,
     ComputeChecksums,
     SaveCells,
     ClearHiddenTests,
     ClearMarkScheme,
     ComputeChecksums,
-    CheckCellMetadata,
+    CheckCellMetadataOnce,
 ]
 c.ClearSolutions.code_stub = {"python": "# YOUR ANSWER HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
@@ -86,7 +86,7 @@ c.Autograde.sanitize_preprocessors = [
     DeduplicateIds,
     OverwriteKernelspec,
     OverwriteCells,
-    CheckCellMetadata,
+    CheckCellMetadataOnce,
 ]
 c.Autograde.autograde_preprocessors = [
     SandboxedExecute,
@@ -97,7 +97,7 @@ c.Autograde.autograde_preprocessors = [
     LimitOutput,
     SaveAutoGrades,
     AssignLatePenalties,
-    CheckCellMetadata,
+    CheckCellMetadataOnce,
 ]
 c.Execute.timeout = 60  # seconds per cell; chapter cells take well under 5 s
 c.SandboxedExecute.memory_limit_mb = 2048

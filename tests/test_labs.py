@@ -128,6 +128,41 @@ def test_the_solution_must_run_on_its_own():
         grading_labs.expected_outcomes(nb, read_check(nb.cells[2]))
 
 
+def test_orderings_count_the_distinct_orders_of_the_outcomes():
+    yes, no = {"value": True}, {"value": False}
+    assert grading_labs.orderings([yes] * 3 + [no] * 3) == 20
+    assert grading_labs.orderings([yes] * 8 + [no] * 8) == 12870
+    assert grading_labs.orderings([{"value": i} for i in range(8)]) == 40320
+    assert grading_labs.orderings([yes] * 10) == 1
+
+
+YES_NO = '''def bigger(xs, ys):
+    """Whether the first list adds up to more than the second."""
+    ### BEGIN SOLUTION
+    return sum(xs) > sum(ys)
+    ### END SOLUTION
+'''
+
+
+@pytest.mark.parametrize("solution, test, refused", [
+    (YES_NO, 'check("q5_1a", bigger, cases={"data": "test_pairs", "count": 6, "seed": 7})', True),
+    (SOLUTION, TEST.replace('"count": 6', '"count": 3'), True),
+    (SOLUTION, TEST.replace('"count": 6', '"count": 10'), False),
+])
+def test_the_linter_refuses_a_lab_check_that_guessing_could_pass(solution, test, refused):
+    """Calls come in a shuffled order: with few hidden cases, or few different results, a function
+    that ignores its inputs (counts its calls, replays the examples) passes by luck."""
+    from mlops_concepts.authoring import lint
+
+    nb = _source_nb(test)
+    nb.cells[1].source = solution
+    problems = lint._check_lab(nb, read_check(nb.cells[2]), set())
+    assert bool(problems) == refused, problems
+    if refused:
+        assert "ignores its inputs would pass 1 time in" in problems[0].message
+        assert problems[0].where == "cell 'q5_1a'"
+
+
 # -- release: the hidden seed goes, one digest per public example comes -----------------------
 
 def test_the_release_drops_the_seed_and_seals_each_public_result():

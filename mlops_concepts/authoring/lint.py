@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,10 @@ from ..checkpoints.sealing import KINDS
 from ..grading import cells
 from ..grading.calls import CHECKPOINT_KINDS, AuthoringError, top_level_calls
 from ..grading.exercises import read_check
+
+#: A lab check must not be passable by a function that ignores its inputs: see
+#: :func:`mlops_concepts.grading.labs.orderings`.
+MIN_GUESS_ODDS = 10_000
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
@@ -84,7 +89,7 @@ def check_test_cells(nb) -> list[Problem]:
 
 def _check_lab(nb, check, seeds: set) -> list[Problem]:
     """A lab check: a hidden seed of its own, and a solution that runs on every case."""
-    from ..grading.labs import expected_outcomes
+    from ..grading.labs import expected_outcomes, orderings
 
     where = f"cell {check.grade_id!r}"
     seed = check.cases.get("seed")
@@ -93,8 +98,15 @@ def _check_lab(nb, check, seeds: set) -> list[Problem]:
     if seed in seeds:
         return [Problem(where, f"the hidden seed {seed} is used by another lab check")]
     seeds.add(seed)
-    expected_outcomes(nb, check)  # raises AuthoringError, naming the cell, if the solution fails
+    hidden = expected_outcomes(nb, check)  # raises AuthoringError, naming the cell, if the solution fails
     expected_outcomes(nb, check, seed=0)
+    odds = orderings(hidden)
+    if odds < MIN_GUESS_ODDS:
+        counts = Counter(json.dumps(o.get("value"), sort_keys=True) for o in hidden)
+        spread = ", ".join(f"{n} x {v[:30]}" for v, n in counts.most_common())
+        return [Problem(where, f"an answer that ignores its inputs would pass 1 time in {odds}: the "
+                               f"{len(hidden)} hidden cases give {spread}. Use more cases (count) or "
+                               f"a seed with more varied results (at least 1 in {MIN_GUESS_ODDS:,}).")]
     return []
 
 

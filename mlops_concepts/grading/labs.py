@@ -19,7 +19,9 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import math
 import random
+from collections import Counter
 from dataclasses import dataclass
 
 from .. import labs
@@ -100,6 +102,18 @@ def expected_outcomes(source_nb, check, seed: int | None = None) -> list[dict]:
                                  f"fails on case {broken[0] + 1}: {outcomes[broken[0]]}")
         _OUTCOMES[key] = outcomes
     return copy.deepcopy(_OUTCOMES[key])
+
+
+def orderings(outcomes: list[dict]) -> int:
+    """In how many distinct orders the hidden cases' outcomes can come.
+
+    The cases are called in a shuffled order, so a function that ignores its inputs (answers in
+    turn from a list, counts its calls, replays the examples) and even knows how many of each
+    outcome there are passes with a chance of one in this number. Six yes/no cases, three of
+    each, give only 20; sixteen, eight of each, give 12,870.
+    """
+    counts = Counter(json.dumps(o, sort_keys=True) for o in outcomes)
+    return math.factorial(len(outcomes)) // math.prod(math.factorial(c) for c in counts.values())
 
 
 def report_code(check, inputs_json: str) -> str:

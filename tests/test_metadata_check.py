@@ -11,10 +11,10 @@ import logging
 
 import nbformat
 import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.nbgraderformat import MetadataValidator as NbgraderValidator
 from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError, ValidationError
 from nbgrader.preprocessors import CheckCellMetadata
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course import ASSIGNMENTS, REPO
 from mlops_concepts.grading.metadata import CheckCellMetadataOnce, MetadataValidator
@@ -77,8 +77,9 @@ def test_the_cases_include_passes_and_each_kind_of_failure():
 
 def test_duplicate_grade_ids_fail_in_both():
     cells = [_cell(_meta()), _cell(_meta())]
-    assert _verdict(MetadataValidator().validate_nb, cells)[0] == "ValidationError"
-    assert _verdict(NbgraderValidator().validate_nb, cells) == _verdict(MetadataValidator().validate_nb, cells)
+    ours = _verdict(MetadataValidator().validate_nb, cells)
+    assert ours[0] == "ValidationError"
+    assert _verdict(NbgraderValidator().validate_nb, cells) == ours
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -124,7 +124,9 @@ def attack(course, tmp_path_factory):
         "modes": {p: mode(p) for p in watched},
         "hashes": {p: sha(p) for p in watched if p.name != "gradebook.db"},
     }
-    result, peak, seconds = run_pipeline(root, assignment)
+    # The memory hog's children fill the kernel's control group; the kernel may take most of a
+    # minute to stop one (it reclaims first), so the hog's cell gets more than the usual 60 s.
+    result, peak, seconds = run_pipeline(root, assignment, args=("--Execute.timeout=240",))
     time.sleep(2)  # let anything left behind show itself
     listener.stop()
     shard = Shard(root, assignment, [VICTIM, ATTACKER, LINKER, HOG, LAST], result, peak, seconds)
@@ -337,7 +339,8 @@ def test_the_resource_hog_measured_everything_and_was_graded(attack):
 
 def test_the_memory_limit_holds_for_the_whole_submission(attack):
     """``memory_limit_mb`` is per process (RLIMIT_AS): forked children each get the whole limit."""
-    assert _hog(attack)["memory-mib-held-at-once"] <= MEMORY_LIMIT_MIB
+    held = _hog(attack)["memory-mib-held-at-once"]
+    assert 800 <= held <= MEMORY_LIMIT_MIB, _hog(attack)  # one block always fits; three never
 
 
 def test_the_sandbox_tmp_counts_against_the_memory_limit(attack):

@@ -87,10 +87,11 @@ class MemorySampler(threading.Thread):
 
 
 def run_pipeline(root: Path, assignment: str, cwd: Path | None = None, env: dict | None = None,
-                 timeout: float = 1800) -> tuple[subprocess.CompletedProcess, dict, float]:
-    """The instructor's grading command on ``root`` (as ``course.grade_all``), memory sampled."""
+                 timeout: float = 1800, args: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess, dict, float]:
+    """The instructor's grading command on ``root`` (as ``course.grade_all``), memory sampled;
+    ``args`` are passed on to it (``--Class.trait=value`` options for nbgrader)."""
     cmd = [sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", assignment,
-           "--root", str(root)]
+           "--root", str(root), *args]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=cwd, env=env)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +88,7 @@ def check_test_cells(nb) -> list[Problem]:
 
 def _check_lab(nb, check, seeds: set) -> list[Problem]:
     """A lab check: a hidden seed of its own, and a solution that runs on every case."""
-    from ..grading.labs import expected_outcomes, orderings
+    from ..grading.labs import expected_outcomes, orderings, result_counts
 
     where = f"cell {check.grade_id!r}"
     seed = check.cases.get("seed")
@@ -102,8 +101,8 @@ def _check_lab(nb, check, seeds: set) -> list[Problem]:
     expected_outcomes(nb, check, seed=0)
     odds = orderings(hidden)
     if odds < MIN_GUESS_ODDS:
-        counts = Counter(json.dumps(o.get("value"), sort_keys=True) for o in hidden)
-        spread = ", ".join(f"{n} x {v[:30]}" for v, n in counts.most_common())
+        spread = ", ".join(f"{n} x {json.dumps(json.loads(o)['value'])[:30]}"
+                           for o, n in result_counts(hidden).most_common())
         return [Problem(where, f"an answer that ignores its inputs would pass 1 time in {odds}: the "
                                f"{len(hidden)} hidden cases give {spread}. Use more cases (count) or "
                                f"a seed with more varied results (at least 1 in {MIN_GUESS_ODDS:,}).")]

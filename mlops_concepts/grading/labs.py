@@ -104,6 +104,11 @@ def expected_outcomes(source_nb, check, seed: int | None = None) -> list[dict]:
     return copy.deepcopy(_OUTCOMES[key])
 
 
+def result_counts(outcomes: list[dict]) -> Counter:
+    """How many cases give each distinct outcome, keyed by its canonical JSON text."""
+    return Counter(json.dumps(o, sort_keys=True) for o in outcomes)
+
+
 def orderings(outcomes: list[dict]) -> int:
     """In how many distinct orders the hidden cases' outcomes can come.
 
@@ -112,7 +117,7 @@ def orderings(outcomes: list[dict]) -> int:
     outcome there are passes with a chance of one in this number. Six yes/no cases, three of
     each, give only 20; sixteen, eight of each, give 12,870.
     """
-    counts = Counter(json.dumps(o, sort_keys=True) for o in outcomes)
+    counts = result_counts(outcomes)
     return math.factorial(len(outcomes)) // math.prod(math.factorial(c) for c in counts.values())
 
 

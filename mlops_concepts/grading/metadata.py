@@ -11,9 +11,7 @@ holds both to the same verdicts.
 
 from __future__ import annotations
 
-import json
 import traceback
-from functools import cache
 
 import jsonschema
 from nbgrader.nbgraderformat.common import (
@@ -25,15 +23,17 @@ from nbgrader.nbgraderformat.common import (
 from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
 from nbgrader.preprocessors import CheckCellMetadata
 
+_VALIDATORS: dict = {}
 
-@cache
-def _validator(version: int, schema_json: str):
-    """The schema's validator, the schema checked against its meta-schema once (as
-    ``jsonschema.validate`` does on every call)."""
-    schema = json.loads(schema_json)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
+
+def _validator(version: int, schema: dict):
+    """The validator of nbgrader's schema ``version``, the schema checked against its meta-schema
+    once per process (``jsonschema.validate`` does that on every call)."""
+    if version not in _VALIDATORS:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        _VALIDATORS[version] = cls(schema)
+    return _VALIDATORS[version]
 
 
 class _SchemaCheckedOnce(BaseMetadataValidator):
@@ -52,7 +52,7 @@ class _SchemaCheckedOnce(BaseMetadataValidator):
             raise SchemaTooNewError(
                 f"Schema version is too new: {version} (expected {self.schema_version})",
                 version, self.schema_version)
-        validator = _validator(self.schema_version, json.dumps(self.schema))
+        validator = _validator(self.schema_version, self.schema)
         error = jsonschema.exceptions.best_match(validator.iter_errors(meta))
         if error is not None:
             raise error

@@ -148,3 +148,31 @@ def test_every_chapter_has_its_sample_class_beside_it(chapter):
     checked = subprocess.run([sys.executable, "-m", "mlops_concepts.authoring.samples", "--check", chapter],
                              capture_output=True, text=True, cwd=REPO)
     assert checked.returncode == 0 and "samples up to date" in checked.stdout, checked.stdout + checked.stderr
+
+
+def test_keys_are_read_once_per_version_of_the_instructor_notebook(tmp_path):
+    """Grading reads the instructor's keys once per process, but never a stale copy: an edited
+    notebook (a corrected key) is read again, and no caller can change what the next one reads."""
+    from mlops_concepts.grading.exercises import read_check
+    from mlops_concepts.grading.verdicts import instructor_keys
+
+    chapter = ASSIGNMENTS[0]
+    path = tmp_path / f"{chapter}.ipynb"
+    nb = nbformat.read(notebook_path(REPO, "source", chapter), as_version=4)
+    nbformat.write(nb, path)
+    keys, forms = instructor_keys(str(path))
+    assert keys == instructor_keys(str(path))[0] and forms
+    keys.clear()  # a caller's copy, not the cache
+    assert instructor_keys(str(path))[0]
+
+    cell = next(c for c in nb.cells if cells.is_test(c) and 'key="c"' in c.source)
+    gid = cells.grade_id(cell)
+    cell.source = cell.source.replace('key="c"', 'key="d"')
+    nbformat.write(nb, path)
+    again = instructor_keys(str(path))[0]
+    assert again[gid] != instructor_keys(str(notebook_path(REPO, "source", chapter)))[0][gid]
+    assert '"d"' in again[gid]
+
+    mapping = next(c for c in nb.cells if cells.is_test(c) and "key={" in c.source)
+    read_check(mapping).key.clear()
+    assert read_check(mapping).key

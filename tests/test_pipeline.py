@@ -119,3 +119,14 @@ def test_feedback_says_why_in_words(graded):
 def test_submitted_files_are_unchanged(graded):
     root, _, before = graded
     assert fingerprint(root / "submitted") == before
+
+
+def test_the_summary_names_only_items_somebody_missed(graded):
+    """The hardest items, as the grading command prints them: each with how many got it right,
+    and never an item every student got right."""
+    _, result, _ = graded
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("Items the class found hardest: ")]
+    assert len(lines) == len(CHAPTERS)
+    for line in lines:
+        counts = re.findall(r"\((\d+) of (\d+) right\)", line)
+        assert counts and all(int(right) < int(total) for right, total in counts), line

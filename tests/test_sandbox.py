@@ -532,3 +532,58 @@ def test_bwrap_argv_never_binds_the_repository_when_it_is_the_course(tmp_path):
         assert path != str(REPO) and not str(REPO).startswith(path.rstrip("/") + "/"), path
         for secret in ("source", "submitted", "gradebook.db", "feedback", "release", "tests"):
             assert not path.startswith(str(REPO / secret)), path
+
+
+# -- matplotlib's font list, built once on the host and copied into each kernel --------------------
+
+FONT_PROBE = """
+import json, logging, pathlib
+logging.basicConfig(level=logging.DEBUG, format="LOG %(message)s")
+import matplotlib.font_manager as fm
+cache = pathlib.Path("/tmp/matplotlib") / f"fontlist-v{fm.FontManager.__version__}.json"
+cache.write_text("{}")  # the kernel's own copy may change; the host's may not
+try:
+    open("FONT_CACHE_MOUNT/" + cache.name, "w")
+    print("HOST-WRITABLE")
+except OSError:
+    pass
+print("FONTS", json.dumps(sorted(pathlib.Path(f.fname).name for f in fm.fontManager.ttflist)))
+"""
+
+
+def _sandboxed_fonts(tmp_path, fonts):
+    work = tmp_path / ("with" if fonts else "without")
+    work.mkdir()
+    code = FONT_PROBE.replace("FONT_CACHE_MOUNT", sandbox.FONT_CACHE_MOUNT)
+    argv = sandbox.bwrap_argv(str(work), str(work), [sys.executable, "-I", "-c", code], fonts)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=work)
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = json.loads(next(ln for ln in result.stdout.splitlines() if ln.startswith("FONTS "))[6:])
+    return result.stdout + result.stderr, names
+
+
+def test_kernels_read_the_font_list_built_once_on_the_host(tmp_path):
+    fonts = sandbox.font_cache(str(tmp_path / "cache"))
+    assert fonts and fonts.startswith(str(tmp_path / "cache"))
+    [built] = Path(fonts).glob("fontlist-*.json")
+    before = built.read_bytes()
+    assert sandbox.font_cache(str(tmp_path / "cache")) == fonts  # built once, then reused
+    with_cache, names = _sandboxed_fonts(tmp_path, fonts)
+    assert "Using fontManager instance from /tmp/matplotlib/" in with_cache, with_cache[-2000:]
+    assert "generated new fontManager" not in with_cache
+    assert "HOST-WRITABLE" not in with_cache
+    assert built.read_bytes() == before  # the kernel overwrote its own copy only
+    # The same fonts as a kernel that scans them itself (what every kernel did before).
+    without_cache, scanned = _sandboxed_fonts(tmp_path, None)
+    assert "generated new fontManager" in without_cache
+    assert names == scanned and len(names) > 10
+
+
+def test_without_matplotlib_or_a_writable_cache_kernels_scan_fonts_themselves(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert sandbox.font_cache(str(blocked)) is None
+    monkeypatch.setattr(sandbox.importlib.util, "find_spec", lambda name: None)
+    assert sandbox.font_cache(str(tmp_path / "cache")) is None
+    argv = sandbox.bwrap_argv(str(tmp_path), str(tmp_path), ["python"], None)
+    assert sandbox.FONT_CACHE_MOUNT not in argv and sandbox.FONT_CACHE_MOUNT not in " ".join(argv)

@@ -27,6 +27,8 @@ test cell that cannot be matched to a key is graded 0 (grading fails closed).
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -59,8 +61,14 @@ def _fail(grade_id, message: str):
 
 def read_check(cell) -> Check:
     """Parse and validate a test cell; raise :class:`AuthoringError` naming the cell if it is wrong."""
-    gid = cells.grade_id(cell)
-    source = cell.get("source", "")
+    # Grading reads the same few dozen test cells for every student: parsed once per process
+    # (errors are not cached, so a wrong cell is reported every time). A copy, so no caller can
+    # change what the next one reads.
+    return copy.deepcopy(_read_check(cells.grade_id(cell), cell.get("source", "")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_check(gid, source: str) -> Check:
     if "BEGIN HIDDEN TESTS" in source or nested_calls(source, ("grade",)) or \
             top_level_calls(source, ("grade",)):
         _fail(gid, "write only check(...): the graded report is derived from it at grading time, "

@@ -6,10 +6,15 @@ call: an internal id, a digest and arguments that mean nothing to a student. In 
 ``# Self-check for Exercise 1.2 (b)``; the verdict under it ("Exercise 1.2 (b): not correct.
 Expected: ...") says the rest. It runs only in ``GenerateFeedback``: the autograded notebook and
 the gradebook keep the real cell.
+
+:class:`FeedbackExporter` writes the page: nbconvert's HTML exporter, rendering each lesson's
+Markdown once per batch of students rather than once per student.
 """
 
 from __future__ import annotations
 
+from jinja2 import pass_context
+from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import cells
@@ -35,3 +40,32 @@ class HideCheckCalls(NbGraderPreprocessor):
             if cells.is_test(cell):
                 cell.source = self_check_line(cell, titles)
         return nb, resources
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback exporter, with the HTML of each Markdown text kept for the next student.
+
+    A batch of students shares the same lesson text (every Markdown cell of the release), and
+    rendering it is most of a feedback page's cost. The rendered HTML depends only on the text
+    when the cell has no attachments and images are not embedded (then the page links them),
+    so only those cells are kept, up to a bound; a student's own Markdown is rendered as always.
+    """
+
+    MAX_KEPT = 2048
+    MAX_KEPT_CHARS = 64 * 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._rendered: dict[str, str] = {}
+
+    @pass_context
+    def markdown2html(self, context, source):
+        cell = context.get("cell") or {}
+        if cell.get("attachments") or self.embed_images or len(source) > self.MAX_KEPT_CHARS:
+            return super().markdown2html(context, source)
+        html = self._rendered.get(source)
+        if html is None:
+            html = super().markdown2html(context, source)
+            if len(self._rendered) < self.MAX_KEPT:
+                self._rendered[source] = html
+        return html

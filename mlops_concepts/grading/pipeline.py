@@ -306,9 +306,11 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
             reason = printable(not_graded.get(student, "unknown"), 600)
             _say(f"{printable(student):<24} {'-':>11}  not graded: {reason}")
     if items:
-        hardest = sorted(items.items(), key=lambda kv: kv[1][0] / kv[1][1])[:5]
+        missed = {name: counts for name, counts in items.items() if counts[0] < counts[1]}
+        hardest = sorted(missed.items(), key=lambda kv: kv[1][0] / kv[1][1])[:5]
         _say("Items the class found hardest: " + ", ".join(
-            f"{name} ({passed}/{total})" for name, (passed, total) in hardest))
+            f"{name} ({passed} of {total} right)" for name, (passed, total) in hardest)
+             if hardest else "Every student got every autograded item right.")
     _say(f"Graded {len(students) - len(not_graded)} of {len(students)} in {elapsed:.1f} s "
          f"({elapsed / len(students):.1f} s per submission). Feedback: feedback/, grades: grades.csv")
     if not_graded:

@@ -11,7 +11,9 @@ holding only:
 * the submission's folder, read-only at ``/submission``, copied (inside the sandbox) into a
   size-limited in-memory folder at the submission's own path, where the kernel works: nothing the
   student's code writes ever lands on the grader's disk;
-* a private, size-limited ``/tmp``, and the folder holding the kernel's connection sockets.
+* a private, size-limited ``/tmp``, and the folder holding the kernel's connection sockets;
+* matplotlib's font list, built once on the host (:func:`font_cache`), read-only, copied into
+  the kernel's own matplotlib folder so that no kernel scans every font again.
 
 It also unshares the network (no interface but a private loopback), the PID and IPC namespaces,
 drops every capability, runs as an unprivileged user id inside a user namespace, and applies
@@ -32,12 +34,15 @@ socket folder (the one place on the host the kernel can write to) grows past a f
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.util
 import json
 import os
 import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 BWRAP = "bwrap"
@@ -47,6 +52,11 @@ WORK_BYTES = 256 * 1024 * 1024  # and so does its working folder
 FILE_MB = 64  # the largest file the kernel may write
 MAX_PROCESSES = 128
 SUBMISSION_MOUNT = "/submission"  # the submission, read-only, inside the sandbox
+FONT_CACHE_MOUNT = "/run/font-cache"  # matplotlib's font list, read-only, inside the sandbox
+MPLCONFIGDIR = "/tmp/matplotlib"
+# What matplotlib's font list depends on besides matplotlib itself: a change to any of these
+# (fonts installed or removed, fontconfig's cache refreshed) builds a new list.
+FONT_SOURCES = ("/etc/fonts", "/usr/share/fonts", "/usr/local/share/fonts", "/var/cache/fontconfig")
 # The socket folder holds the connection file and five sockets. Anything beyond a few more
 # entries, or a few KiB, is a submission filling the grader's disk: the sandbox is stopped.
 SOCKET_DIR_MAX_ENTRIES = 32
@@ -89,8 +99,51 @@ def kernel_command(connection_file: str, extra: list[str] | None = None) -> list
             *(extra or [])]
 
 
-def bwrap_argv(workdir: str, socket_dir: str, command: list[str]) -> list[str]:
-    """The full ``bwrap`` command line that runs ``command`` confined to a copy of ``workdir``."""
+def font_cache(base: str | None = None) -> str | None:
+    """A folder on the host holding matplotlib's font list, built once and copied into every kernel.
+
+    Without it, each sandboxed kernel starts with an empty ``MPLCONFIGDIR`` and matplotlib scans
+    every font file again on import (about half a second per student). The list is built by
+    this Python with ``HOME`` empty, so it names only fonts the sandbox also sees (``/usr`` and
+    ``/etc/fonts``), and is kept under a key of this Python, matplotlib's installed files and
+    the font folders, so an upgrade or a new font builds a new one. Should it ever name a font
+    the kernel cannot open, matplotlib rebuilds its list inside the sandbox, as without a
+    cache. ``None`` when there is no matplotlib or nowhere to keep the list: kernels then scan
+    the fonts themselves, as before. Only the standard library is imported here.
+    """
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.origin:
+        return None
+    stamp = [sys.executable, spec.origin]
+    for path in (spec.origin, *FONT_SOURCES):
+        try:
+            stamp.append(f"{path}={os.stat(path).st_mtime_ns}")
+        except OSError:
+            continue
+    key = hashlib.sha256("\0".join(stamp).encode()).hexdigest()[:16]
+    if base is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "mlops-concepts" / f"matplotlib-{key}"
+    if any(folder.glob("fontlist-*.json")):
+        return str(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Built in a private folder, then moved in whole: a kernel never sees half a list.
+        with tempfile.TemporaryDirectory(dir=folder) as build:
+            env = {"MPLCONFIGDIR": build, "HOME": build, "LANG": "C.UTF-8",
+                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])}
+            subprocess.run([sys.executable, "-I", "-c", "import matplotlib.font_manager"], env=env,
+                           cwd=build, stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+            for made in Path(build).glob("fontlist-*.json"):
+                os.replace(made, folder / made.name)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return str(folder) if any(folder.glob("fontlist-*.json")) else None
+
+
+def bwrap_argv(workdir: str, socket_dir: str, command: list[str], fonts: str | None = None) -> list[str]:
+    """The full ``bwrap`` command line that runs ``command`` confined to a copy of ``workdir``;
+    ``fonts``: a :func:`font_cache` folder, copied into the kernel's own matplotlib folder."""
     argv = [
         BWRAP,
         "--unshare-all",  # user, ipc, pid, net, uts, cgroup namespaces
@@ -112,6 +165,8 @@ def bwrap_argv(workdir: str, socket_dir: str, command: list[str]) -> list[str]:
              "--dir", "/tmp/home"]
     for path in readonly_paths():
         argv += ["--ro-bind", path, path]
+    if fonts:
+        argv += ["--ro-bind", fonts, FONT_CACHE_MOUNT]
     argv += ["--ro-bind", workdir, SUBMISSION_MOUNT,
              "--size", str(WORK_BYTES), "--tmpfs", workdir,
              "--bind", socket_dir, socket_dir,
@@ -120,7 +175,7 @@ def bwrap_argv(workdir: str, socket_dir: str, command: list[str]) -> list[str]:
         "HOME": "/tmp/home",
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
         "LANG": "C.UTF-8",
-        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "MPLCONFIGDIR": MPLCONFIGDIR,
         "IPYTHONDIR": "/tmp/ipython",
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
         "OPENBLAS_NUM_THREADS": "1",
@@ -134,9 +189,12 @@ def bwrap_argv(workdir: str, socket_dir: str, command: list[str]) -> list[str]:
     for name, value in env.items():
         argv += ["--setenv", name, value]
     # Inside the sandbox: copy the submission into the working folder (links stay links, special
-    # files stay special; nothing is followed), then become the kernel.
+    # files stay special; nothing is followed), and the font list into matplotlib's folder (a
+    # copy: matplotlib may rewrite it), then become the kernel.
+    fonts_copy = (f'mkdir -p {MPLCONFIGDIR} && cp {FONT_CACHE_MOUNT}/fontlist-*.json {MPLCONFIGDIR}/ '
+                  '2>/dev/null; ') if fonts else ""
     copy = (f'cp -RP --preserve=mode,timestamps {SUBMISSION_MOUNT}/. "$0" 2>/dev/null; '
-            'cd "$0" && exec "$@"')
+            f'{fonts_copy}cd "$0" && exec "$@"')
     return argv + ["--", "/bin/sh", "-c", copy, workdir, *command]
 
 
@@ -276,7 +334,7 @@ def main(argv: list[str] | None = None) -> None:
     shutil.copyfile(args.connection_file, connection)
 
     workdir = os.path.abspath(args.workdir)
-    argv_ = bwrap_argv(workdir, socket_dir, kernel_command(connection, kernel_args))
+    argv_ = bwrap_argv(workdir, socket_dir, kernel_command(connection, kernel_args), font_cache())
     _confine(os.path.basename(socket_dir), args.memory_mb)
     # The kernel's own stdout and stderr (its "original" streams, which student code can write
     # to directly) go nowhere: the grader hears the kernel over ZeroMQ only, where every byte

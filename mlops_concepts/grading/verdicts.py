@@ -17,6 +17,7 @@ which is the same as knowing the answer.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -184,6 +185,25 @@ def verdict(grade_id: str, outputs, expected: str):
     return judge(grade_id, outputs, expected)[0]
 
 
+def instructor_keys(path: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(:func:`answer_keys`, :func:`expected_forms`) of the instructor's notebook at ``path``.
+
+    Read once per version of the file in a grading process, not once per student: parsing the
+    notebook and every check, and running a lab's reference functions, is the same work for
+    each. The file's size and modification time are part of the key, so an edited notebook is
+    read again.
+    """
+    info = os.stat(path)
+    keys, forms = _instructor_keys(path, info.st_mtime_ns, info.st_size)
+    return dict(keys), dict(forms)
+
+
+@functools.lru_cache(maxsize=16)
+def _instructor_keys(path: str, mtime_ns: int, size: int):
+    source = nbformat.read(path, as_version=4)
+    return answer_keys(source), expected_forms(source)
+
+
 class GradeFromReports(NbGraderPreprocessor):
     """Turn every test cell's outputs into a verdict decided outside the kernel.
 
@@ -204,9 +224,7 @@ class GradeFromReports(NbGraderPreprocessor):
         path = self._source_path(resources)
         if not os.path.exists(path):
             raise AuthoringError(f"cannot grade: the instructor notebook {path} is missing")
-        source = nbformat.read(path, as_version=4)
-        keys = answer_keys(source)
-        forms = expected_forms(source)
+        keys, forms = instructor_keys(path)
         titles = exercise_titles(nb)
         stubs = [c.get("source", "") for c in nb.cells if cells.is_answer(c) and any(
             o.get("output_type") == "error" and o.get("ename") == "NotImplementedError"

@@ -1,26 +1,20 @@
 import pytest
 
-from course import ASSIGNMENTS, ROBUSTNESS_CHAPTERS, make_course
+from course import ASSIGNMENTS, make_course
 
 _COURSES: dict = {}
 
 
 def _course(assignment, tmp_path_factory):
     if assignment not in _COURSES:
-        _COURSES[assignment] = make_course(tmp_path_factory.mktemp(f"course-{assignment}"))
+        _COURSES[assignment] = make_course(tmp_path_factory.mktemp(f"course-{assignment}"),
+                                           assignments=[assignment])
     return _COURSES[assignment], assignment
 
 
 @pytest.fixture(scope="session", params=ASSIGNMENTS)
 def course(request, tmp_path_factory):
     """(course directory, assignment id) for every chapter, generated once per test session."""
-    return _course(request.param, tmp_path_factory)
-
-
-@pytest.fixture(scope="session", params=ROBUSTNESS_CHAPTERS)
-def robustness_course(request, tmp_path_factory):
-    """(course directory, assignment id) for the submission-robustness suites: see
-    ``course.ROBUSTNESS_CHAPTERS``."""
     return _course(request.param, tmp_path_factory)
 
 

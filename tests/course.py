@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from mlops_concepts.authoring.samples import solutions, submission  # noqa: F401 (tests use them from here)
 from mlops_concepts.grading.pipeline import nbgrader_env
@@ -25,13 +26,28 @@ def has_lab(assignment: str) -> bool:
     return "cases={" in (REPO / "source" / assignment / f"{assignment}.ipynb").read_text()
 
 
-#: The chapters the submission-robustness suites (hostile, broken and flooding submissions,
-#: staging, plain nbgrader on unstaged folders) run on: the first chapter, all answers and one
-#: function on visible inputs, and the first chapter with a lab, functions on hidden cases.
-#: What they test is the grader's handling of a submission, which the two kinds of chapter
-#: cover; the chapter-specific suites (cheats, sandbox, release, notebooks, browser, demo) run
-#: on every chapter. One class per module and chapter costs minutes, so not all four.
-ROBUSTNESS_CHAPTERS = [ASSIGNMENTS[0], *[a for a in ASSIGNMENTS if has_lab(a)][:1]]
+#: Where the submission-robustness cases that do not depend on a chapter run: see :func:`runs_on`.
+FIRST_CHAPTER = ASSIGNMENTS[0]
+
+
+def runs_on(assignment: str, per_chapter: bool) -> bool:
+    """Whether a submission-robustness case (hostile, broken or flooding submissions, trust
+    boundary, plain nbgrader on unstaged folders) is graded on ``assignment``.
+
+    Cases that break, fill or read a chapter's own cells (a loop or a crash in an answer, a
+    missing answer cell, the printed history of its checks, an honest or a partial notebook)
+    are graded on every chapter: what survives them depends on the chapter's cells and labs.
+    Cases decided before the first cell runs or after the last one, the same way whatever the
+    chapter holds (hostile files, links and names, modules planted for the launcher, output
+    floods), are graded on the first chapter only: on the others they would run the same code
+    again, at minutes of CI per chapter.
+    """
+    return per_chapter or assignment == FIRST_CHAPTER
+
+
+def skip_unless_runs_on(assignment: str, per_chapter: bool, what: str) -> None:
+    if not runs_on(assignment, per_chapter):
+        pytest.skip(f"{what} does not depend on the chapter: graded on {FIRST_CHAPTER} only")
 
 
 def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -39,14 +55,17 @@ def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, env=nbgrader_env())
 
 
-def make_course(root: Path, timeout: int = 20) -> Path:
-    """A course directory with this repo's config and source, and its assignments generated."""
+def make_course(root: Path, timeout: int = 20, assignments: list[str] = ASSIGNMENTS[:1]) -> Path:
+    """A course directory with this repo's config and every chapter's source, and ``assignments``
+    generated (released into the gradebook), by default the first chapter. Each one costs an
+    ``nbgrader generate_assignment`` (several seconds: every diagram is drawn), so a test
+    generates only the chapters it grades."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
     with open(root / "nbgrader_config.py", "a") as f:
         f.write(f"\nc.Execute.timeout = {timeout}\n")
     shutil.copytree(REPO / "source", root / "source")
-    for assignment in ASSIGNMENTS:
+    for assignment in assignments:
         result = nbgrader(root, "generate_assignment", assignment, "--force")
         assert result.returncode == 0, result.stdout + result.stderr
     return root

@@ -25,14 +25,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from cheats.chapter import Chapter
 from cheats.runner import grade_students, tree_snapshot
+from course import runs_on, skip_unless_runs_on
 from mlops_concepts.grading.submissions import fingerprint, stage
-
-
-@pytest.fixture(scope="session")
-def course(robustness_course):
-    """This suite tests the grader's handling of submissions: see ``course.ROBUSTNESS_CHAPTERS``."""
-    return robustness_course
-
 
 pytestmark = pytest.mark.slow
 
@@ -329,6 +323,25 @@ CASES = {
 }
 
 
+#: The cases that break, fill or read the chapter's own cells, graded on every chapter; the others
+#: (files, links, names: decided by staging before any cell runs) on the first one only. See
+#: ``course.runs_on``.
+PER_CHAPTER = {
+    "extra-cells", "missing-answer-cell", "infinite-loop", "swallows-interrupt", "print-20mb",
+    "print-forever", "alloc-8gb", "growing-list", "os-exit", "sys-exit", "raise-systemexit",
+    "kill-self", "huge-attachment", "image-in-markdown-answer", "dangling-attachment",
+    "empty-attachment", "honest-complete", "honest-partial",
+}
+
+
+def _graded_here(run, case: str) -> None:
+    skip_unless_runs_on(run.ch.assignment, case in PER_CHAPTER, f"the case {case}")
+
+
+def test_every_per_chapter_case_exists():
+    assert PER_CHAPTER <= set(CASES), PER_CHAPTER - set(CASES)
+
+
 def break_cell(ch: Chapter) -> str:
     ids = list(ch.answers)
     return ids[max(1, len(ids) // 2 - 1)]
@@ -365,7 +378,8 @@ def run(course, tmp_path_factory):
     root, assignment = course
     ch = Chapter(root, assignment)
     brk = break_cell(ch)
-    students = {name: case.make(ch, brk) for name, case in CASES.items()}
+    students = {name: case.make(ch, brk) for name, case in CASES.items()
+                if runs_on(assignment, name in PER_CHAPTER)}
     graded = grade_students(root, assignment, tmp_path_factory.mktemp("bad"), students)
     return SimpleNamespace(ch=ch, graded=graded)
 
@@ -381,6 +395,7 @@ def test_the_class_is_graded_and_the_run_exits_zero(run):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_case_gets_exactly_what_it_deserves(run, case):
+    _graded_here(run, case)
     maximum = run.graded.max_scores()
     expected = expected_scores(run.ch, case, maximum)
     scores = run.graded.scores(case)
@@ -397,6 +412,7 @@ def test_honest_students_in_the_same_run_are_exact(run):
 
 @pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c].says))
 def test_each_case_is_explained(run, case):
+    _graded_here(run, case)
     text = run.graded.progress_line(case) + run.graded.log(case) + run.graded.feedback(case)
     for says in CASES[case].says:
         assert says in text, f"{case}: {says!r} is said nowhere (progress line, log, feedback)"
@@ -404,6 +420,7 @@ def test_each_case_is_explained(run, case):
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_every_student_gets_feedback(run, case):
+    _graded_here(run, case)
     assert run.graded.feedback_path(case).exists(), run.graded.result(case).stdout[-600:]
     assert "<html" in run.graded.feedback(case).lower()
 
@@ -411,6 +428,7 @@ def test_every_student_gets_feedback(run, case):
 @pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c].noted))
 def test_the_feedback_page_itself_says_what_staging_did(run, case):
     """The student reads their feedback, not the instructor's log: the note must reach the page."""
+    _graded_here(run, case)
     page = run.graded.feedback(case)
     assert "Note from the grader" in page, case
     for says in CASES[case].says:
@@ -428,6 +446,7 @@ def _submitted_files(folder):
 def test_nothing_linked_or_special_reaches_autograded_or_feedback(run, case):
     """Only the student's own regular files, and the grader's notebook and page, are carried over;
     no gradebook, instructor notebook, peer work, /etc file or device content anywhere."""
+    _graded_here(run, case)
     root, a = run.graded.root(case), run.ch.assignment
     own = _submitted_files(root / "submitted" / case / a)
     gradebook = (root / "gradebook.db").read_bytes()[:100]  # the SQLite header and first page
@@ -480,7 +499,7 @@ def test_the_grader_memory_stayed_small(run):
 
 
 def test_autograded_notebooks_stay_small(run):
-    for case in CASES:
+    for case in run.graded.where:
         path = run.graded.root(case) / "autograded" / case / run.ch.assignment / f"{run.ch.assignment}.ipynb"
         assert path.stat().st_size < 20 * 2**20, (case, path.stat().st_size)
 
@@ -581,6 +600,7 @@ FLOODS = {
 @pytest.fixture(scope="module")
 def floods(course, tmp_path_factory):
     root, assignment = course
+    skip_unless_runs_on(assignment, False, "an output flood (capped per message, whatever the cell)")
     ch = Chapter(root, assignment)
     brk = break_cell(ch)
     students = {name: _broken(code)(ch, brk) for name, code in FLOODS.items()}
@@ -610,6 +630,7 @@ def test_floods_do_not_blow_up_the_grader(floods):
 
 def test_student_file_names_never_reach_the_instructors_terminal_raw(run):
     """A file name can hold ESC sequences or a newline that forges a line of nbgrader's output."""
+    _graded_here(run, "control-characters-in-names")
     out = run.graded.result("control-characters-in-names").stdout
     assert "\x1b" not in out and "\u202e" not in out
     assert not any(line.startswith("Autograding complete: student X") for line in out.splitlines())
@@ -620,5 +641,6 @@ def test_student_file_names_never_reach_the_instructors_terminal_raw(run):
 @pytest.mark.skipif(not IS_ROOT, reason="a device file can only be made as root (CI runs as root)")
 def test_a_device_file_was_in_the_run(run):
     """The character-device case is in CASES only as root; as root, it must have been graded."""
+    _graded_here(run, "character-device")
     assert "character-device" in run.graded.where
     assert run.graded.scores("character-device") == run.graded.max_scores()

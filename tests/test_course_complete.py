@@ -14,10 +14,11 @@ the chapter and the part when one is missing:
 
 What is only *declared* here is run elsewhere, per chapter, with real parts: the validate pair
 (``test_release``), the cheat corpus (``test_cheats``), the sandbox (``test_sandbox``), the
-browser and accessibility tests (``tests/browser``), and the demo (``test_pipeline``) are
-parametrised over every chapter. The submission-robustness suites (``test_bad_submissions``,
-``test_trust_boundary``, ``test_staging``, ``test_unstaged_submissions``) run on the first
-chapter and the first chapter with a lab (``course.ROBUSTNESS_CHAPTERS``).
+browser and accessibility tests (``tests/browser``), the demo (``test_pipeline``) and the
+submission-robustness suites (``test_bad_submissions``, ``test_trust_boundary``, ``test_staging``,
+``test_unstaged_submissions``) are parametrised over every chapter. In the robustness suites, the
+cases that do not depend on a chapter's cells (hostile files, links, planted modules, floods)
+are graded on the first chapter only (``course.runs_on``).
 """
 
 from __future__ import annotations

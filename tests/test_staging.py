@@ -20,13 +20,6 @@ from cheats.runner import tree_snapshot
 from mlops_concepts.grading import guard
 from mlops_concepts.grading.submissions import problems, scan, stage
 
-
-@pytest.fixture(scope="session")
-def course(robustness_course):
-    """This suite tests the grader's handling of submissions: see ``course.ROBUSTNESS_CHAPTERS``."""
-    return robustness_course
-
-
 IS_ROOT = os.geteuid() == 0
 
 

@@ -32,16 +32,9 @@ from nbformat.v4 import new_code_cell
 
 from cheats.chapter import Chapter
 from cheats.runner import Graded, Shard, copy_course, run_pipeline
-from course import nbgrader, submit
+from course import nbgrader, runs_on, skip_unless_runs_on, submit
 from mlops_concepts.grading import sandbox
 from mlops_concepts.grading.submissions import fingerprint
-
-
-@pytest.fixture(scope="session")
-def course(robustness_course):
-    """This suite tests the grader's handling of submissions: see ``course.ROBUSTNESS_CHAPTERS``."""
-    return robustness_course
-
 
 pytestmark = pytest.mark.slow
 
@@ -144,6 +137,17 @@ def cell_running(nb, code: str):
     return next(c for c in nb.cells if c.cell_type == "code" and c.source == code)
 
 
+#: The students whose attack depends on the chapter's own cells (its checks' history, its honest
+#: answers), graded on every chapter; the planted modules, floods and injections run before the
+#: first cell or after the last answer, the same for every chapter: graded on the first one only.
+PER_CHAPTER = {"history", "zz-honest"}
+
+
+def _graded_here(run, *names: str) -> None:
+    for name in names:
+        skip_unless_runs_on(run.ch.assignment, name in PER_CHAPTER, f"the attack {name}")
+
+
 def students(ch: Chapter, markers: Path) -> dict:
     return {
         "planted-modules": (honest(ch), planted_files(markers, launcher_modules())),
@@ -168,7 +172,8 @@ def run(course, tmp_path_factory):
     markers = work / "markers"
     markers.mkdir()
     root = copy_course(src, work / "course")
-    class_ = students(ch, markers)
+    class_ = {name: sub for name, sub in students(ch, markers).items()
+              if runs_on(assignment, name in PER_CHAPTER)}
     for name, sub in class_.items():
         nb, files = sub if isinstance(sub, tuple) else (sub, {})
         submit(root, assignment, name, nb, files=files)
@@ -177,7 +182,7 @@ def run(course, tmp_path_factory):
     shard = Shard(root, assignment, sorted(class_), result, peak, seconds)
     # The same planted and injecting submissions through plain nbgrader, in a second course.
     plain = copy_course(src, work / "plain")
-    for name in ("planted-modules", "flood-stderr", "history"):
+    for name in sorted({"planted-modules", "flood-stderr", "history"} & class_.keys()):
         nb, files = class_[name] if isinstance(class_[name], tuple) else (class_[name], {})
         submit(plain, assignment, name, nb, files=files)
     auto = nbgrader(plain, "autograde", assignment, "--force")
@@ -194,14 +199,17 @@ def test_the_class_is_graded(run):
 
 
 def test_no_planted_module_ran_on_the_host(run):
+    _graded_here(run, "planted-modules")
     assert not list(run.markers.iterdir()), sorted(p.name for p in run.markers.iterdir())
 
 
 def test_planted_modules_cost_the_honest_answers_nothing(run):
+    _graded_here(run, "planted-modules")
     assert run.graded.scores("planted-modules") == run.graded.max_scores()
 
 
 def test_plain_nbgrader_ran_no_planted_module_either(run):
+    _graded_here(run, "planted-modules")
     assert run.auto.returncode == 0, (run.auto.stdout + run.auto.stderr)[-3000:]
     assert not list(run.markers.iterdir())
     graded = Graded([Shard(run.plain, run.ch.assignment, ["planted-modules"])])
@@ -212,10 +220,12 @@ def test_plain_nbgrader_ran_no_planted_module_either(run):
                                      "flood-files", "history", "terminal-injection", "zz-honest"])
 def test_floods_after_the_last_answer_cost_nothing(run, student):
     """Every flood sits after the graded cells: the student keeps every point it earned."""
+    _graded_here(run, student)
     assert run.graded.scores(student) == run.graded.max_scores()
 
 
 def test_a_socket_folder_flood_stops_the_kernel_and_leaves_nothing_on_the_host(run):
+    _graded_here(run, "flood-socket-dir")
     flood = cell_running(run.graded.autograded("flood-socket-dir"), FLOOD_SOCKET_DIR)
     assert any(o.get("ename") == "KernelStopped" for o in flood.outputs), flood.outputs
     assert run.graded.scores("flood-socket-dir") == run.graded.max_scores()  # earlier cells kept
@@ -224,6 +234,7 @@ def test_a_socket_folder_flood_stops_the_kernel_and_leaves_nothing_on_the_host(r
 
 
 def test_extra_cells_are_capped_with_a_note(run):
+    _graded_here(run, "flood-cells")
     nb = run.graded.autograded("flood-cells")
     release = run.ch.release
     assert len(nb.cells) <= len(release.cells) + 200 + 1
@@ -232,6 +243,7 @@ def test_extra_cells_are_capped_with_a_note(run):
 
 @pytest.mark.parametrize("student,code", [("flood-display", FLOOD_DISPLAY), ("flood-comm", FLOOD_COMM)])
 def test_floods_are_truncated_with_a_note(run, student, code):
+    _graded_here(run, student)
     nb = run.graded.autograded(student)
     assert "[output truncated by the grader" in json.dumps(cell_running(nb, code).outputs)
     path = run.root / "autograded" / student / run.ch.assignment / f"{run.ch.assignment}.ipynb"
@@ -268,11 +280,13 @@ def test_nothing_raw_reaches_the_logs(run):
 
 
 def test_the_stderr_flood_wrote_nothing_anywhere(run):
+    _graded_here(run, "flood-stderr")
     assert FORGED not in (run.result.stdout + run.result.stderr)
     assert FORGED not in (run.auto.stdout + run.auto.stderr)
 
 
 def test_student_file_names_are_shown_escaped_and_marked(run):
+    _graded_here(run, "terminal-injection")
     line = run.graded.progress_line("terminal-injection")
     assert "\\x1b" in line or "not copied" in line or "renamed" in line or "‹" in line, line
 

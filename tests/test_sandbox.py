@@ -89,6 +89,10 @@ def honest_with(ch: Chapter, head: str, tail: str | None = None):
     return nb
 
 
+DEBUGGER_PROBE = ("import sys\nfrom ipykernel.debugger import _is_debugpy_available\n"
+                  "print('DEBUGGER', _is_debugpy_available, sys.modules.get('debugpy', 'absent'))")
+
+
 @pytest.fixture(scope="module")
 def attack(course, tmp_path_factory):
     src, assignment = course
@@ -112,7 +116,9 @@ def attack(course, tmp_path_factory):
     hog = ch.notebook({g: ch.honest(g) for g in ch.answers})
     hog.cells += [new_code_cell(code) for code in escape.HOG_CELLS]  # after every graded cell
     submit(root, assignment, HOG, hog)
-    submit(root, assignment, LAST, ch.notebook({g: ch.honest(g) for g in ch.answers}))
+    last = ch.notebook({g: ch.honest(g) for g in ch.answers})
+    last.cells.append(new_code_cell(DEBUGGER_PROBE))  # after every graded cell
+    submit(root, assignment, LAST, last)
     (root / "canary-read.txt").write_text(f"CANARY-READ-{secrets.token_hex(8)}")
     os.chmod(root / "canary-read.txt", 0o600)
     (root / "canary-write.txt").write_text("CANARY-WRITE: the grader must never write here\n")
@@ -223,7 +229,7 @@ def _workdir(attack) -> str:
 
 def _allowed_paths(attack) -> list[str]:
     return [*sandbox.readonly_paths(), *sandbox.SYSTEM_DIRS, _workdir(attack), "/etc/fonts", "/proc",
-            "/dev"]
+            "/dev", sandbox.FONT_CACHE_MOUNT]
 
 
 def test_listings_show_nothing_of_the_host(attack):
@@ -587,3 +593,11 @@ def test_without_matplotlib_or_a_writable_cache_kernels_scan_fonts_themselves(tm
     assert sandbox.font_cache(str(tmp_path / "cache")) is None
     argv = sandbox.bwrap_argv(str(tmp_path), str(tmp_path), ["python"], None)
     assert sandbox.FONT_CACHE_MOUNT not in argv and sandbox.FONT_CACHE_MOUNT not in " ".join(argv)
+
+
+
+def test_the_grading_kernel_runs_without_a_debugger(attack):
+    """ipykernel starts with debugpy unimportable: a kernel that grades is never debugged, and
+    importing the debugger was most of its set-up time."""
+    assert "DEBUGGER False None" in attack.graded.text_outputs(LAST)
+    assert attack.graded.scores(LAST) == attack.graded.max_scores()

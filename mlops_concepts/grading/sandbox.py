@@ -92,11 +92,17 @@ def readonly_paths() -> list[str]:
     return [p for p in ordered if not any(p != q and p.startswith(q + os.sep) for q in ordered)]
 
 
+#: The grading kernel: ipykernel's own entry point, without its debugger. Nothing debugs a kernel
+#: that grades, and importing debugpy is most of a kernel's set-up time (ipykernel runs without
+#: it when it cannot be imported).
+KERNEL_MAIN = ("import sys; sys.modules['debugpy'] = None; "
+               "from ipykernel import kernelapp; kernelapp.launch_new_instance()")
+
+
 def kernel_command(connection_file: str, extra: list[str] | None = None) -> list[str]:
     """The kernel, as run inside the sandbox: isolated mode, so the standard library and the
     installed packages come before the working folder (IPython adds it after them)."""
-    return [sys.executable, "-I", "-B", "-m", "ipykernel_launcher", "-f", connection_file,
-            *(extra or [])]
+    return [sys.executable, "-I", "-B", "-c", KERNEL_MAIN, "-f", connection_file, *(extra or [])]
 
 
 def font_cache(base: str | None = None) -> str | None:

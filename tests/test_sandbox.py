@@ -595,7 +595,6 @@ def test_without_matplotlib_or_a_writable_cache_kernels_scan_fonts_themselves(tm
     assert sandbox.FONT_CACHE_MOUNT not in argv and sandbox.FONT_CACHE_MOUNT not in " ".join(argv)
 
 
-
 def test_the_grading_kernel_runs_without_a_debugger(attack):
     """ipykernel starts with debugpy unimportable: a kernel that grades is never debugged, and
     setting up the debugger cost every kernel's start about a tenth of a second."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 
+import nbformat
 from nbgrader.coursedir import CourseDirectory
 
 
@@ -14,6 +17,23 @@ def notebook_path(preprocessor, step: str, resources) -> str:
     folder_name = getattr(coursedir, f"{step}_directory")
     folder = coursedir.format_path(folder_name, ".", resources["nbgrader"]["assignment"])
     return os.path.join(folder, resources["nbgrader"]["notebook"] + ".ipynb")
+
+
+def from_instructor_notebook(path: str, derive):
+    """``derive(notebook)`` for the instructor's notebook at ``path``, computed once per version
+    of the file in this process, not once per student.
+
+    Reading and parsing the notebook, its checks and a lab's reference results is the same work
+    for every student of a batch. The file's size and modification time are part of the key, so
+    an edited notebook is read again; each caller gets its own copy of the result.
+    """
+    info = os.stat(path)
+    return copy.deepcopy(_derived(derive, path, info.st_mtime_ns, info.st_size))
+
+
+@functools.lru_cache(maxsize=32)
+def _derived(derive, path: str, mtime_ns: int, size: int):
+    return derive(nbformat.read(path, as_version=4))
 
 
 def gradebook_url(root) -> str:

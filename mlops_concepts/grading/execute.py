@@ -34,7 +34,6 @@ import tempfile
 import time
 from queue import Empty
 
-import nbformat
 from jupyter_client.kernelspec import KernelSpec
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
@@ -44,7 +43,7 @@ from traitlets import Bool, Float, Integer, default
 from ..checks import REPORT_MIME
 from . import cells, sandbox
 from .calls import AuthoringError
-from .coursedir import notebook_path
+from .coursedir import from_instructor_notebook, notebook_path
 from .exercises import read_check, report_code
 from .labs import hidden_cases, lab_checks
 from .labs import report_code as lab_report_code
@@ -215,7 +214,7 @@ class SandboxedExecute(Execute):
             path = notebook_path(self, "source", self._resources_seen)
             if not os.path.exists(path):
                 raise AuthoringError(f"cannot grade a lab: the instructor notebook {path} is missing")
-            self._labs = lab_checks(nbformat.read(path, as_version=4))
+            self._labs = from_instructor_notebook(path, lab_checks)
         hidden = self._labs.get(check.grade_id)
         if hidden is None:
             raise AuthoringError(f"test cell {check.grade_id!r} is no lab check of the instructor's "

@@ -120,7 +120,7 @@ def font_cache(base: str | None = None) -> str | None:
     spec = importlib.util.find_spec("matplotlib")
     if spec is None or not spec.origin:
         return None
-    stamp = [sys.executable, spec.origin]
+    stamp = [sys.executable]
     for path in (spec.origin, *FONT_SOURCES):
         try:
             stamp.append(f"{path}={os.stat(path).st_mtime_ns}")

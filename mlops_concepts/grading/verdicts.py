@@ -17,12 +17,10 @@ which is the same as knowing the answer.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 
-import nbformat
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
@@ -31,7 +29,7 @@ from ..answers import to_json
 from ..checks import REPORT_MIME, answer_form
 from . import cells
 from .calls import AuthoringError
-from .coursedir import notebook_path
+from .coursedir import from_instructor_notebook, notebook_path
 from .exercises import exercise_titles, listed_choices, read_check
 from .labs import expected_outcomes, tally
 
@@ -186,22 +184,13 @@ def verdict(grade_id: str, outputs, expected: str):
 
 
 def instructor_keys(path: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(:func:`answer_keys`, :func:`expected_forms`) of the instructor's notebook at ``path``.
-
-    Read once per version of the file in a grading process, not once per student: parsing the
-    notebook and every check, and running a lab's reference functions, is the same work for
-    each. The file's size and modification time are part of the key, so an edited notebook is
-    read again.
-    """
-    info = os.stat(path)
-    keys, forms = _instructor_keys(path, info.st_mtime_ns, info.st_size)
-    return dict(keys), dict(forms)
+    """(:func:`answer_keys`, :func:`expected_forms`) of the instructor's notebook at ``path``,
+    read once per version of the file (:func:`coursedir.from_instructor_notebook`)."""
+    return from_instructor_notebook(path, _keys_and_forms)
 
 
-@functools.lru_cache(maxsize=16)
-def _instructor_keys(path: str, mtime_ns: int, size: int):
-    source = nbformat.read(path, as_version=4)
-    return answer_keys(source), expected_forms(source)
+def _keys_and_forms(notebook):
+    return answer_keys(notebook), expected_forms(notebook)
 
 
 class GradeFromReports(NbGraderPreprocessor):

@@ -91,6 +91,13 @@ def honest_with(ch: Chapter, head: str, tail: str | None = None):
 
 DEBUGGER_PROBE = ("import sys\nfrom ipykernel.debugger import _is_debugpy_available\n"
                   "print('DEBUGGER', _is_debugpy_available, sys.modules.get('debugpy', 'absent'))")
+# Every module of the course package the kernel imported has its bytecode on disk, so the
+# kernel (which may not write any) did not compile it again.
+BYTECODE_PROBE = ("import os, sys\n"
+                  "loaded = [m for n, m in list(sys.modules.items()) if n.startswith('mlops_concepts')]\n"
+                  "print('COURSE-MODULES', len(loaded))\n"
+                  "print('UNCOMPILED', sorted(m.__name__ for m in loaded\n"
+                  "                           if not os.path.exists(getattr(m, '__cached__', '') or '')))")
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +124,7 @@ def attack(course, tmp_path_factory):
     hog.cells += [new_code_cell(code) for code in escape.HOG_CELLS]  # after every graded cell
     submit(root, assignment, HOG, hog)
     last = ch.notebook({g: ch.honest(g) for g in ch.answers})
-    last.cells.append(new_code_cell(DEBUGGER_PROBE))  # after every graded cell
+    last.cells += [new_code_cell(DEBUGGER_PROBE), new_code_cell(BYTECODE_PROBE)]  # after every graded cell
     submit(root, assignment, LAST, last)
     (root / "canary-read.txt").write_text(f"CANARY-READ-{secrets.token_hex(8)}")
     os.chmod(root / "canary-read.txt", 0o600)
@@ -600,3 +607,17 @@ def test_the_grading_kernel_runs_without_a_debugger(attack):
     setting up the debugger cost every kernel's start about a tenth of a second."""
     assert "DEBUGGER False None" in attack.graded.text_outputs(LAST)
     assert attack.graded.scores(LAST) == attack.graded.max_scores()
+
+
+def test_the_grading_kernel_reads_the_course_package_compiled(attack):
+    """The kernel may not write bytecode (``-B``, a read-only package): the grader writes it
+    first (``sandbox.compile_package``), instead of every kernel compiling the package again."""
+    out = attack.graded.text_outputs(LAST)
+    loaded = int(re.search(r"COURSE-MODULES (\d+)", out).group(1))
+    assert loaded > 5, out[-2000:]  # the chapter imported the package: the probe saw it
+    assert "UNCOMPILED []" in out, out[-2000:]
+
+
+def test_the_package_is_compiled_only_where_the_grader_may_write(monkeypatch):
+    monkeypatch.setattr(sandbox.os, "access", lambda path, mode: False)
+    assert sandbox.compile_package() is False

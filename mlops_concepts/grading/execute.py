@@ -111,6 +111,7 @@ class SandboxedExecute(Execute):
             if "reason" not in _probed:
                 try:
                     sandbox.probe()
+                    sandbox.compile_package()
                     _probed["reason"] = None
                 except sandbox.SandboxUnavailable as err:
                     _probed["reason"] = str(err)

@@ -47,6 +47,7 @@ from .batches import (
 )
 from .coursedir import gradebook_url
 from .gradebooks import export, merge, seed_template
+from .sandbox import compile_package
 from .untrusted import printable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -230,6 +231,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
              "MLOPS_CONCEPTS_DB_URL) and run the command again.")
         return 2
     jobs = jobs or os.cpu_count() or 1
+    compile_package()  # before any grading process or kernel imports the package
     for folder in (STAGING, JOBS, GRADED):
         shutil.rmtree(root / folder, ignore_errors=True)
     plan = _plan(students, len(students) if scheduler else jobs)

@@ -13,7 +13,8 @@ holding only:
   student's code writes ever lands on the grader's disk;
 * a private, size-limited ``/tmp``, and the folder holding the kernel's connection sockets;
 * matplotlib's font list, built once on the host (:func:`font_cache`), read-only, copied into
-  the kernel's own matplotlib folder so that no kernel scans every font again.
+  the kernel's own matplotlib folder so that no kernel scans every font again (and the course
+  package's bytecode, written once on the host by :func:`compile_package`).
 
 It also unshares the network (no interface but a private loopback), the PID and IPC namespaces,
 drops every capability, runs as an unprivileged user id inside a user namespace, and applies
@@ -145,6 +146,23 @@ def font_cache(base: str | None = None) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return str(folder) if any(folder.glob("fontlist-*.json")) else None
+
+
+def compile_package() -> bool:
+    """Write the course package's bytecode next to its sources, where the sandbox reads it.
+
+    The kernel runs with ``-B`` on a read-only copy of the package, so it can never write
+    bytecode itself: a module the host has not imported (the diagrams, the checkpoints) was
+    compiled again in every student's kernel, and with ``PYTHONDONTWRITEBYTECODE`` set, in every
+    grading process too. Files already compiled are only checked (their timestamps). Nothing is
+    written where the grader may not write (an installed package has its bytecode already).
+    """
+    import compileall
+
+    folder = _package_dir()
+    if not os.access(folder, os.W_OK):
+        return False
+    return bool(compileall.compile_dir(folder, quiet=2))
 
 
 def bwrap_argv(workdir: str, socket_dir: str, command: list[str], fonts: str | None = None) -> list[str]:

@@ -334,10 +334,6 @@ PER_CHAPTER = {
 }
 
 
-#: Seconds a cell may run in this suite's class (the course's tests use 20).
-LOOP_TIMEOUT = 10
-
-
 def _graded_here(run, case: str) -> None:
     skip_unless_runs_on(run.ch.assignment, case in PER_CHAPTER, f"the case {case}")
 
@@ -384,11 +380,7 @@ def run(course, tmp_path_factory):
     brk = break_cell(ch)
     students = {name: case.make(ch, brk) for name, case in CASES.items()
                 if runs_on(assignment, name in PER_CHAPTER)}
-    # The looping cases run until the cell timeout, busy: a shorter one than the course's (every
-    # honest cell of a chapter takes a few seconds at most, even on a loaded machine) keeps the
-    # suite from burning minutes of CPU on them.
-    graded = grade_students(root, assignment, tmp_path_factory.mktemp("bad"), students,
-                            args=(f"--Execute.timeout={LOOP_TIMEOUT}",))
+    graded = grade_students(root, assignment, tmp_path_factory.mktemp("bad"), students)
     return SimpleNamespace(ch=ch, graded=graded)
 
 

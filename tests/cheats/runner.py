@@ -193,11 +193,10 @@ class Graded:
 
 
 def grade_students(base_root: Path, assignment: str, workdir: Path, students: dict,
-                   shards: int = SHARDS, controls: dict | None = None,
-                   args: tuple[str, ...] = ()) -> Graded:
+                   shards: int = SHARDS, controls: dict | None = None) -> Graded:
     """Submit ``students`` (name -> notebook, or (notebook, {file: bytes}), or a callable taking the
     submission folder) over ``shards`` copies of the course, plus ``controls`` in every shard, and
-    grade every shard at the same time with the instructor's command (``args`` passed on to it)."""
+    grade every shard at the same time with the instructor's command."""
     names = sorted(students)
     shards = max(1, min(shards, len(names)))
     plan = []
@@ -214,7 +213,7 @@ def grade_students(base_root: Path, assignment: str, workdir: Path, students: di
         plan.append(shard)
 
     def work(shard: Shard):
-        shard.result, shard.peak, shard.seconds = run_pipeline(shard.root, assignment, args=args)
+        shard.result, shard.peak, shard.seconds = run_pipeline(shard.root, assignment)
 
     with ThreadPoolExecutor(len(plan)) as pool:
         list(pool.map(work, plan))

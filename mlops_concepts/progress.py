@@ -28,9 +28,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import ipywidgets as widgets
-
 from .autograding import autograding
+from .autograding import ipywidgets as widgets
 
 __all__ = [
     "ProgressDisplay",

@@ -730,3 +730,39 @@ def test_sealing_needs_no_widgets_and_one_registry_names_the_kinds():
         assert issubclass(widget, spec), name
         sealed = spec.sealed_arguments(**{"MultipleChoice": MC, "Classify": CLASSIFY, "Order": ORDER}[name])
         assert set(sealed) >= {"id", "question", "hint", "sealed"}
+
+
+def test_a_grading_kernel_never_imports_ipywidgets(tmp_path):
+    """While autograding nothing draws a widget, so no kernel pays for importing ipywidgets: run
+    every code cell of every released chapter as an autograded kernel would, then look."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    notebooks = sorted(repo.glob("release/*/*.ipynb"))
+    assert notebooks
+    script = tmp_path / "run_cells.py"
+    script.write_text(
+        "import json, sys\n"
+        "for path in sys.argv[1:]:\n"
+        "    namespace = {}\n"
+        "    for cell in json.load(open(path))['cells']:\n"
+        "        if cell['cell_type'] == 'code':\n"
+        "            try:\n"
+        "                exec(''.join(cell['source']), namespace)\n"
+        "            except Exception:\n"
+        "                pass\n"
+        "import mlops_concepts\n"
+        "print(json.dumps({'checkpoints': mlops_concepts.progress.progress_summary()[1],\n"
+        "                  'ipywidgets': sorted(m for m in sys.modules if m.startswith('ipywidgets'))}))\n"
+    )
+    env = dict(os.environ, NBGRADER_EXECUTION="autograde", MPLBACKEND="Agg")
+    result = subprocess.run([sys.executable, str(script), *map(str, notebooks)], capture_output=True,
+                            text=True, env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["checkpoints"] >= 10  # the checkpoints really were built, in their text form
+    assert seen["ipywidgets"] == []

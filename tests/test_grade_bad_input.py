@@ -7,6 +7,7 @@ folder with no notebook, which is graded as blank with a note.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -81,3 +82,42 @@ def test_a_student_folder_without_a_notebook_is_graded_blank_with_a_note(course)
     assert "graded" in line and "missing from the submission" in line, line
     feedback = course / "feedback" / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.html"
     assert "missing from the submission" in feedback.read_text()
+
+
+def test_a_course_configuration_that_raises_grades_nobody(course):
+    """traitlets only logs an error raised in nbgrader_config.py, and nbgrader then goes on with
+    its defaults: student code unsandboxed on this machine, full marks for every test cell that
+    does not raise. The grading command refuses, names the error, and changes nothing."""
+    config = course / "nbgrader_config.py"
+    original = config.read_text()
+    config.write_text(original + '\nraise RuntimeError("a configuration broken on purpose")\n')
+    try:
+        before = fingerprint(course)
+        result = grade(course, ASSIGNMENT)
+        assert fingerprint(course) == before
+    finally:
+        config.write_text(original)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "does not load (RuntimeError: a configuration broken on purpose)" in result.stdout
+    assert "Nothing was graded" in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_course_package_that_fails_in_nbgrader_grades_nobody(course):
+    """The configuration loads in the grading command but raises in the nbgrader process it
+    starts (here a broken copy of the course package at the course root, which the configuration
+    puts first on nbgrader's path). nbgrader must stop, not grade with its defaults."""
+    shadow = course / "mlops_concepts"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text('raise ImportError("a course package broken on purpose")\n')
+    try:
+        result = grade(course, ASSIGNMENT)
+    finally:
+        shutil.rmtree(shadow)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Could not grade: alice (nbgrader stopped before grading anyone" in result.stdout
+    assert "a course package broken on purpose" in result.stdout
+    assert not (course / "autograded" / "alice").exists()
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb, pytest.raises(MissingEntry):
+        gb.find_submission(ASSIGNMENT, "alice")

@@ -64,3 +64,28 @@ def test_the_executor_overrides_are_real_overrides():
                  "create_kernel_manager", "preprocess_cell"):
         assert name in SandboxedExecute.__dict__, name
         assert hasattr(NotebookClient, name) or name == "preprocess_cell", name
+
+
+def test_what_the_grading_kernel_client_and_manager_override_is_still_there():
+    """mlops_concepts/grading/kernel.py replaces jupyter_client's waits around each kernel."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.client import KernelClient
+    from nbgrader.preprocessors import Execute
+
+    from mlops_concepts.grading.kernel import GradingKernelClient, GradingKernelManager
+
+    # wait_for_ready is bound to the private implementation when the class is made, which is
+    # why the grading client overrides the public name; it reads the reply as jupyter_client does.
+    assert AsyncKernelClient.wait_for_ready is KernelClient._async_wait_for_ready
+    assert "wait_for_ready" in GradingKernelClient.__dict__
+    for name in ("_handle_kernel_info_reply", "_async_is_alive"):
+        assert callable(getattr(KernelClient, name)), name
+    source = inspect.getsource(KernelClient._async_wait_for_ready)
+    assert "_handle_kernel_info_reply(msg)" in source and "Flush IOPub channel" in source
+    # The killed kernel is polled through _async_wait(pollinterval).
+    assert list(inspect.signature(AsyncKernelManager._async_wait).parameters) == ["self", "pollinterval"]
+    assert "self._async_wait()" in inspect.getsource(AsyncKernelManager._async_kill_kernel)
+    assert "_async_wait" in GradingKernelManager.__dict__
+    # nbgrader's Execute picks its manager class through __init__'s kwargs, which the executor
+    # fills first.
+    assert "kwargs.setdefault('kernel_manager_class'" in inspect.getsource(Execute.__init__)

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import html
 
-import ipywidgets as widgets
-
 from .. import progress
 from ..answers import matches
 from ..autograding import autograding
+from ..autograding import ipywidgets as widgets
 from ..keyboard import HELPER_HTML as _HELPER_HTML
 from ..keyboard import KEYS_CLASS
 from ..progress import filter_bundle

@@ -42,10 +42,15 @@ MAX_LOG_BYTES = 2 * 2**20
 
 
 def nbgrader_env() -> dict:
-    """Environment for nbgrader subprocesses: it runs ``alembic`` by name, so our venv goes on PATH."""
+    """Environment for nbgrader subprocesses: it runs ``alembic`` by name, so our venv goes on PATH.
+
+    A course configuration (``nbgrader_config.py``) that raises makes them stop. traitlets
+    would only log the error and let nbgrader go on with its defaults: student code unsandboxed
+    on this machine, full marks for every test cell that does not raise, keys unsealed.
+    """
     bindir = str(Path(sys.executable).parent)
     return dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]),
-                PYTHONWARNINGS="ignore")
+                PYTHONWARNINGS="ignore", TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR="1")
 
 
 @dataclass
@@ -129,6 +134,11 @@ class _Logs:
                 out.write(b"\n[log truncated by the grader]\n")
         return started
 
+    def preamble_text(self) -> str:
+        """What nbgrader said before it reached any student (its start, its configuration)."""
+        path = Path(self.preamble.name)
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def text(self, student: str) -> str:
         path = self.folder / f"{student}.log"
         return path.read_text(errors="replace") if path.exists() else ""
@@ -203,6 +213,8 @@ def _run(cmd: list[str], root: Path, batch: Batch, logs: _Logs, done: Callable[[
         logs.close()
     why = (f"it took longer than {batch.timeout:.0f} s" if timed_out.is_set()
            else "its process stopped before reaching it")
+    if not started_at and not timed_out.is_set():  # nbgrader itself did not start: say why
+        why = f"nbgrader stopped before grading anyone ({last_error(logs.preamble_text())})"
     for student in batch.students:
         cut_short = student not in started_at or (timed_out.is_set() and student == previous)
         finish(student, why if cut_short else "")

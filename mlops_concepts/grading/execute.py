@@ -45,6 +45,7 @@ from . import cells, sandbox
 from .calls import AuthoringError
 from .coursedir import from_instructor_notebook, notebook_path
 from .exercises import read_check, report_code
+from .kernel import GradingKernelManager
 from .labs import hidden_cases, lab_checks
 from .labs import report_code as lab_report_code
 
@@ -95,6 +96,12 @@ class SandboxedExecute(Execute):
     @default("shutdown_kernel")
     def _stop_at_once(self):
         return "immediate"
+
+    def __init__(self, *args, **kwargs):
+        # jupyter_client's manager, without its fixed waits around each kernel (see .kernel).
+        # nbgrader's Execute names its own manager class the same way, so this one comes first.
+        kwargs.setdefault("kernel_manager_class", GradingKernelManager)
+        super().__init__(*args, **kwargs)
 
     def preprocess(self, nb, resources, km=None):
         self._stopped_because = None

@@ -222,7 +222,14 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
         _say(f"No submissions of {assignment} in {submitted}.")
         return 0
     _release_notebooks(root, assignment)  # exits when the release has no notebook
-    main_url = gradebook_url(root)
+    try:
+        main_url = gradebook_url(root)
+    except Exception as err:  # the course's own nbgrader_config.py raised
+        _say(f"The course configuration {root / 'nbgrader_config.py'} does not load "
+             f"({type(err).__name__}: {printable(err, 300)}). Nothing was graded and nothing was "
+             "changed: without it there is no sandbox and no verdicts. Fix it and run the "
+             "command again.")
+        return 2
     try:
         _check_gradebook(main_url, assignment)
     except Exception as err:

@@ -1,0 +1,101 @@
+"""The grading kernel's manager and client: jupyter_client's, starting and stopping without fixed waits.
+
+A class is graded one fresh kernel per student, so what jupyter_client spends around each kernel,
+not running any code, is paid once per student:
+
+* **Ready.** Its client asks the kernel for ``kernel_info`` and, once it replies, waits up to 0.2 s
+  for any message on IOPub (the proof that the subscription is live; messages published before
+  it reached the kernel are lost), starting over if none came, then drains IOPub until it has
+  been silent for 0.2 s: at least a fifth of a second asleep per kernel, often two fifths.
+  :class:`GradingKernelClient` waits for the one message that proves the subscription and the
+  reply both, the ``idle`` status of one of its own ``kernel_info`` requests, asking again every
+  20 ms until it comes, and drops only what has already arrived. Messages arriving later still
+  reach nbclient, which ignores anything that does not answer its own requests.
+* **Stopped.** Once the kernel is killed, the manager checks every 0.1 s whether it is gone, so
+  about a tenth of a second passes after it is. :class:`GradingKernelManager` checks every 5 ms.
+
+Both keep jupyter_client's timeouts and errors. The private methods overridden are pinned in
+``tests/test_private_apis.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
+
+#: How long the client waits for its ``kernel_info`` requests' idle status on IOPub before asking
+#: again (jupyter_client waits 0.2 s for any IOPub message, then starts over).
+IOPUB_RETRY_SECONDS = 0.02
+#: How often a killed kernel is checked for having stopped.
+STOPPED_POLL_SECONDS = 0.005
+
+
+class GradingKernelClient(AsyncKernelClient):
+    # jupyter_client binds ``wait_for_ready`` to its own implementation when the class is made,
+    # so this overrides the public name.
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        asked: set[str] = set()
+
+        def still_starting() -> None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+        # 1. The kernel answers on the shell channel: it is up.
+        while True:
+            asked.add(self.kernel_info())
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            still_starting()
+        # 2. IOPub is live once it carries the idle status of one of our requests. Messages
+        # published before the subscription reached the kernel are lost, so ask again, often.
+        while not await self._idle_seen(asked):
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before its IOPub channel was connected")
+            still_starting()
+            asked.add(self.kernel_info())
+        self._handle_kernel_info_reply(reply)
+        # What arrived before the proof, and the answers to the extra requests already here,
+        # are dropped without waiting for more; later ones are ignored by nbclient.
+        for channel in (self.iopub_channel, self.shell_channel):
+            while True:
+                try:
+                    await channel.get_msg(timeout=0)
+                except Empty:
+                    break
+
+    async def _idle_seen(self, asked: set[str]) -> bool:
+        """Whether IOPub brings the idle status of one of our ``kernel_info`` requests in time."""
+        until = time.monotonic() + IOPUB_RETRY_SECONDS
+        while (left := until - time.monotonic()) > 0:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle" \
+                    and msg["parent_header"].get("msg_id") in asked:
+                return True
+        return False
+
+
+class GradingKernelManager(AsyncKernelManager):
+    @default("client_class")
+    def _grading_client_class(self):
+        return f"{__name__}.GradingKernelClient"
+
+    @default("client_factory")
+    def _grading_client_factory(self):
+        return GradingKernelClient
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        await super()._async_wait(pollinterval=min(pollinterval, STOPPED_POLL_SECONDS))

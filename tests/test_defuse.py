@@ -371,3 +371,48 @@ def test_hostile_reflection_still_needs_grading_by_hand(graded):
             sub = gb.find_submission(ASSIGNMENT, student)
             grade = next(g for nb in sub.notebooks for g in nb.grades if g.name == "reflection")
             assert grade.auto_score is None and grade.needs_manual_grade, student
+
+
+# ---------------------------------------------------------------------------------------------
+# every image a student's content puts on a page has a text alternative
+
+
+def test_every_image_of_student_content_gets_a_text_alternative():
+    from mlops_concepts.grading.defuse import NO_ALT
+
+    img = f'<img src="data:image/png;base64,{PNG}">'
+    assert clean_html(f"<p>{img}</p>") == f'<p><img alt="{NO_ALT}" src="data:image/png;base64,{PNG}"></p>'
+    assert 'alt="mine"' in clean_html(f'<img alt="mine" src="data:image/png;base64,{PNG}">')
+    assert 'alt=""' in clean_html(f'<img alt="" src="data:image/png;base64,{PNG}">')  # decorative
+    # Still sanitized after the alt is added: nothing active survives either pass.
+    hostile = clean_html(f'<img src="data:image/png;base64,{PNG}" onerror="{JS}"><img src=x>')
+    assert "onerror" not in hostile and "src=x" not in hostile and hostile.count(NO_ALT) == 2
+    # A Markdown answer with a bare <img> is stored as its sanitized rendering, with the alt.
+    source, _ = defuse_markdown(f"My plot:\n\n{img}\n")
+    assert NO_ALT in source
+    # An image output without one gets it, unless its cell carries one (the templates use that).
+    out = nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "fig"})
+    assert defuse_output(out)["metadata"] == {"image/png": {"alt": NO_ALT}}
+    assert defuse_output(out, cell_alt="the cell's words")["metadata"] == {}
+    html_out = nbformat.v4.new_output("display_data", data={"text/html": img})
+    assert NO_ALT in defuse_output(html_out)["data"]["text/html"]
+
+
+def test_the_feedback_page_has_every_alt_without_nbconverts_second_pass():
+    """FeedbackExporter writes the page as the template renders it (no BeautifulSoup pass):
+    a student's image output still has its text alternative, and the course's images theirs."""
+    from traitlets.config import Config
+
+    from mlops_concepts.grading.defuse import NO_ALT
+    from mlops_concepts.grading.feedback import FeedbackExporter
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(f"![The lifecycle, drawn](data:image/png;base64,{PNG})"),
+        nbformat.v4.new_code_cell("plot()", outputs=[defuse_output(nbformat.v4.new_output(
+            "display_data", data={"image/png": PNG, "text/plain": "fig"}))]),
+    ])
+    page, _ = FeedbackExporter(config=Config({"HTMLExporter": {"template_name": "classic"}})) \
+        .from_notebook_node(nb)
+    images = re.findall(r"<img\b[^>]*>", page)
+    assert len(images) == 2, images
+    assert 'alt="The lifecycle, drawn"' in images[0] and f'alt="{NO_ALT}"' in images[1]

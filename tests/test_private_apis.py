@@ -89,3 +89,21 @@ def test_what_the_grading_kernel_client_and_manager_override_is_still_there():
     # nbgrader's Execute picks its manager class through __init__'s kwargs, which the executor
     # fills first.
     assert "kwargs.setdefault('kernel_manager_class'" in inspect.getsource(Execute.__init__)
+
+
+def test_the_feedback_exporter_still_mirrors_nbconverts_html_exporter():
+    """FeedbackExporter.from_notebook_node is nbconvert's, without the BeautifulSoup pass: the
+    steps it repeats must still be nbconvert's own, and that pass must still be all it skips."""
+    from nbconvert.exporters import HTMLExporter
+
+    from mlops_concepts.grading.feedback import FeedbackExporter
+
+    theirs = inspect.getsource(HTMLExporter.from_notebook_node)
+    ours = inspect.getsource(FeedbackExporter.from_notebook_node)
+    for step in ("Highlight2HTML(pygments_lexer=lexer, parent=self)", "self._init_resources(resources)",
+                 "WidgetsDataTypeFilter(", 'self.register_filter("highlight_code", highlight_code)',
+                 'self.register_filter("filter_data_type", filter_data_type)'):
+        assert step in theirs and step in ours, step
+    after = theirs.split("super().from_notebook_node(nb, resources, **kw)")[1]
+    assert "BeautifulSoup" in after and 'img:not([alt])' in after and "jp-Notebook" in after
+    assert after.count("soup.select(") == 3  # alt, and focus on JupyterLab-template cells only

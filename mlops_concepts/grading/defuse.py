@@ -115,9 +115,29 @@ _CLEANER = nh3.Cleaner(
 )
 
 
+#: The text alternative of an image that came without one (nbconvert's words for the same case).
+NO_ALT = "No description has been provided for this image"
+
+
 def clean_html(text) -> str:
-    """``text`` as HTML with only harmless formatting left (see the module docstring)."""
-    return _CLEANER.clean(text if isinstance(text, str) else str(text))
+    """``text`` as HTML with only harmless formatting left (see the module docstring), every
+    image with a text alternative (:data:`NO_ALT` where it had none)."""
+    cleaned = _CLEANER.clean(text if isinstance(text, str) else str(text))
+    return _with_alt(cleaned) if "<img" in cleaned else cleaned
+
+
+def _with_alt(cleaned: str) -> str:
+    """Give each ``<img>`` of sanitized HTML an ``alt``; the result is sanitized again, so what
+    the parser makes of it cannot add anything the sanitizer would not keep."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(cleaned, "html.parser")
+    missing = [img for img in soup.find_all("img") if not img.has_attr("alt")]
+    if not missing:
+        return cleaned
+    for img in missing:
+        img["alt"] = NO_ALT
+    return _CLEANER.clean(str(soup))
 
 
 def _text(source) -> str:
@@ -225,8 +245,10 @@ def _note(removed) -> str:
     return f"[output not shown: {kinds} could run code in the grader's browser]"
 
 
-def defuse_output(output) -> dict:
-    """One cell output made inert (a new dict; ``output`` is not changed)."""
+def defuse_output(output, cell_alt: str | None = None) -> dict:
+    """One cell output made inert (a new dict; ``output`` is not changed). An image gets
+    :data:`NO_ALT` as its text alternative when neither it nor its cell (``cell_alt``, which
+    nbconvert's templates fall back on) has one."""
     out = copy.deepcopy(dict(output)) if isinstance(output, dict) else {}
     kind = out.get("output_type")
     if kind == "stream":
@@ -251,6 +273,8 @@ def defuse_output(output) -> dict:
             if is_base64(value):
                 kept[mime] = re.sub(r"[\r\n]", "", value)
                 new_meta[mime] = _image_metadata(meta.get(mime))
+                if "alt" not in new_meta[mime] and not cell_alt:
+                    new_meta[mime]["alt"] = NO_ALT
             else:
                 removed.append(mime)
         elif mime == "text/html":
@@ -320,7 +344,9 @@ def defuse_notebook(nb, release=None):
         if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
             del cell["metadata"]["tags"]
         if kind == "code":
-            cell["outputs"] = [defuse_output(o) for o in cell.get("outputs", []) or []]
+            cell_alt = cell.get("metadata", {}).get("alt")
+            cell_alt = cell_alt if isinstance(cell_alt, str) else None
+            cell["outputs"] = [defuse_output(o, cell_alt) for o in cell.get("outputs", []) or []]
             count = cell.get("execution_count")
             if not (isinstance(count, int) and not isinstance(count, bool)):
                 cell["execution_count"] = None

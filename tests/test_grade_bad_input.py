@@ -103,21 +103,62 @@ def test_a_course_configuration_that_raises_grades_nobody(course):
 
 
 def test_a_course_package_that_fails_in_nbgrader_grades_nobody(course):
-    """The configuration loads in the grading command but raises in the nbgrader process it
-    starts (here a broken copy of the course package at the course root, which the configuration
-    puts first on nbgrader's path). nbgrader must stop, not grade with its defaults."""
+    """The configuration loads in the grading command, but the course package is broken where
+    the nbgrader processes it starts import it (a broken copy at the course root, first on their
+    path): nobody is graded, the reason is named, and nothing is written."""
+    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    submit(course, ASSIGNMENT, "mallory", release)
     shadow = course / "mlops_concepts"
     shadow.mkdir()
     (shadow / "__init__.py").write_text('raise ImportError("a course package broken on purpose")\n')
+
+    def kept():
+        return {path: digest for path, digest in fingerprint(course).items()
+                if path.startswith(("autograded", "feedback", "gradebook.db"))}
+
     try:
+        before = kept()
         result = grade(course, ASSIGNMENT)
+        after = kept()
     finally:
         shutil.rmtree(shadow)
+        shutil.rmtree(course / "submitted" / "mallory")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "Could not grade: alice (nbgrader stopped before grading anyone" in result.stdout
+    assert "mallory (nbgrader stopped before grading anyone" in result.stdout
     assert "a course package broken on purpose" in result.stdout
-    assert not (course / "autograded" / "alice").exists()
+    assert after == before  # no grade, notebook or feedback written, nobody's changed
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb, pytest.raises(MissingEntry):
-        gb.find_submission(ASSIGNMENT, "alice")
+        gb.find_submission(ASSIGNMENT, "mallory")
+
+
+def test_nbgrader_as_the_grading_command_runs_it_stops_on_a_configuration_error(course):
+    """The grading command runs nbgrader with nbgrader_env(): there, a configuration that raises
+    stops nbgrader. Without it, nbgrader logs the error and autogrades with its own defaults."""
+    from mlops_concepts.grading.batches import nbgrader_env as grading_env
+
+    config = course / "nbgrader_config.py"
+    original = config.read_text()
+    config.write_text(original + '\nraise RuntimeError("a configuration broken on purpose")\n')
+    # A copy of the gradebook and a folder of its own: nbgrader's defaults grade alice for real.
+    shutil.copy(course / "gradebook.db", course / ".checked.db")
+    command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force",
+               "--student", "alice", "--CourseDirectory.autograded_directory=.checked-autograde",
+               "--CourseDirectory.db_url=sqlite:///.checked.db"]
+    try:
+        ours = subprocess.run(command, cwd=course, capture_output=True, text=True, env=grading_env(),
+                              timeout=600)
+        theirs_env = {k: v for k, v in grading_env().items()
+                      if k != "TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR"}
+        theirs = subprocess.run(command, cwd=course, capture_output=True, text=True, env=theirs_env,
+                                timeout=600)
+    finally:
+        config.write_text(original)
+        shutil.rmtree(course / ".checked-autograde", ignore_errors=True)
+        (course / ".checked.db").unlink(missing_ok=True)
+    assert ours.returncode != 0 and "a configuration broken on purpose" in ours.stdout + ours.stderr
+    assert "Autograding" not in ours.stdout + ours.stderr
+    # The hazard itself: nbgrader's own behaviour with the same file.
+    assert "Exception while loading config file" in theirs.stdout + theirs.stderr
+    assert "Autograding" in theirs.stdout + theirs.stderr

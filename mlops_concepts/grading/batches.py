@@ -18,6 +18,7 @@ instructor's terminal.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -163,10 +164,19 @@ def _has_feedback(root: Path, batch: Batch, student: str) -> bool:
     return bool(wanted) and all((folder / f"{name}.html").exists() for name in wanted)
 
 
-def _run(cmd: list[str], root: Path, batch: Batch, logs: _Logs, done: Callable[[str], bool],
-         on_done: Callable[[Result], None] | None, env: dict,
+def nbgrader_later(root: Path, env: dict) -> subprocess.Popen:
+    """An nbgrader process that imports nbgrader now and takes its arguments later, from
+    :func:`_run` (see :mod:`.nbgrader_later`): the import overlaps what the batch does first."""
+    return subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.nbgrader_later"], cwd=root,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=env, start_new_session=True)
+
+
+def _run(proc: subprocess.Popen, args: list[str], batch: Batch, logs: _Logs,
+         done: Callable[[str], bool], on_done: Callable[[Result], None] | None,
          notes: dict[str, list[str]] | None = None) -> list[Result]:
-    """Run one nbgrader process over the batch, splitting its output into per-student logs.
+    """Give ``proc`` (from :func:`nbgrader_later`) the nbgrader command line ``args`` and follow
+    it over the batch, splitting its output into per-student logs.
 
     A student is finished when the process moves on to the next one (or ends); ``done`` then
     says whether their files were written. Kills the whole process group past the batch timeout.
@@ -185,8 +195,11 @@ def _run(cmd: list[str], root: Path, batch: Batch, logs: _Logs, done: Callable[[
         if on_done:
             on_done(result)
 
-    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    try:
+        proc.stdin.write(json.dumps(args).encode() + b"\n")
+        proc.stdin.close()
+    except OSError:  # it died while importing: its output says why
+        pass
     timed_out = threading.Event()
 
     def stop() -> None:
@@ -251,16 +264,23 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
     folder.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(root / GRADED / batch.name, ignore_errors=True)
     shutil.rmtree(root / STAGING / batch.name, ignore_errors=True)
-    notes = stage_batch(root, batch)
-    seed(batch.main_url, Path(batch.template), folder / "gradebook.db", batch.assignment, batch.students)
-    cmd = [sys.executable, "-m", "nbgrader", "autograde", batch.assignment, "--force",
-           f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
-           f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}",
-           f"--CourseDirectory.db_url={scratch_url(root, batch.name)}", *batch.nbgrader_args]
+    proc = nbgrader_later(root, nbgrader_env())
+    try:
+        notes = stage_batch(root, batch)
+        seed(batch.main_url, Path(batch.template), folder / "gradebook.db", batch.assignment,
+             batch.students)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    args = ["autograde", batch.assignment, "--force",
+            f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
+            f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}",
+            f"--CourseDirectory.db_url={scratch_url(root, batch.name)}", *batch.nbgrader_args]
     if len(batch.students) == 1:
-        cmd += ["--student", batch.students[0]]
-    return _run(cmd, root, batch, _Logs(root / LOGS, batch),
-                lambda student: _graded(root, batch, student), on_done, nbgrader_env(), notes)
+        args += ["--student", batch.students[0]]
+    return _run(proc, args, batch, _Logs(root / LOGS, batch),
+                lambda student: _graded(root, batch, student), on_done, notes)
 
 
 def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
@@ -270,15 +290,15 @@ def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) 
     read the gradebook.
     """
     root = Path(batch.root)
-    cmd = [sys.executable, "-m", "nbgrader", "generate_feedback", batch.assignment, "--force",
-           f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}"]
+    args = ["generate_feedback", batch.assignment, "--force",
+            f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}"]
     if len(batch.students) == 1:
-        cmd += ["--student", batch.students[0]]
+        args += ["--student", batch.students[0]]
     # The URL goes by the environment (nbgrader_config.py reads it), not the command line,
     # where other users of the machine could read a password in it.
     env = dict(nbgrader_env(), MLOPS_CONCEPTS_DB_URL=batch.main_url)
-    return _run(cmd, root, batch, _Logs(root / LOGS / "feedback", batch),
-                lambda student: _has_feedback(root, batch, student), on_done, env)
+    return _run(nbgrader_later(root, env), args, batch, _Logs(root / LOGS / "feedback", batch),
+                lambda student: _has_feedback(root, batch, student), on_done)
 
 
 def publish(root: Path, batch: str, assignment: str, student: str) -> None:

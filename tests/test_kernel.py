@@ -72,31 +72,19 @@ def test_a_ready_kernel_loses_no_output_of_the_first_request(round_):
     _run(main())
 
 
-def test_a_kernel_that_dies_at_start_is_reported():
+@pytest.mark.parametrize("code,timeout,error", [
+    ("import sys; sys.exit(3)", 60, "died"),
+    ("import time; time.sleep(120)", 2, "didn't respond in 2 seconds"),
+], ids=["dies-at-start", "never-answers"])
+def test_a_kernel_that_dies_or_never_answers_is_reported(code, timeout, error):
     async def main():
-        km = _manager([sys.executable, "-c", "import sys; sys.exit(3)", "{connection_file}"])
+        km = _manager([sys.executable, "-c", code, "{connection_file}"])
         await km.start_kernel()
         kc = km.client()
         kc.start_channels()
         try:
-            with pytest.raises(RuntimeError, match="died"):
-                await kc.wait_for_ready(timeout=60)
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
-
-    _run(main())
-
-
-def test_a_kernel_that_never_answers_times_out():
-    async def main():
-        km = _manager([sys.executable, "-c", "import time; time.sleep(120)", "{connection_file}"])
-        await km.start_kernel()
-        kc = km.client()
-        kc.start_channels()
-        try:
-            with pytest.raises(RuntimeError, match="didn't respond in 2 seconds"):
-                await kc.wait_for_ready(timeout=2)
+            with pytest.raises(RuntimeError, match=error):
+                await kc.wait_for_ready(timeout=timeout)
         finally:
             kc.stop_channels()
             await km.shutdown_kernel(now=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from jupyter_client.kernelspec import KernelSpec
@@ -26,7 +27,10 @@ def _manager(argv: list[str]) -> GradingKernelManager:
 
 
 def _run(coroutine):
-    return asyncio.run(coroutine)
+    """Run on an event loop of its own, in a thread: the browser tests' Playwright keeps a loop
+    running in the main thread for the whole session, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 KERNEL = [sys.executable, "-I", "-c", sandbox.KERNEL_MAIN, "-f", "{connection_file}"]

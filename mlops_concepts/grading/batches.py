@@ -172,6 +172,14 @@ def nbgrader_later(root: Path, env: dict) -> subprocess.Popen:
                             env=env, start_new_session=True)
 
 
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill an nbgrader process and everything it started (its kernels), if still there."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def _run(proc: subprocess.Popen, args: list[str], batch: Batch, logs: _Logs,
          done: Callable[[str], bool], on_done: Callable[[Result], None] | None,
          notes: dict[str, list[str]] | None = None) -> list[Result]:
@@ -204,10 +212,7 @@ def _run(proc: subprocess.Popen, args: list[str], batch: Batch, logs: _Logs,
 
     def stop() -> None:
         timed_out.set()
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill(proc)
 
     timer = threading.Timer(batch.timeout, stop)
     timer.start()
@@ -270,7 +275,7 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
         seed(batch.main_url, Path(batch.template), folder / "gradebook.db", batch.assignment,
              batch.students)
     except BaseException:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _kill(proc)
         proc.wait()
         raise
     args = ["autograde", batch.assignment, "--force",

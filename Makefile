@@ -9,6 +9,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# Makes nbgrader stop on an error in nbgrader_config.py instead of grading with its defaults (see
+# the file). pip installs it for `pip install .`, but not for the editable install below.
+GUARD  := $(VENV)/etc/jupyter/jupyter_config.py
+VENV_READY := $(STAMP) $(GUARD)
 # Every chapter, from source/; ASSIGNMENT=<id> picks one (empty: all of them, or the first for lab).
 CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
 ASSIGNMENT ?=
@@ -21,6 +25,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@rm -f $(VENV)/.installed-* && touch $@
+
+$(GUARD): etc/jupyter/jupyter_config.py | $(STAMP)
+	install -D -m 644 $< $@
 
 # Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium;
 # the gradebook test starts a private PostgreSQL server.
@@ -35,20 +42,20 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-demo: $(STAMP)
+demo: $(VENV_READY)
 	@command -v bwrap >/dev/null || $(MAKE) --no-print-directory system-deps
 	$(BIN)/mlops-concepts demo $(ASSIGNMENT)
 
-test: $(STAMP) system-deps
+test: $(VENV_READY) system-deps
 	$(BIN)/python -m pytest
 
 # Fast checks while working (a minute or two): the chapter linter and every test that runs neither
 # nbgrader on a whole class nor a browser. `make test` still runs everything.
-check: $(STAMP)
+check: $(VENV_READY)
 	$(BIN)/mlops-concepts check
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-release: $(STAMP)
+release: $(VENV_READY)
 	@for a in $(or $(ASSIGNMENT),$(CHAPTERS)); do \
 	  echo "nbgrader generate_assignment $$a --force"; \
 	  $(BIN)/nbgrader generate_assignment $$a --force || exit 1; \
@@ -56,13 +63,13 @@ release: $(STAMP)
 
 # The student's view: the chapter notebook, no instructor menus (etc/student-lab/, the settings
 # postBuild gives Binder), an Assignments tab without errors; --allow-root as CI and containers run.
-lab: $(STAMP)
+lab: $(VENV_READY)
 	@mkdir -p "$${MLOPS_CONCEPTS_EXCHANGE:-.exchange}"
 	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/student-lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab $(LAB_ARGS) $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
 	  release/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS)))/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS))).ipynb
 
-lint: $(STAMP)
+lint: $(VENV_READY)
 	$(BIN)/ruff check .
 	$(BIN)/nbqa ruff source/
 
@@ -73,7 +80,7 @@ clean:
 # The instructor's view: JupyterLab whose server root is the course directory (this folder), as
 # the Formgrader needs (started in release/<id>/ it shows only "Sorry, the formgrader encountered
 # an error"); the browser opens on the Formgrader (LAB_ARGS=... for more flags, e.g. --no-browser).
-formgrader: $(STAMP)
+formgrader: $(VENV_READY)
 	@mkdir -p "$${MLOPS_CONCEPTS_EXCHANGE:-.exchange}"
 	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/formgrader $(LAB_ARGS) \
 	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)

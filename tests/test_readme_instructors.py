@@ -17,6 +17,7 @@ Run:  .venv/bin/pytest tests/test_readme_instructors.py -q    (about 5-10 minute
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -30,6 +31,8 @@ from types import SimpleNamespace
 
 import pytest
 from classroom import REPO, Student, browser_helpers, clean_env, show, wait_until_serving
+
+from mlops_concepts.grading.submissions import fingerprint
 
 pytestmark = [pytest.mark.slow]
 
@@ -221,14 +224,15 @@ def test_every_command_of_the_table_exits_zero_when_pasted(clone, pasted):
         assert f"\n{ASSIGNMENT}," in grades and f",{name}," in grades, grades
 
 
-def test_make_formgrader_serves_a_working_formgrader_on_the_class(clone, pasted):
-    """`make formgrader` (the row the other test skips), on the course the table just graded."""
+@contextlib.contextmanager
+def formgrader(clone, name: str):
+    """`make formgrader` on the clone, as the README gives it: yields (get, server log path)."""
     lab = browser_helpers()
     port, token = lab.free_port(), "semester-" + os.urandom(8).hex()
-    state = clone.tmp / "formgrader-state"
+    state = clone.tmp / name
     env = dict(clone.env)
-    for name in ("runtime", "config", "data"):
-        (state / name).mkdir(parents=True)
+    for folder in ("runtime", "config", "data"):
+        (state / folder).mkdir(parents=True)
     env.update(JUPYTER_RUNTIME_DIR=str(state / "runtime"), JUPYTER_CONFIG_DIR=str(state / "config"),
                JUPYTER_DATA_DIR=str(state / "data"), JUPYTER_PLATFORM_DIRS="0")
     args = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
@@ -250,17 +254,7 @@ def test_make_formgrader_serves_a_working_formgrader_on_the_class(clone, pasted)
 
     try:
         wait_until_serving(lambda: get("/api/status")[0], proc, state / "server.log", 120)
-        status, headers, _ = get("/", redirect=False)
-        assert status in (301, 302) and "/formgrader" in headers.get("Location", ""), (status, dict(headers))
-        status, _, page = get("/formgrader/manage_assignments")
-        assert status == 200 and "encountered an error" not in page, page[:2000]
-        status, _, body = get("/formgrader/api/assignments")
-        assert status == 200, body
-        assignments = {a["name"]: a for a in json.loads(body)}
-        assert ASSIGNMENT in assignments, body
-        assert assignments[ASSIGNMENT]["num_submissions"] == len(CLASS), assignments[ASSIGNMENT]
-        status, _, body = get(f"/formgrader/api/submissions/{ASSIGNMENT}")
-        assert status == 200 and sorted(s["student"] for s in json.loads(body)) == sorted(CLASS), body
+        yield get, state / "server.log"
     finally:
         try:
             urllib.request.urlopen(urllib.request.Request(
@@ -274,6 +268,83 @@ def test_make_formgrader_serves_a_working_formgrader_on_the_class(clone, pasted)
                 pass
             proc.wait(timeout=10)
         log.close()
+
+
+def test_make_formgrader_serves_a_working_formgrader_on_the_class(clone, pasted):
+    """`make formgrader` (the row the other test skips), on the course the table just graded."""
+    with formgrader(clone, "formgrader-state") as (get, _):
+        status, headers, _ = get("/", redirect=False)
+        assert status in (301, 302) and "/formgrader" in headers.get("Location", ""), (status, dict(headers))
+        status, _, page = get("/formgrader/manage_assignments")
+        assert status == 200 and "encountered an error" not in page, page[:2000]
+        status, _, body = get("/formgrader/api/assignments")
+        assert status == 200, body
+        assignments = {a["name"]: a for a in json.loads(body)}
+        assert ASSIGNMENT in assignments, body
+        assert assignments[ASSIGNMENT]["num_submissions"] == len(CLASS), assignments[ASSIGNMENT]
+        status, _, body = get(f"/formgrader/api/submissions/{ASSIGNMENT}")
+        assert status == 200 and sorted(s["student"] for s in json.loads(body)) == sorted(CLASS), body
+
+
+# -- a broken nbgrader_config.py -------------------------------------------------------------------
+# traitlets only logs an error raised in a configuration file and discards the file: nbgrader would
+# go on with its defaults (student code unsandboxed, full marks for test cells that do not raise,
+# unsealed answer keys, feedback not defused). The guard (etc/jupyter/jupyter_config.py, which make
+# installs into the venv) stops it instead. Here, on the class the table just graded, with the
+# course package missing, as after a broken install.
+
+BROKEN = "from mlops_concepts_not_installed import SandboxedExecute\n"
+BROKEN_ERROR = "No module named 'mlops_concepts_not_installed'"
+
+
+@pytest.fixture
+def broken_config(clone, pasted):
+    config = clone.repo / "nbgrader_config.py"
+    original = config.read_text()
+    config.write_text(original + "\n" + BROKEN)
+    try:
+        yield
+    finally:
+        config.write_text(original)
+
+
+def course_state(repo: Path) -> dict[str, str]:
+    """Every file of the course (the exchange and gradebook included), without Python's bytecode."""
+    return {path: digest for path, digest in fingerprint(repo).items() if "__pycache__" not in path}
+
+
+def reads_course_config(command: str) -> bool:
+    """All the table's commands but the chapter linter, which reads only source/."""
+    return not re.search(r"mlops-concepts\s+check\b", command)
+
+
+def test_with_a_broken_configuration_every_command_of_the_table_refuses_and_changes_nothing(
+        clone, broken_config):
+    ran = []
+    for step, command in instructor_commands():
+        if is_server(command):
+            continue
+        before = course_state(clone.repo)
+        done = subprocess.run(["bash", "-c", concrete(command)], cwd=clone.repo, env=clone.env,
+                              capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        assert course_state(clone.repo) == before, f"step {step!r} changed the course\n" + show(done)
+        if reads_course_config(command):
+            assert done.returncode != 0, f"step {step!r} ran with nbgrader's defaults\n" + show(done)
+            assert BROKEN_ERROR in done.stdout + done.stderr, show(done)
+            ran.append(command)
+    assert any("nbgrader generate_feedback" in c for c in ran) and "make release" in ran, ran
+
+
+def test_make_formgrader_with_a_broken_configuration_serves_no_formgrader(clone, broken_config):
+    """The Formgrader can autograde and write feedback from its buttons: with the error, it is not
+    served at all, and the server's log names the error."""
+    before = course_state(clone.repo)
+    with formgrader(clone, "formgrader-broken") as (get, log):
+        for path in ("/formgrader", "/formgrader/api/assignments"):
+            status, _, body = get(path)
+            assert status == 404, (path, status, body[:2000])
+        assert BROKEN_ERROR in log.read_text(errors="replace")
+    assert course_state(clone.repo) == before
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

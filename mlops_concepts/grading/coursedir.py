@@ -36,12 +36,25 @@ def _derived(derive, path: str, mtime_ns: int, size: int):
     return derive(nbformat.read(path, as_version=4))
 
 
+class CourseConfigError(Exception):
+    """The course's nbgrader_config.py raised while it loaded: nothing may be graded with it."""
+
+
 def gradebook_url(root) -> str:
-    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only."""
+    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only.
+
+    Raises :class:`CourseConfigError`, naming the file and the error, when the file does not load.
+    """
     from pathlib import Path
 
     from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    from .untrusted import printable
+
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    except Exception as err:
+        raise CourseConfigError(f"The course configuration {Path(root) / 'nbgrader_config.py'} does "
+                                f"not load ({type(err).__name__}: {printable(err, 300)})") from err
     url = config.CourseDirectory.get("db_url")
     return url if isinstance(url, str) else f"sqlite:///{Path(root) / 'gradebook.db'}"

@@ -45,7 +45,7 @@ from .batches import (
     run_feedback,
     scratch_url,
 )
-from .coursedir import gradebook_url
+from .coursedir import CourseConfigError, gradebook_url
 from .gradebooks import export, merge, seed_template
 from .sandbox import compile_package
 from .untrusted import printable
@@ -224,11 +224,9 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     _release_notebooks(root, assignment)  # exits when the release has no notebook
     try:
         main_url = gradebook_url(root)
-    except Exception as err:  # the course's own nbgrader_config.py raised
-        _say(f"The course configuration {root / 'nbgrader_config.py'} does not load "
-             f"({type(err).__name__}: {printable(err, 300)}). Nothing was graded and nothing was "
-             "changed: without it there is no sandbox and no verdicts. Fix it and run the "
-             "command again.")
+    except CourseConfigError as err:
+        _say(f"{err}. Nothing was graded and nothing was changed: without it there is no sandbox "
+             "and no verdicts. Fix it and run the command again.")
         return 2
     try:
         _check_gradebook(main_url, assignment)

@@ -44,7 +44,7 @@ from pathlib import Path
 import nbformat
 
 from . import cells
-from .coursedir import gradebook_url
+from .coursedir import CourseConfigError, gradebook_url
 from .exercises import graded_cells
 from .labs import tally
 from .untrusted import printable
@@ -913,7 +913,7 @@ def report(root: Path, assignment: str, out: Path | None = None, csv_out: Path |
         html_path = out or root / "reports" / f"{assignment}.html"
         csv_path = csv_out or root / "reports" / f"{assignment}-items.csv"
         stats = write_report(data, html_path, csv_path)
-    except ReportError as err:
+    except (ReportError, CourseConfigError) as err:
         print(f"mlops-concepts report: {err}", file=sys.stderr, flush=True)
         return 1
     except OSError as err:

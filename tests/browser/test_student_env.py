@@ -69,6 +69,21 @@ def binder(tmp_path_factory):
     return repo, bin_, env
 
 
+def test_postbuild_makes_nbgrader_stop_on_a_broken_configuration(binder):
+    """postBuild installs the guard (etc/jupyter/jupyter_config.py): in Binder's environment too,
+    nbgrader stops on an nbgrader_config.py that raises instead of going on with its defaults."""
+    repo, bin_, env = binder
+    guard = bin_.parent / "etc" / "jupyter" / "jupyter_config.py"
+    assert guard.read_text() == (REPO / "etc" / "jupyter" / "jupyter_config.py").read_text()
+    course = repo.parent / "broken-course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text('raise RuntimeError("broken on purpose")\n')
+    done = subprocess.run([str(bin_ / "nbgrader"), "db", "student", "list"], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "broken on purpose" in done.stderr, done.stdout + done.stderr
+    assert sorted(p.name for p in course.iterdir()) == ["nbgrader_config.py"]  # no default gradebook
+
+
 @pytest.fixture(scope="module")
 def lab(binder):
     """The fresh venv's ``jupyter lab`` on the repository copy: yields (base_url, token, repo)."""

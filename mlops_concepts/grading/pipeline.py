@@ -20,6 +20,7 @@ SQLite and no server, never touching a real class.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import shutil
@@ -28,7 +29,6 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..authoring.samples import EXAMPLES, chapters
@@ -48,6 +48,7 @@ from .batches import (
 from .coursedir import CourseConfigError, gradebook_url
 from .gradebooks import export, merge, seed_template
 from .sandbox import compile_package
+from .schedule import DaskPool, LocalPool, grade_batches
 from .untrusted import printable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,14 +147,22 @@ class _Progress:
     """One line per student (stdout, thread-safe) and a bar with counts and time left (stderr,
     only on a terminal)."""
 
-    def __init__(self, total: int, what: str, every_line: bool = True):
+    def __init__(self, total: int, what: str, every_line: bool = True, position: int = 0):
         from tqdm import tqdm
 
         self.total, self.done, self.every_line = total, 0, every_line
         self.what = what
         self.lock = threading.Lock()
         self.bar = tqdm(total=total, desc=what, unit="student", file=sys.stderr, disable=None,
-                        leave=False, dynamic_ncols=True)
+                        leave=False, dynamic_ncols=True, position=position)
+
+    def grow(self, more: int) -> None:
+        """More students to go through (retried alone, or batches ready for feedback)."""
+        if more:
+            with self.lock:
+                self.total += more
+                self.bar.total = self.total
+                self.bar.refresh()
 
     def student(self, result: Result) -> None:
         with self.lock:
@@ -176,27 +185,6 @@ class _Progress:
 
     def close(self) -> None:
         self.bar.close()
-
-
-def _run_local(function, batches: list[Batch], progress: _Progress, jobs: int) -> list[Result]:
-    with ThreadPoolExecutor(max(1, jobs)) as pool:
-        futures = [pool.submit(function, b, progress.student) for b in batches]
-        return [r for f in futures for r in f.result()]
-
-
-def _run_dask(function, batches: list[Batch], progress: _Progress, scheduler: str) -> list[Result]:
-    from distributed import Client, as_completed
-
-    results = []
-    with Client(scheduler, timeout="30s") as client:
-        futures = [client.submit(function, b, key=f"mlops-{function.__name__}-{b.name}-{b.assignment}",
-                                 pure=False)
-                   for b in batches]
-        for future in as_completed(futures):
-            for result in future.result():
-                progress.student(result)
-                results.append(result)
-    return results
 
 
 def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
@@ -250,49 +238,35 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     def batch(name: str, members: list[str], timeout: float) -> Batch:
         return Batch(str(root), assignment, name, members, main_url, nbgrader_args, timeout, str(template))
 
-    def run(function, batches: list[Batch], progress: _Progress) -> list[Result]:
-        return _run_dask(function, batches, progress, scheduler) if scheduler else \
-            _run_local(function, batches, progress, jobs)
-
     batches = [batch(name, members, timeout_per_student * len(members)) for name, members in plan.items()]
-    progress = _Progress(len(students), "grading")
-    try:
-        results = run(run_batch, batches, progress)
-        # A batch whose process stopped early (killed, timed out, crashed) leaves students it
-        # never reached: each gets one more try, alone, so one student cannot cost the others.
-        where_of = {s: b for b in batches for s in b.students}
-        retry = [r.student for r in results if not r.ok and len(where_of[r.student].students) > 1]
-        if retry:
-            again = _plan(retry, len(retry), prefix="retry")
-            progress.total += len(retry)
-            retried = run(run_batch, [batch(n, m, timeout_per_student) for n, m in again.items()], progress)
-            by_student = {r.student: r for r in retried}
-            results = [by_student.get(r.student, r) for r in results]
-    finally:
-        progress.close()
-    not_graded = {r.student: r.reason for r in results if not r.ok}
-    try:
-        for name, members in _by_batch(r for r in results if r.ok).items():
-            merged = merge(scratch_url(root, name), main_url, assignment, members)
-            for student in set(members) - merged:
-                not_graded[student] = "its results were not found in its batch's gradebook"
-    except Exception as err:
-        _say(f"The course gradebook could not be written ({printable(err, 300)}). The autograded "
-             f"results are kept in {GRADED}; fix the gradebook and run the command again.")
-        return 2
-    elapsed = time.perf_counter() - started
 
-    # Feedback is written batch by batch, at once, from the course gradebook (so hand grades
-    # are in it); then the graded notebooks replace the old ones in autograded/.
-    graded = [r for r in results if r.student not in not_graded]
-    _say("==> Writing feedback")
-    progress = _Progress(len(graded), "feedback", every_line=False)
+    def merge_batch(done: Batch, members: list[str]) -> set[str]:
+        return merge(scratch_url(root, done.name), main_url, assignment, members)
+
+    retries = itertools.count()
+
+    def retry(failed: Batch, student: str) -> Batch:
+        return batch(f"{failed.name}-retry{next(retries)}", [student], timeout_per_student)
+
+    pool = DaskPool(scheduler) if scheduler else LocalPool(jobs)
+    grading = _Progress(len(students), "grading")
+    writing = _Progress(0, "feedback", every_line=False, position=1)
     try:
-        run(run_feedback, [batch(n, m, timeout_per_student * len(m))
-                           for n, m in _by_batch(graded).items()], progress)
+        outcome = grade_batches(pool, batches, autograde=run_batch, feedback=run_feedback,
+                                merge=merge_batch, retry=retry, grading=grading, writing=writing)
     finally:
-        progress.close()
-    for r in graded:
+        pool.close()
+        writing.close()
+        grading.close()
+    elapsed = time.perf_counter() - started
+    if outcome.merge_error:
+        _say(f"The course gradebook could not be written ({printable(outcome.merge_error, 300)}). "
+             f"The autograded results are kept in {GRADED}; fix the gradebook and run the command "
+             "again.")
+        return 2
+    not_graded = outcome.not_graded
+    # The graded notebooks replace the old ones in autograded/ once every feedback is written.
+    for r in outcome.graded.values():
         publish(root, r.batch, assignment, r.student)
     _say("==> Exporting grades to grades.csv")
     export(main_url, root / "grades.csv")

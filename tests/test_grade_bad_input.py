@@ -54,6 +54,17 @@ def test_an_unreachable_gradebook_changes_nothing(course):
     assert not (course / "autograded" / "alice").exists()
 
 
+def test_a_dask_scheduler_that_cannot_be_reached_changes_nothing(course):
+    """A wrong address is refused at once (a scheduler that is down, after the 30 s the client
+    waits for it to come up): exit 2, with the reason, before anything is touched."""
+    before = fingerprint(course)
+    result = grade(course, ASSIGNMENT, "--scheduler", "udp://127.0.0.1:8786")
+    assert fingerprint(course) == before
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "The Dask scheduler at udp://127.0.0.1:8786 cannot be reached (unknown address scheme" \
+        in result.stdout and "Nothing was graded" in result.stdout
+
+
 def test_a_locked_gradebook_changes_nothing(course):
     """Another process (say the Formgrader, mid-write) holds the SQLite gradebook exclusively."""
     before = fingerprint(course)

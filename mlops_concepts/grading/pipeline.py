@@ -4,11 +4,12 @@
 :mod:`mlops_concepts.grading.submissions`), deals the students into batches, autogrades each batch
 in one ``nbgrader autograde`` process against a private scratch gradebook (``--jobs N`` batches at
 once, default the CPU count, or one per student on a Dask cluster with ``--scheduler``; see
-:mod:`mlops_concepts.grading.batches`), merges the results into the course gradebook from this one
-process (:mod:`mlops_concepts.grading.gradebooks`: keeps hand grades), writes feedback batch by
-batch in the same way, exports grades to CSV and prints a per-student summary and the items the
-class struggled with. A student
-a batch never reached (its process died) is retried alone. It exits 0 when every student got a
+:mod:`mlops_concepts.grading.batches`). As soon as a batch is done, this one process merges it into
+the course gradebook (:mod:`mlops_concepts.grading.gradebooks`: keeps hand grades) and has its
+feedback written in the same way, while other batches still autograde
+(:mod:`mlops_concepts.grading.schedule`). Then it exports grades to CSV and prints a per-student
+summary and the items the class struggled with. A student a batch never reached (its process
+died) is retried alone. It exits 0 when every student got a
 grade, 1 when some could not be graded at all (listed), 2 when the assignment or the gradebook is
 not usable (nothing is changed then).
 
@@ -224,6 +225,12 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
              "MLOPS_CONCEPTS_DB_URL) and run the command again.")
         return 2
     jobs = jobs or os.cpu_count() or 1
+    try:
+        pool = DaskPool(scheduler) if scheduler else LocalPool(jobs)
+    except Exception as err:  # an address that is wrong, or a scheduler that is not running
+        _say(f"The Dask scheduler at {printable(scheduler)} cannot be reached ({printable(err, 300)}). "
+             "Nothing was graded and nothing was changed.")
+        return 2
     compile_package()  # before any grading process or kernel imports the package
     for folder in (STAGING, JOBS, GRADED):
         shutil.rmtree(root / folder, ignore_errors=True)
@@ -233,7 +240,6 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     started = time.perf_counter()
     template = root / JOBS / "template.db"
     (root / JOBS).mkdir(parents=True, exist_ok=True)
-    seed_template(main_url, template, assignment)
 
     def batch(name: str, members: list[str], timeout: float) -> Batch:
         return Batch(str(root), assignment, name, members, main_url, nbgrader_args, timeout, str(template))
@@ -248,10 +254,10 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     def retry(failed: Batch, student: str) -> Batch:
         return batch(f"{failed.name}-retry{next(retries)}", [student], timeout_per_student)
 
-    pool = DaskPool(scheduler) if scheduler else LocalPool(jobs)
     grading = _Progress(len(students), "grading")
     writing = _Progress(0, "feedback", every_line=False, position=1)
     try:
+        seed_template(main_url, template, assignment)
         outcome = grade_batches(pool, batches, autograde=run_batch, feedback=run_feedback,
                                 merge=merge_batch, retry=retry, grading=grading, writing=writing)
     finally:

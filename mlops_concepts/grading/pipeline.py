@@ -162,8 +162,11 @@ class _Progress:
         if more:
             with self.lock:
                 self.total += more
-                self.bar.total = self.total
-                self.bar.refresh()
+                if self.total == more:  # the first work: time (and time left) counts from now
+                    self.bar.reset(total=self.total)
+                else:
+                    self.bar.total = self.total
+                    self.bar.refresh()
 
     def student(self, result: Result) -> None:
         with self.lock:

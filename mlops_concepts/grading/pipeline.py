@@ -10,8 +10,8 @@ feedback written in the same way, while other batches still autograde
 (:mod:`mlops_concepts.grading.schedule`). Then it exports grades to CSV and prints a per-student
 summary and the items the class struggled with. A student a batch never reached (its process
 died) is retried alone. It exits 0 when every student got a
-grade, 1 when some could not be graded at all (listed), 2 when the assignment or the gradebook is
-not usable (nothing is changed then).
+grade, 1 when some could not be graded at all (listed), 2 when the assignment, the gradebook, the
+course configuration or the Dask scheduler is not usable (nothing is changed then).
 
 ``demo`` does the same on the sample submissions shipped in ``tests/samples/``, in a throwaway
 course directory (``.demo-course/``) built from ``source/``: the whole instructor workflow, with

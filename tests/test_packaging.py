@@ -25,3 +25,19 @@ def test_importing_the_package_does_not_import_matplotlib():
 def test_postbuild_installs_the_package():
     text = (REPO / "postBuild").read_text()
     assert "pip install" in text and "-e ." in text
+
+
+def test_a_wheel_installs_the_nbgrader_guard_into_the_environment(tmp_path):
+    """`pip install .` (not editable: a grading server, say) puts the guard that stops nbgrader on
+    a broken nbgrader_config.py into <prefix>/etc/jupyter/, as make and postBuild do."""
+    import zipfile
+
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                            "--quiet", "-w", str(tmp_path), str(REPO)], capture_output=True, text=True,
+                           timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = tmp_path.glob("mlops_concepts-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        guard = [n for n in zf.namelist() if n.endswith(".data/data/etc/jupyter/jupyter_config.py")]
+        assert len(guard) == 1, zf.namelist()
+        assert zf.read(guard[0]) == (REPO / "etc" / "jupyter" / "jupyter_config.py").read_bytes()

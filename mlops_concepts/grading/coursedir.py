@@ -9,6 +9,8 @@ import os
 import nbformat
 from nbgrader.coursedir import CourseDirectory
 
+from .untrusted import printable
+
 
 def notebook_path(preprocessor, step: str, resources) -> str:
     """Path of the notebook being processed, in course step ``step`` ("source" or "release")."""
@@ -48,8 +50,6 @@ def gradebook_url(root) -> str:
     from pathlib import Path
 
     from traitlets.config.loader import PyFileConfigLoader
-
-    from .untrusted import printable
 
     try:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()

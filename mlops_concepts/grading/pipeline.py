@@ -130,18 +130,10 @@ def _scores(root: Path, assignment: str, students: list[str]):
     return rows, items
 
 
-def _by_batch(results) -> dict[str, list[str]]:
-    """Students by the batch that graded them."""
-    found: dict[str, list[str]] = {}
-    for r in results:
-        found.setdefault(r.batch, []).append(r.student)
-    return found
-
-
-def _plan(students: list[str], jobs: int, prefix: str = "b") -> dict[str, list[str]]:
+def _plan(students: list[str], jobs: int) -> dict[str, list[str]]:
     """Students dealt round-robin into ``jobs`` batches (one nbgrader process each)."""
     jobs = max(1, min(jobs, len(students)))
-    return {f"{prefix}{k}": students[k::jobs] for k in range(jobs)}
+    return {f"b{k}": students[k::jobs] for k in range(jobs)}
 
 
 class _Progress:

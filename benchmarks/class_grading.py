@@ -86,15 +86,31 @@ def plain(root: Path) -> float:
     return time.perf_counter() - start
 
 
-def ours(root: Path, jobs: int) -> float:
+def our_course(root: Path, students: int) -> Path:
+    """A course of this repository with ``students`` complete chapter 1 submissions."""
+    course = make_course(root, timeout=60)
+    complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+    for i in range(students):
+        submit(course, ASSIGNMENT, f"s{i:02d}", complete)
+    return course
+
+
+def start_grading(root: Path, jobs: int) -> subprocess.Popen:
+    """``mlops-concepts grade`` of the whole class, from scratch (no earlier results kept)."""
     for folder in ("autograded", "feedback"):
         shutil.rmtree(root / folder, ignore_errors=True)
-    start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade",
+    return subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade",
                              ASSIGNMENT, "--root", str(root), "--jobs", str(jobs)],
-                            capture_output=True, text=True, env=nbgrader_env())
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=nbgrader_env())
+
+
+def ours(root: Path, jobs: int) -> float:
+    start = time.perf_counter()
+    proc = start_grading(root, jobs)
+    output, _ = proc.communicate()
     elapsed = time.perf_counter() - start
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert proc.returncode == 0, output[-4000:]
     return elapsed
 
 
@@ -103,10 +119,7 @@ def measure(students: int, rounds: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         trivial = trivial_course(tmp / "trivial", students)
-        course = make_course(tmp / "course", timeout=60)
-        complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
-        for i in range(students):
-            submit(course, ASSIGNMENT, f"s{i:02d}", complete)
+        course = our_course(tmp / "course", students)
         configs = {"plain": lambda: plain(trivial), "jobs=1": lambda: ours(course, 1),
                    "jobs=2": lambda: ours(course, 2)}
         names = list(configs)

@@ -62,6 +62,22 @@ def _attachments(bundle):
     return make
 
 
+def _scratch_cell_metadata(metadata):
+    """The release plus a student's own code cell carrying ``metadata``."""
+    def make(root, assignment, folder):
+        def edit(nb):
+            nb["cells"].append({"cell_type": "code", "source": "# my scratch work", "metadata": metadata,
+                                "outputs": [], "execution_count": None})
+        _json_edit(root, assignment, folder, edit)
+    return make
+
+
+def _notebook_metadata(root, assignment, folder):
+    def edit(nb):
+        nb["metadata"]["kernelspec"] = "python3"  # the schema wants an object
+    _json_edit(root, assignment, folder, edit)
+
+
 def _with(extra):
     """An honest notebook plus whatever ``extra(root, assignment, folder)`` plants."""
     def make(root, assignment, folder):
@@ -130,6 +146,10 @@ CASES = {
     "lone-surrogate": (_surrogate, "lone surrogates", False),
     "malformed-attachment": (_attachments({"s.png": 5}), "malformed or empty", False),
     "empty-attachment": (_attachments({"s.png": {}}), "malformed or empty", False),
+    # Metadata the notebook schema refuses is reset, and the work in the notebook is graded.
+    "invalid-cell-metadata": (_scratch_cell_metadata({"collapsed": "yes", "tags": "todo"}),
+                              "metadata of 1 cell(s)", False),
+    "invalid-notebook-metadata": (_notebook_metadata, "notebook metadata", False),
     "deep-json": (_deep, "nested too deeply", True),
     "deep-but-parsable-json": (_deep_but_parsable, "nested over", True),
     "huge-number": (lambda r, a, f: (f / f"{a}.ipynb").write_text(
@@ -215,6 +235,19 @@ def test_an_honest_submission_is_staged_unchanged_and_accepted(course, tmp_path)
     assert (staged / "data" / "notes.txt").read_text() == "my notes"
     assert scan(folder).safe and problems(folder, release) == []
     assert _hook(folder, root) is None  # plain nbgrader grades it
+
+
+def test_a_cell_with_invalid_metadata_is_kept_with_its_metadata_reset(course, tmp_path):
+    base, assignment, folder, release = _make(course, tmp_path, "invalid-cell-metadata")
+    staged = tmp_path / "staged" / assignment
+    stage(folder, staged, release, "m")
+    nb = nbformat.read(staged / f"{assignment}.ipynb", 4)
+    released = nbformat.read(release[assignment], 4)
+    assert len(nb.cells) == len(released.cells) + 2  # the grader's note, the student's own cell
+    scratch = [c for c in nb.cells if c.source == "# my scratch work"]
+    assert len(scratch) == 1 and scratch[0].metadata == {}
+    graded = [c.metadata.nbgrader.grade_id for c in nb.cells if "nbgrader" in c.metadata]
+    assert graded == [c.metadata.nbgrader.grade_id for c in released.cells if "nbgrader" in c.metadata]
 
 
 def test_a_malformed_timestamp_is_dropped_and_the_rest_kept(course, tmp_path):

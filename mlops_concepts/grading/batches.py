@@ -6,7 +6,8 @@ A batch is a folder of staged submissions (``.grading/staging/<batch>/<student>/
 gradebook.db``, a copy of one template seeded per run, see :mod:`mlops_concepts.grading.gradebooks`)
 into the batch's own folder (``.grading/graded/<batch>``). After the pipeline has merged the
 results into the course gradebook, :func:`run_feedback` writes the batch's feedback from it, and
-:func:`publish` moves the notebooks into ``autograded/``. So any number of batches can run at once,
+:func:`publish` moves the notebooks into ``autograded/``. On this machine the feedback's nbgrader
+process is started as soon as autograding ends, and imports nbgrader during the merge. So any number of batches can run at once,
 on this machine or on Dask workers that share the course directory; both functions take and
 return plain data, so a Dask worker can run them as they are.
 
@@ -64,6 +65,9 @@ class Batch:
     nbgrader_args: tuple[str, ...] = ()
     timeout: float = 1800.0  # for the whole batch
     template: str = ""  # the scratch gradebook every batch starts from (gradebooks.seed_template)
+    # Start the feedback's nbgrader process as soon as autograding ends, so that it imports
+    # nbgrader while the batch is merged: only where run_feedback runs in this same process.
+    feedback_ahead: bool = False
 
 
 @dataclass
@@ -170,6 +174,42 @@ def nbgrader_later(root: Path, env: dict) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.nbgrader_later"], cwd=root,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=env, start_new_session=True)
+
+
+_ahead: dict[tuple[str, str], subprocess.Popen] = {}  # (root, batch) -> its feedback's process
+_ahead_lock = threading.Lock()
+
+
+def _feedback_env(batch: Batch) -> dict:
+    # The URL goes by the environment (nbgrader_config.py reads it), not the command line,
+    # where other users of the machine could read a password in it.
+    return dict(nbgrader_env(), MLOPS_CONCEPTS_DB_URL=batch.main_url)
+
+
+def _start_feedback_ahead(batch: Batch) -> None:
+    proc = nbgrader_later(Path(batch.root), _feedback_env(batch))
+    with _ahead_lock:
+        old = _ahead.pop((batch.root, batch.name), None)
+        _ahead[(batch.root, batch.name)] = proc
+    if old is not None:
+        _kill(old)
+        old.wait()
+
+
+def _feedback_process(batch: Batch) -> subprocess.Popen:
+    with _ahead_lock:
+        proc = _ahead.pop((batch.root, batch.name), None)
+    return proc or nbgrader_later(Path(batch.root), _feedback_env(batch))
+
+
+def discard_ahead() -> None:
+    """Stop the feedback processes started ahead and never used (a batch nothing was merged of)."""
+    with _ahead_lock:
+        procs = list(_ahead.values())
+        _ahead.clear()
+    for proc in procs:
+        _kill(proc)
+        proc.wait()
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -284,8 +324,11 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
             f"--CourseDirectory.db_url={scratch_url(root, batch.name)}", *batch.nbgrader_args]
     if len(batch.students) == 1:
         args += ["--student", batch.students[0]]
-    return _run(proc, args, batch, _Logs(root / LOGS, batch),
-                lambda student: _graded(root, batch, student), on_done, notes)
+    results = _run(proc, args, batch, _Logs(root / LOGS, batch),
+                   lambda student: _graded(root, batch, student), on_done, notes)
+    if batch.feedback_ahead and any(r.ok for r in results):
+        _start_feedback_ahead(batch)
+    return results
 
 
 def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
@@ -299,10 +342,7 @@ def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) 
             f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}"]
     if len(batch.students) == 1:
         args += ["--student", batch.students[0]]
-    # The URL goes by the environment (nbgrader_config.py reads it), not the command line,
-    # where other users of the machine could read a password in it.
-    env = dict(nbgrader_env(), MLOPS_CONCEPTS_DB_URL=batch.main_url)
-    return _run(nbgrader_later(root, env), args, batch, _Logs(root / LOGS / "feedback", batch),
+    return _run(_feedback_process(batch), args, batch, _Logs(root / LOGS / "feedback", batch),
                 lambda student: _has_feedback(root, batch, student), on_done)
 
 

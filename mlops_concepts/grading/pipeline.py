@@ -237,7 +237,8 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     (root / JOBS).mkdir(parents=True, exist_ok=True)
 
     def batch(name: str, members: list[str], timeout: float) -> Batch:
-        return Batch(str(root), assignment, name, members, main_url, nbgrader_args, timeout, str(template))
+        return Batch(str(root), assignment, name, members, main_url, nbgrader_args, timeout, str(template),
+                     feedback_ahead=not scheduler)
 
     batches = [batch(name, members, timeout_per_student * len(members)) for name, members in plan.items()]
 

@@ -16,7 +16,7 @@ import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .batches import Batch, Result
+from .batches import Batch, Result, discard_ahead
 
 
 class LocalPool:
@@ -38,6 +38,7 @@ class LocalPool:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+        discard_ahead()
 
 
 class DaskPool:

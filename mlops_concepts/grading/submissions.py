@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbformat.corpus.words import generate_corpus_id as random_cell_id
 
 from . import cells
 from .untrusted import printable, quoted
@@ -342,12 +343,7 @@ def _mend(data: dict, name: str, notes: list[Note]):
             continue
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         kind = cell["cell_type"]
-        if kind == "code":
-            new = nbformat.v4.new_code_cell(source, metadata=metadata)
-        elif kind == "markdown":
-            new = nbformat.v4.new_markdown_cell(source, metadata=metadata)
-        else:
-            new = nbformat.v4.new_raw_cell(source, metadata=metadata)
+        new = _fresh_cell(kind, source, metadata)
         if kind != "code":
             attachments = _attachments(cell.get("attachments"), name, notes)
             if attachments:
@@ -358,20 +354,38 @@ def _mend(data: dict, name: str, notes: list[Note]):
         cells.append(new)
     if dropped:
         notes.append(Note("repaired", f"{dropped} malformed cell(s) of {name} were ignored"))
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    nb = _notebook(cells, metadata)
     if not _valid(nb):
         nb.metadata = {}
         notes.append(Note("repaired", f"the notebook metadata of {name} was invalid and was reset"))
         if not _valid(nb):
             reset = 0
             for cell in nb.cells:
-                if not _valid(nbformat.v4.new_notebook(cells=[cell])):
+                if not _valid(_notebook([cell], {})):
                     cell.metadata = {}
                     reset += 1
             notes.append(Note("repaired", f"the metadata of {reset} cell(s) of {name} was invalid "
                                           "and was reset"))
     return nb
+
+
+def _fresh_cell(kind: str, source: str, metadata: dict):
+    """A cell as ``nbformat.v4.new_*_cell`` makes it, without checking it against the schema.
+
+    Those check each cell on its own, with a slow validator, and raise on metadata the schema
+    refuses; :func:`_mend` checks the whole notebook once, and resets what is invalid instead.
+    """
+    cell = {"id": random_cell_id(), "cell_type": kind, "metadata": metadata, "source": source}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return nbformat.from_dict(cell)
+
+
+def _notebook(cells: list, metadata: dict):
+    """A notebook as ``nbformat.v4.new_notebook`` makes it, not yet checked (see :func:`_fresh_cell`)."""
+    return nbformat.from_dict({"nbformat": 4, "nbformat_minor": nbformat.v4.nbformat_minor,
+                               "metadata": metadata, "cells": cells})
 
 
 def _valid(nb) -> bool:

@@ -6,10 +6,10 @@ A batch is a folder of staged submissions (``.grading/staging/<batch>/<student>/
 gradebook.db``, a copy of one template seeded per run, see :mod:`mlops_concepts.grading.gradebooks`)
 into the batch's own folder (``.grading/graded/<batch>``). After the pipeline has merged the
 results into the course gradebook, :func:`run_feedback` writes the batch's feedback from it, and
-:func:`publish` moves the notebooks into ``autograded/``. On this machine the feedback's nbgrader
-process is started as soon as autograding ends, and imports nbgrader during the merge. So any number of batches can run at once,
+:func:`publish` moves the notebooks into ``autograded/``. So any number of batches can run at once,
 on this machine or on Dask workers that share the course directory; both functions take and
-return plain data, so a Dask worker can run them as they are.
+return plain data, so a Dask worker can run them as they are. On this machine, a batch's
+feedback process is started as soon as its autograding ends, and imports nbgrader during the merge.
 
 nbgrader's output is read line by line as it comes and split into one log per student
 (``.grading/logs/<student>.log``, and ``.grading/logs/feedback/<student>.log``, capped), never held

@@ -240,8 +240,10 @@ def test_an_honest_submission_is_staged_unchanged_and_accepted(course, tmp_path)
 def test_a_cell_with_invalid_metadata_is_kept_with_its_metadata_reset(course, tmp_path):
     base, assignment, folder, release = _make(course, tmp_path, "invalid-cell-metadata")
     staged = tmp_path / "staged" / assignment
-    stage(folder, staged, release, "m")
+    notes = [n.message for n in stage(folder, staged, release, "m").notes]
+    assert not any("notebook metadata" in n for n in notes), notes  # only the cell was at fault
     nb = nbformat.read(staged / f"{assignment}.ipynb", 4)
+    assert nb.metadata.kernelspec.name == "python3"
     released = nbformat.read(release[assignment], 4)
     assert len(nb.cells) == len(released.cells) + 2  # the grader's note, the student's own cell
     scratch = [c for c in nb.cells if c.source == "# my scratch work"]

@@ -356,15 +356,16 @@ def _mend(data: dict, name: str, notes: list[Note]):
         notes.append(Note("repaired", f"{dropped} malformed cell(s) of {name} were ignored"))
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     nb = _notebook(cells, metadata)
-    if not _valid(nb):
-        nb.metadata = {}
-        notes.append(Note("repaired", f"the notebook metadata of {name} was invalid and was reset"))
-        if not _valid(nb):
-            reset = 0
-            for cell in nb.cells:
-                if not _valid(_notebook([cell], {})):
-                    cell.metadata = {}
-                    reset += 1
+    if not _valid(nb):  # find what the schema refuses, and reset only that
+        if not _valid(_notebook([], nb.metadata)):
+            nb.metadata = {}
+            notes.append(Note("repaired", f"the notebook metadata of {name} was invalid and was reset"))
+        reset = 0
+        for cell in nb.cells:
+            if not _valid(_notebook([cell], {})):
+                cell.metadata = {}
+                reset += 1
+        if reset:
             notes.append(Note("repaired", f"the metadata of {reset} cell(s) of {name} was invalid "
                                           "and was reset"))
     return nb

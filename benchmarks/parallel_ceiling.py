@@ -55,8 +55,10 @@ def main() -> None:
             times["grading, two at once"].append(_at_once([_grading(c) for c in courses]))
             times["loop, one"].append(_at_once([_loop]))
             times["loop, two at once"].append(_at_once([_loop, _loop]))
-            print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items()),
-                  flush=True)
+            print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items())
+                  + "; ceilings " + ", ".join(
+                      f"{what} {2 * times[f'{what}, one'][-1] / times[f'{what}, two at once'][-1]:.2f}x"
+                      for what in ("grading", "loop")), flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     for what in ("grading", "loop"):
         one, two = med[f"{what}, one"], med[f"{what}, two at once"]

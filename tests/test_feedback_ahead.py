@@ -36,6 +36,8 @@ def course(tmp_path_factory):
 @pytest.fixture
 def recorded(monkeypatch):
     """Every nbgrader process started, with when and whether it is a feedback one; every merge."""
+    # Only the feedback's processes are given the course gradebook's URL: not one from outside.
+    monkeypatch.delenv("MLOPS_CONCEPTS_DB_URL", raising=False)
     events, lock = [], threading.Lock()
     started = []
     real_later, real_merge = batches.nbgrader_later, pipeline.merge
@@ -43,8 +45,8 @@ def recorded(monkeypatch):
     def later(root, env):
         proc = real_later(root, env)
         with lock:
-            events.append((time.monotonic(), "feedback process" if "MLOPS_CONCEPTS_DB_URL" in env
-                           and env["MLOPS_CONCEPTS_DB_URL"] else "autograde process"))
+            events.append((time.monotonic(), "feedback process" if env.get("MLOPS_CONCEPTS_DB_URL")
+                           else "autograde process"))
             started.append(proc)
         return proc
 

@@ -104,18 +104,18 @@ def _release_notebooks(root: Path, assignment: str) -> dict[str, Path]:
     return notebooks
 
 
-def _scores(root: Path, assignment: str, students: list[str]):
+def _scores(root: Path, assignment: str, students: list[str], notebooks: dict[str, Path]):
     """Each student's score, and how many got each autograded item right: two queries in all.
 
     (Walking each submission's notebooks and grades through nbgrader's objects costs a query per
     grade: a second or more at the end of every run of a class.) Items come in the order of the
-    released notebooks.
+    released ``notebooks``.
     """
     import nbformat
     from nbgrader.api import Assignment, Grade, Gradebook, GradeCell, SubmittedAssignment, SubmittedNotebook
 
     position = {}
-    for path in _release_notebooks(root, assignment).values():
+    for path in notebooks.values():
         for gid in map(cells.grade_id, nbformat.read(path, as_version=4).cells):
             if gid:
                 position.setdefault(gid, len(position))
@@ -223,7 +223,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     if not students:
         _say(f"No submissions of {assignment} in {submitted}.")
         return 0
-    _release_notebooks(root, assignment)  # exits when the release has no notebook
+    released = _release_notebooks(root, assignment)  # exits when the release has no notebook
     try:
         main_url = gradebook_url(root)
     except CourseConfigError as err:
@@ -291,7 +291,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     _say("==> Exporting grades to grades.csv")
     export(main_url, root / "grades.csv")
 
-    rows, items = _scores(root, assignment, students)
+    rows, items = _scores(root, assignment, students, released)
     _say("")
     _say(f"{'student':<24} {'score':>11}  notes")
     for student in students:

@@ -8,8 +8,8 @@ into the batch's own folder (``.grading/graded/<batch>``). After the pipeline ha
 results into the course gradebook, :func:`run_feedback` writes the batch's feedback from it, and
 :func:`publish` moves the notebooks into ``autograded/``. So any number of batches can run at once,
 on this machine or on Dask workers that share the course directory; both functions take and
-return plain data, so a Dask worker can run them as they are. On this machine, a batch's
-feedback process is started as soon as its autograding ends, and imports nbgrader during the merge.
+return plain data, so a Dask worker can run them as they are. On this machine, every nbgrader
+process is forked from the run's fork server, nbgrader already imported (:mod:`.forkserver`).
 
 nbgrader's output is read line by line as it comes and split into one log per student
 (``.grading/logs/<student>.log``, and ``.grading/logs/feedback/<student>.log``, capped), never held
@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import forkserver
 from .gradebooks import seed
 from .submissions import stage, stage_blank
 
@@ -65,9 +66,9 @@ class Batch:
     nbgrader_args: tuple[str, ...] = ()
     timeout: float = 1800.0  # for the whole batch
     template: str = ""  # the scratch gradebook every batch starts from (gradebooks.seed_template)
-    # Start the feedback's nbgrader process as soon as autograding ends, so that it imports
-    # nbgrader while the batch is merged: only where run_feedback runs in this same process.
-    feedback_ahead: bool = False
+    # Fork nbgrader from the grading run's fork server (forkserver.py), already imported: only
+    # where the batch runs in the grading command's own process, not on a Dask worker.
+    forked: bool = False
 
 
 @dataclass
@@ -170,49 +171,39 @@ def _has_feedback(root: Path, batch: Batch, student: str) -> bool:
 
 def nbgrader_later(root: Path, env: dict) -> subprocess.Popen:
     """An nbgrader process that imports nbgrader now and takes its arguments later, from
-    :func:`_run` (see :mod:`.nbgrader_later`): the import overlaps what the batch does first."""
+    :func:`_give` (see :mod:`.nbgrader_later`): the import overlaps what the batch does first."""
     return subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.nbgrader_later"], cwd=root,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=env, start_new_session=True)
 
 
-_ahead: dict[tuple[str, str], subprocess.Popen] = {}  # (root, batch) -> its feedback's process
-_ahead_lock = threading.Lock()
+def _give(proc: subprocess.Popen, args: list[str]) -> subprocess.Popen:
+    """Hand an :func:`nbgrader_later` process its command line."""
+    try:
+        proc.stdin.write(json.dumps(args).encode() + b"\n")
+        proc.stdin.close()
+    except OSError:  # it died while importing: its output says why
+        pass
+    return proc
 
 
-def _feedback_env(batch: Batch) -> dict:
-    # The URL goes by the environment (nbgrader_config.py reads it), not the command line,
-    # where other users of the machine could read a password in it.
-    return dict(nbgrader_env(), MLOPS_CONCEPTS_DB_URL=batch.main_url)
+def _start(batch: Batch, args: list[str], extra_env: dict[str, str] | None = None,
+           later: subprocess.Popen | None = None):
+    """Start ``nbgrader <args>`` for the batch: forked from the fork server when the batch runs
+    in the grading command's process, else in ``later`` or a new :func:`nbgrader_later` process.
+    """
+    root = Path(batch.root)
+    if batch.forked:
+        try:
+            return forkserver.server_for(root).start(args, extra_env)
+        except forkserver.ForkServerGone:
+            pass  # a process of its own says why nbgrader cannot start, in the batch's log
+    if later is None:
+        later = nbgrader_later(root, dict(nbgrader_env(), **(extra_env or {})))
+    return _give(later, args)
 
 
-def _start_feedback_ahead(batch: Batch) -> None:
-    proc = nbgrader_later(Path(batch.root), _feedback_env(batch))
-    with _ahead_lock:
-        old = _ahead.pop((batch.root, batch.name), None)
-        _ahead[(batch.root, batch.name)] = proc
-    if old is not None:
-        _kill(old)
-        old.wait()
-
-
-def _feedback_process(batch: Batch) -> subprocess.Popen:
-    with _ahead_lock:
-        proc = _ahead.pop((batch.root, batch.name), None)
-    return proc or nbgrader_later(Path(batch.root), _feedback_env(batch))
-
-
-def discard_ahead() -> None:
-    """Stop the feedback processes started ahead and never used (a batch nothing was merged of)."""
-    with _ahead_lock:
-        procs = list(_ahead.values())
-        _ahead.clear()
-    for proc in procs:
-        _kill(proc)
-        proc.wait()
-
-
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc) -> None:
     """Kill an nbgrader process and everything it started (its kernels), if still there."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -220,11 +211,11 @@ def _kill(proc: subprocess.Popen) -> None:
         pass
 
 
-def _run(proc: subprocess.Popen, args: list[str], batch: Batch, logs: _Logs,
-         done: Callable[[str], bool], on_done: Callable[[Result], None] | None,
+def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
+         on_done: Callable[[Result], None] | None,
          notes: dict[str, list[str]] | None = None) -> list[Result]:
-    """Give ``proc`` (from :func:`nbgrader_later`) the nbgrader command line ``args`` and follow
-    it over the batch, splitting its output into per-student logs.
+    """Follow the nbgrader process ``proc`` (from :func:`_start`) over the batch, splitting its
+    output into per-student logs.
 
     A student is finished when the process moves on to the next one (or ends); ``done`` then
     says whether their files were written. Kills the whole process group past the batch timeout.
@@ -235,7 +226,9 @@ def _run(proc: subprocess.Popen, args: list[str], batch: Batch, logs: _Logs,
     def finish(student: str, reason: str = "") -> None:
         if student in results:
             return
-        ok = done(student)
+        # Cut short, a student is not graded even if nbgrader had written their notebook: it
+        # writes a first copy before running it.
+        ok = not reason and done(student)
         result = Result(student, ok, "" if ok else (reason or last_error(logs.text(student))),
                         time.perf_counter() - started_at.get(student, time.perf_counter()), batch.name,
                         (notes or {}).get(student, []))
@@ -243,11 +236,6 @@ def _run(proc: subprocess.Popen, args: list[str], batch: Batch, logs: _Logs,
         if on_done:
             on_done(result)
 
-    try:
-        proc.stdin.write(json.dumps(args).encode() + b"\n")
-        proc.stdin.close()
-    except OSError:  # it died while importing: its output says why
-        pass
     timed_out = threading.Event()
 
     def stop() -> None:
@@ -309,14 +297,20 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
     folder.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(root / GRADED / batch.name, ignore_errors=True)
     shutil.rmtree(root / STAGING / batch.name, ignore_errors=True)
-    proc = nbgrader_later(root, nbgrader_env())
+    # nbgrader imports while the batch stages: in the fork server, or in a process of its own.
+    later = None
+    if batch.forked:
+        forkserver.server_for(root)
+    else:
+        later = nbgrader_later(root, nbgrader_env())
     try:
         notes = stage_batch(root, batch)
         seed(batch.main_url, Path(batch.template), folder / "gradebook.db", batch.assignment,
              batch.students)
     except BaseException:
-        _kill(proc)
-        proc.wait()
+        if later is not None:
+            _kill(later)
+            later.wait()
         raise
     args = ["autograde", batch.assignment, "--force",
             f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
@@ -324,11 +318,8 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
             f"--CourseDirectory.db_url={scratch_url(root, batch.name)}", *batch.nbgrader_args]
     if len(batch.students) == 1:
         args += ["--student", batch.students[0]]
-    results = _run(proc, args, batch, _Logs(root / LOGS, batch),
-                   lambda student: _graded(root, batch, student), on_done, notes)
-    if batch.feedback_ahead and any(r.ok for r in results):
-        _start_feedback_ahead(batch)
-    return results
+    return _run(_start(batch, args, later=later), batch, _Logs(root / LOGS, batch),
+                lambda student: _graded(root, batch, student), on_done, notes)
 
 
 def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
@@ -342,7 +333,10 @@ def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) 
             f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}"]
     if len(batch.students) == 1:
         args += ["--student", batch.students[0]]
-    return _run(_feedback_process(batch), args, batch, _Logs(root / LOGS / "feedback", batch),
+    # The URL goes by the environment (nbgrader_config.py reads it), not the command line,
+    # where other users of the machine could read a password in it.
+    proc = _start(batch, args, {"MLOPS_CONCEPTS_DB_URL": batch.main_url})
+    return _run(proc, batch, _Logs(root / LOGS / "feedback", batch),
                 lambda student: _has_feedback(root, batch, student), on_done)
 
 

@@ -1,10 +1,11 @@
 """``python -m nbgrader``, started before its arguments are known.
 
 Importing nbgrader (and, through it, nbconvert, nbclient, SQLAlchemy and jupyter_server) takes
-about a second and a half of every nbgrader process. A batch starts this process first, lets it
-import while the batch stages its submissions and seeds its gradebook, then writes the command
-line to its standard input as one JSON list; from there it is ``python -m nbgrader`` with those
-arguments. Given nothing (the batch stopped first), it exits quietly.
+about a second and a half of every nbgrader process. A batch on a Dask worker (or on this
+machine, if the run's fork server is gone: :mod:`.forkserver`) starts this process first, lets
+it import while the batch stages its submissions and seeds its gradebook, then writes the
+command line to its standard input as one JSON list; from there it is ``python -m nbgrader``
+with those arguments. Given nothing (the batch stopped first), it exits quietly.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from ..authoring.samples import EXAMPLES, chapters
-from . import cells
+from . import cells, forkserver
 from .batches import (
     GRADED,
     JOBS,
@@ -245,6 +245,8 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
              "Nothing was graded and nothing was changed.")
         return 2
     compile_package()  # before any grading process or kernel imports the package
+    if not scheduler:
+        forkserver.server_for(root)  # imports nbgrader while the run gets ready
     for folder in (STAGING, JOBS, GRADED):
         shutil.rmtree(root / folder, ignore_errors=True)
     plan = _plan(students, len(students) if scheduler else jobs)
@@ -256,7 +258,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
 
     def batch(name: str, members: list[str], timeout: float) -> Batch:
         return Batch(str(root), assignment, name, members, main_url, nbgrader_args, timeout, str(template),
-                     feedback_ahead=not scheduler)
+                     forked=not scheduler)
 
     batches = [batch(name, members, timeout_per_student * len(members)) for name, members in plan.items()]
 

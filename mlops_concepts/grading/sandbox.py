@@ -322,16 +322,23 @@ def socket_dir_usage(folder: str) -> tuple[int, int]:
     return entries, total
 
 
-def supervise(child: subprocess.Popen, socket_dir: str) -> int:
-    """Wait for the sandbox; stop it if it starts filling the socket folder on the host.
+def supervise(child: subprocess.Popen, socket_dir: str, grader: int) -> int:
+    """Wait for the sandbox; stop it if it starts filling the socket folder on the host, or if
+    the grader (process ``grader``) is gone.
 
-    The grader removes the whole socket folder once the kernel has stopped.
+    The grader removes the whole socket folder once the kernel has stopped. jupyter_client starts
+    this launcher in a session of its own, so killing a grading process past its timeout does not
+    reach it: without the check, a kernel in an endless loop would run on until its CPU limit,
+    holding the grader's output open, and the batch would wait for it.
     """
     while True:
         try:
             return child.wait(timeout=WATCH_SECONDS)
         except subprocess.TimeoutExpired:
             pass
+        if os.getppid() != grader:
+            child.kill()  # the sandbox dies with it (bwrap --die-with-parent, PID namespace)
+            return child.wait()
         try:
             entries, size = socket_dir_usage(socket_dir)
         except OSError:
@@ -349,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cpu-seconds", type=int, default=600)
     parser.add_argument("--file-mb", type=int, default=FILE_MB)
     args, kernel_args = parser.parse_known_args(argv)
+    # jupyter_client names the grader that started us, so a grader already gone is noticed too.
+    grader = int(os.environ.get("JPY_PARENT_PID") or os.getppid())
 
     info = json.loads(Path(args.connection_file).read_text())
     if info.get("transport") != "ipc":
@@ -369,7 +378,7 @@ def main(argv: list[str] | None = None) -> None:
         cwd=socket_dir, close_fds=True,
         preexec_fn=lambda: _limit(args.memory_mb, args.cpu_seconds, args.file_mb),
     )
-    sys.exit(supervise(child, socket_dir))
+    sys.exit(supervise(child, socket_dir, grader))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .batches import Batch, Result, discard_ahead
+from . import forkserver
+from .batches import Batch, Result
 
 
 class LocalPool:
@@ -38,7 +39,7 @@ class LocalPool:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
-        discard_ahead()
+        forkserver.close_all()
 
 
 class DaskPool:

@@ -1,0 +1,210 @@
+"""nbgrader processes forked, already imported, from one process of the grading run.
+
+Importing nbgrader (with nbconvert, nbclient, SQLAlchemy and jupyter_server) costs every nbgrader
+process about 1.3 s of CPU. A grading run on this machine starts one process per batch to
+autograde and one more to write its feedback: with two batches, four imports, well over a second
+of both cores in which nobody is graded. So the run starts one *fork server* first, as soon as the
+course is checked. It imports nbgrader once, while the batches stage their submissions, then
+forks a child for each nbgrader command: each starts in milliseconds, with nbgrader imported.
+
+The server is ``python -m mlops_concepts.grading.forkserver``, started with the environment of
+every nbgrader process (:func:`.batches.nbgrader_env`), in the course directory. Requests come
+over a Unix socket: the command line and the child's extra environment as JSON, with the write
+end of the pipe the child's output goes to (passed as a file descriptor). The reply is the
+child's process id. Each child leads its own process group, so a batch past its timeout is
+killed with its kernels as before; the server reaps its children, and exits when the grading run
+closes the socket or ends.
+
+Only batches graded in the grading command's own process use it; a Dask worker starts its
+nbgrader processes itself (:func:`.batches.nbgrader_later`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+MAX_REQUEST = 1 << 20
+
+
+class ForkServerGone(RuntimeError):
+    """The fork server stopped (it could not import nbgrader, or was killed)."""
+
+
+class Forked:
+    """A child of the fork server, with what :func:`.batches._run` uses of a ``subprocess.Popen``."""
+
+    def __init__(self, pid: int, stdout):
+        self.pid = pid
+        self.stdout = stdout
+
+    def wait(self, timeout: float = 10.0) -> None:
+        """Return once the child is gone. Its output has ended, so it has exited or is exiting;
+        the server reaps it (its exit status is not needed: results are read from its files)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:  # the id already belongs to another user's process
+                break
+            time.sleep(0.005)
+        self.stdout.close()
+
+
+class ForkServer:
+    """The grading run's end of one fork server."""
+
+    def __init__(self, root: Path, env: dict, log: Path):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        with theirs, open(log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno())], cwd=root, env=env,
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                pass_fds=[theirs.fileno()], start_new_session=True)
+        self.sock = ours
+        self.lock = threading.Lock()
+
+    def start(self, args: list[str], env: dict[str, str] | None = None) -> Forked:
+        """Fork ``nbgrader <args>`` with ``env`` added to the server's environment; waits for the
+        server to have imported nbgrader. Raises :class:`ForkServerGone` if it cannot."""
+        read, write = os.pipe()
+        try:
+            request = json.dumps({"args": args, "env": env or {}}).encode()
+            with self.lock:
+                socket.send_fds(self.sock, [request], [write])
+                reply = self.sock.recv(64)
+            if not reply:
+                raise ForkServerGone(self._why())
+        except OSError as err:
+            os.close(read)
+            raise ForkServerGone(self._why()) from err
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)
+        return Forked(int(reply), os.fdopen(read, "rb"))
+
+    def _why(self) -> str:
+        try:
+            tail = self.log.read_text(errors="replace").strip().splitlines()[-1:]
+        except OSError:
+            tail = []
+        return "the nbgrader fork server stopped" + (f": {tail[0][:300]}" if tail else "")
+
+    def close(self) -> None:
+        self.sock.close()  # the server sees the end of its socket and exits
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_servers: dict[str, ForkServer] = {}
+_servers_lock = threading.Lock()
+
+
+def server_for(root: Path) -> ForkServer:
+    """The fork server of the course at ``root``, started now if there is none."""
+    from .batches import LOGS, nbgrader_env
+
+    key = str(root)
+    with _servers_lock:
+        if key not in _servers:
+            _servers[key] = ForkServer(root, nbgrader_env(), root / LOGS / "forkserver.log")
+        return _servers[key]
+
+
+def close_all() -> None:
+    """Stop every fork server this process started (the end of a grading run)."""
+    with _servers_lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for server in servers:
+        server.close()
+
+
+# The server side.
+
+def _child(request: dict, output: int) -> None:
+    """In the forked child: become ``nbgrader <args>``, writing to ``output``; never returns."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # nbgrader waits for its kernels itself
+        os.setpgid(0, 0)  # its own process group, for the timeout; the server sets it too
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.close(output)
+        os.close(devnull)
+        os.environ.update(request["env"])
+        sys.argv = ["nbgrader", *request["args"]]
+        from nbgrader.apps.nbgraderapp import main
+
+        main()
+        code = 0
+    except SystemExit as stop:
+        if isinstance(stop.code, int) or stop.code is None:
+            code = stop.code or 0
+        else:
+            print(stop.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def serve(fd: int) -> None:
+    # What every nbgrader process imports, imported once here. The course's nbgrader_config.py
+    # is still read by each child, so a change to it between two commands is seen.
+    import nbconvert.preprocessors  # noqa: F401
+    import nbgrader.preprocessors  # noqa: F401
+    from nbgrader.apps.nbgraderapp import NbGraderApp  # noqa: F401
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped as they exit
+    sock = socket.socket(fileno=fd)
+    while True:
+        try:
+            message, fds, _flags, _addr = socket.recv_fds(sock, MAX_REQUEST, 1)
+        except OSError:
+            return
+        if not message:
+            return  # the grading run closed its end
+        if len(fds) != 1:
+            for extra in fds:
+                os.close(extra)
+            sock.send(b"")
+            continue
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            _child(request, fds[0])
+        try:
+            os.setpgid(pid, 0)
+        except OSError:  # the child set it first, or has already exited
+            pass
+        os.close(fds[0])
+        sock.send(str(pid).encode())
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))

@@ -7,8 +7,10 @@ server's requests recorded. The server side is a real process importing the real
 from __future__ import annotations
 
 import copy
+import csv
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import build_samples  # noqa: E402
 
 ASSIGNMENT = build_samples.ASSIGNMENT
 STUDENTS = ("ann", "bob", "cid")
+EXECUTED = batches.executed
 
 
 @pytest.fixture(scope="module")
@@ -109,26 +112,148 @@ def _looping(notebook):
     return looping
 
 
-def test_a_child_past_its_timeout_is_killed_with_its_kernel(tmp_path, recorded, capsys):
+def test_a_student_past_their_time_is_killed_with_their_kernel_and_the_batch_goes_on(
+        tmp_path, recorded, capsys):
+    """ann, loops and zed share one batch. loops runs past the 20 s each student has: that
+    nbgrader process is killed with its kernel, loops alone is not graded (and not tried again:
+    loops had the whole time), and zed, never reached, is graded in a new process."""
     servers, commands = recorded
     root = make_course(tmp_path / "course", timeout=600)
     complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
-    submit(root, ASSIGNMENT, "loops", _looping(complete))
+    for student, notebook in (("ann", complete), ("loops", _looping(complete)), ("zed", complete)):
+        submit(root, ASSIGNMENT, student, notebook)
     started = time.monotonic()
     assert pipeline.grade(root, ASSIGNMENT, timeout_per_student=20, jobs=1) == 1
     assert time.monotonic() - started < 300  # not the cell timeout of 600 s
     out = capsys.readouterr().out
     assert "loops" in out and "not graded: it took longer than 20 s" in out
+    assert "Could not grade: loops (it took longer than 20 s)" in out  # and nobody else
     assert not (root / "autograded" / "loops").exists()  # a notebook half graded is not kept
+    for student in ("ann", "zed"):
+        assert (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
     log = (root / LOGS / "loops.log").read_text(errors="replace")
     assert "Executing notebook" in log or "Converting notebook" in log  # it was being graded
-    [(name, pid, _)] = commands
-    assert name == "autograde"
-    assert _group_gone(pid)  # nbgrader and the student's kernel (in its process group)
+    autograde = [pid for name, pid, _ in commands if name == "autograde"]
+    assert len(autograde) == 2  # the batch, then zed's retry: loops is not tried again
+    assert "zed" in (root / LOGS / "batch-b0-retry0.log").read_text()
+    assert _group_gone(autograde[0])  # nbgrader and the student's kernel (in its process group)
     assert forkserver._servers == {}
 
 
-def test_a_dead_fork_server_leaves_each_batch_its_own_nbgrader(course, monkeypatch):
+def _sleeping(notebook, seconds: float):
+    """The notebook with a pause before the student's first answer."""
+    slow = copy.deepcopy(notebook)
+    answer = next(c for c in slow.cells
+                  if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source = f"import time\ntime.sleep({seconds})\n" + answer.source
+    return slow
+
+
+def _wait_for(condition, within: float = 120.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("server", ["forked, exit status only", "own process"])
+def test_a_student_whose_nbgrader_dies_midway_is_graded_again_never_from_the_first_copy(
+        tmp_path, monkeypatch, capsys, server):
+    """The nbgrader process is killed (as the OOM killer would) while it runs "slow": after it has
+    written the first copy of slow's notebook, before the run one. slow is graded again, alone,
+    and zed, never reached, too; neither is counted from what the dead process left."""
+    root = make_course(tmp_path / "course", timeout=60)
+    complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+    for student, notebook in (("ann", complete), ("slow", _sleeping(complete, 8)), ("zed", complete)):
+        submit(root, ASSIGNMENT, student, notebook)
+    started = []  # (command, pid) of every nbgrader process
+    if server == "own process":
+        real_later = batches.nbgrader_later
+
+        def later(root, env):
+            proc = real_later(root, env)
+            started.append(("?", proc.pid))
+            return proc
+
+        monkeypatch.setattr(batches, "nbgrader_later", later)
+        dead = forkserver.server_for(root)
+        dead.proc.kill()
+        dead.proc.wait()
+    else:
+        real_start = forkserver.ForkServer.start
+
+        def start(self, args, env=None):
+            child = real_start(self, args, env)
+            started.append((args[0], child.pid))
+            return child
+
+        monkeypatch.setattr(forkserver.ForkServer, "start", start)
+        # The notebook that was left must not be what tells: only how the process ended.
+        monkeypatch.setattr(batches, "executed", lambda path: path.exists())
+
+    first_copy = root / batches.GRADED / "b0" / "slow" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+    def kill_while_on_slow():
+        _wait_for(lambda: started and first_copy.exists())
+        time.sleep(2)  # into the 8 s pause of the run that follows the first copy
+        assert not EXECUTED(first_copy)  # what the process leaves is a first copy, not run
+        os.kill(started[0][1], 9)  # the batch's process only, not its group
+
+    failures = []
+
+    def killer_body():
+        try:
+            kill_while_on_slow()
+        except BaseException as err:
+            failures.append(err)
+
+    killer = threading.Thread(target=killer_body)
+    killer.start()
+    code = pipeline.grade(root, ASSIGNMENT, jobs=1)
+    killer.join()
+    assert not failures, failures
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "slow: NOT GRADED" in out and "nbgrader process was killed" in out
+    assert "zed: NOT GRADED" in out and "stopped before reaching it" in out
+    assert "ann: NOT GRADED" not in out
+    retries = sorted(p.name for p in (root / LOGS).glob("batch-b0-retry*.log"))
+    assert len(retries) == 2, retries  # slow alone, then zed
+    with open(root / "grades.csv") as f:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+    assert scores["slow"] == scores["ann"] == scores["zed"] > 0, scores
+    graded = root / "autograded" / "slow" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert EXECUTED(graded)
+
+
+def test_feedback_whose_process_dies_midway_is_written_again_never_left_cut_off(tmp_path, capsys):
+    """The feedback process of a class dies (killed by a hook of this course, once) right after
+    writing bo's page: bo's page is written again alone, and cy's, never reached, too."""
+    root = make_course(tmp_path / "course", timeout=60)
+    complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+    for student in ("ann", "bo", "cy"):
+        submit(root, ASSIGNMENT, student, complete)
+    marker = tmp_path / "died-once"
+    with open(root / "nbgrader_config.py", "a") as config:
+        config.write(
+            "\n\ndef _die_once(assignment, student, notebooks):\n"
+            # (student is nbgrader's filter, "*"; the notebooks' paths name the student)
+            f"    if any('/bo/' in n for n in notebooks) and not os.path.exists({str(marker)!r}):\n"
+            f"        open({str(marker)!r}, 'w').close()\n"
+            "        os.kill(os.getpid(), 9)\n\n\n"
+            "c.GenerateFeedback.post_convert_hook = _die_once\n")
+    assert pipeline.grade(root, ASSIGNMENT, jobs=1) == 0
+    out = capsys.readouterr().out
+    assert marker.exists()  # it did die
+    assert "bo: NO FEEDBACK" in out and "nbgrader process was killed while grading it" in out
+    assert "cy: NO FEEDBACK" in out and "stopped before reaching it" in out
+    assert "no feedback was written for" not in out  # both were written on the second try
+    for student in ("ann", "bo", "cy"):
+        page = (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+        assert page.rstrip().endswith("</html>")
+
+
+def test_a_dead_fork_server_leaves_each_batch_its_own_nbgrader(course, monkeypatch, capsys):
     """If the server is gone (killed, or nbgrader cannot be imported), batches start nbgrader
     in processes of their own, as on a Dask worker, and the class is still graded."""
     started = []
@@ -145,6 +270,9 @@ def test_a_dead_fork_server_leaves_each_batch_its_own_nbgrader(course, monkeypat
     server.proc.wait()
     assert pipeline.grade(course, ASSIGNMENT, jobs=2) == 0
     assert len(started) == 4  # two batches, each autograded then given feedback
+    out = capsys.readouterr().out
+    assert out.count("the nbgrader fork server stopped") == 1  # said once, with where to look
+    assert "each batch starts nbgrader by itself" in out and "forkserver.log" in out
     assert all(proc.poll() is not None for proc in started)
     for student in STUDENTS:
         assert (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
@@ -168,21 +296,32 @@ def test_a_server_that_cannot_import_nbgrader_says_why(tmp_path):
 def test_a_child_leads_its_own_group_and_gets_its_environment(tmp_path):
     # nbgrader reads the configuration of the folder it runs in: this one reports on the child.
     (tmp_path / "nbgrader_config.py").write_text(
-        "import os\n"
+        "import os, time\n"
         "print('SETTING', os.environ.get('SOME_SETTING'), 'LEADER', os.getpgid(0) == os.getpid(),\n"
-        "      'CWD', os.getcwd(), flush=True)\n")
+        "      'CWD', os.getcwd(), flush=True)\n"
+        "if os.environ.get('PAUSE'):\n"
+        "    time.sleep(60)\n")
     server = forkserver.ForkServer(tmp_path, nbgrader_env(), tmp_path / "forkserver.log")
     try:
         child = server.start(["db", "student", "list"], {"SOME_SETTING": "from-the-request"})
         output = child.stdout.read().decode()
-        child.wait()
+        assert child.wait() == 0  # its exit status comes back
         assert f"SETTING from-the-request LEADER True CWD {tmp_path}" in output
         assert "0 students" in output  # nbgrader's own output comes through the same pipe
-        assert _gone(child.pid)
+        assert _group_gone(child.pid)  # it leads its group: the group goes with it
         # The setting was the child's only: the next one does not inherit it.
         child = server.start(["db", "student", "list"])
         assert "SETTING None LEADER True" in child.stdout.read().decode()
         child.wait()
+        # A command that fails says so; a child that is killed cannot: its status is unknown.
+        failing = server.start(["autograde"])  # no assignment named
+        failing.stdout.read()
+        assert failing.wait() not in (0, None)
+        paused = server.start(["db", "student", "list"], {"PAUSE": "1"})
+        assert b"SETTING None" in paused.stdout.readline()
+        os.kill(paused.pid, 9)
+        paused.stdout.read()
+        assert paused.wait() is None
     finally:
         server.close()
     assert server.proc.poll() is not None  # the server exits when the run closes its end

@@ -50,8 +50,11 @@ class Steps:
             assert self.gate[b.name].wait(10), f"{b.name} waited in vain"
         self.note("autograde", b.name, tuple(b.students))
         time.sleep(self.seconds)
-        results = [Result(s, not (s in self.unreached and len(b.students) > 1),
-                          "its process stopped before reaching it", batch=b.name) for s in b.students]
+        results = []
+        for s in b.students:
+            missed = s in self.unreached and len(b.students) > 1
+            results.append(Result(s, not missed, "its process stopped before reaching it" if missed else "",
+                                  batch=b.name, again=missed, reached=not missed))
         for r in results:
             on_done(r)
         return results
@@ -69,8 +72,8 @@ class Steps:
             raise OSError("the gradebook is read-only")
         return set(students) - self.unmerged
 
-    def retry(self, b: Batch, student: str) -> Batch:
-        return batch(f"{b.name}-retry", student)
+    def retry(self, b: Batch, students: list[str]) -> Batch:
+        return batch(f"{b.name}-retry", *students)
 
 
 def run(steps: Steps, batches: list[Batch], jobs: int = 2):
@@ -130,6 +133,93 @@ def test_a_student_alone_in_a_batch_is_not_retried_and_gets_no_feedback():
     assert outcome.not_graded == {"bo": "it took longer than 1800 s"}
     assert not any(e[0] == "autograde" and "retry" in e[1] for e in steps.log), steps.log
     assert writing.seen == ["ann"]
+
+
+def scripted(steps: Steps, first: dict[str, Result]) -> None:
+    """``steps`` autogrades batch b0 with the ``first`` results given (by student), then every
+    retry fine."""
+    def autograde(b, on_done):
+        steps.note("autograde", b.name, tuple(b.students))
+        results = [first[s] if b.name == "b0" else Result(s, True, batch=b.name) for s in b.students]
+        for r in results:
+            on_done(r)
+        return results
+
+    steps.autograde = autograde
+
+
+def test_the_student_a_process_died_on_is_retried_alone_and_those_it_never_reached_together():
+    steps = Steps()
+    died = "its nbgrader process was killed by SIGKILL while grading it"
+    scripted(steps, {"ann": Result("ann", True, batch="b0"),
+                     "bo": Result("bo", False, died, batch="b0", again=True),
+                     "cy": Result("cy", False, "its process stopped before reaching it", batch="b0",
+                                  again=True, reached=False),
+                     "di": Result("di", False, "its process stopped before reaching it", batch="b0",
+                                  again=True, reached=False)})
+    outcome, grading, _ = run(steps, [batch("b0", "ann", "bo", "cy", "di")])
+    retried = sorted(e[2] for e in steps.log if e[0] == "autograde" and e[1] != "b0")
+    assert retried == [("bo",), ("cy", "di")], steps.log
+    assert sorted(outcome.graded) == ["ann", "bo", "cy", "di"] and not outcome.not_graded
+    assert grading.total == 3
+
+
+def test_a_student_past_their_time_in_a_batch_of_several_is_not_retried():
+    steps = Steps()
+    late = "it took longer than 1800 s"
+    scripted(steps, {"ann": Result("ann", False, late, batch="b0"),
+                     "bo": Result("bo", False, "its process stopped before reaching it", batch="b0",
+                                  again=True, reached=False)})
+    outcome, _, writing = run(steps, [batch("b0", "ann", "bo")])
+    retried = [e[2] for e in steps.log if e[0] == "autograde" and e[1] != "b0"]
+    assert retried == [("bo",)], steps.log  # ann had her whole time already
+    assert outcome.not_graded == {"ann": late} and sorted(outcome.graded) == ["bo"]
+    assert writing.seen == ["bo"]
+
+
+def test_a_batch_that_reached_nobody_is_retried_one_student_at_a_time():
+    steps = Steps()
+    never = "nbgrader stopped before grading anyone (OSError: no space left on device)"
+    scripted(steps, {s: Result(s, False, never, batch="b0", again=True, reached=False)
+                     for s in ("ann", "bo", "cy")})
+    outcome, _, _ = run(steps, [batch("b0", "ann", "bo", "cy")])
+    retried = sorted(e[2] for e in steps.log if e[0] == "autograde" and e[1] != "b0")
+    assert retried == [("ann",), ("bo",), ("cy",)], steps.log  # never the same batch again
+    assert sorted(outcome.graded) == ["ann", "bo", "cy"]
+
+
+def test_feedback_a_process_died_in_is_written_again_and_what_still_fails_is_named():
+    steps = Steps()
+    tries = []
+
+    def feedback(b, on_done):
+        steps.note("feedback", b.name, tuple(b.students))
+        tries.append(tuple(b.students))
+        first = len(tries) == 1
+        results = []
+        for s in b.students:
+            if first and s == "bo":
+                r = Result(s, False, "its nbgrader process was killed while grading it", batch=b.name,
+                           again=True)
+            elif first and s == "cy":
+                r = Result(s, False, "its process stopped before reaching it", batch=b.name,
+                           again=True, reached=False)
+            elif s == "cy":  # fails again: alone now, so final
+                r = Result(s, False, "ValueError: no", batch=b.name, again=True)
+            else:
+                r = Result(s, True, batch=b.name)
+            on_done(r)
+            results.append(r)
+        return results
+
+    steps.feedback = feedback
+    outcome, _, writing = run(steps, [batch("b0", "ann", "bo", "cy")])
+    assert sorted(tries) == [("ann", "bo", "cy"), ("bo",), ("cy",)]
+    # The same graded folder: the batch keeps its name.
+    assert all(e[1] == "b0" for e in steps.log if e[0] == "feedback")
+    assert sorted(outcome.graded) == ["ann", "bo", "cy"] and not outcome.not_graded
+    assert outcome.no_feedback == {"cy": "ValueError: no"}
+    assert writing.total == 5
 
 
 def test_a_student_the_merge_did_not_find_is_named_and_gets_no_feedback():

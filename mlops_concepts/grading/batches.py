@@ -36,6 +36,7 @@ from pathlib import Path
 from . import forkserver
 from .gradebooks import seed
 from .submissions import stage, stage_blank
+from .untrusted import printable
 
 STAGING = ".grading/staging"
 GRADED = ".grading/graded"
@@ -64,7 +65,7 @@ class Batch:
     students: list[str]
     main_url: str
     nbgrader_args: tuple[str, ...] = ()
-    timeout: float = 1800.0  # for the whole batch
+    timeout: float = 1800.0  # for each student, from when nbgrader reaches them
     template: str = ""  # the scratch gradebook every batch starts from (gradebooks.seed_template)
     # Fork nbgrader from the grading run's fork server (forkserver.py), already imported: only
     # where the batch runs in the grading command's own process, not on a Dask worker.
@@ -79,6 +80,10 @@ class Result:
     seconds: float = 0.0
     batch: str = ""
     notes: list[str] = field(default_factory=list)
+    # Not graded for a reason of the batch's, not of this submission's (the process died, or
+    # never reached it): worth grading once more, alone.
+    again: bool = False
+    reached: bool = True  # nbgrader started on this student
 
 
 def scratch_url(root: Path, batch: str) -> str:
@@ -155,11 +160,33 @@ class _Logs:
             out.close()
 
 
+def _text(source) -> str:
+    return "".join(source) if isinstance(source, list) else str(source or "")
+
+
+def executed(path: Path) -> bool:
+    """Whether the notebook at ``path`` is one nbgrader ran, not the first copy it writes first.
+
+    ``autograde`` writes each notebook twice: cleaned (``ClearOutput``: no output, no execution
+    count), then run. A process that dies between the two leaves the clean copy, which must not
+    count as graded. A run notebook has an execution count or an output (a note of the grader's
+    for a cell not run) in some code cell, unless it has no code to run at all.
+    """
+    try:
+        with open(path, "rb") as f:
+            nb = json.load(f)
+        code = [c for c in nb["cells"] if c.get("cell_type") == "code"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # half written
+        return False
+    to_run = [c for c in code if _text(c.get("source")).strip()]
+    return not to_run or any(c.get("execution_count") is not None or c.get("outputs") for c in code)
+
+
 def _graded(root: Path, batch: Batch, student: str) -> bool:
     folder = root / GRADED / batch.name / student / batch.assignment
     staged = root / STAGING / batch.name / student / batch.assignment
     wanted = [p.name for p in staged.glob("*.ipynb")]
-    return bool(wanted) and all((folder / name).exists() for name in wanted)
+    return bool(wanted) and all(executed(folder / name) for name in wanted)
 
 
 def _has_feedback(root: Path, batch: Batch, student: str) -> bool:
@@ -194,10 +221,15 @@ def _start(batch: Batch, args: list[str], extra_env: dict[str, str] | None = Non
     """
     root = Path(batch.root)
     if batch.forked:
+        server = forkserver.server_for(root)
         try:
-            return forkserver.server_for(root).start(args, extra_env)
-        except forkserver.ForkServerGone:
-            pass  # a process of its own says why nbgrader cannot start, in the batch's log
+            return server.start(args, extra_env)
+        except forkserver.ForkServerGone as gone:
+            # A process of its own says why nbgrader cannot start, if it cannot, in the batch's
+            # log; the instructor learns once why grading is slower.
+            if server.first_loss():
+                print(f"  note: {printable(gone, 400)}; each batch starts nbgrader by itself "
+                      f"from now on, which is slower (log: {LOGS}/forkserver.log)", flush=True)
     if later is None:
         later = nbgrader_later(root, dict(nbgrader_env(), **(extra_env or {})))
     return _give(later, args)
@@ -211,6 +243,18 @@ def _kill(proc) -> None:
         pass
 
 
+def _killed(code: int | None) -> str:
+    """How an nbgrader process that did not exit by itself ended, in words; "" if it did."""
+    if code is None:  # a fork server's child that wrote no exit status
+        return "killed"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return ""
+
+
 def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
          on_done: Callable[[Result], None] | None,
          notes: dict[str, list[str]] | None = None) -> list[Result]:
@@ -218,12 +262,15 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
     output into per-student logs.
 
     A student is finished when the process moves on to the next one (or ends); ``done`` then
-    says whether their files were written. Kills the whole process group past the batch timeout.
+    says whether their files were written. Each student has ``batch.timeout`` seconds from when
+    nbgrader reaches them (and nbgrader as long to reach the first): past it, the whole process
+    group is killed, and that student alone is "not graded". A student the process did not finish
+    for a reason of the batch's (it died, or stopped before reaching them) is marked ``again``.
     """
     results: dict[str, Result] = {}
     started_at: dict[str, float] = {}
 
-    def finish(student: str, reason: str = "") -> None:
+    def finish(student: str, reason: str = "", again: bool = False) -> None:
         if student in results:
             return
         # Cut short, a student is not graded even if nbgrader had written their notebook: it
@@ -231,39 +278,58 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
         ok = not reason and done(student)
         result = Result(student, ok, "" if ok else (reason or last_error(logs.text(student))),
                         time.perf_counter() - started_at.get(student, time.perf_counter()), batch.name,
-                        (notes or {}).get(student, []))
+                        (notes or {}).get(student, []), again=not ok and (again or not reason),
+                        reached=student in started_at)
         results[student] = result
         if on_done:
             on_done(result)
 
-    timed_out = threading.Event()
+    # (student being graded, when their time is up), replaced whole as each student starts.
+    clock = [(None, time.monotonic() + batch.timeout)]
+    timed_out: list = []  # the student (or None: nbgrader's start) whose time ran out
+    ended = threading.Event()
 
-    def stop() -> None:
-        timed_out.set()
-        _kill(proc)
+    def watch() -> None:
+        while True:
+            student, deadline = clock[0]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out.append(student)
+                _kill(proc)
+                return
+            if ended.wait(left):
+                return
 
-    timer = threading.Timer(batch.timeout, stop)
-    timer.start()
+    watchdog = threading.Thread(target=watch, name=f"timeout-{batch.name}", daemon=True)
+    watchdog.start()
     previous = None
     try:
         for raw in proc.stdout:
             started = logs.write(raw)
             if started:
                 started_at[started] = time.perf_counter()
+                clock[0] = (started, time.monotonic() + batch.timeout)
                 if previous:
                     finish(previous)
                 previous = started
-        proc.wait()
+        killed = _killed(proc.wait())
     finally:
-        timer.cancel()
+        ended.set()
         logs.close()
-    why = (f"it took longer than {batch.timeout:.0f} s" if timed_out.is_set()
-           else "its process stopped before reaching it")
-    if not started_at and not timed_out.is_set():  # nbgrader itself did not start: say why
-        why = f"nbgrader stopped before grading anyone ({last_error(logs.preamble_text())})"
+    watchdog.join()
+    if timed_out and timed_out[0] is not None:
+        finish(timed_out[0], f"it took longer than {batch.timeout:.0f} s")
+    if (killed or timed_out) and previous:  # died in the middle of this student (if not finished)
+        finish(previous, f"its nbgrader process was {killed or 'stopped'} while grading it", again=True)
+    why = "its process stopped before reaching it"
+    if not started_at:  # nbgrader itself did not reach anyone: say why
+        why = (f"nbgrader did not reach it within {batch.timeout:.0f} s" if timed_out
+               else f"nbgrader stopped before grading anyone ({last_error(logs.preamble_text())})")
     for student in batch.students:
-        cut_short = student not in started_at or (timed_out.is_set() and student == previous)
-        finish(student, why if cut_short else "")
+        if student in started_at:
+            finish(student)
+        else:
+            finish(student, why, again=True)
     return [results[s] for s in batch.students]
 
 
@@ -336,8 +402,19 @@ def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) 
     # The URL goes by the environment (nbgrader_config.py reads it), not the command line,
     # where other users of the machine could read a password in it.
     proc = _start(batch, args, {"MLOPS_CONCEPTS_DB_URL": batch.main_url})
-    return _run(proc, batch, _Logs(root / LOGS / "feedback", batch),
-                lambda student: _has_feedback(root, batch, student), on_done)
+    results = _run(proc, batch, _Logs(root / LOGS / "feedback", batch),
+                   lambda student: _has_feedback(root, batch, student), on_done)
+    for result in results:
+        if not result.ok:  # no page at all rather than one cut off, or one of older grades
+            _discard_feedback(root, batch, result.student)
+    return results
+
+
+def _discard_feedback(root: Path, batch: Batch, student: str) -> None:
+    graded = root / GRADED / batch.name / student / batch.assignment
+    folder = root / "feedback" / student / batch.assignment
+    for notebook in graded.glob("*.ipynb"):
+        (folder / f"{notebook.stem}.html").unlink(missing_ok=True)
 
 
 def publish(root: Path, batch: str, assignment: str, student: str) -> None:

@@ -10,10 +10,12 @@ forks a child for each nbgrader command: each starts in milliseconds, with nbgra
 The server is ``python -m mlops_concepts.grading.forkserver``, started with the environment of
 every nbgrader process (:func:`.batches.nbgrader_env`), in the course directory. Requests come
 over a Unix socket: the command line and the child's extra environment as JSON, with the write
-end of the pipe the child's output goes to (passed as a file descriptor). The reply is the
-child's process id. Each child leads its own process group, so a batch past its timeout is
-killed with its kernels as before; the server reaps its children, and exits when the grading run
-closes the socket or ends.
+ends of two pipes (passed as file descriptors): one for the child's output, one for its exit
+status, which the child writes last. The reply is the child's process id. A child that is killed
+writes no status, so the run still tells a child that finished from one that died in the middle
+of a student. Each child leads its own process group, so a batch past its timeout is killed with
+its kernels as before; the server reaps its children, and exits when the grading run closes the
+socket or ends.
 
 Only batches graded in the grading command's own process use it; a Dask worker starts its
 nbgrader processes itself (:func:`.batches.nbgrader_later`).
@@ -23,12 +25,12 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 import traceback
 from pathlib import Path
 
@@ -42,23 +44,26 @@ class ForkServerGone(RuntimeError):
 class Forked:
     """A child of the fork server, with what :func:`.batches._run` uses of a ``subprocess.Popen``."""
 
-    def __init__(self, pid: int, stdout):
+    def __init__(self, pid: int, stdout, status):
         self.pid = pid
         self.stdout = stdout
+        self.status = status
+        self.returncode: int | None = None
 
-    def wait(self, timeout: float = 10.0) -> None:
-        """Return once the child is gone. Its output has ended, so it has exited or is exiting;
-        the server reaps it (its exit status is not needed: results are read from its files)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                break
-            except PermissionError:  # the id already belongs to another user's process
-                break
-            time.sleep(0.005)
-        self.stdout.close()
+    def wait(self, timeout: float = 10.0) -> int | None:
+        """The child's exit status, once it has exited; ``None`` if it died without saying (killed).
+
+        Its output has ended, so it has exited or is exiting: its status pipe closes with it (the
+        server reaps it).
+        """
+        if self.status is not None:
+            ready, _, _ = select.select([self.status], [], [], timeout)
+            said = self.status.read() if ready else b""
+            self.status.close()
+            self.status = None
+            self.stdout.close()
+            self.returncode = int(said) if said.strip().lstrip(b"-").isdigit() else None
+        return self.returncode
 
 
 class ForkServer:
@@ -75,27 +80,38 @@ class ForkServer:
                 pass_fds=[theirs.fileno()], start_new_session=True)
         self.sock = ours
         self.lock = threading.Lock()
+        self.lost = False
 
     def start(self, args: list[str], env: dict[str, str] | None = None) -> Forked:
         """Fork ``nbgrader <args>`` with ``env`` added to the server's environment; waits for the
         server to have imported nbgrader. Raises :class:`ForkServerGone` if it cannot."""
         read, write = os.pipe()
+        status_read, status_write = os.pipe()
         try:
             request = json.dumps({"args": args, "env": env or {}}).encode()
             with self.lock:
-                socket.send_fds(self.sock, [request], [write])
+                socket.send_fds(self.sock, [request], [write, status_write])
                 reply = self.sock.recv(64)
             if not reply:
                 raise ForkServerGone(self._why())
         except OSError as err:
             os.close(read)
+            os.close(status_read)
             raise ForkServerGone(self._why()) from err
         except BaseException:
             os.close(read)
+            os.close(status_read)
             raise
         finally:
             os.close(write)
-        return Forked(int(reply), os.fdopen(read, "rb"))
+            os.close(status_write)
+        return Forked(int(reply), os.fdopen(read, "rb"), os.fdopen(status_read, "rb"))
+
+    def first_loss(self) -> bool:
+        """True the first time it is asked after the server has stopped (to say so once)."""
+        with self.lock:
+            first, self.lost = not self.lost, True
+        return first
 
     def _why(self) -> str:
         try:
@@ -139,10 +155,12 @@ def close_all() -> None:
 
 # The server side.
 
-def _child(request: dict, output: int) -> None:
-    """In the forked child: become ``nbgrader <args>``, writing to ``output``; never returns."""
+def _child(request: dict, output: int, status: int) -> None:
+    """In the forked child: become ``nbgrader <args>``, writing to ``output``, and its exit status
+    to ``status`` at the very end; never returns."""
     code = 1
     try:
+        os.set_inheritable(status, False)  # nbgrader's kernels must not hold it open
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # nbgrader waits for its kernels itself
         os.setpgid(0, 0)  # its own process group, for the timeout; the server sets it too
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -168,6 +186,7 @@ def _child(request: dict, output: int) -> None:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
+            os.write(status, str(code).encode())
         finally:
             os._exit(code)
 
@@ -183,12 +202,12 @@ def serve(fd: int) -> None:
     sock = socket.socket(fileno=fd)
     while True:
         try:
-            message, fds, _flags, _addr = socket.recv_fds(sock, MAX_REQUEST, 1)
+            message, fds, _flags, _addr = socket.recv_fds(sock, MAX_REQUEST, 2)
         except OSError:
             return
         if not message:
             return  # the grading run closed its end
-        if len(fds) != 1:
+        if len(fds) != 2:  # not a request of ours: refused
             for extra in fds:
                 os.close(extra)
             sock.send(b"")
@@ -197,12 +216,13 @@ def serve(fd: int) -> None:
         pid = os.fork()
         if pid == 0:
             sock.close()
-            _child(request, fds[0])
+            _child(request, *fds)
         try:
             os.setpgid(pid, 0)
         except OSError:  # the child set it first, or has already exited
             pass
-        os.close(fds[0])
+        for fd in fds:
+            os.close(fd)
         sock.send(str(pid).encode())
 
 

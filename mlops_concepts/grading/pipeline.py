@@ -8,10 +8,12 @@ once, default the CPU count, or one per student on a Dask cluster with ``--sched
 the course gradebook (:mod:`mlops_concepts.grading.gradebooks`: keeps hand grades) and has its
 feedback written in the same way, while other batches still autograde
 (:mod:`mlops_concepts.grading.schedule`). Then it exports grades to CSV and prints a per-student
-summary and the items the class struggled with. A student a batch never reached (its process
-died) is retried alone. It exits 0 when every student got a
-grade, 1 when some could not be graded at all (listed), 2 when the assignment, the gradebook, the
-course configuration or the Dask scheduler is not usable (nothing is changed then).
+summary and the items the class struggled with. Students a batch process died before reaching
+are graded again, and the one it died on, alone; one still being graded after
+``timeout_per_student`` is not.
+It exits 0 when every student got a grade, 1 when some could not be graded at all (listed), 2
+when the assignment, the gradebook, the course configuration or the Dask scheduler is not usable
+(nothing is changed then).
 
 ``demo`` does the same on the sample submissions shipped in ``tests/samples/``, in a throwaway
 course directory (``.demo-course/``) built from ``source/``: the whole instructor workflow, with
@@ -245,34 +247,34 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
              "Nothing was graded and nothing was changed.")
         return 2
     compile_package()  # before any grading process or kernel imports the package
-    if not scheduler:
-        forkserver.server_for(root)  # imports nbgrader while the run gets ready
-    for folder in (STAGING, JOBS, GRADED):
-        shutil.rmtree(root / folder, ignore_errors=True)
     plan = _plan(students, len(students) if scheduler else jobs)
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {min(jobs, len(students))} job(s)"
     _say(f"==> Grading {len(students)} submission(s) of {assignment} (sandboxed) {where}")
     started = time.perf_counter()
     template = root / JOBS / "template.db"
-    (root / JOBS).mkdir(parents=True, exist_ok=True)
 
-    def batch(name: str, members: list[str], timeout: float) -> Batch:
-        return Batch(str(root), assignment, name, members, main_url, nbgrader_args, timeout, str(template),
-                     forked=not scheduler)
+    def batch(name: str, members: list[str]) -> Batch:
+        return Batch(str(root), assignment, name, members, main_url, nbgrader_args, timeout_per_student,
+                     str(template), forked=not scheduler)
 
-    batches = [batch(name, members, timeout_per_student * len(members)) for name, members in plan.items()]
+    batches = [batch(name, members) for name, members in plan.items()]
 
     def merge_batch(done: Batch, members: list[str]) -> set[str]:
         return merge(scratch_url(root, done.name), main_url, assignment, members)
 
     retries = itertools.count()
 
-    def retry(failed: Batch, student: str) -> Batch:
-        return batch(f"{failed.name}-retry{next(retries)}", [student], timeout_per_student)
+    def retry(failed: Batch, members: list[str]) -> Batch:
+        return batch(f"{failed.name}-retry{next(retries)}", members)
 
     grading = _Progress(len(students), "grading")
     writing = _Progress(0, "feedback", every_line=False, position=1)
     try:
+        if not scheduler:
+            forkserver.server_for(root)  # imports nbgrader while the run gets ready
+        for folder in (STAGING, JOBS, GRADED):
+            shutil.rmtree(root / folder, ignore_errors=True)
+        (root / JOBS).mkdir(parents=True, exist_ok=True)
         seed_template(main_url, template, assignment)
         outcome = grade_batches(pool, batches, autograde=run_batch, feedback=run_feedback,
                                 merge=merge_batch, retry=retry, grading=grading, writing=writing)
@@ -316,6 +318,10 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
              if hardest else "Every student got every autograded item right.")
     _say(f"Graded {len(students) - len(not_graded)} of {len(students)} in {elapsed:.1f} s "
          f"({elapsed / len(students):.1f} s per submission). Feedback: feedback/, grades: grades.csv")
+    if outcome.no_feedback:
+        _say("Graded, but no feedback was written for: " + ", ".join(
+            f"{printable(s)} ({printable(r, 600)})" for s, r in sorted(outcome.no_feedback.items()))
+             + f" (logs: {LOGS}/feedback/). Write it with nbgrader generate_feedback {assignment}.")
     if not_graded:
         _say("Could not grade: " + ", ".join(f"{printable(s)} ({printable(r, 600)})"
                                              for s, r in not_graded.items()))

@@ -75,17 +75,34 @@ class DaskPool:
 class Outcome:
     graded: dict[str, Result] = field(default_factory=dict)  # by student: the autograde result
     not_graded: dict[str, str] = field(default_factory=dict)  # by student: why
+    no_feedback: dict[str, str] = field(default_factory=dict)  # graded, but no feedback: why
     merge_error: Exception | None = None
+
+
+def _regroup(results: list[Result], again: list[str]) -> list[list[str]]:
+    """The students to grade again, in batches: each one the process was grading when it died,
+    alone; those it never reached, together, if it reached anyone (so every retry is smaller
+    than its batch), else alone."""
+    reached = {r.student for r in results if r.reached}
+    unreached = [s for s in again if s not in reached]
+    groups = [[s] for s in again if s in reached]
+    if unreached and reached:
+        groups.append(unreached)
+    else:
+        groups += [[s] for s in unreached]
+    return groups
 
 
 def grade_batches(pool, batches: list[Batch], *, autograde: Callable, feedback: Callable,
                   merge: Callable[[Batch, list[str]], set[str]],
-                  retry: Callable[[Batch, str], Batch], grading, writing) -> Outcome:
+                  retry: Callable[[Batch, list[str]], Batch], grading, writing) -> Outcome:
     """Autograde ``batches`` in ``pool``; merge each one as it finishes, then write its feedback.
 
-    ``merge(batch, students)`` returns the students it merged. A student that a batch of several
-    did not grade (its process stopped early) is autograded once more, alone, in ``retry(batch,
-    student)``, so one student cannot cost the others. If a merge fails, nothing more starts and
+    ``merge(batch, students)`` returns the students it merged. Students that a batch of several
+    did not grade for a reason of the batch's (``Result.again``: its process died, or stopped
+    early) are autograded once more in ``retry(batch, students)`` (see :func:`_regroup`), so one
+    student cannot cost the others; feedback is written again for them in the same way. If a
+    merge fails, nothing more starts and
     ``merge_error`` says why. ``grading`` and ``writing`` are the two progress reports.
     """
     outcome = Outcome()
@@ -96,10 +113,20 @@ def grade_batches(pool, batches: list[Batch], *, autograde: Callable, feedback: 
             if future.cancelled():
                 continue
             if step is feedback:
-                pool.results(future, writing)
+                results = pool.results(future, writing)
+                again = [r.student for r in results if r.again and len(batch.students) > 1]
+                for result in results:
+                    if result.ok:
+                        outcome.no_feedback.pop(result.student, None)
+                    elif result.student not in again:
+                        outcome.no_feedback[result.student] = result.reason
+                writing.grow(len(again))
+                for members in _regroup(results, again):  # from the same graded folder
+                    later = Batch(**{**vars(batch), "students": members})
+                    pending[pool.submit(feedback, later, writing)] = (feedback, later)
                 continue
             results = pool.results(future, grading)
-            again = [r.student for r in results if not r.ok and len(batch.students) > 1]
+            again = [r.student for r in results if r.again and len(batch.students) > 1]
             for result in results:
                 if result.student in again:
                     continue
@@ -110,9 +137,9 @@ def grade_batches(pool, batches: list[Batch], *, autograde: Callable, feedback: 
             if outcome.merge_error:
                 continue
             grading.grow(len(again))
-            for student in again:
-                alone = retry(batch, student)
-                pending[pool.submit(autograde, alone, grading)] = (autograde, alone)
+            for members in _regroup(results, again):
+                later = retry(batch, members)
+                pending[pool.submit(autograde, later, grading)] = (autograde, later)
             ok = [r.student for r in results if r.ok]
             if not ok:
                 continue

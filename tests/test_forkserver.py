@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from course import make_course, submit
-from mlops_concepts.grading import batches, forkserver, pipeline
+from mlops_concepts.grading import batches, cells, forkserver, pipeline
 from mlops_concepts.grading.batches import LOGS, nbgrader_env
 
 sys.path.insert(0, str(Path(__file__).parent / "samples"))
@@ -26,7 +26,7 @@ import build_samples  # noqa: E402
 
 ASSIGNMENT = build_samples.ASSIGNMENT
 STUDENTS = ("ann", "bob", "cid")
-EXECUTED = batches.executed
+WAS_RUN = cells.was_run  # the real one, where a test replaces it
 
 
 @pytest.fixture(scope="module")
@@ -189,14 +189,14 @@ def test_a_student_whose_nbgrader_dies_midway_is_graded_again_never_from_the_fir
 
         monkeypatch.setattr(forkserver.ForkServer, "start", start)
         # The notebook that was left must not be what tells: only how the process ended.
-        monkeypatch.setattr(batches, "executed", lambda path: path.exists())
+        monkeypatch.setattr(cells, "was_run", lambda path: path.exists())
 
     first_copy = root / batches.GRADED / "b0" / "slow" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
     def kill_while_on_slow():
         _wait_for(lambda: started and first_copy.exists())
         time.sleep(2)  # into the 8 s pause of the run that follows the first copy
-        assert not EXECUTED(first_copy)  # what the process leaves is a first copy, not run
+        assert not WAS_RUN(first_copy)  # what the process leaves is a first copy, not run
         os.kill(started[0][1], 9)  # the batch's process only, not its group
 
     failures = []
@@ -223,7 +223,7 @@ def test_a_student_whose_nbgrader_dies_midway_is_graded_again_never_from_the_fir
         scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
     assert scores["slow"] == scores["ann"] == scores["zed"] > 0, scores
     graded = root / "autograded" / "slow" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    assert EXECUTED(graded)
+    assert WAS_RUN(graded)
 
 
 def test_feedback_whose_process_dies_midway_is_written_again_never_left_cut_off(tmp_path, capsys):

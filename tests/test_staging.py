@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from cheats.runner import tree_snapshot
-from mlops_concepts.grading import guard
+from mlops_concepts.grading import cells, guard
 from mlops_concepts.grading.submissions import problems, scan, stage
 
 IS_ROOT = os.geteuid() == 0
@@ -26,6 +26,13 @@ IS_ROOT = os.geteuid() == 0
 def _honest(root, assignment, folder):
     nbformat.write(nbformat.read(root / "release" / assignment / f"{assignment}.ipynb", 4),
                    folder / f"{assignment}.ipynb")
+
+
+def _run_copy(root, assignment, folder):
+    """The released notebook as autograde leaves it: run (here, one cell's execution count)."""
+    nb = nbformat.read(root / "release" / assignment / f"{assignment}.ipynb", 4)
+    next(c for c in nb.cells if c.cell_type == "code" and c.source.strip()).execution_count = 1
+    nbformat.write(nb, folder / f"{assignment}.ipynb")
 
 
 def _deep(root, assignment, folder):
@@ -314,7 +321,42 @@ def test_the_feedback_guard_does_not_limit_sizes(course, tmp_path, monkeypatch):
     root, assignment = course
     folder = tmp_path / "autograded" / "big" / assignment
     folder.mkdir(parents=True)
-    _honest(root, assignment, folder)
+    _run_copy(root, assignment, folder)
     monkeypatch.setattr(submissions, "MAX_NOTEBOOK_BYTES", 10)
     assert guard.refuse_unsafe_autograded(notebooks=[str(folder / f"{assignment}.ipynb")]) is None
     assert not scan(folder).safe  # the same folder, judged as a submission, is over the limit
+
+
+def test_the_feedback_guard_refuses_a_notebook_autograde_never_ran(course, tmp_path):
+    """A plain ``nbgrader autograde`` that dies in the middle of a student leaves the clean copy
+    it writes before running the notebook: no feedback is made from it."""
+    root, assignment = course
+    folder = tmp_path / "autograded" / "cut-short" / assignment
+    folder.mkdir(parents=True)
+    _honest(root, assignment, folder)  # cleaned, not run: what autograde writes first
+    with pytest.raises(guard.SubmissionRefused) as refused:
+        guard.refuse_unsafe_autograded(notebooks=[str(folder / f"{assignment}.ipynb")])
+    assert "was never run" in str(refused.value) and "mlops-concepts grade" in str(refused.value)
+    _run_copy(root, assignment, folder)
+    assert guard.refuse_unsafe_autograded(notebooks=[str(folder / f"{assignment}.ipynb")]) is None
+
+
+def test_a_run_notebook_is_told_from_the_clean_copy_and_from_a_half_written_one(course, tmp_path):
+    root, assignment = course
+    release = root / "release" / assignment / f"{assignment}.ipynb"
+    assert not cells.was_run(release)  # clean: no count, no output
+    _run_copy(root, assignment, tmp_path)
+    run = tmp_path / f"{assignment}.ipynb"
+    assert cells.was_run(run)
+    half = tmp_path / "half.ipynb"
+    half.write_bytes(run.read_bytes()[: run.stat().st_size // 2])
+    assert not cells.was_run(half)
+    assert not cells.was_run(tmp_path / "missing.ipynb")
+    nb = nbformat.read(release, 4)  # a cell the grader could not run carries its note
+    code = next(c for c in nb.cells if c.cell_type == "code" and c.source.strip())
+    code.outputs = [nbformat.v4.new_output("error", ename="CellNotRun", evalue="", traceback=[])]
+    nbformat.write(nb, tmp_path / "noted.ipynb")
+    assert cells.was_run(tmp_path / "noted.ipynb")
+    nb.cells = [c for c in nb.cells if c.cell_type != "code"]  # nothing to run at all
+    nbformat.write(nb, tmp_path / "prose.ipynb")
+    assert cells.was_run(tmp_path / "prose.ipynb")

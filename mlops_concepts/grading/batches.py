@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import forkserver
+from . import cells, forkserver
 from .gradebooks import seed
 from .submissions import stage, stage_blank
 from .untrusted import printable
@@ -160,33 +160,11 @@ class _Logs:
             out.close()
 
 
-def _text(source) -> str:
-    return "".join(source) if isinstance(source, list) else str(source or "")
-
-
-def executed(path: Path) -> bool:
-    """Whether the notebook at ``path`` is one nbgrader ran, not the first copy it writes first.
-
-    ``autograde`` writes each notebook twice: cleaned (``ClearOutput``: no output, no execution
-    count), then run. A process that dies between the two leaves the clean copy, which must not
-    count as graded. A run notebook has an execution count or an output (a note of the grader's
-    for a cell not run) in some code cell, unless it has no code to run at all.
-    """
-    try:
-        with open(path, "rb") as f:
-            nb = json.load(f)
-        code = [c for c in nb["cells"] if c.get("cell_type") == "code"]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # half written
-        return False
-    to_run = [c for c in code if _text(c.get("source")).strip()]
-    return not to_run or any(c.get("execution_count") is not None or c.get("outputs") for c in code)
-
-
 def _graded(root: Path, batch: Batch, student: str) -> bool:
     folder = root / GRADED / batch.name / student / batch.assignment
     staged = root / STAGING / batch.name / student / batch.assignment
     wanted = [p.name for p in staged.glob("*.ipynb")]
-    return bool(wanted) and all(executed(folder / name) for name in wanted)
+    return bool(wanted) and all(cells.was_run(folder / name) for name in wanted)
 
 
 def _has_feedback(root: Path, batch: Batch, student: str) -> bool:

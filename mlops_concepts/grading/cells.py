@@ -1,4 +1,5 @@
-"""Which cell is which: the one home of the course's nbgrader cell predicates.
+"""Which cell is which: the one home of the course's nbgrader cell predicates (and one about a
+whole notebook: was it run?).
 
 Built on :mod:`nbgrader.utils` (``is_grade``, ``is_solution``, ``is_locked``), with one addition:
 cells read from a submission may carry anything in their metadata (a student can edit it), so
@@ -6,6 +7,9 @@ every predicate first checks that the nbgrader metadata is a dict, and never rai
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from nbgrader import utils
 
@@ -39,3 +43,28 @@ def is_answer(cell) -> bool:
 
 def is_locked(cell) -> bool:
     return _has_metadata(cell) and bool(utils.is_locked(cell))
+
+
+def _text(source) -> str:
+    return "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else \
+        (source if isinstance(source, str) else "")
+
+
+def was_run(path: Path) -> bool:
+    """Whether the notebook at ``path`` is one ``nbgrader autograde`` ran, not the first copy it
+    writes before running it.
+
+    ``autograde`` writes each notebook twice: cleaned (``ClearOutput``: no output and no
+    execution count anywhere), then run. A process that dies between the two leaves the clean
+    copy, which must not count as graded. A run notebook has an execution count or an output (the
+    grader's note, for a cell it could not run) in some code cell, unless it has no code at all.
+    """
+    try:
+        with open(path, "rb") as f:
+            nb = json.load(f)
+        code = [c for c in nb["cells"] if c.get("cell_type") == "code"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):  # half written
+        return False
+    if not any(_text(c.get("source")).strip() for c in code):
+        return True  # nothing to run
+    return any(c.get("execution_count") is not None or c.get("outputs") for c in code)

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .submissions import problems, scan
+from . import cells
+from .submissions import Note, problems, scan
 from .untrusted import quoted
 
 SAFE_COMMAND = "mlops-concepts grade {assignment}"
@@ -61,10 +62,15 @@ def refuse_unstaged(assignment=None, student=None, notebooks=(), **_):
 
 def refuse_unsafe_autograded(assignment=None, student=None, notebooks=(), **_):
     """``GenerateFeedback.pre_convert_hook``: refuse an ``autograded/`` folder holding links,
-    hard links, special files or odd names (left there by an older, unguarded autograde)."""
+    hard links, special files or odd names (left there by an older, unguarded autograde), or a
+    notebook that was never run (an ``autograde`` stopped in the middle of this student)."""
     folder = _folder(notebooks)
     if folder is None:
         return
     notes = scan(folder, limits=False).notes  # nbgrader wrote these files: only kinds and names
+    if not notes:
+        notes = [Note("not graded", f"{quoted(Path(n).name)} was never run: the autograde of this "
+                                    "student stopped before it ran the notebook")
+                 for n in notebooks if not cells.was_run(Path(n))]
     if notes:
         _refuse("generate_feedback", folder, notes, folder.name)

@@ -7,6 +7,7 @@ cluster) and test_grade_bad_input.py.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -26,6 +27,9 @@ class Progress:
 
     def grow(self, more: int) -> None:
         self.total += more
+
+    def hush(self) -> None:
+        self.hushed = True
 
 
 def batch(name: str, *students: str) -> Batch:
@@ -248,3 +252,30 @@ def test_an_error_in_a_step_is_raised_not_swallowed():
     steps.feedback = feedback
     with pytest.raises(RuntimeError, match="feedback broke"):
         run(steps, [batch("b0", "ann")])
+
+
+def test_ctrl_c_stops_what_is_pending_and_says_who_was_merged():
+    steps = Steps(seconds=0.05)
+    real_merge = steps.merge
+
+    def merge(b, students):
+        if b.name == "b1":
+            raise KeyboardInterrupt  # as if pressed just then
+        return real_merge(b, students)
+
+    steps.merge = merge
+    outcome, _, _ = run(steps, [batch(f"b{k}", f"s{k}") for k in range(4)], jobs=1)
+    assert outcome.interrupted and outcome.merged == {"s0"}
+    assert not any(e[1] in ("b2", "b3") for e in steps.log if e[0] == "merge")
+
+
+def test_ctrl_c_during_a_merge_waits_for_its_end():
+    from mlops_concepts.grading.schedule import _interrupts_deferred
+
+    finished, before = [], signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with _interrupts_deferred():
+            signal.raise_signal(signal.SIGINT)  # pressed in the middle
+            finished.append(True)  # still runs to the end
+    assert finished == [True]
+    assert signal.getsignal(signal.SIGINT) == before  # restored

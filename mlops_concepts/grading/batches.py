@@ -221,6 +221,39 @@ def _kill(proc) -> None:
         pass
 
 
+class _Running:
+    """Every nbgrader process a batch of this process is following, to stop them all at once
+    (the instructor pressed Ctrl-C). Once stopped, a process that starts is stopped at once."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.procs: set = set()
+        self.stopped = False
+
+    def add(self, proc) -> None:
+        with self.lock:
+            self.procs.add(proc)
+            if self.stopped:
+                _kill(proc)
+
+    def discard(self, proc) -> None:
+        with self.lock:
+            self.procs.discard(proc)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            for proc in self.procs:
+                _kill(proc)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.stopped = False
+
+
+running = _Running()
+
+
 def _killed(code: int | None) -> str:
     """How an nbgrader process that did not exit by itself ended, in words; "" if it did."""
     if code is None:  # a fork server's child that wrote no exit status
@@ -254,8 +287,9 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
         # Cut short, a student is not graded even if nbgrader had written their notebook: it
         # writes a first copy before running it.
         ok = not reason and done(student)
+        now = time.perf_counter()
         result = Result(student, ok, "" if ok else (reason or last_error(logs.text(student))),
-                        time.perf_counter() - started_at.get(student, time.perf_counter()), batch.name,
+                        now - started_at.get(student, now), batch.name,
                         (notes or {}).get(student, []), again=not ok and (again or not reason),
                         reached=student in started_at)
         results[student] = result
@@ -280,6 +314,7 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
 
     watchdog = threading.Thread(target=watch, name=f"timeout-{batch.name}", daemon=True)
     watchdog.start()
+    running.add(proc)
     previous = None
     try:
         for raw in proc.stdout:
@@ -292,6 +327,7 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
                 previous = started
         killed = _killed(proc.wait())
     finally:
+        running.discard(proc)
         ended.set()
         logs.close()
     watchdog.join()

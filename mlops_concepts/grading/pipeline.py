@@ -60,6 +60,7 @@ DEMO_COURSE = ".demo-course"
 
 
 LOG_TAIL_BYTES = 64 * 1024
+INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C, as shells have it
 
 
 def _nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | None = None):
@@ -163,7 +164,7 @@ class _Progress:
     def __init__(self, total: int, what: str, every_line: bool = True, position: int = 0):
         from tqdm import tqdm
 
-        self.total, self.done, self.every_line = total, 0, every_line
+        self.total, self.done, self.every_line, self.hushed = total, 0, every_line, False
         self.what = what
         self.lock = threading.Lock()
         self.bar = tqdm(total=total, desc=what, unit="student", file=sys.stderr, disable=None,
@@ -180,8 +181,15 @@ class _Progress:
                     self.bar.total = self.total
                     self.bar.refresh()
 
+    def hush(self) -> None:
+        """Report nothing more (the run was interrupted)."""
+        with self.lock:
+            self.hushed = True
+
     def student(self, result: Result) -> None:
         with self.lock:
+            if self.hushed:
+                return
             self.done += 1
             # Student names, notes and nbgrader's messages may carry text the student chose:
             # escaped, on one line each, so nothing printed here can be forged or recoloured.
@@ -283,6 +291,17 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
         writing.close()
         grading.close()
     elapsed = time.perf_counter() - started
+    if outcome.interrupted:
+        # The students already in the gradebook get their notebooks in autograded/ too, so the
+        # Formgrader shows what was graded; the others keep what they had.
+        done = [r for r in outcome.graded.values() if r.student in outcome.merged]
+        for r in done:
+            publish(root, r.batch, assignment, r.student)
+        _say(f"Interrupted: grading stopped after {elapsed:.1f} s. {len(done)} of {len(students)} "
+             "student(s) have their new grades in the gradebook (some perhaps without feedback); "
+             "nothing else changed. Run the command again to grade the class (hand grades are "
+             "kept).")
+        return INTERRUPTED
     if outcome.merge_error:
         _say(f"The course gradebook could not be written ({printable(outcome.merge_error, 300)}). "
              f"The autograded results are kept in {GRADED}; fix the gradebook and run the command "
@@ -363,6 +382,8 @@ def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Pa
                 shutil.copytree(student_dir / assignment,
                                 course / "submitted" / student_dir.name / assignment)
             graded = grade(course, assignment, nbgrader_args=nbgrader_args)
+            if graded == INTERRUPTED:
+                return graded
             if graded == 0:
                 from .report import report
 
@@ -406,6 +427,14 @@ def check(root: Path, assignments: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # between two steps of a run (inside one, grade says more)
+        _say("Interrupted.")
+        return INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="mlops-concepts", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("demo", "build release/, grade the sample submissions, export"),
@@ -461,8 +490,12 @@ def main(argv: list[str] | None = None) -> int:
     if not assignments:
         _say(f"No submissions in {root / 'submitted'} of any chapter in {root / 'release'}.")
         return 0
-    codes = [grade(root, a, nbgrader_args=tuple(extra), jobs=args.jobs, scheduler=args.scheduler)
-             for a in assignments]
+    codes = []
+    for assignment in assignments:
+        codes.append(grade(root, assignment, nbgrader_args=tuple(extra), jobs=args.jobs,
+                           scheduler=args.scheduler))
+        if codes[-1] == INTERRUPTED:  # Ctrl-C stops the command, not one chapter
+            break
     return max(codes)
 
 

@@ -13,11 +13,14 @@ this machine (threads, each driving one nbgrader process) or on a Dask cluster. 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import forkserver
-from .batches import Batch, Result
+from .batches import Batch, Result, running
 
 
 class LocalPool:
@@ -37,9 +40,15 @@ class LocalPool:
     def results(future, progress) -> list[Result]:
         return future.result()  # the batch reported each student as it finished
 
+    @staticmethod
+    def stop() -> None:
+        """Kill every nbgrader process of the run (with its kernels) and start no other."""
+        running.stop()
+
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
         forkserver.close_all()
+        running.reset()
 
 
 class DaskPool:
@@ -67,6 +76,10 @@ class DaskPool:
             progress.student(result)
         return results
 
+    def stop(self) -> None:
+        """Nothing more starts (pending batches are cancelled by the caller). A batch already
+        running on a worker finishes there; its results are not merged."""
+
     def close(self) -> None:
         self.client.close()
 
@@ -76,7 +89,26 @@ class Outcome:
     graded: dict[str, Result] = field(default_factory=dict)  # by student: the autograde result
     not_graded: dict[str, str] = field(default_factory=dict)  # by student: why
     no_feedback: dict[str, str] = field(default_factory=dict)  # graded, but no feedback: why
+    merged: set[str] = field(default_factory=set)  # in the course gradebook now
+    interrupted: bool = False  # Ctrl-C: the rest was stopped
     merge_error: Exception | None = None
+
+
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Ctrl-C during the block takes effect when it ends: a merge is never cut in the middle, so
+    the run knows which students are in the course gradebook."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = []
+    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def _regroup(results: list[Result], again: list[str]) -> list[list[str]]:
@@ -102,61 +134,79 @@ def grade_batches(pool, batches: list[Batch], *, autograde: Callable, feedback: 
     did not grade for a reason of the batch's (``Result.again``: its process died, or stopped
     early) are autograded once more in ``retry(batch, students)`` (see :func:`_regroup`), so one
     student cannot cost the others; feedback is written again for them in the same way. If a
-    merge fails, nothing more starts and
-    ``merge_error`` says why. ``grading`` and ``writing`` are the two progress reports.
+    merge fails, nothing more starts and ``merge_error`` says why. On Ctrl-C, every process is
+    stopped and nothing more starts (``interrupted``); ``merged`` says who is in the gradebook.
+    ``grading`` and ``writing`` are the two progress reports.
     """
     outcome = Outcome()
-    pending = {pool.submit(autograde, b, grading): (autograde, b) for b in batches}
-    while pending:
-        for future in pool.first_done(list(pending)):
-            step, batch = pending.pop(future)
-            if future.cancelled():
+    pending = {}
+
+    def start(step: Callable, batch: Batch) -> None:
+        pending[pool.submit(step, batch, writing if step is feedback else grading)] = (step, batch)
+
+    def feedback_done(batch: Batch, results: list[Result]) -> None:
+        again = [r.student for r in results if r.again and len(batch.students) > 1]
+        for result in results:
+            if result.ok:
+                outcome.no_feedback.pop(result.student, None)
+            elif result.student not in again:
+                outcome.no_feedback[result.student] = result.reason
+        writing.grow(len(again))
+        for members in _regroup(results, again):  # from the same graded folder
+            start(feedback, Batch(**{**vars(batch), "students": members}))
+
+    def autograde_done(batch: Batch, results: list[Result]) -> None:
+        again = [r.student for r in results if r.again and len(batch.students) > 1]
+        for result in results:
+            if result.student in again:
                 continue
-            if step is feedback:
-                results = pool.results(future, writing)
-                again = [r.student for r in results if r.again and len(batch.students) > 1]
-                for result in results:
-                    if result.ok:
-                        outcome.no_feedback.pop(result.student, None)
-                    elif result.student not in again:
-                        outcome.no_feedback[result.student] = result.reason
-                writing.grow(len(again))
-                for members in _regroup(results, again):  # from the same graded folder
-                    later = Batch(**{**vars(batch), "students": members})
-                    pending[pool.submit(feedback, later, writing)] = (feedback, later)
-                continue
-            results = pool.results(future, grading)
-            again = [r.student for r in results if r.again and len(batch.students) > 1]
-            for result in results:
-                if result.student in again:
-                    continue
-                if result.ok:
-                    outcome.graded[result.student] = result
-                else:
-                    outcome.not_graded[result.student] = result.reason
-            if outcome.merge_error:
-                continue
-            grading.grow(len(again))
-            for members in _regroup(results, again):
-                later = retry(batch, members)
-                pending[pool.submit(autograde, later, grading)] = (autograde, later)
-            ok = [r.student for r in results if r.ok]
-            if not ok:
-                continue
-            try:
+            if result.ok:
+                outcome.graded[result.student] = result
+            else:
+                outcome.not_graded[result.student] = result.reason
+        if outcome.merge_error:
+            return
+        grading.grow(len(again))
+        for members in _regroup(results, again):
+            start(autograde, retry(batch, members))
+        ok = [r.student for r in results if r.ok]
+        if not ok:
+            return
+        try:
+            with _interrupts_deferred():
                 merged = merge(batch, ok)
-            except Exception as err:  # the course gradebook cannot be written: stop starting work
-                outcome.merge_error = err
-                for other in pending:
-                    other.cancel()
-                continue
-            for student in ok:
-                if student not in merged:
-                    del outcome.graded[student]
-                    outcome.not_graded[student] = "its results were not found in its batch's gradebook"
-            members = [s for s in ok if s in merged]
-            if members:
-                writing.grow(len(members))
-                done = Batch(**{**vars(batch), "students": members})
-                pending[pool.submit(feedback, done, writing)] = (feedback, done)
+        except Exception as err:  # the course gradebook cannot be written: stop starting work
+            outcome.merge_error = err
+            for other in pending:
+                other.cancel()
+            return
+        for student in ok:
+            if student not in merged:
+                del outcome.graded[student]
+                outcome.not_graded[student] = "its results were not found in its batch's gradebook"
+        members = [s for s in ok if s in merged]
+        outcome.merged.update(members)
+        if members:
+            writing.grow(len(members))
+            start(feedback, Batch(**{**vars(batch), "students": members}))
+
+    try:
+        for batch in batches:
+            start(autograde, batch)
+        while pending:
+            for future in pool.first_done(list(pending)):
+                step, batch = pending.pop(future)
+                if future.cancelled():
+                    continue
+                if step is feedback:
+                    feedback_done(batch, pool.results(future, writing))
+                else:
+                    autograde_done(batch, pool.results(future, grading))
+    except KeyboardInterrupt:  # Ctrl-C: stop now; what is merged stays merged
+        outcome.interrupted = True
+        grading.hush()  # the students cut short now are not news
+        writing.hush()
+        for other in pending:
+            other.cancel()
+        pool.stop()
     return outcome

@@ -1,0 +1,104 @@
+"""Ctrl-C during ``mlops-concepts grade``: everything stops at once, and what is left is consistent.
+
+The real command, in a process of its own (Ctrl-C reaches its main thread, as on a terminal), on a
+real course: ann's batch is merged and has its feedback; slow's batch is still running a cell
+that sleeps 25 s when the instructor presses Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import copy
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+from course import make_course, submit
+from mlops_concepts.grading.pipeline import gradebook_url, nbgrader_env
+
+sys.path.insert(0, str(Path(__file__).parent / "samples"))
+import build_samples  # noqa: E402
+
+ASSIGNMENT = build_samples.ASSIGNMENT
+WATCHED = ("ipykernel", "bwrap", "nbgrader", "mlops_concepts.grading")
+
+
+def _ours() -> dict[int, str]:
+    """Processes of the grader's kinds (nbgrader, fork server, sandbox, kernel) now running."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(kind in args for kind in WATCHED):
+            found[int(entry.name)] = args
+    return found
+
+
+def _sleeping(notebook, seconds: int):
+    slow = copy.deepcopy(notebook)
+    answer = next(c for c in slow.cells
+                  if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source = f"import time\ntime.sleep({seconds})\n" + answer.source
+    return slow
+
+
+def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    root = make_course(tmp_path / "course", timeout=120)
+    complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+    submit(root, ASSIGNMENT, "ann", complete)
+    submit(root, ASSIGNMENT, "slow", _sleeping(complete, 25))
+    submitted = {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()}
+    before = set(_ours())
+    command = [str(Path(sys.executable).parent / "mlops-concepts"), "grade", ASSIGNMENT,
+               "--jobs", "2"]
+    # A shell that starts a job in the background makes it ignore SIGINT: not a terminal's.
+    proc = subprocess.Popen(command, cwd=root, env=nbgrader_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    ann_feedback = root / "feedback" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    deadline = time.monotonic() + 180
+    while not ann_feedback.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "ann's feedback never came"
+        time.sleep(0.1)
+    time.sleep(1)  # slow's kernel is into its sleep
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    pressed = time.monotonic()
+    out, _ = proc.communicate(timeout=60)
+    assert time.monotonic() - pressed < 15, out  # not the rest of slow's sleep
+    assert proc.returncode == 130, out
+    assert "Interrupted" in out and "1 of 2 student(s) have their new grades" in out, out
+    assert "Traceback" not in out and "slow: NOT GRADED" not in out, out
+    # Every nbgrader process, sandbox and kernel of the run is gone.
+    deadline = time.monotonic() + 10
+    while set(_ours()) - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = {pid: args for pid, args in _ours().items() if pid not in before}
+    assert not left, left
+    # What was merged is whole: ann's grades, notebook and feedback; slow has nothing half done.
+    assert (root / "autograded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert not (root / "autograded" / "slow").exists()
+    assert not (root / "feedback" / "slow").exists()
+    with Gradebook(gradebook_url(root)) as gb:
+        assert gb.find_submission(ASSIGNMENT, "ann").score > 0
+        try:
+            gb.find_submission(ASSIGNMENT, "slow")
+            raise AssertionError("slow is in the gradebook")
+        except MissingEntry:
+            pass
+    assert {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()} == submitted
+    # Running the command again grades the class.
+    again = subprocess.run(command, cwd=root, env=nbgrader_env(),
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout
+    assert (root / "autograded" / "slow" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert (root / "feedback" / "slow" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()

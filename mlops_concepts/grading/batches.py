@@ -80,8 +80,9 @@ class Result:
     seconds: float = 0.0
     batch: str = ""
     notes: list[str] = field(default_factory=list)
-    # Not graded for a reason of the batch's, not of this submission's (the process died, or
-    # never reached it): worth grading once more, alone.
+    # Not graded, but worth grading once more apart from the batch: its process died or never
+    # reached the student, or nbgrader failed on them (grading them alone tells whether the
+    # batch was to blame). A student past their own timeout has had their time: not again.
     again: bool = False
     reached: bool = True  # nbgrader started on this student
 

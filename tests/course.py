@@ -6,6 +6,8 @@ course's pipeline on a real course directory (a temporary copy of this repositor
 
 from __future__ import annotations
 
+import copy
+import os
 import shutil
 import subprocess
 import sys
@@ -88,6 +90,31 @@ def submit(root: Path, assignment: str, student: str, nb=None, files: dict[str, 
     for name, data in (files or {}).items():
         (folder / name).write_bytes(data)
     return folder
+
+
+def before_first_answer(nb, code: str):
+    """A copy of the notebook with ``code`` run before the student's first answer (a loop, a
+    pause)."""
+    changed = copy.deepcopy(nb)
+    answer = next(c for c in changed.cells
+                  if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source = code + answer.source
+    return changed
+
+
+def pids_mentioning(*texts: str) -> dict[int, str]:
+    """Processes (but this one) whose command line mentions any of ``texts``, with that line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(text in cmdline for text in texts):
+            found[int(entry.name)] = cmdline
+    return found
 
 
 def grade_all(root: Path, assignment: str) -> subprocess.CompletedProcess:

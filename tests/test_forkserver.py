@@ -6,7 +6,6 @@ server's requests recorded. The server side is a real process importing the real
 
 from __future__ import annotations
 
-import copy
 import csv
 import os
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import make_course, submit
+from course import before_first_answer, make_course, submit
 from mlops_concepts.grading import batches, cells, forkserver, pipeline
 from mlops_concepts.grading.batches import LOGS, nbgrader_env
 
@@ -103,15 +102,6 @@ def test_a_class_is_graded_by_children_of_one_fork_server(course, recorded):
     assert all(_gone(pid) for _, pid, _ in commands)
 
 
-def _looping(notebook):
-    """The notebook with an endless loop before the student's first answer."""
-    looping = copy.deepcopy(notebook)
-    answer = next(c for c in looping.cells
-                  if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
-    answer.source = "while True:\n    pass\n" + answer.source
-    return looping
-
-
 def test_a_student_past_their_time_is_killed_with_their_kernel_and_the_batch_goes_on(
         tmp_path, recorded, capsys):
     """ann, loops and zed share one batch. loops runs past the 20 s each student has: that
@@ -120,7 +110,8 @@ def test_a_student_past_their_time_is_killed_with_their_kernel_and_the_batch_goe
     servers, commands = recorded
     root = make_course(tmp_path / "course", timeout=600)
     complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
-    for student, notebook in (("ann", complete), ("loops", _looping(complete)), ("zed", complete)):
+    looping = before_first_answer(complete, "while True:\n    pass\n")
+    for student, notebook in (("ann", complete), ("loops", looping), ("zed", complete)):
         submit(root, ASSIGNMENT, student, notebook)
     started = time.monotonic()
     assert pipeline.grade(root, ASSIGNMENT, timeout_per_student=20, jobs=1) == 1
@@ -140,15 +131,6 @@ def test_a_student_past_their_time_is_killed_with_their_kernel_and_the_batch_goe
     assert forkserver._servers == {}
 
 
-def _sleeping(notebook, seconds: float):
-    """The notebook with a pause before the student's first answer."""
-    slow = copy.deepcopy(notebook)
-    answer = next(c for c in slow.cells
-                  if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
-    answer.source = f"import time\ntime.sleep({seconds})\n" + answer.source
-    return slow
-
-
 def _wait_for(condition, within: float = 120.0) -> None:
     deadline = time.monotonic() + within
     while not condition():
@@ -164,7 +146,8 @@ def test_a_student_whose_nbgrader_dies_midway_is_graded_again_never_from_the_fir
     and zed, never reached, too; neither is counted from what the dead process left."""
     root = make_course(tmp_path / "course", timeout=60)
     complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
-    for student, notebook in (("ann", complete), ("slow", _sleeping(complete, 8)), ("zed", complete)):
+    slow = before_first_answer(complete, "import time\ntime.sleep(8)\n")
+    for student, notebook in (("ann", complete), ("slow", slow), ("zed", complete)):
         submit(root, ASSIGNMENT, student, notebook)
     started = []  # (command, pid) of every nbgrader process
     if server == "own process":

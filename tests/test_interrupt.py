@@ -7,7 +7,6 @@ that sleeps 25 s when the instructor presses Ctrl-C.
 
 from __future__ import annotations
 
-import copy
 import signal
 import subprocess
 import sys
@@ -16,37 +15,15 @@ from pathlib import Path
 
 import nbformat
 
-from course import make_course, submit
+from course import before_first_answer, make_course, pids_mentioning, submit
 from mlops_concepts.grading.pipeline import gradebook_url, nbgrader_env
 
 sys.path.insert(0, str(Path(__file__).parent / "samples"))
 import build_samples  # noqa: E402
 
 ASSIGNMENT = build_samples.ASSIGNMENT
+# Processes of the grader's kinds: nbgrader, the fork server and its children, sandbox, kernel.
 WATCHED = ("ipykernel", "bwrap", "nbgrader", "mlops_concepts.grading")
-
-
-def _ours() -> dict[int, str]:
-    """Processes of the grader's kinds (nbgrader, fork server, sandbox, kernel) now running."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if any(kind in args for kind in WATCHED):
-            found[int(entry.name)] = args
-    return found
-
-
-def _sleeping(notebook, seconds: int):
-    slow = copy.deepcopy(notebook)
-    answer = next(c for c in slow.cells
-                  if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
-    answer.source = f"import time\ntime.sleep({seconds})\n" + answer.source
-    return slow
 
 
 def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
@@ -55,9 +32,9 @@ def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
     root = make_course(tmp_path / "course", timeout=120)
     complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
     submit(root, ASSIGNMENT, "ann", complete)
-    submit(root, ASSIGNMENT, "slow", _sleeping(complete, 25))
+    submit(root, ASSIGNMENT, "slow", before_first_answer(complete, "import time\ntime.sleep(25)\n"))
     submitted = {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()}
-    before = set(_ours())
+    before = set(pids_mentioning(*WATCHED))
     command = [str(Path(sys.executable).parent / "mlops-concepts"), "grade", ASSIGNMENT,
                "--jobs", "2"]
     # A shell that starts a job in the background makes it ignore SIGINT: not a terminal's.
@@ -80,9 +57,9 @@ def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
     assert "Traceback" not in out and "slow: NOT GRADED" not in out, out
     # Every nbgrader process, sandbox and kernel of the run is gone.
     deadline = time.monotonic() + 10
-    while set(_ours()) - before and time.monotonic() < deadline:
+    while set(pids_mentioning(*WATCHED)) - before and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = {pid: args for pid, args in _ours().items() if pid not in before}
+    left = {pid: args for pid, args in pids_mentioning(*WATCHED).items() if pid not in before}
     assert not left, left
     # What was merged is whole: ann's grades, notebook and feedback; slow has nothing half done.
     assert (root / "autograded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()

@@ -41,6 +41,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from course import pids_mentioning
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin: its jupyter and the kernel's python
 
@@ -112,21 +114,6 @@ def _status_ok(base_url: str, token: str) -> bool:
         return False
 
 
-def _pids_mentioning(text: str) -> list[int]:
-    """PIDs whose command line mentions ``text`` (kernels get our runtime dir in theirs)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline and int(entry.name) != os.getpid():
-            pids.append(int(entry.name))
-    return pids
-
-
 def _stop_server(proc: subprocess.Popen, base_url: str, token: str, runtime_dir: Path) -> None:
     # 1. Ask politely: the server shuts its kernels down, then exits.
     req = urllib.request.Request(
@@ -151,7 +138,7 @@ def _stop_server(proc: subprocess.Popen, base_url: str, token: str, runtime_dir:
             except subprocess.TimeoutExpired:
                 continue
     # 3. Kernels run in sessions of their own; any left over still name our runtime dir.
-    for pid in _pids_mentioning(str(runtime_dir)):
+    for pid in pids_mentioning(str(runtime_dir)):  # kernels get our runtime dir in theirs
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

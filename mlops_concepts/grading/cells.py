@@ -45,9 +45,13 @@ def is_locked(cell) -> bool:
     return _has_metadata(cell) and bool(utils.is_locked(cell))
 
 
-def _text(source) -> str:
-    return "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else \
-        (source if isinstance(source, str) else "")
+def text_of(value) -> str:
+    """A notebook text field (a cell's source, a stream's text, an output's data), which
+    nbformat allows as a string or a list of strings; from a submission it may be anything, and
+    anything else reads as ``""``."""
+    if isinstance(value, list):
+        return "".join(s for s in value if isinstance(s, str))
+    return value if isinstance(value, str) else ""
 
 
 def was_run(path: Path) -> bool:
@@ -65,6 +69,6 @@ def was_run(path: Path) -> bool:
         code = [c for c in nb["cells"] if c.get("cell_type") == "code"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):  # half written
         return False
-    if not any(_text(c.get("source")).strip() for c in code):
+    if not any(text_of(c.get("source")).strip() for c in code):
         return True  # nothing to run
     return any(c.get("execution_count") is not None or c.get("outputs") for c in code)

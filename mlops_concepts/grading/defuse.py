@@ -43,6 +43,7 @@ import nh3
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from . import cells
 from .coursedir import notebook_path
 
 TAGS = {
@@ -140,12 +141,6 @@ def _with_alt(cleaned: str) -> str:
     return _CLEANER.clean(str(soup))
 
 
-def _text(source) -> str:
-    if isinstance(source, list):
-        return "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
-
-
 # ---------------------------------------------------------------------------------------------
 # Markdown
 
@@ -211,7 +206,7 @@ def defuse_markdown(source, attachments=None) -> tuple[str, dict]:
     The source is kept as written if its rendering is already what the sanitizer would output
     (so it holds nothing active); otherwise it becomes the sanitized rendering.
     """
-    source = _text(source)
+    source = cells.text_of(source)
     kept = valid_attachments(attachments)
     try:
         rendered = render_markdown(source, kept)
@@ -253,12 +248,12 @@ def defuse_output(output, cell_alt: str | None = None) -> dict:
     kind = out.get("output_type")
     if kind == "stream":
         name = out.get("name") if out.get("name") in ("stdout", "stderr") else "stdout"
-        return nbformat.v4.new_output("stream", name=name, text=_text(out.get("text")))
+        return nbformat.v4.new_output("stream", name=name, text=cells.text_of(out.get("text")))
     if kind == "error":
         traceback = out.get("traceback")
-        traceback = [_text(line) for line in traceback] if isinstance(traceback, list) else []
-        return nbformat.v4.new_output("error", ename=_text(out.get("ename")),
-                                      evalue=_text(out.get("evalue")), traceback=traceback)
+        traceback = [cells.text_of(line) for line in traceback] if isinstance(traceback, list) else []
+        return nbformat.v4.new_output("error", ename=cells.text_of(out.get("ename")),
+                                      evalue=cells.text_of(out.get("evalue")), traceback=traceback)
     if kind not in ("display_data", "execute_result"):
         return nbformat.v4.new_output("stream", name="stdout",
                                       text=_note([f"output type {kind!r}"]) + "\n")
@@ -268,7 +263,7 @@ def defuse_output(output, cell_alt: str | None = None) -> dict:
     kept, new_meta, removed = {}, {}, []
     for mime, value in data.items():
         if mime in TEXT_TYPES:
-            kept[mime] = _text(value)
+            kept[mime] = cells.text_of(value)
         elif mime in IMAGE_TYPES:
             if is_base64(value):
                 kept[mime] = re.sub(r"[\r\n]", "", value)
@@ -278,13 +273,13 @@ def defuse_output(output, cell_alt: str | None = None) -> dict:
             else:
                 removed.append(mime)
         elif mime == "text/html":
-            kept[mime] = clean_html(_text(value))
+            kept[mime] = clean_html(cells.text_of(value))
         elif mime == "text/markdown":
             if "text/html" not in data:
                 try:
-                    kept["text/html"] = clean_html(render_markdown(_text(value)))
+                    kept["text/html"] = clean_html(render_markdown(cells.text_of(value)))
                 except Exception:  # noqa: BLE001 - unrenderable: its plain text is enough
-                    kept.setdefault("text/plain", _text(value))
+                    kept.setdefault("text/plain", cells.text_of(value))
         elif mime not in QUIET_DROPS:
             removed.append(mime)
     if removed:
@@ -319,7 +314,7 @@ def _image_metadata(meta) -> dict:
 
 
 def _cell_key(cell) -> tuple[str, str]:
-    return cell.get("cell_type", ""), _text(cell.get("source"))
+    return cell.get("cell_type", ""), cells.text_of(cell.get("source"))
 
 
 def defuse_notebook(nb, release=None):
@@ -365,7 +360,7 @@ def defuse_notebook(nb, release=None):
                 cell.pop("attachments", None)
         elif kind == "raw":
             if _cell_key(cell) not in ours:
-                source = _text(cell.get("source"))
+                source = cells.text_of(cell.get("source"))
                 if clean_html(source) != source:
                     cell["source"] = clean_html(source)
     return nb

@@ -40,12 +40,6 @@ MAX_EXTRA_CELLS = 200
 MAX_EXTRA_BYTES = 2_000_000
 
 
-def _text(source) -> str:
-    if isinstance(source, list):
-        return "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
-
-
 _ATTACHMENT_REF = re.compile(r"attachment:([^\s)\"'>]+)")
 
 
@@ -64,7 +58,7 @@ def _fit_attachments(cell, max_bytes: int, log=None) -> None:
     present = set(cell.get("attachments") or {})
     cell["source"] = _ATTACHMENT_REF.sub(
         lambda m: m.group(0) if m.group(1) in present else f"removed-attachment:{m.group(1)}",
-        _text(cell.get("source")),
+        kinds.text_of(cell.get("source")),
     )
 
 
@@ -75,7 +69,7 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
     known = {g for g in release_ids if g}
     # Cells of the release that nbgrader does not track (lesson text): recognised by cell id and
     # unchanged text, so they are not mistaken for the student's own cells and doubled.
-    untracked = {c.get("id"): _text(c.get("source")) for c in release.cells if not _grade_id(c)}
+    untracked = {c.get("id"): kinds.text_of(c.get("source")) for c in release.cells if not _grade_id(c)}
     answers = {}
     extras_after = {}  # release grade id (or None for "before everything") -> [cells]
     previous = None
@@ -90,7 +84,7 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
             if log:
                 log.warning("Dropping a copy of cell %r", gid)
             continue
-        if cell.get("id") in untracked and _text(cell.get("source")) == untracked[cell.get("id")]:
+        if cell.get("id") in untracked and kinds.text_of(cell.get("source")) == untracked[cell.get("id")]:
             continue
         extra = copy.deepcopy(cell)
         extra.get("metadata", {}).pop("nbgrader", None)
@@ -98,7 +92,7 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
             _fit_attachments(extra, max_attachment_bytes, log)
         else:
             extra.pop("attachments", None)
-            extra["source"] = _text(extra.get("source"))
+            extra["source"] = kinds.text_of(extra.get("source"))
         if extra.get("cell_type") not in ("code", "markdown", "raw"):
             continue
         size = len(extra["source"]) + len(str(extra.get("attachments") or ""))
@@ -127,7 +121,7 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
         gid = _grade_id(cell)
         new = copy.deepcopy(cell)
         if gid and kinds.is_answer(cell) and gid in answers:
-            new["source"] = _text(answers[gid].get("source"))
+            new["source"] = kinds.text_of(answers[gid].get("source"))
             if new.get("cell_type") == "markdown":  # a written answer may carry an image
                 if isinstance(answers[gid].get("attachments"), dict):
                     new["attachments"] = copy.deepcopy(answers[gid]["attachments"])

@@ -111,6 +111,12 @@ def _interrupts_deferred():
         raise KeyboardInterrupt
 
 
+def _to_retry(batch: Batch, results: list[Result]) -> list[str]:
+    """The students to grade (or write feedback for) once more apart from their batch: never
+    from a batch of one, which was apart already."""
+    return [r.student for r in results if r.again and len(batch.students) > 1]
+
+
 def _regroup(results: list[Result], again: list[str]) -> list[list[str]]:
     """The students to grade again, in batches: each one the process was grading when it died,
     alone; those it never reached, together, if it reached anyone (so every retry is smaller
@@ -145,7 +151,7 @@ def grade_batches(pool, batches: list[Batch], *, autograde: Callable, feedback: 
         pending[pool.submit(step, batch, writing if step is feedback else grading)] = (step, batch)
 
     def feedback_done(batch: Batch, results: list[Result]) -> None:
-        again = [r.student for r in results if r.again and len(batch.students) > 1]
+        again = _to_retry(batch, results)
         for result in results:
             if result.ok:
                 outcome.no_feedback.pop(result.student, None)
@@ -156,7 +162,7 @@ def grade_batches(pool, batches: list[Batch], *, autograde: Callable, feedback: 
             start(feedback, Batch(**{**vars(batch), "students": members}))
 
     def autograde_done(batch: Batch, results: list[Result]) -> None:
-        again = [r.student for r in results if r.again and len(batch.students) > 1]
+        again = _to_retry(batch, results)
         for result in results:
             if result.student in again:
                 continue

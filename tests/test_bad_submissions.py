@@ -24,7 +24,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from cheats.chapter import Chapter
-from cheats.runner import grade_students, tree_snapshot
+from cheats.runner import SHARDS, grade_students, tree_snapshot
 from course import runs_on, skip_unless_runs_on
 from mlops_concepts.grading.submissions import fingerprint, stage
 
@@ -40,6 +40,7 @@ class Case:
     outcome: str  # "full", "blank", "survives", "fatal", "memory", "partial", "missing-answer"
     says: tuple[str, ...] = ()  # texts the student's progress line, log or feedback must contain
     noted: bool = False  # ``says`` comes from staging, so the feedback page itself must say it
+    slow: bool = False  # waits for a timeout or fills memory: as long as several ordinary cases
 
 
 def _honest(ch):
@@ -257,19 +258,19 @@ CASES = {
     "missing-answer-cell": Case(_missing_answer, "missing-answer", ("NotImplementedError",)),
     "renamed-notebook": Case(_in_folder(_renamed), "full", ("was graded as",)),
     "missing-notebook": Case(_in_folder(_missing), "blank", ("missing from the submission",)),
-    "infinite-loop": Case(_broken("while True:\n    pass"), "survives", ("KeyboardInterrupt",)),
+    "infinite-loop": Case(_broken("while True:\n    pass"), "survives", ("KeyboardInterrupt",), slow=True),
     "swallows-interrupt": Case(
         _broken("while True:\n    try:\n        while True:\n            pass\n"
                 "    except BaseException:\n        pass"),
-        "fatal", ("ignored the interrupt",)),
+        "fatal", ("ignored the interrupt",), slow=True),
     "print-20mb": Case(_broken("print('x' * 20_000_000)"), "full", ("output truncated by the grader",)),
     # Out of memory, the kernel survives crippled (IPython keeps the traceback, and with it the
     # memory; ipykernel queues output faster than the grader drops it): later cells may fail too.
     "print-forever": Case(_broken("while True:\n    print('spam ' * 1000)"), "memory",
-                          ("output truncated by the grader",)),
+                          ("output truncated by the grader",), slow=True),
     "alloc-8gb": Case(_broken("x = bytearray(8 * 2**30)"), "survives", ("MemoryError",)),
     "growing-list": Case(_broken("def grow():\n    x = []\n    while True:\n        x.append(' ' * 10**6)\n"
-                                 "grow()"), "memory", ("MemoryError",)),
+                                 "grow()"), "memory", ("MemoryError",), slow=True),
     "os-exit": Case(_broken("import os\nos._exit(0)"), "fatal", ("the kernel stopped",)),
     "sys-exit": Case(_broken("import sys\nsys.exit(1)"), "survives", ("SystemExit",)),
     "raise-systemexit": Case(_broken("raise SystemExit"), "survives", ("SystemExit",)),
@@ -380,7 +381,10 @@ def run(course, tmp_path_factory):
     brk = break_cell(ch)
     students = {name: case.make(ch, brk) for name, case in CASES.items()
                 if runs_on(assignment, name in PER_CHAPTER)}
-    graded = grade_students(root, assignment, tmp_path_factory.mktemp("bad"), students)
+    # One batch per shard, twice as many shards as before (as many nbgrader processes at once as
+    # two jobs per shard), with the slow cases dealt apart: each costs up to ten ordinary ones.
+    graded = grade_students(root, assignment, tmp_path_factory.mktemp("bad"), students,
+                            shards=2 * SHARDS, slow={n: 8.0 for n in students if CASES[n].slow})
     return SimpleNamespace(ch=ch, graded=graded)
 
 

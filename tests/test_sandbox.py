@@ -33,7 +33,7 @@ import mlops_concepts
 from cheats import escape, payloads
 from cheats.chapter import Chapter
 from cheats.runner import Graded, Shard, copy_course, run_pipeline
-from course import nbgrader, submit
+from course import nbgrader, skip_unless_runs_on, submit
 from mlops_concepts.grading import sandbox
 from mlops_concepts.grading.execute import SandboxedExecute
 from mlops_concepts.grading.submissions import fingerprint
@@ -103,6 +103,8 @@ BYTECODE_PROBE = ("import os, sys\n"
 @pytest.fixture(scope="module")
 def attack(course, tmp_path_factory):
     src, assignment = course
+    # The sandbox is the course's, whatever the chapter: its attacks run on the first one.
+    skip_unless_runs_on(assignment, False, "the sandbox attack")
     ch = Chapter(src, assignment)
     work = tmp_path_factory.mktemp("sandbox")
     root = copy_course(src, work / "course")
@@ -385,6 +387,7 @@ def test_the_sandbox_is_found_with_shutil_which(monkeypatch, tmp_path):
 @pytest.fixture(scope="module")
 def refusal(course, tmp_path_factory):
     src, assignment = course
+    skip_unless_runs_on(assignment, False, "refusing to grade without the sandbox")
     ch = Chapter(src, assignment)
     work = tmp_path_factory.mktemp("refusal")
     out = {}
@@ -433,6 +436,7 @@ def test_the_explicit_opt_out_grades_without_the_sandbox(refusal):
 
 def test_the_opt_out_named_in_the_refusal_works_on_nbgrader_autograde(course, tmp_path):
     src, assignment = course
+    skip_unless_runs_on(assignment, False, "the opt-out")
     ch = Chapter(src, assignment)
     root = copy_course(src, tmp_path / "course")
     submit(root, assignment, "student", ch.notebook({g: ch.honest(g) for g in ch.answers}))
@@ -445,6 +449,7 @@ def test_the_opt_out_named_in_the_refusal_is_accepted_by_the_grading_command(cou
     """The refusal tells the instructor to pass ``--SandboxedExecute.sandbox=False``; the
     instructor's grading command (``mlops-concepts grade``) accepts it and grades unsandboxed."""
     src, assignment = course
+    skip_unless_runs_on(assignment, False, "the opt-out")
     ch = Chapter(src, assignment)
     root = copy_course(src, tmp_path / "course")
     marker = tmp_path / "ran.txt"

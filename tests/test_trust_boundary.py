@@ -23,6 +23,7 @@ import json
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -178,15 +179,22 @@ def run(course, tmp_path_factory):
         nb, files = sub if isinstance(sub, tuple) else (sub, {})
         submit(root, assignment, name, nb, files=files)
     before = fingerprint(root / "submitted")
-    result, peak, seconds = run_pipeline(root, assignment)
-    shard = Shard(root, assignment, sorted(class_), result, peak, seconds)
-    # The same planted and injecting submissions through plain nbgrader, in a second course.
+    # The same planted and injecting submissions through plain nbgrader, in a second course,
+    # graded while ours is (the two courses share nothing).
     plain = copy_course(src, work / "plain")
     for name in sorted({"planted-modules", "flood-stderr", "history"} & class_.keys()):
         nb, files = class_[name] if isinstance(class_[name], tuple) else (class_[name], {})
         submit(plain, assignment, name, nb, files=files)
-    auto = nbgrader(plain, "autograde", assignment, "--force")
-    feedback = nbgrader(plain, "generate_feedback", assignment, "--force")
+
+    def plain_nbgrader():
+        return nbgrader(plain, "autograde", assignment, "--force"), \
+            nbgrader(plain, "generate_feedback", assignment, "--force")
+
+    with ThreadPoolExecutor(1) as pool:
+        plain_run = pool.submit(plain_nbgrader)
+        result, peak, seconds = run_pipeline(root, assignment)
+        auto, feedback = plain_run.result()
+    shard = Shard(root, assignment, sorted(class_), result, peak, seconds)
     return SimpleNamespace(ch=ch, root=root, graded=Graded([shard]), result=result, peak=peak,
                            markers=markers, before=before, plain=plain, auto=auto,
                            plain_feedback=feedback, source=src)

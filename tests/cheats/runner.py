@@ -192,17 +192,42 @@ class Graded:
         return "".join(parts)
 
 
+def deal(names: list[str], slots: int, weight) -> list[list[str]]:
+    """``names`` dealt into ``slots`` lists of about equal total ``weight(name)``: heaviest
+    first, each to the lightest list so far (so two slow students rarely share one)."""
+    slots = max(1, min(slots, len(names)))
+    dealt, loads = [[] for _ in range(slots)], [0.0] * slots
+    for name in sorted(names, key=lambda n: (-weight(n), n)):
+        lightest = loads.index(min(loads))
+        dealt[lightest].append(name)
+        loads[lightest] += weight(name)
+    return dealt
+
+
 def grade_students(base_root: Path, assignment: str, workdir: Path, students: dict,
-                   shards: int = SHARDS, controls: dict | None = None) -> Graded:
+                   shards: int = SHARDS, controls: dict | None = None,
+                   slow: dict[str, float] | None = None) -> Graded:
     """Submit ``students`` (name -> notebook, or (notebook, {file: bytes}), or a callable taking the
     submission folder) over ``shards`` copies of the course, plus ``controls`` in every shard, and
-    grade every shard at the same time with the instructor's command."""
+    grade every shard at the same time with the instructor's command.
+
+    Without ``slow``, each shard is graded with the command's default jobs and students are dealt
+    alphabetically. With ``slow`` (name -> how many ordinary students one of them costs: a case
+    that waits for a timeout or fills memory), each shard is ONE batch (``--jobs 1``), and the
+    students are dealt so that every batch ends at about the same time: the run is as long as its
+    slowest batch, and two slow cases dealt together could double it.
+    """
     names = sorted(students)
-    shards = max(1, min(shards, len(names)))
+    if slow:
+        plan_students = deal(names, shards, lambda n: slow.get(n, 1.0))
+        args: tuple[str, ...] = ("--jobs", "1")
+    else:
+        shards = max(1, min(shards, len(names)))
+        plan_students = [names[i::shards] for i in range(shards)]
+        args = ()
     plan = []
-    for i in range(shards):
+    for i, mine in enumerate(plan_students):
         root = copy_course(base_root, workdir / f"shard{i}")
-        mine = names[i::shards]
         shard = Shard(root, assignment, [*mine, *(f"{c}-{i}" for c in (controls or {}))])
         for name in mine:
             _put(root, assignment, name, students[name])
@@ -213,7 +238,7 @@ def grade_students(base_root: Path, assignment: str, workdir: Path, students: di
         plan.append(shard)
 
     def work(shard: Shard):
-        shard.result, shard.peak, shard.seconds = run_pipeline(shard.root, assignment)
+        shard.result, shard.peak, shard.seconds = run_pipeline(shard.root, assignment, args=args)
 
     with ThreadPoolExecutor(len(plan)) as pool:
         list(pool.map(work, plan))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -22,9 +23,10 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from test_interrupt import WATCHED
 from test_postgres import postgres  # noqa: F401  (the PostgreSQL server fixture)
 
-from course import REPO, make_course, nbgrader_env, submit
+from course import REPO, before_first_answer, make_course, nbgrader_env, pids_mentioning, submit
 
 sys.path.insert(0, str(REPO / "tests" / "samples"))
 import build_samples  # noqa: E402
@@ -100,7 +102,16 @@ class DaskCluster:
 
 
 @pytest.fixture(scope="module")
-def ways(postgres, tmp_path_factory):  # noqa: F811
+def dask_cluster(tmp_path_factory):
+    cluster = DaskCluster(nbgrader_env(), tmp_path_factory.mktemp("dask"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def ways(postgres, dask_cluster, tmp_path_factory):  # noqa: F811
     base = tmp_path_factory.mktemp("parallel")
     out = {}
     for name, args, pg in (("serial", ("--jobs", "1"), False), ("two-jobs", ("--jobs", "2"), False),
@@ -120,15 +131,10 @@ def ways(postgres, tmp_path_factory):  # noqa: F811
         for student in STUDENTS:
             submit(root, ASSIGNMENT, student,
                    nbformat.read(build_samples.sample_path(student), as_version=4))
-        cluster = None
-        if name == "dask":
-            cluster = DaskCluster(nbgrader_env(), base)
+        cluster = dask_cluster if name == "dask" else None
+        if cluster:
             args = ("--scheduler", cluster.address)
-        try:
-            result = _grade(root, *args, db_url=db)
-        finally:
-            if cluster:
-                cluster.stop()
+        result = _grade(root, *args, db_url=db)
         url = db or f"sqlite:///{root / 'gradebook.db'}"
         out[name] = SimpleNamespace(root=root, result=result, url=url, scores=_scores(url),
                                     workers=cluster.workers if cluster else None,
@@ -191,3 +197,37 @@ def test_a_hand_grade_survives_a_regrade_unflagged_and_is_exported(ways, way):
     row = next(line for line in (w.root / "grades.csv").read_text().splitlines() if "sample-complete" in line)
     hand = sum(build_samples.EXPECTED["sample-complete"].values()) + 1.5
     assert f",{hand}," in row, row
+
+
+def test_ctrl_c_stops_the_batches_running_on_workers(dask_cluster, tmp_path):
+    """The grading command cannot signal a worker's processes: it leaves a stop request in the
+    shared course directory, and each batch kills its nbgrader process (and kernel) on seeing it.
+    Without it, slow's nbgrader would sleep on for most of a minute after the command ended."""
+    root = make_course(tmp_path / "course", timeout=120)
+    complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+    submit(root, ASSIGNMENT, "ann", complete)
+    submit(root, ASSIGNMENT, "slow", before_first_answer(complete, "import time\ntime.sleep(60)\n"))
+    before = set(pids_mentioning(*WATCHED))
+    env = dict(nbgrader_env())
+    env.pop("MLOPS_CONCEPTS_DB_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", ASSIGNMENT,
+                             "--root", str(root), "--scheduler", dask_cluster.address],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    ann_feedback = root / "feedback" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    deadline = time.monotonic() + 180
+    while not ann_feedback.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "ann's feedback never came"
+        time.sleep(0.1)
+    time.sleep(1)  # slow's kernel is into its sleep, on the other worker
+    assert set(pids_mentioning(*WATCHED)) - before  # slow's nbgrader and kernel are running
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    deadline = time.monotonic() + 10
+    while set(pids_mentioning(*WATCHED)) - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = {pid: args for pid, args in pids_mentioning(*WATCHED).items() if pid not in before}
+    assert not left, left
+    assert not (root / "autograded" / "slow").exists()
+    assert (root / "autograded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()

@@ -43,6 +43,20 @@ GRADED = ".grading/graded"
 JOBS = ".grading/jobs"
 LOGS = ".grading/logs"
 MAX_LOG_BYTES = 2 * 2**20
+# Written by a grading run that was stopped (Ctrl-C) while its batches ran on Dask workers, which
+# this process cannot signal: each batch looks for it every STOP_POLL seconds and stops.
+STOP_FILE = "stop-requested"
+STOP_POLL = 1.0
+
+
+def request_stop(root: Path) -> None:
+    """Ask every batch of the run at ``root``, wherever it runs, to stop now."""
+    (root / JOBS).mkdir(parents=True, exist_ok=True)
+    (root / JOBS / STOP_FILE).touch()
+
+
+def stop_requested(root: Path) -> bool:
+    return (root / JOBS / STOP_FILE).exists()
 
 
 def nbgrader_env() -> dict:
@@ -278,7 +292,9 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
     nbgrader reaches them (and nbgrader as long to reach the first): past it, the whole process
     group is killed, and that student alone is "not graded". A student the process did not finish
     for a reason of the batch's (it died, or stopped before reaching them) is marked ``again``.
+    A stop request (:func:`request_stop`) kills the process within ``STOP_POLL`` seconds.
     """
+    root = Path(batch.root)
     results: dict[str, Result] = {}
     started_at: dict[str, float] = {}
 
@@ -310,7 +326,10 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
                 timed_out.append(student)
                 _kill(proc)
                 return
-            if ended.wait(left):
+            if stop_requested(root):  # the run was stopped; its process may be on another host
+                _kill(proc)
+                return
+            if ended.wait(min(left, STOP_POLL)):
                 return
 
     watchdog = threading.Thread(target=watch, name=f"timeout-{batch.name}", daemon=True)
@@ -374,6 +393,8 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
     feedback step reads; :func:`publish` moves them into ``autograded/`` when all is done.
     """
     root = Path(batch.root)
+    if stop_requested(root):  # sent to a worker just before the run was stopped
+        return [Result(s, False, "the run was stopped", batch=batch.name) for s in batch.students]
     folder = root / JOBS / batch.name
     folder.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(root / GRADED / batch.name, ignore_errors=True)

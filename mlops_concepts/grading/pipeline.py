@@ -249,7 +249,7 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
         return 2
     jobs = jobs or os.cpu_count() or 1
     try:
-        pool = DaskPool(scheduler) if scheduler else LocalPool(jobs)
+        pool = DaskPool(scheduler, root) if scheduler else LocalPool(jobs)
     except Exception as err:  # an address that is wrong, or a scheduler that is not running
         _say(f"The Dask scheduler at {printable(scheduler)} cannot be reached ({printable(err, 300)}). "
              "Nothing was graded and nothing was changed.")

@@ -18,9 +18,10 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import forkserver
-from .batches import Batch, Result, running
+from .batches import Batch, Result, request_stop, running
 
 
 class LocalPool:
@@ -54,10 +55,11 @@ class LocalPool:
 class DaskPool:
     """Batches sent to the workers of a Dask scheduler, which share the course directory."""
 
-    def __init__(self, scheduler: str):
+    def __init__(self, scheduler: str, root: Path):
         from distributed import Client
 
         self.client = Client(scheduler, timeout="30s")
+        self.root = root
 
     def submit(self, function, batch: Batch, progress):
         return self.client.submit(function, batch, pure=False,
@@ -77,8 +79,10 @@ class DaskPool:
         return results
 
     def stop(self) -> None:
-        """Nothing more starts (pending batches are cancelled by the caller). A batch already
-        running on a worker finishes there; its results are not merged."""
+        """Stop the batches running on workers (pending ones are cancelled by the caller): they
+        see the stop request in the shared course directory within a second, and kill their
+        nbgrader processes; their results are not merged."""
+        request_stop(self.root)
 
     def close(self) -> None:
         self.client.close()

@@ -302,6 +302,9 @@ def test_a_child_leads_its_own_group_and_gets_its_environment(tmp_path):
         assert failing.wait() not in (0, None)
         paused = server.start(["db", "student", "list"], {"PAUSE": "1"})
         assert b"SETTING None" in paused.stdout.readline()
+        # In ps, it is the nbgrader command it runs.
+        title = Path(f"/proc/{paused.pid}/cmdline").read_bytes().replace(b"\0", b" ").strip()
+        assert title == b"nbgrader db student list", title
         os.kill(paused.pid, 9)
         paused.stdout.read()
         assert paused.wait() is None

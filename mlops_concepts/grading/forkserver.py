@@ -15,7 +15,8 @@ status, which the child writes last. The reply is the child's process id. A chil
 writes no status, so the run still tells a child that finished from one that died in the middle
 of a student. Each child leads its own process group, so a batch past its timeout is killed with
 its kernels as before; the server reaps its children, and exits when the grading run closes the
-socket or ends.
+socket or ends. Each child takes its nbgrader command line as its title, so that ``ps`` and
+``top`` show ``nbgrader autograde ...``, as for an nbgrader started by hand.
 
 Only batches graded in the grading command's own process use it; a Dask worker starts its
 nbgrader processes itself (:func:`.batches.nbgrader_later`).
@@ -160,6 +161,8 @@ def _child(request: dict, output: int, status: int) -> None:
     to ``status`` at the very end; never returns."""
     code = 1
     try:
+        from setproctitle import setproctitle  # imported by the server already
+
         os.set_inheritable(status, False)  # nbgrader's kernels must not hold it open
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # nbgrader waits for its kernels itself
         os.setpgid(0, 0)  # its own process group, for the timeout; the server sets it too
@@ -171,6 +174,8 @@ def _child(request: dict, output: int, status: int) -> None:
         os.close(devnull)
         os.environ.update(request["env"])
         sys.argv = ["nbgrader", *request["args"]]
+        # In ps and top, the nbgrader command it runs, not "python -m ...forkserver".
+        setproctitle(" ".join(sys.argv))
         from nbgrader.apps.nbgraderapp import main
 
         main()
@@ -197,6 +202,7 @@ def serve(fd: int) -> None:
     import nbconvert.preprocessors  # noqa: F401
     import nbgrader.preprocessors  # noqa: F401
     from nbgrader.apps.nbgraderapp import NbGraderApp  # noqa: F401
+    from setproctitle import setproctitle  # noqa: F401  (each child's title)
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped as they exit
     sock = socket.socket(fileno=fd)

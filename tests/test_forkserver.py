@@ -262,6 +262,18 @@ def test_a_dead_fork_server_leaves_each_batch_its_own_nbgrader(course, monkeypat
     assert forkserver._servers == {}
 
 
+def test_a_server_that_cannot_even_be_started_fails_each_request_with_the_reason(tmp_path, monkeypatch):
+    """Then every batch falls back to a process of its own, as for a server that stopped."""
+    def no_process(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(forkserver.subprocess, "Popen", no_process)
+    server = forkserver.ForkServer(tmp_path, nbgrader_env(), tmp_path / "forkserver.log")
+    with pytest.raises(forkserver.ForkServerGone, match="could not be started: .*Resource temporarily"):
+        server.start(["db", "student", "list"])
+    server.close()
+
+
 def test_a_server_that_cannot_import_nbgrader_says_why(tmp_path):
     fake = tmp_path / "fake" / "nbgrader"
     fake.mkdir(parents=True)

@@ -75,10 +75,15 @@ class ForkServer:
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
         with theirs, open(log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(theirs.fileno())], cwd=root, env=env,
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                pass_fds=[theirs.fileno()], start_new_session=True)
+            try:
+                self.proc: subprocess.Popen | None = subprocess.Popen(
+                    [sys.executable, "-m", __name__, str(theirs.fileno())], cwd=root, env=env,
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    pass_fds=[theirs.fileno()], start_new_session=True)
+            except OSError as err:  # no process at all (a limit on processes or memory): every
+                # request then fails as for a server that stopped, and batches fall back
+                self.proc = None
+                out.write(f"the fork server could not be started: {err}\n".encode())
         self.sock = ours
         self.lock = threading.Lock()
         self.lost = False
@@ -123,6 +128,8 @@ class ForkServer:
 
     def close(self) -> None:
         self.sock.close()  # the server sees the end of its socket and exits
+        if self.proc is None:
+            return
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:

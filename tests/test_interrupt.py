@@ -26,6 +26,30 @@ ASSIGNMENT = build_samples.ASSIGNMENT
 WATCHED = ("ipykernel", "bwrap", "nbgrader", "mlops_concepts.grading")
 
 
+def grade_until_ann_has_feedback(command: list[str], root: Path, env: dict) -> subprocess.Popen:
+    """Start the grading ``command``, which Ctrl-C reaches as on a terminal; return it once ann's
+    feedback is written."""
+    # A shell that starts a job in the background makes it ignore SIGINT: not a terminal's.
+    proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    ann_feedback = root / "feedback" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    deadline = time.monotonic() + 180
+    while not ann_feedback.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "ann's feedback never came"
+        time.sleep(0.1)
+    return proc
+
+
+def processes_left(before: set[int], within: float = 10.0) -> dict[int, str]:
+    """The grader's processes (of the ``WATCHED`` kinds) not in ``before`` still there after
+    ``within`` seconds at most."""
+    deadline = time.monotonic() + within
+    while set(pids_mentioning(*WATCHED)) - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return {pid: args for pid, args in pids_mentioning(*WATCHED).items() if pid not in before}
+
+
 def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -37,15 +61,7 @@ def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
     before = set(pids_mentioning(*WATCHED))
     command = [str(Path(sys.executable).parent / "mlops-concepts"), "grade", ASSIGNMENT,
                "--jobs", "2"]
-    # A shell that starts a job in the background makes it ignore SIGINT: not a terminal's.
-    proc = subprocess.Popen(command, cwd=root, env=nbgrader_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    ann_feedback = root / "feedback" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.html"
-    deadline = time.monotonic() + 180
-    while not ann_feedback.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "ann's feedback never came"
-        time.sleep(0.1)
+    proc = grade_until_ann_has_feedback(command, root, nbgrader_env())
     time.sleep(1)  # slow's kernel is into its sleep
     assert proc.poll() is None
     proc.send_signal(signal.SIGINT)
@@ -56,10 +72,7 @@ def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
     assert "Interrupted" in out and "1 of 2 student(s) have their new grades" in out, out
     assert "Traceback" not in out and "slow: NOT GRADED" not in out, out
     # Every nbgrader process, sandbox and kernel of the run is gone.
-    deadline = time.monotonic() + 10
-    while set(pids_mentioning(*WATCHED)) - before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = {pid: args for pid, args in pids_mentioning(*WATCHED).items() if pid not in before}
+    left = processes_left(before)
     assert not left, left
     # What was merged is whole: ann's grades, notebook and feedback; slow has nothing half done.
     assert (root / "autograded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()

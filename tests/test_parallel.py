@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
-from test_interrupt import WATCHED
+from test_interrupt import WATCHED, grade_until_ann_has_feedback, processes_left
 from test_postgres import postgres  # noqa: F401  (the PostgreSQL server fixture)
 
 from course import REPO, before_first_answer, make_course, nbgrader_env, pids_mentioning, submit
@@ -210,24 +210,15 @@ def test_ctrl_c_stops_the_batches_running_on_workers(dask_cluster, tmp_path):
     before = set(pids_mentioning(*WATCHED))
     env = dict(nbgrader_env())
     env.pop("MLOPS_CONCEPTS_DB_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", ASSIGNMENT,
-                             "--root", str(root), "--scheduler", dask_cluster.address],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    ann_feedback = root / "feedback" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.html"
-    deadline = time.monotonic() + 180
-    while not ann_feedback.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "ann's feedback never came"
-        time.sleep(0.1)
+    proc = grade_until_ann_has_feedback(
+        [sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", ASSIGNMENT, "--root", str(root),
+         "--scheduler", dask_cluster.address], root, env)
     time.sleep(1)  # slow's kernel is into its sleep, on the other worker
     assert set(pids_mentioning(*WATCHED)) - before  # slow's nbgrader and kernel are running
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out
-    deadline = time.monotonic() + 10
-    while set(pids_mentioning(*WATCHED)) - before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = {pid: args for pid, args in pids_mentioning(*WATCHED).items() if pid not in before}
+    left = processes_left(before)
     assert not left, left
     assert not (root / "autograded" / "slow").exists()
     assert (root / "autograded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()

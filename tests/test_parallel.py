@@ -42,14 +42,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _grade(root: Path, *args: str, db_url: str | None = None) -> subprocess.CompletedProcess:
+def _grade_command(root: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", ASSIGNMENT,
+            "--root", str(root), *args]
+
+
+def _env(db_url: str | None = None) -> dict:
+    """The grading command's environment, with the gradebook ``db_url`` (default: the course's)."""
     env = dict(nbgrader_env())
     env.pop("MLOPS_CONCEPTS_DB_URL", None)
     if db_url:
         env["MLOPS_CONCEPTS_DB_URL"] = db_url
-    return subprocess.run([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade",
-                           ASSIGNMENT, "--root", str(root), *args],
-                          capture_output=True, text=True, env=env, timeout=1800)
+    return env
+
+
+def _grade(root: Path, *args: str, db_url: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(_grade_command(root, *args), capture_output=True, text=True,
+                          env=_env(db_url), timeout=1800)
 
 
 def _scores(db_url: str) -> dict[str, dict[str, float]]:
@@ -208,11 +217,8 @@ def test_ctrl_c_stops_the_batches_running_on_workers(dask_cluster, tmp_path):
     submit(root, ASSIGNMENT, "ann", complete)
     submit(root, ASSIGNMENT, "slow", before_first_answer(complete, "import time\ntime.sleep(60)\n"))
     before = set(pids_mentioning(*WATCHED))
-    env = dict(nbgrader_env())
-    env.pop("MLOPS_CONCEPTS_DB_URL", None)
-    proc = grade_until_ann_has_feedback(
-        [sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", ASSIGNMENT, "--root", str(root),
-         "--scheduler", dask_cluster.address], root, env)
+    proc = grade_until_ann_has_feedback(_grade_command(root, "--scheduler", dask_cluster.address),
+                                        root, _env())
     time.sleep(1)  # slow's kernel is into its sleep, on the other worker
     assert set(pids_mentioning(*WATCHED)) - before  # slow's nbgrader and kernel are running
     proc.send_signal(signal.SIGINT)

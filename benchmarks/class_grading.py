@@ -99,7 +99,7 @@ def start_grading(root: Path, jobs: int) -> subprocess.Popen:
     """``mlops-concepts grade`` of the whole class, from scratch (no earlier results kept)."""
     for folder in ("autograded", "feedback"):
         shutil.rmtree(root / folder, ignore_errors=True)
-    return subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade",
+    return subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.cli", "grade",
                              ASSIGNMENT, "--root", str(root), "--jobs", str(jobs)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=nbgrader_env())

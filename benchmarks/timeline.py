@@ -6,8 +6,11 @@ For each ``--jobs`` value, grades N complete chapter 1 submissions in a fresh co
 with :func:`mlops_concepts.grading.pipeline.grade` in this process (so the command's own imports
 are not counted), and prints:
 
-* each step (staging, seeding, starting nbgrader, following it, merging, exporting), with the
-  thread it ran in, when it started and ended, in seconds from the start of ``grade``;
+* each step (seeding the template, starting nbgrader, following it, merging, exporting), with
+  the thread it ran in, when it started and ended, in seconds from the start of ``grade``. A
+  batch forked from the fork server stages its submissions in its own child: that is inside
+  the batch's first ``_run`` here (``stage_batch`` and ``seed`` show only for batches that
+  prepare in this process, after the fork server is lost);
 * the cores busy (the whole machine, from ``/proc/stat``) on average while the batches autograde,
   and the speed-up of that phase alone between the first two ``--jobs`` values.
 

@@ -120,7 +120,7 @@ def pids_mentioning(*texts: str) -> dict[int, str]:
 def grade_all(root: Path, assignment: str) -> subprocess.CompletedProcess:
     """Run the course's grading command (the same one the README gives instructors)."""
     return subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", assignment,
+        [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment,
          "--root", str(root)], capture_output=True, text=True, env=nbgrader_env(),
     )
 

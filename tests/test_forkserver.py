@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -47,9 +48,9 @@ def recorded(monkeypatch):
         real_init(self, *args, **kwargs)
         servers.append(self)
 
-    def start(self, args, env=None):
-        child = real_start(self, args, env)
-        commands.append((args[0], child.pid, dict(env or {})))
+    def start(self, args, env=None, prepare=None):
+        child = real_start(self, args, env, prepare)
+        commands.append((args[0], child.pid, dict(env or {}), prepare))
         return child
 
     def no_process_of_its_own(*args, **kwargs):
@@ -80,17 +81,24 @@ def _group_gone(pgid: int, within: float = 10.0) -> bool:
     return False
 
 
-def test_a_class_is_graded_by_children_of_one_fork_server(course, recorded):
+def test_a_class_is_graded_by_children_of_one_fork_server(course, recorded, monkeypatch):
     servers, commands = recorded
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("a batch was staged by the grading command, not by its own child")
+
+    monkeypatch.setattr(batches, "stage_batch", not_here)  # this process's; the children have theirs
     assert pipeline.grade(course, ASSIGNMENT, jobs=2) == 0
     assert len(servers) == 1  # nbgrader imported once for the whole run
-    assert sorted(name for name, _, _ in commands) == ["autograde", "autograde",
-                                                      "generate_feedback", "generate_feedback"]
+    assert sorted(command[0] for command in commands) == ["autograde", "autograde",
+                                                          "generate_feedback", "generate_feedback"]
     # Feedback reads the course gradebook, named by the environment, never the command line.
     url = pipeline.gradebook_url(course)
-    assert all(env == {"MLOPS_CONCEPTS_DB_URL": url} for name, _, env in commands
-               if name == "generate_feedback")
-    assert all(env == {} for name, _, env in commands if name == "autograde")
+    assert all(env == {"MLOPS_CONCEPTS_DB_URL": url} and prepare is None
+               for name, _, env, prepare in commands if name == "generate_feedback")
+    # Each autograde child staged its own batch: between them, the whole class, once each.
+    autograde = [prepare for name, _, env, prepare in commands if name == "autograde" and env == {}]
+    assert sorted(s for batch in autograde for s in batch["students"]) == sorted(STUDENTS)
     for student in STUDENTS:
         assert (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
         assert (course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
@@ -99,7 +107,7 @@ def test_a_class_is_graded_by_children_of_one_fork_server(course, recorded):
     # The run closed its server, and every child is gone.
     assert forkserver._servers == {}
     assert servers[0].proc.poll() is not None
-    assert all(_gone(pid) for _, pid, _ in commands)
+    assert all(_gone(command[1]) for command in commands)
 
 
 def test_a_student_past_their_time_is_killed_with_their_kernel_and_the_batch_goes_on(
@@ -124,7 +132,7 @@ def test_a_student_past_their_time_is_killed_with_their_kernel_and_the_batch_goe
         assert (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
     log = (root / LOGS / "loops.log").read_text(errors="replace")
     assert "Executing notebook" in log or "Converting notebook" in log  # it was being graded
-    autograde = [pid for name, pid, _ in commands if name == "autograde"]
+    autograde = [pid for name, pid, _, _ in commands if name == "autograde"]
     assert len(autograde) == 2  # the batch, then zed's retry: loops is not tried again
     assert "zed" in (root / LOGS / "batch-b0-retry0.log").read_text()
     assert _group_gone(autograde[0])  # nbgrader and the student's kernel (in its process group)
@@ -165,8 +173,8 @@ def test_a_student_whose_nbgrader_dies_midway_is_graded_again_never_from_the_fir
     else:
         real_start = forkserver.ForkServer.start
 
-        def start(self, args, env=None):
-            child = real_start(self, args, env)
+        def start(self, args, env=None, prepare=None):
+            child = real_start(self, args, env, prepare)
             started.append((args[0], child.pid))
             return child
 
@@ -286,6 +294,41 @@ def test_a_server_that_cannot_import_nbgrader_says_why(tmp_path):
     finally:
         server.close()
     assert server.proc.returncode not in (None, 0)
+    # What it said is kept where the instructor is told to look.
+    assert "this nbgrader is broken" in (tmp_path / "forkserver.log").read_text()
+
+
+def test_a_server_the_run_never_used_is_stopped_at_once_and_leaves_nothing(tmp_path):
+    """The command starts its server before it knows there is anything to grade: a run that stops
+    at its checks (an unknown chapter, a locked gradebook) must change nothing in the course."""
+    server = forkserver.ForkServer(tmp_path, nbgrader_env(), tmp_path / "logs" / "forkserver.log")
+    started = time.monotonic()
+    server.close()  # while it still imports nbgrader
+    assert time.monotonic() - started < 5
+    assert server.proc.returncode is not None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_command_starts_its_server_before_importing_the_pipeline(tmp_path):
+    """So that nbgrader imports in the server while the command imports the pipeline: the two
+    biggest imports of a run, on two cores at once."""
+    probe = (
+        "import sys\n"
+        "from mlops_concepts.grading import cli, forkserver\n"
+        "assert not [m for m in ('nbgrader', 'sqlalchemy', 'nbformat') if m in sys.modules]\n"
+        "real = forkserver.server_for\n"
+        "def server_for(root):\n"
+        "    print('SERVER, pipeline imported:', 'mlops_concepts.grading.pipeline' in sys.modules)\n"
+        "    return real(root)\n"
+        "forkserver.server_for = server_for\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n")
+    root = make_course(tmp_path / "course")
+    result = subprocess.run([sys.executable, "-c", probe, "grade", ASSIGNMENT, "--root", str(root)],
+                            capture_output=True, text=True, env=nbgrader_env(), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SERVER, pipeline imported: False" in result.stdout.splitlines()[0]
+    assert "No submissions" in result.stdout
+    assert not (root / ".grading").exists()  # nothing to grade: the server left nothing behind
 
 
 def test_a_child_leads_its_own_group_and_gets_its_environment(tmp_path):

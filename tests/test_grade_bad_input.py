@@ -22,7 +22,7 @@ ASSIGNMENT = ASSIGNMENTS[0]
 
 
 def grade(root, *args, env=None):
-    return subprocess.run([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", *args,
+    return subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "grade", *args,
                            "--root", str(root)], capture_output=True, text=True,
                           env=env or nbgrader_env(), timeout=900)
 

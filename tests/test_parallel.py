@@ -43,7 +43,7 @@ def _free_port() -> int:
 
 
 def _grade_command(root: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", ASSIGNMENT,
+    return [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", ASSIGNMENT,
             "--root", str(root), *args]
 
 

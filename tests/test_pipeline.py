@@ -35,7 +35,7 @@ def graded(tmp_path_factory):
     before = {}
     for chapter in CHAPTERS:
         before.update(fingerprint(REPO / "examples" / chapter / "submitted"))
-    result = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.pipeline", "demo",
+    result = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "demo",
                              "--course", str(root)], capture_output=True, text=True, env=nbgrader_env())
     return root, result, before
 

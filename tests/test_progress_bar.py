@@ -51,7 +51,7 @@ def test_grading_and_feedback_show_bars_with_counts_and_time_left(tmp_path):
     release = nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     for student in ("ann", "bo", "cy"):
         submit(root, ASSIGNMENT, student, release)
-    shown = on_a_terminal([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade",
+    shown = on_a_terminal([sys.executable, "-m", "mlops_concepts.grading.cli", "grade",
                            ASSIGNMENT, "--root", str(root), "--jobs", "2"], nbgrader_env())
     frames = re.split(r"[\r\n]|\x1b\[[0-9;]*[A-Za-z]", shown)
     grading = [f for f in frames if f.startswith("grading:")]

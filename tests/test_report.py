@@ -35,8 +35,9 @@ from mlops_concepts.answers import to_json
 from mlops_concepts.checks import answer_form
 from mlops_concepts.grading import cells
 from mlops_concepts.grading import report as rpt
+from mlops_concepts.grading.cli import main
 from mlops_concepts.grading.exercises import read_check
-from mlops_concepts.grading.pipeline import main, nbgrader_env
+from mlops_concepts.grading.pipeline import nbgrader_env
 from mlops_concepts.grading.verdicts import answer_keys
 
 sys.path.insert(0, str(REPO / "tests" / "samples"))
@@ -254,7 +255,7 @@ def graded(tmp_path_factory):
                                                  as_version=4))
     before = sha(root / "gradebook.db")
     # No chapter named: every graded chapter is reported.
-    cli = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.pipeline", "report",
+    cli = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "report",
                           "--root", str(root)], capture_output=True, text=True,
                          env=nbgrader_env(), cwd=root)
     assert cli.returncode == 0, cli.stdout + cli.stderr

@@ -454,7 +454,7 @@ def test_the_opt_out_named_in_the_refusal_is_accepted_by_the_grading_command(cou
     root = copy_course(src, tmp_path / "course")
     marker = tmp_path / "ran.txt"
     submit(root, assignment, "student", honest_with(ch, MARKER_CODE.format(path=str(marker))))
-    cmd = [sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", assignment, "--root", str(root),
+    cmd = [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment, "--root", str(root),
            "--SandboxedExecute.sandbox=False"]
     result = subprocess.run(cmd, capture_output=True, text=True, env=_no_bwrap_env())
     assert result.returncode == 0 and "Graded 1 of 1" in result.stdout, result.stdout + result.stderr
@@ -466,7 +466,7 @@ def test_the_opt_out_named_in_the_refusal_is_accepted_by_the_grading_command(cou
 def test_the_grading_command_still_rejects_arguments_it_does_not_know(course, tmp_path):
     src, assignment = course
     root = copy_course(src, tmp_path / "course")
-    result = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", assignment,
+    result = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment,
                              "--root", str(root), "--no-such-option"], capture_output=True, text=True)
     assert result.returncode != 0 and "--no-such-option" in result.stderr
 

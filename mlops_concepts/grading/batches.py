@@ -34,15 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cells, forkserver
+from .forkserver import nbgrader_env
 from .gradebooks import seed
+from .layout import GRADED, JOBS, LOGS, STAGING
 from .submissions import stage, stage_blank
 from .untrusted import printable
 
-STAGING = ".grading/staging"
-GRADED = ".grading/graded"
-JOBS = ".grading/jobs"
-LOGS = ".grading/logs"
 MAX_LOG_BYTES = 2 * 2**20
+NOTES = "staging-notes.json"  # what staging noted, by student, in the batch's job folder
 # Written by a grading run that was stopped (Ctrl-C) while its batches ran on Dask workers, which
 # this process cannot signal: each batch looks for it every STOP_POLL seconds and stops.
 STOP_FILE = "stop-requested"
@@ -57,18 +56,6 @@ def request_stop(root: Path) -> None:
 
 def stop_requested(root: Path) -> bool:
     return (root / JOBS / STOP_FILE).exists()
-
-
-def nbgrader_env() -> dict:
-    """Environment for nbgrader subprocesses: it runs ``alembic`` by name, so our venv goes on PATH.
-
-    A course configuration (``nbgrader_config.py``) that raises makes them stop. traitlets
-    would only log the error and let nbgrader go on with its defaults: student code unsandboxed
-    on this machine, full marks for every test cell that does not raise, keys unsealed.
-    """
-    bindir = str(Path(sys.executable).parent)
-    return dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]),
-                PYTHONWARNINGS="ignore", TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR="1")
 
 
 @dataclass
@@ -208,23 +195,32 @@ def _give(proc: subprocess.Popen, args: list[str]) -> subprocess.Popen:
 
 
 def _start(batch: Batch, args: list[str], extra_env: dict[str, str] | None = None,
-           later: subprocess.Popen | None = None):
+           staged_first: bool = False):
     """Start ``nbgrader <args>`` for the batch: forked from the fork server when the batch runs
-    in the grading command's process, else in ``later`` or a new :func:`nbgrader_later` process.
+    in the grading command's process, else in a new :func:`nbgrader_later` process.
+
+    ``staged_first``: the batch is prepared (:func:`prepare`) first, by the forked child itself
+    (the batches stage at once, on as many cores), or here while nbgrader imports.
     """
     root = Path(batch.root)
     if batch.forked:
         server = forkserver.server_for(root)
         try:
-            return server.start(args, extra_env)
+            return server.start(args, extra_env, prepare=vars(batch) if staged_first else None)
         except forkserver.ForkServerGone as gone:
             # A process of its own says why nbgrader cannot start, if it cannot, in the batch's
             # log; the instructor learns once why grading is slower.
             if server.first_loss():
                 print(f"  note: {printable(gone, 400)}; each batch starts nbgrader by itself "
                       f"from now on, which is slower (log: {LOGS}/forkserver.log)", flush=True)
-    if later is None:
-        later = nbgrader_later(root, dict(nbgrader_env(), **(extra_env or {})))
+    later = nbgrader_later(root, dict(nbgrader_env(), **(extra_env or {})))
+    if staged_first:
+        try:
+            prepare(batch)
+        except BaseException:
+            _kill(later)
+            later.wait()
+            raise
     return _give(later, args)
 
 
@@ -283,7 +279,7 @@ def _killed(code: int | None) -> str:
 
 def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
          on_done: Callable[[Result], None] | None,
-         notes: dict[str, list[str]] | None = None) -> list[Result]:
+         notes: Callable[[str], list[str]] | None = None) -> list[Result]:
     """Follow the nbgrader process ``proc`` (from :func:`_start`) over the batch, splitting its
     output into per-student logs.
 
@@ -307,7 +303,7 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
         now = time.perf_counter()
         result = Result(student, ok, "" if ok else (reason or last_error(logs.text(student))),
                         now - started_at.get(student, now), batch.name,
-                        (notes or {}).get(student, []), again=not ok and (again or not reason),
+                        notes(student) if notes else [], again=not ok and (again or not reason),
                         reached=student in started_at)
         results[student] = result
         if on_done:
@@ -386,6 +382,34 @@ def stage_batch(root: Path, batch: Batch) -> dict[str, list[str]]:
     return notes
 
 
+def prepare(batch: Batch) -> None:
+    """Stage the batch and seed its scratch gradebook, where its nbgrader process will look.
+
+    What staging noted, by student, goes to the batch's job folder (:func:`_staging_notes`): the
+    batch may be prepared in the process that grades it, not in the one that follows it.
+    """
+    root = Path(batch.root)
+    folder = root / JOBS / batch.name
+    notes = stage_batch(root, batch)
+    seed(batch.main_url, Path(batch.template), folder / "gradebook.db", batch.assignment, batch.students)
+    (folder / NOTES).write_text(json.dumps(notes))
+
+
+def _staging_notes(root: Path, batch: Batch) -> Callable[[str], list[str]]:
+    """A student's staging notes, read once from the batch's job folder when first asked for
+    (none if the batch was never prepared)."""
+    read: list[dict] = []
+
+    def of(student: str) -> list[str]:
+        if not read:
+            try:
+                read.append(json.loads((root / JOBS / batch.name / NOTES).read_text()))
+            except (OSError, ValueError):
+                read.append({})
+        return read[0].get(student, [])
+    return of
+
+
 def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
     """Stage and autograde the batch; call ``on_done`` as each student finishes; return every result.
 
@@ -397,31 +421,17 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
         return [Result(s, False, "the run was stopped", batch=batch.name) for s in batch.students]
     folder = root / JOBS / batch.name
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / NOTES).unlink(missing_ok=True)
     shutil.rmtree(root / GRADED / batch.name, ignore_errors=True)
     shutil.rmtree(root / STAGING / batch.name, ignore_errors=True)
-    # nbgrader imports while the batch stages: in the fork server, or in a process of its own.
-    later = None
-    if batch.forked:
-        forkserver.server_for(root)
-    else:
-        later = nbgrader_later(root, nbgrader_env())
-    try:
-        notes = stage_batch(root, batch)
-        seed(batch.main_url, Path(batch.template), folder / "gradebook.db", batch.assignment,
-             batch.students)
-    except BaseException:
-        if later is not None:
-            _kill(later)
-            later.wait()
-        raise
     args = ["autograde", batch.assignment, "--force",
             f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
             f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}",
             f"--CourseDirectory.db_url={scratch_url(root, batch.name)}", *batch.nbgrader_args]
     if len(batch.students) == 1:
         args += ["--student", batch.students[0]]
-    return _run(_start(batch, args, later=later), batch, _Logs(root / LOGS, batch),
-                lambda student: _graded(root, batch, student), on_done, notes)
+    return _run(_start(batch, args, staged_first=True), batch, _Logs(root / LOGS, batch),
+                lambda student: _graded(root, batch, student), on_done, _staging_notes(root, batch))
 
 
 def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:

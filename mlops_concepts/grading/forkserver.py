@@ -3,15 +3,19 @@
 Importing nbgrader (with nbconvert, nbclient, SQLAlchemy and jupyter_server) costs every nbgrader
 process about 1.3 s of CPU. A grading run on this machine starts one process per batch to
 autograde and one more to write its feedback: with two batches, four imports, well over a second
-of both cores in which nobody is graded. So the run starts one *fork server* first, as soon as the
-course is checked. It imports nbgrader once, while the batches stage their submissions, then
-forks a child for each nbgrader command: each starts in milliseconds, with nbgrader imported.
+of both cores in which nobody is graded. So the command starts one *fork server* first, before
+it imports anything heavy itself (:mod:`.cli`). The server imports nbgrader once, while the
+command imports the pipeline, then forks a child for each nbgrader command: each starts in
+milliseconds, with nbgrader imported. A child that autogrades a batch stages the batch's
+submissions first (:func:`.batches.prepare`), so that two batches stage at once, on two cores.
 
 The server is ``python -m mlops_concepts.grading.forkserver``, started with the environment of
-every nbgrader process (:func:`.batches.nbgrader_env`), in the course directory. Requests come
-over a Unix socket: the command line and the child's extra environment as JSON, with the write
-ends of two pipes (passed as file descriptors): one for the child's output, one for its exit
-status, which the child writes last. The reply is the child's process id. A child that is killed
+every nbgrader process (:func:`nbgrader_env`), in the course directory. Requests come
+over a Unix socket: the command line, the child's extra environment and the batch to prepare as
+JSON, with the write ends of two pipes (passed as file descriptors): one for the child's output,
+one for its exit status, which the child writes last. The reply is the child's process id. What
+the server itself says (only errors) is kept in ``.grading/logs/forkserver.log`` once the run has
+used it. A child that is killed
 writes no status, so the run still tells a child that finished from one that died in the middle
 of a student. Each child leads its own process group, so a batch past its timeout is killed with
 its kernels as before; the server reaps its children, and exits when the grading run closes the
@@ -31,11 +35,27 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 from pathlib import Path
 
+from .layout import LOGS
+
 MAX_REQUEST = 1 << 20
+MAX_LOG = 1 << 20  # the server's own output: errors only
+
+
+def nbgrader_env() -> dict:
+    """Environment for nbgrader subprocesses: it runs ``alembic`` by name, so our venv goes on PATH.
+
+    A course configuration (``nbgrader_config.py``) that raises makes them stop. traitlets
+    would only log the error and let nbgrader go on with its defaults: student code unsandboxed
+    on this machine, full marks for every test cell that does not raise, keys unsealed.
+    """
+    bindir = str(Path(sys.executable).parent)
+    return dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]),
+                PYTHONWARNINGS="ignore", TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR="1")
 
 
 class ForkServerGone(RuntimeError):
@@ -72,30 +92,40 @@ class ForkServer:
 
     def __init__(self, root: Path, env: dict, log: Path):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        log.parent.mkdir(parents=True, exist_ok=True)
+        # What the server says goes to a file of no name until there is something to keep
+        # (:meth:`_keep_log`): the server may start before the run knows it will change anything.
         self.log = log
-        with theirs, open(log, "wb") as out:
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115  (closed with the server)
+        with theirs:
             try:
                 self.proc: subprocess.Popen | None = subprocess.Popen(
                     [sys.executable, "-m", __name__, str(theirs.fileno())], cwd=root, env=env,
-                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
                     pass_fds=[theirs.fileno()], start_new_session=True)
             except OSError as err:  # no process at all (a limit on processes or memory): every
                 # request then fails as for a server that stopped, and batches fall back
                 self.proc = None
-                out.write(f"the fork server could not be started: {err}\n".encode())
+                self.output.write(f"the fork server could not be started: {err}\n".encode())
+                self.output.flush()
         self.sock = ours
         self.lock = threading.Lock()
         self.lost = False
+        self.served = False  # it has forked a child
 
-    def start(self, args: list[str], env: dict[str, str] | None = None) -> Forked:
+    def start(self, args: list[str], env: dict[str, str] | None = None,
+              prepare: dict | None = None) -> Forked:
         """Fork ``nbgrader <args>`` with ``env`` added to the server's environment; waits for the
-        server to have imported nbgrader. Raises :class:`ForkServerGone` if it cannot."""
+        server to have imported nbgrader. Raises :class:`ForkServerGone` if it cannot.
+
+        ``prepare``: a batch (:class:`.batches.Batch`, as a dict) the child prepares first
+        (:func:`.batches.prepare`), writing to the same output.
+        """
         read, write = os.pipe()
         status_read, status_write = os.pipe()
         try:
-            request = json.dumps({"args": args, "env": env or {}}).encode()
+            request = json.dumps({"args": args, "env": env or {}, "prepare": prepare}).encode()
             with self.lock:
+                self.served = True
                 socket.send_fds(self.sock, [request], [write, status_write])
                 reply = self.sock.recv(64)
             if not reply:
@@ -120,21 +150,37 @@ class ForkServer:
         return first
 
     def _why(self) -> str:
+        self._keep_log()
         try:
             tail = self.log.read_text(errors="replace").strip().splitlines()[-1:]
         except OSError:
             tail = []
         return "the nbgrader fork server stopped" + (f": {tail[0][:300]}" if tail else "")
 
+    def _keep_log(self) -> None:
+        """Write what the server said, if anything, to ``log``."""
+        if self.output.closed:
+            return
+        # pread, not seek and read: two batches may ask at once, and share the file's offset.
+        said = os.pread(self.output.fileno(), MAX_LOG, 0)
+        if said:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            self.log.write_bytes(said)
+
     def close(self) -> None:
         self.sock.close()  # the server sees the end of its socket and exits
-        if self.proc is None:
-            return
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        if self.proc is not None and not self.served:
+            self.proc.kill()  # still importing, perhaps: it has no child to wait for
             self.proc.wait()
+        elif self.proc is not None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.served:  # else the run did not use it, and may have changed nothing at all
+            self._keep_log()
+        self.output.close()
 
 
 _servers: dict[str, ForkServer] = {}
@@ -143,8 +189,6 @@ _servers_lock = threading.Lock()
 
 def server_for(root: Path) -> ForkServer:
     """The fork server of the course at ``root``, started now if there is none."""
-    from .batches import LOGS, nbgrader_env
-
     key = str(root)
     with _servers_lock:
         if key not in _servers:
@@ -164,8 +208,8 @@ def close_all() -> None:
 # The server side.
 
 def _child(request: dict, output: int, status: int) -> None:
-    """In the forked child: become ``nbgrader <args>``, writing to ``output``, and its exit status
-    to ``status`` at the very end; never returns."""
+    """In the forked child: prepare the request's batch, if any, then become ``nbgrader <args>``,
+    writing to ``output``, and its exit status to ``status`` at the very end; never returns."""
     code = 1
     try:
         from setproctitle import setproctitle  # imported by the server already
@@ -183,6 +227,10 @@ def _child(request: dict, output: int, status: int) -> None:
         sys.argv = ["nbgrader", *request["args"]]
         # In ps and top, the nbgrader command it runs, not "python -m ...forkserver".
         setproctitle(" ".join(sys.argv))
+        if request.get("prepare"):  # its batch's submissions, staged here: batches stage at once
+            from .batches import Batch, prepare
+
+            prepare(Batch(**request["prepare"]))
         from nbgrader.apps.nbgraderapp import main
 
         main()
@@ -210,6 +258,8 @@ def serve(fd: int) -> None:
     import nbgrader.preprocessors  # noqa: F401
     from nbgrader.apps.nbgraderapp import NbGraderApp  # noqa: F401
     from setproctitle import setproctitle  # noqa: F401  (each child's title)
+
+    from . import batches  # noqa: F401  (a child stages its batch: batches.prepare)
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped as they exit
     sock = socket.socket(fileno=fd)

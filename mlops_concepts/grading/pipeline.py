@@ -1,4 +1,4 @@
-"""The course's commands: ``mlops-concepts grade``, ``demo``, ``check`` (and ``report``).
+"""What the commands of :mod:`.cli` do: ``mlops-concepts grade``, ``demo`` and ``check``.
 
 ``grade`` is what an instructor runs on a class. It stages every submission (see
 :mod:`mlops_concepts.grading.submissions`), deals the students into batches, autogrades each batch
@@ -22,10 +22,8 @@ SQLite and no server, never touching a real class.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -49,6 +47,7 @@ from .batches import (
     run_feedback,
     scratch_url,
 )
+from .cli import DEMO_COURSE, INTERRUPTED
 from .coursedir import CourseConfigError, gradebook_url
 from .gradebooks import export, merge, seed_template
 from .sandbox import compile_package
@@ -56,11 +55,9 @@ from .schedule import DaskPool, LocalPool, grade_batches
 from .untrusted import printable
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO_COURSE = ".demo-course"
 
 
 LOG_TAIL_BYTES = 64 * 1024
-INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C, as shells have it
 
 
 def _nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | None = None):
@@ -397,7 +394,7 @@ def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Pa
     return code
 
 
-def _with_submissions(root: Path) -> list[str]:
+def with_submissions(root: Path) -> list[str]:
     """Released assignments that someone submitted (what ``grade`` with no id grades)."""
     released = sorted(p.name for p in (root / "release").iterdir() if p.is_dir()) \
         if (root / "release").is_dir() else []
@@ -424,80 +421,3 @@ def check(root: Path, assignments: list[str]) -> int:
         for problem in problems:
             _say(f"  {problem}")
     return 1 if failed else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:  # between two steps of a run (inside one, grade says more)
-        _say("Interrupted.")
-        return INTERRUPTED
-
-
-def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="mlops-concepts", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, helptext in (("demo", "build release/, grade the sample submissions, export"),
-                           ("grade", "grade every submission in submitted/, export")):
-        p = sub.add_parser(name, help=helptext,
-                           epilog="Other --Class.trait=value options are passed to nbgrader "
-                                  "autograde, e.g. --SandboxedExecute.sandbox=False (trusted "
-                                  "submissions only) or --Execute.timeout=120.")
-        p.add_argument("assignment", nargs="*",
-                       help="chapter ids (default: " + ("every released chapter someone submitted"
-                                                        if name == "grade" else
-                                                        "every chapter with a sample class") + ")")
-        if name == "grade":
-            p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
-            p.add_argument("--jobs", type=int, default=None,
-                           help="batches graded at once on this machine (default: the CPU count)")
-            p.add_argument("--scheduler", default=None,
-                           help="a Dask scheduler address, e.g. tcp://host:8786: grade on its "
-                                "workers, which must share the course directory")
-        else:
-            p.add_argument("--course", type=Path, default=None,
-                           help=f"the throwaway course directory (default: {DEMO_COURSE}/ here)")
-    p = sub.add_parser("check", help="lint chapters against the authoring contract (no code runs)")
-    p.add_argument("assignment", nargs="*", help="chapter ids (default: every chapter in source/)")
-    p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
-    p = sub.add_parser("report", help="class report: score distribution, item analysis, "
-                                      "common wrong answers (HTML) and a per-item CSV")
-    p.add_argument("assignment", nargs="*", help="chapter ids (default: every graded chapter)")
-    p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
-    p.add_argument("--out", type=Path, default=None,
-                   help="the HTML report (default: <root>/reports/<assignment>.html)")
-    p.add_argument("--csv", type=Path, default=None,
-                   help="the per-item CSV (default: <root>/reports/<assignment>-items.csv)")
-    args, extra = parser.parse_known_args(argv)
-    if args.command == "check":
-        if extra:
-            parser.error(f"unrecognised arguments: {' '.join(extra)}")
-        return check(args.root.resolve(), args.assignment)
-    if args.command == "report":
-        from .report import cli as report_cli
-        return report_cli(args, extra)
-    bad = [a for a in extra if not re.fullmatch(r"--\w+\.\w+=.*", a)]
-    if bad:
-        parser.error(f"unrecognised arguments: {' '.join(bad)}")
-    if args.command == "demo":
-        return demo(args.assignment, tuple(extra), args.course.resolve() if args.course else None)
-    root = args.root.resolve()
-    if not (root / "nbgrader_config.py").exists():
-        parser.error(f"{root} is not a course directory (no nbgrader_config.py)")
-    if args.jobs is not None and args.jobs < 1:
-        parser.error("--jobs must be 1 or more")
-    assignments = args.assignment or _with_submissions(root)
-    if not assignments:
-        _say(f"No submissions in {root / 'submitted'} of any chapter in {root / 'release'}.")
-        return 0
-    codes = []
-    for assignment in assignments:
-        codes.append(grade(root, assignment, nbgrader_args=tuple(extra), jobs=args.jobs,
-                           scheduler=args.scheduler))
-        if codes[-1] == INTERRUPTED:  # Ctrl-C stops the command, not one chapter
-            break
-    return max(codes)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -932,7 +932,7 @@ def report(root: Path, assignment: str, out: Path | None = None, csv_out: Path |
 
 
 def cli(args, extra: list[str]) -> int:
-    """The ``report`` subcommand, called from :func:`mlops_concepts.grading.pipeline.main`."""
+    """The ``report`` subcommand, called from :func:`mlops_concepts.grading.cli.main`."""
     if extra:
         print(f"mlops-concepts report: unrecognised arguments: {' '.join(extra)}", file=sys.stderr)
         return 2

@@ -1,6 +1,6 @@
 """Grade many submissions in one run of the instructor's grading command, and read back the results.
 
-The command is the one ``course.grade_all`` runs (``python -m mlops_concepts.grading.pipeline grade
+The command is the one ``course.grade_all`` runs (``python -m mlops_concepts.grading.cli grade
 <assignment> --root <course>``); here it is started with :class:`subprocess.Popen` so that the
 grader's memory can be sampled while it runs. A run can be split over a few copies of the course
 (shards) graded at the same time: each shard is a complete, independent course directory.
@@ -65,7 +65,7 @@ class MemorySampler(threading.Thread):
             return "kernel"
         if "nbgrader" in cmdline or "grading.forkserver" in cmdline:  # forked nbgrader processes
             return "grader"
-        if "grading.pipeline" in cmdline:
+        if "grading.cli" in cmdline:
             return "pipeline"
         return "other"
 
@@ -90,7 +90,7 @@ def run_pipeline(root: Path, assignment: str, cwd: Path | None = None, env: dict
                  timeout: float = 1800, args: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess, dict, float]:
     """The instructor's grading command on ``root`` (as ``course.grade_all``), memory sampled;
     ``args`` are passed on to it (``--Class.trait=value`` options for nbgrader)."""
-    cmd = [sys.executable, "-m", "mlops_concepts.grading.pipeline", "grade", assignment,
+    cmd = [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment,
            "--root", str(root), *args]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -1,0 +1,113 @@
+"""The ``mlops-concepts`` command: ``grade``, ``demo``, ``check`` and ``report``.
+
+This module imports only the standard library, and the command's work is in
+:mod:`.pipeline` (and :mod:`.report`), imported once the arguments are read. The grading
+pipeline needs nbgrader, and importing it costs more than a second. So ``grade`` on this machine
+starts the run's fork server (:mod:`.forkserver`) before anything else: the server imports
+nbgrader on one core while this process imports the pipeline on the other, instead of after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from . import forkserver
+
+DEMO_COURSE = ".demo-course"  # the demo's throwaway course, in the folder the command runs in
+INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C, as shells have it
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlops-concepts", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, helptext in (("demo", "build release/, grade the sample submissions, export"),
+                           ("grade", "grade every submission in submitted/, export")):
+        p = sub.add_parser(name, help=helptext,
+                           epilog="Other --Class.trait=value options are passed to nbgrader "
+                                  "autograde, e.g. --SandboxedExecute.sandbox=False (trusted "
+                                  "submissions only) or --Execute.timeout=120.")
+        p.add_argument("assignment", nargs="*",
+                       help="chapter ids (default: " + ("every released chapter someone submitted"
+                                                        if name == "grade" else
+                                                        "every chapter with a sample class") + ")")
+        if name == "grade":
+            p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
+            p.add_argument("--jobs", type=int, default=None,
+                           help="batches graded at once on this machine (default: the CPU count)")
+            p.add_argument("--scheduler", default=None,
+                           help="a Dask scheduler address, e.g. tcp://host:8786: grade on its "
+                                "workers, which must share the course directory")
+        else:
+            p.add_argument("--course", type=Path, default=None,
+                           help=f"the throwaway course directory (default: {DEMO_COURSE}/ here)")
+    p = sub.add_parser("check", help="lint chapters against the authoring contract (no code runs)")
+    p.add_argument("assignment", nargs="*", help="chapter ids (default: every chapter in source/)")
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
+    p = sub.add_parser("report", help="class report: score distribution, item analysis, "
+                                      "common wrong answers (HTML) and a per-item CSV")
+    p.add_argument("assignment", nargs="*", help="chapter ids (default: every graded chapter)")
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
+    p.add_argument("--out", type=Path, default=None,
+                   help="the HTML report (default: <root>/reports/<assignment>.html)")
+    p.add_argument("--csv", type=Path, default=None,
+                   help="the per-item CSV (default: <root>/reports/<assignment>-items.csv)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # between two steps of a run (inside one, grade says more)
+        print("Interrupted.", flush=True)
+        return INTERRUPTED
+    finally:
+        forkserver.close_all()  # one started here for a run that then had nothing to grade
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "check":
+        if extra:
+            parser.error(f"unrecognised arguments: {' '.join(extra)}")
+        from .pipeline import check
+
+        return check(args.root.resolve(), args.assignment)
+    if args.command == "report":
+        from .report import cli as report_cli
+
+        return report_cli(args, extra)
+    bad = [a for a in extra if not re.fullmatch(r"--\w+\.\w+=.*", a)]
+    if bad:
+        parser.error(f"unrecognised arguments: {' '.join(bad)}")
+    if args.command == "demo":
+        from .pipeline import demo
+
+        return demo(args.assignment, tuple(extra), args.course.resolve() if args.course else None)
+    root = args.root.resolve()
+    if not (root / "nbgrader_config.py").exists():
+        parser.error(f"{root} is not a course directory (no nbgrader_config.py)")
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be 1 or more")
+    if not args.scheduler:
+        forkserver.server_for(root)  # imports nbgrader while this process imports the pipeline
+    from .pipeline import grade, with_submissions
+
+    assignments = args.assignment or with_submissions(root)
+    if not assignments:
+        print(f"No submissions in {root / 'submitted'} of any chapter in {root / 'release'}.", flush=True)
+        return 0
+    codes = []
+    for assignment in assignments:
+        codes.append(grade(root, assignment, nbgrader_args=tuple(extra), jobs=args.jobs,
+                           scheduler=args.scheduler))
+        if codes[-1] == INTERRUPTED:  # Ctrl-C stops the command, not one chapter
+            break
+    return max(codes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

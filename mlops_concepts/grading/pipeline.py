@@ -372,6 +372,7 @@ def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Pa
     try:
         for assignment in assignments:
             shutil.copytree(REPO / "source" / assignment, course / "source" / assignment)
+            forkserver.server_for(course)  # imports nbgrader while the chapter is released
             release(course, assignment)
             samples = REPO / EXAMPLES / assignment / "submitted"
             _say(f"==> Copying the sample submissions from {samples.relative_to(REPO)}")

@@ -150,22 +150,22 @@ class ForkServer:
         return first
 
     def _why(self) -> str:
-        self._keep_log()
-        try:
-            tail = self.log.read_text(errors="replace").strip().splitlines()[-1:]
-        except OSError:
-            tail = []
+        tail = self._keep_log().decode(errors="replace").strip().splitlines()[-1:]
         return "the nbgrader fork server stopped" + (f": {tail[0][:300]}" if tail else "")
 
-    def _keep_log(self) -> None:
-        """Write what the server said, if anything, to ``log``."""
+    def _keep_log(self) -> bytes:
+        """Write what the server said, if anything, to ``log``; return it."""
         if self.output.closed:
-            return
+            return b""
         # pread, not seek and read: two batches may ask at once, and share the file's offset.
         said = os.pread(self.output.fileno(), MAX_LOG, 0)
         if said:
-            self.log.parent.mkdir(parents=True, exist_ok=True)
-            self.log.write_bytes(said)
+            try:
+                self.log.parent.mkdir(parents=True, exist_ok=True)
+                self.log.write_bytes(said)
+            except OSError:  # the reason still reaches the instructor, and batches fall back
+                pass
+        return said
 
     def close(self) -> None:
         self.sock.close()  # the server sees the end of its socket and exits

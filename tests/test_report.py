@@ -255,9 +255,11 @@ def graded(tmp_path_factory):
                                                  as_version=4))
     before = sha(root / "gradebook.db")
     # No chapter named: every graded chapter is reported.
+    # Buffered output, as a pipe has it by default: the command leaves with os._exit, so what it
+    # printed reaches the pipe only if it flushed (PYTHONUNBUFFERED, set on some machines, hides it).
+    env = {k: v for k, v in nbgrader_env().items() if k != "PYTHONUNBUFFERED"}
     cli = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "report",
-                          "--root", str(root)], capture_output=True, text=True,
-                         env=nbgrader_env(), cwd=root)
+                          "--root", str(root)], capture_output=True, text=True, env=env, cwd=root)
     assert cli.returncode == 0, cli.stdout + cli.stderr
     page = (root / "reports" / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
     with open(root / "reports" / f"{ASSIGNMENT}-items.csv", newline="", encoding="utf-8") as f:

@@ -10,9 +10,7 @@ nbgrader on one core while this process imports the pipeline on the other, inste
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import sys
 from pathlib import Path
 
 from . import forkserver
@@ -63,16 +61,9 @@ def console() -> None:
     at once with the command's status.
 
     Everything is written and closed by then: the gradebook, the CSV, the feedback, the fork
-    server. What is left is freeing the modules the run imported (nbgrader, SQLAlchemy,
-    nbconvert), object by object, which took a third of a second at the end of every run.
+    server (:func:`.forkserver.exit_now`).
     """
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
-            pass
-    os._exit(code)
+    forkserver.exit_now(main())
 
 
 def main(argv: list[str] | None = None) -> int:

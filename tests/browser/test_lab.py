@@ -236,7 +236,7 @@ def test_students_get_nbgrader_without_the_instructors_pages(notebook, lab_serve
     student side (Validate, the Assignments page) and nothing of the instructor's."""
     page = notebook
     base_url, token, _ = lab_server
-    # nbgrader 0.9.5's lab extension adds a "Validate" button to every notebook's toolbar ...
+    # nbgrader 0.9's lab extension adds a "Validate" button to every notebook's toolbar ...
     validate = page.locator(".jp-NotebookPanel-toolbar .validate-button")
     assert validate.is_visible(), "no nbgrader Validate button in the notebook toolbar"
     assert validate.inner_text().strip() == "Validate"

@@ -71,6 +71,7 @@ lab: $(VENV_READY)
 
 lint: $(VENV_READY)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/nbqa ruff source/
 
 clean:

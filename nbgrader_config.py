@@ -51,9 +51,7 @@ c.CourseDirectory.course_id = "mlops-concepts"
 c.CourseDirectory.root = str(HERE)
 # SQLite by default: nothing to install. Point MLOPS_CONCEPTS_DB_URL (or --CourseDirectory.db_url)
 # at PostgreSQL, e.g. postgresql://user@host/gradebook, for a large class or parallel graders.
-c.CourseDirectory.db_url = os.environ.get(
-    "MLOPS_CONCEPTS_DB_URL", f"sqlite:///{HERE / 'gradebook.db'}"
-)
+c.CourseDirectory.db_url = os.environ.get("MLOPS_CONCEPTS_DB_URL", f"sqlite:///{HERE / 'gradebook.db'}")
 
 # A local exchange that needs no root (the default /srv/nbgrader/exchange does).
 c.Exchange.root = os.environ.get("MLOPS_CONCEPTS_EXCHANGE", str(HERE / ".exchange"))
@@ -109,7 +107,11 @@ c.SandboxedExecute.memory_limit_mb = 2048
 # Feedback: never show hidden test code; a self-check shows as "# Self-check for Exercise 1.2 (b)"
 # and its verdict, not its check(...) call (HideCheckCalls, feedback only).
 c.GenerateFeedback.preprocessors = [
-    GetGrades, ClearHiddenTests, HideCheckCalls, DefuseStudentContent, CSSHTMLHeaderPreprocessor,
+    GetGrades,
+    ClearHiddenTests,
+    HideCheckCalls,
+    DefuseStudentContent,
+    CSSHTMLHeaderPreprocessor,
 ]
 c.ClearHiddenTests.enforce_metadata = False
 c.GenerateFeedback.exporter_class = FeedbackExporter  # the lesson's Markdown rendered once per batch

@@ -46,25 +46,39 @@ TRIVIAL = "trivial"
 
 
 def _meta(gid, **kw):
-    return {"nbgrader": {"grade_id": gid, "schema_version": 3, "locked": False, "solution": False,
-                         "grade": False, **kw}}
+    return {
+        "nbgrader": {
+            "grade_id": gid,
+            "schema_version": 3,
+            "locked": False,
+            "solution": False,
+            "grade": False,
+            **kw,
+        }
+    }
 
 
 def trivial_course(root: Path, students: int) -> Path:
     """A plain nbgrader course: default configuration, one answer cell and one test cell."""
     (root / "source" / TRIVIAL).mkdir(parents=True)
-    (root / "nbgrader_config.py").write_text(textwrap.dedent(f"""\
+    (root / "nbgrader_config.py").write_text(
+        textwrap.dedent(f"""\
         c = get_config()
         c.CourseDirectory.course_id = "trivial"
         c.CourseDirectory.root = {str(root)!r}
-        c.Exchange.root = {str(root / '.exchange')!r}
-        """))
-    nb = new_notebook(cells=[
-        new_markdown_cell("Set `x` to 1."),
-        new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION",
-                      metadata=_meta("answer", solution=True)),
-        new_code_cell("assert x == 1", metadata=_meta("test", grade=True, locked=True, points=1)),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+        c.Exchange.root = {str(root / ".exchange")!r}
+        """)
+    )
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("Set `x` to 1."),
+            new_code_cell(
+                "### BEGIN SOLUTION\nx = 1\n### END SOLUTION", metadata=_meta("answer", solution=True)
+            ),
+            new_code_cell("assert x == 1", metadata=_meta("test", grade=True, locked=True, points=1)),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
     nbformat.write(nb, root / "source" / TRIVIAL / f"{TRIVIAL}.ipynb")
     run(root, "generate_assignment", TRIVIAL, "--force")
     release = nbformat.read(root / "release" / TRIVIAL / f"{TRIVIAL}.ipynb", as_version=4)
@@ -77,8 +91,13 @@ def trivial_course(root: Path, students: int) -> Path:
 
 
 def run(root: Path, *args: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, capture_output=True,
-                            text=True, env=nbgrader_env())
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
@@ -103,10 +122,23 @@ def start_grading(root: Path, jobs: int) -> subprocess.Popen:
     """``mlops-concepts grade`` of the whole class, from scratch (no earlier results kept)."""
     for folder in ("autograded", "feedback"):
         shutil.rmtree(root / folder, ignore_errors=True)
-    return subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.cli", "grade",
-                             ASSIGNMENT, "--root", str(root), "--jobs", str(jobs)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=nbgrader_env())
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlops_concepts.grading.cli",
+            "grade",
+            ASSIGNMENT,
+            "--root",
+            str(root),
+            "--jobs",
+            str(jobs),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=nbgrader_env(),
+    )
 
 
 def at_once(starts) -> float:
@@ -130,14 +162,18 @@ def measure(students: int, rounds: int) -> dict[str, float]:
         trivial = trivial_course(tmp / "trivial", students)
         course = our_course(tmp / "course", students)
         twin = our_course(tmp / "twin", students)
-        configs = {"plain": lambda: plain(trivial), "jobs=1": lambda: ours(course, 1),
-                   "jobs=2": lambda: ours(course, 2),
-                   "two at once": lambda: at_once([lambda: start_grading(course, 1),
-                                                   lambda: start_grading(twin, 1)])}
+        configs = {
+            "plain": lambda: plain(trivial),
+            "jobs=1": lambda: ours(course, 1),
+            "jobs=2": lambda: ours(course, 2),
+            "two at once": lambda: at_once(
+                [lambda: start_grading(course, 1), lambda: start_grading(twin, 1)]
+            ),
+        }
         names = list(configs)
         times = {n: [] for n in names}
         for r in range(rounds):
-            for name in names[r % len(names):] + names[: r % len(names)]:
+            for name in names[r % len(names) :] + names[: r % len(names)]:
                 times[name].append(configs[name]())
                 print(f"  {students} students, round {r + 1}: {name} {times[name][-1]:.1f} s", flush=True)
     return {n: statistics.median(v) for n, v in times.items()}
@@ -147,8 +183,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # Classes, not a handful: with few students the fixed costs (the command's start, one
     # nbgrader process per step and batch, the export) hide what --jobs does per student.
-    parser.add_argument("--students", default="16,48",
-                        help="class sizes, comma-separated (default: 16,48)")
+    parser.add_argument("--students", default="16,48", help="class sizes, comma-separated (default: 16,48)")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     sizes = [int(n) for n in args.students.split(",")]
@@ -156,15 +191,19 @@ def main() -> None:
     for n, med in medians.items():
         for name, seconds in med.items():
             graded = 2 * n if name == "two at once" else n
-            print(f"{name:>11}: {seconds:6.1f} s for {graded} students ({seconds / graded:.2f} s each; "
-                  f"median of {args.rounds})")
+            print(
+                f"{name:>11}: {seconds:6.1f} s for {graded} students ({seconds / graded:.2f} s each; "
+                f"median of {args.rounds})"
+            )
     for n, med in medians.items():
         p2, ceiling = med["jobs=1"] / med["jobs=2"], 2 * med["jobs=1"] / med["two at once"]
-        print(f"{n} students: P1 ours (jobs=1) / plain nbgrader on trivial notebooks = "
-              f"{med['jobs=1'] / med['plain']:.2f}x (target <= 1.25); "
-              f"P2 speed-up of --jobs 2 over --jobs 1 = {p2:.2f}x (target >= 1.8); "
-              f"ceiling on these cores (2 x jobs=1 / two at once) = {ceiling:.2f}x, "
-              f"of which P2 reaches {p2 / ceiling:.0%}")
+        print(
+            f"{n} students: P1 ours (jobs=1) / plain nbgrader on trivial notebooks = "
+            f"{med['jobs=1'] / med['plain']:.2f}x (target <= 1.25); "
+            f"P2 speed-up of --jobs 2 over --jobs 1 = {p2:.2f}x (target >= 1.8); "
+            f"ceiling on these cores (2 x jobs=1 / two at once) = {ceiling:.2f}x, "
+            f"of which P2 reaches {p2 / ceiling:.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -36,10 +36,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = make_course(Path(tmp) / "base")
         ch = Chapter(base, assignment)
-        floods = {"flood-display": with_cells(ch, FLOOD_DISPLAY),
-                  "flood-comm": with_cells(ch, FLOOD_COMM),
-                  "flood-stderr": with_cells(ch, FLOOD_STDERR),
-                  "flood-cells": with_cells(ch, *["pass"] * 3000)}
+        floods = {
+            "flood-display": with_cells(ch, FLOOD_DISPLAY),
+            "flood-comm": with_cells(ch, FLOOD_COMM),
+            "flood-stderr": with_cells(ch, FLOOD_STDERR),
+            "flood-cells": with_cells(ch, *["pass"] * 3000),
+        }
         peaks = {}
         for name, extra in (("quiet", {}), ("flood", floods)):
             root = copy_course(base, Path(tmp) / name)
@@ -50,12 +52,17 @@ def main() -> None:
             result, peak, seconds = run_pipeline(root, assignment)
             assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
             peaks[name] = peak
-            print(f"{name:>5}: {3 + len(extra)} students in {seconds:.0f} s; peak MiB " + ", ".join(
-                f"{kind} {rss / MIB:.0f}" for kind, rss in sorted(peak.items())), flush=True)
+            print(
+                f"{name:>5}: {3 + len(extra)} students in {seconds:.0f} s; peak MiB "
+                + ", ".join(f"{kind} {rss / MIB:.0f}" for kind, rss in sorted(peak.items())),
+                flush=True,
+            )
         for kind in sorted(peaks["quiet"]):
             quiet, flood = peaks["quiet"][kind], peaks["flood"].get(kind, 0)
-            print(f"peak {kind:<9} flood / quiet = {flood / quiet:.2f}x "
-                  f"({flood / MIB:.0f} MiB vs {quiet / MIB:.0f} MiB)")
+            print(
+                f"peak {kind:<9} flood / quiet = {flood / quiet:.2f}x "
+                f"({flood / MIB:.0f} MiB vs {quiet / MIB:.0f} MiB)"
+            )
 
 
 if __name__ == "__main__":

@@ -53,13 +53,15 @@ def main() -> None:
             submit(root, ASSIGNMENT, kind, nb)
         times: dict = {c: [] for c in CONFIGS}
         for r in range(args.rounds):
-            order = CONFIGS[r % 4:] + CONFIGS[: r % 4]
+            order = CONFIGS[r % 4 :] + CONFIGS[: r % 4]
             for kind, sandbox in order:
                 times[kind, sandbox].append(autograde(root, kind, sandbox))
     med = {c: statistics.median(v) for c, v in times.items()}
     for (kind, sandbox), t in med.items():
-        print(f"{kind:>8} notebook, sandbox {'on ' if sandbox else 'off'}: {t:6.2f} s per submission "
-              f"(median of {args.rounds} nbgrader autograde runs)")
+        print(
+            f"{kind:>8} notebook, sandbox {'on ' if sandbox else 'off'}: {t:6.2f} s per submission "
+            f"(median of {args.rounds} nbgrader autograde runs)"
+        )
     print(f"sandbox cost, complete notebook: {med['complete', True] / med['complete', False]:.2f}x")
     print(f"sandbox cost, blank notebook:    {med['blank', True] / med['blank', False]:.2f}x")
     print(f"complete vs blank (sandboxed):   {med['complete', True] / med['blank', True]:.2f}x")

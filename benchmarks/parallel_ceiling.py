@@ -46,15 +46,23 @@ def main() -> None:
             times["grading, two at once"].append(at_once([_grading(c) for c in courses]))
             times["loop, one"].append(at_once([_loop]))
             times["loop, two at once"].append(at_once([_loop, _loop]))
-            print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items())
-                  + "; ceilings " + ", ".join(
-                      f"{what} {2 * times[f'{what}, one'][-1] / times[f'{what}, two at once'][-1]:.2f}x"
-                      for what in ("grading", "loop")), flush=True)
+            print(
+                f"  round {r + 1}: "
+                + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items())
+                + "; ceilings "
+                + ", ".join(
+                    f"{what} {2 * times[f'{what}, one'][-1] / times[f'{what}, two at once'][-1]:.2f}x"
+                    for what in ("grading", "loop")
+                ),
+                flush=True,
+            )
     med = {k: statistics.median(v) for k, v in times.items()}
     for what in ("grading", "loop"):
         one, two = med[f"{what}, one"], med[f"{what}, two at once"]
-        print(f"{what}: one alone {one:.1f} s, two at once {two:.1f} s; ceiling of the speed-up on "
-              f"these cores = 2 x {one:.1f} / {two:.1f} = {2 * one / two:.2f}x")
+        print(
+            f"{what}: one alone {one:.1f} s, two at once {two:.1f} s; ceiling of the speed-up on "
+            f"these cores = 2 x {one:.1f} / {two:.1f} = {2 * one / two:.2f}x"
+        )
 
 
 if __name__ == "__main__":

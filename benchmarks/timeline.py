@@ -32,8 +32,16 @@ from class_grading import ASSIGNMENT, our_course
 from mlops_concepts.grading import batches, pipeline
 
 # (module, function) pairs to time: every step of a run that is not inside nbgrader.
-STEPS = [(batches, "stage_batch"), (batches, "seed"), (batches, "_start"), (batches, "_run"),
-         (pipeline, "seed_template"), (pipeline, "merge"), (pipeline, "export"), (pipeline, "_scores")]
+STEPS = [
+    (batches, "stage_batch"),
+    (batches, "seed"),
+    (batches, "_start"),
+    (batches, "_run"),
+    (pipeline, "seed_template"),
+    (pipeline, "merge"),
+    (pipeline, "export"),
+    (pipeline, "_scores"),
+]
 
 
 class Timeline:
@@ -54,12 +62,14 @@ class Timeline:
                 return function(*args, **kwargs)
             finally:
                 self.steps.append((threading.current_thread().name, function.__name__, began, self.now()))
+
         return step
 
     def sample(self) -> None:
         def ticks():
             fields = [int(v) for v in open("/proc/stat").readline().split()[1:]]
             return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+
         cores = len([line for line in open("/proc/stat") if line[:3] == "cpu" and line[3].isdigit()])
         last = ticks()
         while not self.stopped.wait(0.25):

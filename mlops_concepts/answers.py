@@ -108,9 +108,7 @@ def canonical(value):
             out = {}
             for key, item in _dict.items(v):
                 if _type(key) is not _str:
-                    raise AnswerTypeError(
-                        f"every key of the dict must be a plain str, not {_type_name(key)}"
-                    )
+                    raise AnswerTypeError(f"every key of the dict must be a plain str, not {_type_name(key)}")
                 out[_str.__str__(key)] = walk(item, depth + 1)
             return out
         raise AnswerTypeError(
@@ -139,9 +137,7 @@ def restrict(data, items):
         return {"part": [[k, _dict.get(data, k, MISSING)] for k in items if _type(k) is _str]}
     if _type(data) is _list:
         n = _len(data)
-        return {
-            "part": [[i, data[i] if _type(i) is _int and -n <= i < n else MISSING] for i in items]
-        }
+        return {"part": [[i, data[i] if _type(i) is _int and -n <= i < n else MISSING] for i in items]}
     raise AnswerTypeError(f"the answer must be a dict or a list, not {_type_name(data)}")
 
 

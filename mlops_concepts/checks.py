@@ -100,8 +100,11 @@ def _leaves(raw, form, items):
         originals = {_forgive(k): k for k in raw}
         listed = {_forgive(k): k for k in canonical(items) or [] if _type(k) is _str}
         if items is not None:
-            return [(listed.get(k, k), v, raw[originals[k]]) for k, v in form["part"]
-                    if v != MISSING and k in originals]
+            return [
+                (listed.get(k, k), v, raw[originals[k]])
+                for k, v in form["part"]
+                if v != MISSING and k in originals
+            ]
         return [(k, form[_forgive(k)], v) for k, v in raw.items()]
     if _type(raw) is _list:
         if items is not None:
@@ -114,8 +117,9 @@ def _not_allowed(where, given, choices) -> str:
     listed = ", ".join(_quote(c) for c in choices)
     if where is None:
         return f"{_quote(given)} is not one of the allowed values ({listed})."
-    place = (f"value number {where + 1} of your list" if _type(where) is _int
-             else f"the value for {_quote(where)}")
+    place = (
+        f"value number {where + 1} of your list" if _type(where) is _int else f"the value for {_quote(where)}"
+    )
     return f"{place} is {_quote(given)}, which is not one of the allowed values ({listed})."
 
 
@@ -126,8 +130,10 @@ def _diagnose(answer, form, items, choices) -> str:
         missing = [k for k, v in form["part"] if v == MISSING]
         if missing and _type(missing[0]) is _int:
             n = len(raw)
-            return (f"your list has {n} value{'s' if n != 1 else ''}; the question asks for "
-                    f"more (this part checks value number {missing[0] + 1}).")
+            return (
+                f"your list has {n} value{'s' if n != 1 else ''}; the question asks for "
+                f"more (this part checks value number {missing[0] + 1})."
+            )
         if missing:
             listed = {_forgive(k): k for k in canonical(items) if _type(k) is _str}
             k = listed.get(missing[0], missing[0])
@@ -135,8 +141,7 @@ def _diagnose(answer, form, items, choices) -> str:
             said = f"your dict has no key {_quote(k)}"
             if close:
                 theirs = next(g for g in raw if _forgive(g) == close[0])
-                return (f"{said}, but it has {_quote(theirs)}: copy each key exactly as the "
-                        "question lists it.")
+                return f"{said}, but it has {_quote(theirs)}: copy each key exactly as the question lists it."
             return f"{said}: copy each key exactly as the question lists it."
     leaves = _leaves(raw, form, items)
     for _where, value, given in leaves:
@@ -150,8 +155,7 @@ def _diagnose(answer, form, items, choices) -> str:
     return "not right yet. Re-read the lesson and try again."
 
 
-def check(question: str, answer, key=None, items=None, title=None, choices=None,
-          cases=None) -> None:
+def check(question: str, answer, key=None, items=None, title=None, choices=None, cases=None) -> None:
     """Say whether ``answer`` is right, and if not what kind of wrong, never the right answer.
 
     ``key`` is the right answer (instructor version) or its salted digest (student version);
@@ -204,8 +208,10 @@ def _check_title(source: str):
 
 def not_answered_message(title: str, name) -> str:
     what = f"`{name}` is not defined" if name else "the answer is not defined"
-    return (f"Not yet. {title}: not answered yet ({what}). Write your answer in the cell above "
-            "in place of `raise NotImplementedError()`, run it, then run this check again.")
+    return (
+        f"Not yet. {title}: not answered yet ({what}). Write your answer in the cell above "
+        "in place of `raise NotImplementedError()`, run it, then run this check again."
+    )
 
 
 def _not_answered(shell, etype, value, tb, tb_offset=None):

@@ -56,8 +56,23 @@ def _numpy_types():
         return None, ()
     try:
         return np.ndarray, _tuple(
-            t for t in (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8,
-                        np.uint64, np.uint32, np.uint16, np.uint8, np.bool_, np.str_))
+            t
+            for t in (
+                np.float64,
+                np.float32,
+                np.float16,
+                np.int64,
+                np.int32,
+                np.int16,
+                np.int8,
+                np.uint64,
+                np.uint32,
+                np.uint16,
+                np.uint8,
+                np.bool_,
+                np.str_,
+            )
+        )
     except AttributeError:
         return None, ()
 
@@ -73,8 +88,7 @@ def _plain(value, types, depth=0):
     if cls in scalars:
         return sys.modules["numpy"].generic.item(value)
     if cls is _list or cls is _tuple:
-        return [_plain(cls.__getitem__(value, i), types, depth + 1)
-                for i in _range(cls.__len__(value))]
+        return [_plain(cls.__getitem__(value, i), types, depth + 1) for i in _range(cls.__len__(value))]
     if cls is _dict:
         return {k: _plain(v, types, depth + 1) for k, v in _dict.items(value)}
     return value
@@ -136,8 +150,7 @@ def check_function(question: str, function, cases: dict, key, title=None) -> Non
 
     name = title if _type(title) is _str else "This exercise"
     if not _callable(function):
-        _print(f"Not yet. {name}: the answer must be a function (a `def`), "
-               f"not {_type(function).__name__}.")
+        _print(f"Not yet. {name}: the answer must be a function (a `def`), not {_type(function).__name__}.")
         return
     data, count = cases.get("data"), cases.get("count", 3)
     try:
@@ -150,30 +163,42 @@ def check_function(question: str, function, cases: dict, key, title=None) -> Non
         # An error, like a self-check whose answer is not defined: Validate sees "not answered".
         raise NotImplementedError(
             f"{name}: not answered yet. Write your function in the cell above in place of "
-            "`raise NotImplementedError()`, run it, then run this check again.")
+            "`raise NotImplementedError()`, run it, then run this check again."
+        )
     keys = key if _type(key) is _list else []
-    right = [i for i, outcome in _enumerate(outcomes)
-             if "value" in outcome and i < _len(keys) and matches(outcome["value"], keys[i])]
+    right = [
+        i
+        for i, outcome in _enumerate(outcomes)
+        if "value" in outcome and i < _len(keys) and matches(outcome["value"], keys[i])
+    ]
     n = _len(outcomes)
     if not keys:  # the instructor's notebook: this function *is* the key
         failed = [i + 1 for i, o in _enumerate(outcomes) if "value" not in o]
         if failed:
-            _print(f"Not yet. {name}: the function fails on example {failed[0]}: "
-                   f"{_describe(outcomes[failed[0] - 1])}.")
+            _print(
+                f"Not yet. {name}: the function fails on example {failed[0]}: "
+                f"{_describe(outcomes[failed[0] - 1])}."
+            )
         else:
-            _print(f"Success! {name}: the solution ran on all {n} examples; the grader takes its "
-                   "results as the key.")
+            _print(
+                f"Success! {name}: the solution ran on all {n} examples; the grader takes its "
+                "results as the key."
+            )
         return
     if _len(right) == n:
-        _print(f"Success! {name} is right on all {n} examples. When graded, your function is "
-               "called on other, hidden inputs of the same kind.")
+        _print(
+            f"Success! {name} is right on all {n} examples. When graded, your function is "
+            "called on other, hidden inputs of the same kind."
+        )
         return
     wrong = [i for i in _range(n) if i not in right]
     first = wrong[0]
     shown = ", ".join(_str(i + 1) for i in wrong[:5]) + ("..." if _len(wrong) > 5 else "")
-    _print(f"Not yet. {name}: right on {_len(right)} of {n} examples. Wrong on example "
-           f"{shown}: for example {first + 1}, {_describe(outcomes[first])}. Look at the inputs "
-           f"with labs.cases({data!r}, {count})[{first}] and run your function on them.")
+    _print(
+        f"Not yet. {name}: right on {_len(right)} of {n} examples. Wrong on example "
+        f"{shown}: for example {first + 1}, {_describe(outcomes[first])}. Look at the inputs "
+        f"with labs.cases({data!r}, {count})[{first}] and run your function on them."
+    )
 
 
 def report_payload(question: str, function, inputs_json: str, order) -> dict:
@@ -198,8 +223,7 @@ def grade_function(question: str, function, inputs_json: str, order) -> None:
         payload = report_payload(question, function, inputs_json, order)
     except Exception as err:  # a broken answer must still produce a report, not a traceback
         payload = {"id": question, "error": f"the function could not be checked ({_type(err).__name__})"}
-    display({REPORT_MIME: payload, "text/plain": f"[{question}] results recorded for grading"},
-            raw=True)
+    display({REPORT_MIME: payload, "text/plain": f"[{question}] results recorded for grading"}, raw=True)
 
 
 __all__ = ["check_function", "grade_function", "result_form", "seal_results"]

@@ -87,7 +87,9 @@ _PIXEL = "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEA
 #: The helper, appended to an HTML widget inside the box: style rules and a hidden image whose
 #: onload runs the script with ``img`` bound to itself (no network, no global names).
 HELPER_HTML = (
-    "<style>" + " ".join(HELPER_CSS.split()) + "</style>"
+    "<style>"
+    + " ".join(HELPER_CSS.split())
+    + "</style>"
     + f'<img hidden alt="" src="{_PIXEL}" onload="'
     + html.escape("(function (img) {" + " ".join(HELPER_JS.split()) + "})(this);", quote=True)
     + '">'

@@ -27,9 +27,18 @@ COURSE_ID = "mlops-concepts"
 
 # Variables of the developer's shell that would point a command at another course, exchange,
 # gradebook or Jupyter setup than the throwaway one a test builds.
-LEAKY = ("MLOPS_CONCEPTS_DB_URL", "MLOPS_CONCEPTS_EXCHANGE", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
-         "JUPYTER_RUNTIME_DIR", "JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "JUPYTERLAB_SETTINGS_DIR",
-         "JUPYTERLAB_WORKSPACES_DIR", "IPYTHONDIR")
+LEAKY = (
+    "MLOPS_CONCEPTS_DB_URL",
+    "MLOPS_CONCEPTS_EXCHANGE",
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_DATA_DIR",
+    "JUPYTER_RUNTIME_DIR",
+    "JUPYTER_PATH",
+    "JUPYTER_CONFIG_PATH",
+    "JUPYTERLAB_SETTINGS_DIR",
+    "JUPYTERLAB_WORKSPACES_DIR",
+    "IPYTHONDIR",
+)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -42,8 +51,15 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 1800) -> subprocess.CompletedProcess:
-    return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def show(done: subprocess.CompletedProcess) -> str:

@@ -7,8 +7,9 @@ _COURSES: dict = {}
 
 def _course(assignment, tmp_path_factory):
     if assignment not in _COURSES:
-        _COURSES[assignment] = make_course(tmp_path_factory.mktemp(f"course-{assignment}"),
-                                           assignments=[assignment])
+        _COURSES[assignment] = make_course(
+            tmp_path_factory.mktemp(f"course-{assignment}"), assignments=[assignment]
+        )
     return _COURSES[assignment], assignment
 
 
@@ -38,9 +39,18 @@ def chromium_browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             yield browser
         finally:

@@ -53,8 +53,13 @@ def skip_unless_runs_on(assignment: str, per_chapter: bool, what: str) -> None:
 
 
 def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root,
-                          capture_output=True, text=True, env=nbgrader_env())
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+    )
 
 
 def make_course(root: Path, timeout: int = 20, assignments: list[str] = ASSIGNMENTS[:1]) -> Path:
@@ -96,8 +101,9 @@ def before_first_answer(nb, code: str):
     """A copy of the notebook with ``code`` run before the student's first answer (a loop, a
     pause)."""
     changed = copy.deepcopy(nb)
-    answer = next(c for c in changed.cells
-                  if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+    answer = next(
+        c for c in changed.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    )
     answer.source = code + answer.source
     return changed
 
@@ -120,8 +126,10 @@ def pids_mentioning(*texts: str) -> dict[int, str]:
 def grade_all(root: Path, assignment: str) -> subprocess.CompletedProcess:
     """Run the course's grading command (the same one the README gives instructors)."""
     return subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment,
-         "--root", str(root)], capture_output=True, text=True, env=nbgrader_env(),
+        [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
     )
 
 
@@ -131,8 +139,7 @@ def item_scores(root: Path, assignment: str, student: str) -> dict[str, float]:
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         sub = gb.find_submission(assignment, student)
-        return {g.name: g.score for nb in sub.notebooks for g in nb.grades
-                if g.cell.cell_type == "code"}
+        return {g.name: g.score for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "code"}
 
 
 def max_scores(root: Path, assignment: str) -> dict[str, float]:

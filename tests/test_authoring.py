@@ -26,9 +26,19 @@ from mlops_concepts.grading.verdicts import GradeFromReports, answer_keys
 
 
 def graded_cell(source: str, gid: str = "q1_1a"):
-    return new_code_cell(source, metadata={"nbgrader": {
-        "grade": True, "solution": False, "locked": True, "points": 1, "grade_id": gid,
-        "schema_version": 3}})
+    return new_code_cell(
+        source,
+        metadata={
+            "nbgrader": {
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "points": 1,
+                "grade_id": gid,
+                "schema_version": 3,
+            }
+        },
+    )
 
 
 BAD_TEST_CELLS = {
@@ -41,7 +51,9 @@ BAD_TEST_CELLS = {
     "extra statement": ('x = 1\ncheck("q1_1a", answer, key="c")', "exactly one"),
     "hidden tests written by hand": (
         'check("q1_1a", answer, key="c")\n### BEGIN HIDDEN TESTS\ngrade("q1_1a", answer)\n'
-        "### END HIDDEN TESTS", "hidden tests"),
+        "### END HIDDEN TESTS",
+        "hidden tests",
+    ),
     "a grade() call": ('grade("q1_1a", answer)', "grade("),
     "no answer": ('check("q1_1a", key="c")', "answer"),
     "unknown keyword": ('check("q1_1a", answer, key="c", points=2)', "unknown keyword"),
@@ -69,13 +81,16 @@ def test_a_right_test_cell_is_sealed_and_derives_its_report():
     assert '"y"' not in sealed and "sha256$" in sealed
     check = read_check(graded_cell(sealed))
     assert (check.grade_id, check.answer, check.items) == ("q1_1a", "role_for", ["x"])
-    assert report_code(check) == ('__import__("mlops_concepts.checks", fromlist=["grade"])'
-                                  '.grade("q1_1a", role_for, items=["x"])')
+    assert report_code(check) == (
+        '__import__("mlops_concepts.checks", fromlist=["grade"]).grade("q1_1a", role_for, items=["x"])'
+    )
 
 
 def test_check_outside_a_test_cell_is_refused():
-    cell = new_code_cell('check("q1_1a", answer, key="c")', metadata={"nbgrader": {
-        "grade": False, "solution": False, "locked": True, "grade_id": "cell-1"}})
+    cell = new_code_cell(
+        'check("q1_1a", answer, key="c")',
+        metadata={"nbgrader": {"grade": False, "solution": False, "locked": True, "grade_id": "cell-1"}},
+    )
     with pytest.raises(AuthoringError, match="test cell"):
         seal_cell(cell, "nb")
 
@@ -84,8 +99,11 @@ def test_check_outside_a_test_cell_is_refused():
 def test_every_test_cell_of_every_chapter_follows_the_contract(assignment):
     source = nbformat.read(notebook_path(REPO, "source", assignment), as_version=4)
     keys = answer_keys(source)
-    tests = [c for c in source.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")
-             and c.cell_type == "code"]
+    tests = [
+        c
+        for c in source.cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade") and c.cell_type == "code"
+    ]
     assert tests and set(keys) == {c.metadata.nbgrader.grade_id for c in tests}
 
 
@@ -118,8 +136,10 @@ def test_grading_fails_closed_on_a_test_cell_without_a_key(tmp_path):
     nbformat.write(source, path)
     right = new_output("display_data", data=report_bundle("q1", "c"))
     stray = graded_cell("print('I did not raise')", "q-stray")
-    stray.outputs = [new_output("stream", name="stdout", text="I did not raise\n"),
-                     new_output("display_data", data=report_bundle("q-stray", "c"))]
+    stray.outputs = [
+        new_output("stream", name="stdout", text="I did not raise\n"),
+        new_output("display_data", data=report_bundle("q-stray", "c")),
+    ]
     known = graded_cell('check("q1", a, key="sha256$x$y")', "q1")
     known.outputs = [right]
     nb = new_notebook(cells=[known, stray])
@@ -145,8 +165,12 @@ def test_every_chapter_has_its_sample_class_beside_it(chapter):
     for student, points in expected.items():
         assert set(points) <= graded, (student, set(points) - graded)
     # The documented command, as a script: it says the committed notebooks are what the release gives.
-    checked = subprocess.run([sys.executable, "-m", "mlops_concepts.authoring.samples", "--check", chapter],
-                             capture_output=True, text=True, cwd=REPO)
+    checked = subprocess.run(
+        [sys.executable, "-m", "mlops_concepts.authoring.samples", "--check", chapter],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert checked.returncode == 0 and "samples up to date" in checked.stdout, checked.stdout + checked.stderr
 
 

@@ -34,6 +34,7 @@ GRADER_MEMORY_LIMIT = 1024 * 2**20  # what one nbgrader process may use, whateve
 
 BEFORE, BREAK, AFTER = "before", "break", "after"
 
+
 @dataclass
 class Case:
     make: object  # (chapter, break gid) -> notebook, or a callable filling the submission folder
@@ -49,16 +50,19 @@ def _honest(ch):
 
 def _broken(code):
     """The honest notebook with ``code`` run first in the break cell (its answer comes after)."""
+
     def make(ch, brk):
         texts = _honest(ch)
         texts[brk] = code + "\n" + texts[brk]
         return ch.notebook(texts)
+
     return make
 
 
 def _in_folder(fill):
     def make(ch, brk):
         return lambda folder: fill(ch, brk, folder)
+
     return make
 
 
@@ -102,8 +106,14 @@ def _non_utf8(ch, brk, folder):
     texts[brk] = "# NONUTF8-IN-CODE\n" + texts[brk]
     nb = ch.notebook(texts)
     nb.cells.insert(1, new_markdown_cell("NONUTF8-IN-MARKDOWN"))
-    _write_bytes(ch, folder, nb, edit=lambda raw: raw.replace(b"NONUTF8-IN-CODE", b"caf\xe9 \xff\xfe")
-                 .replace(b"NONUTF8-IN-MARKDOWN", b"\xc3\x28 na\xefve"))
+    _write_bytes(
+        ch,
+        folder,
+        nb,
+        edit=lambda raw: raw.replace(b"NONUTF8-IN-CODE", b"caf\xe9 \xff\xfe").replace(
+            b"NONUTF8-IN-MARKDOWN", b"\xc3\x28 na\xefve"
+        ),
+    )
 
 
 def _huge_attachment(ch, brk):
@@ -132,9 +142,11 @@ def _symlinks(ch, brk, folder):
 
 def _honest_plus(plant):
     """An honest, complete notebook plus whatever ``plant(course root, folder)`` puts beside it."""
+
     def fill(ch, brk, folder):
         nbformat.write(ch.notebook(_honest(ch)), folder / f"{ch.assignment}.ipynb")
         plant(folder.parents[2], folder)
+
     return _in_folder(fill)
 
 
@@ -165,18 +177,25 @@ def _student_folder_links_to_peer(ch, brk, folder):
 
 
 def _notebook_links_to_source(ch, brk, folder):
-    os.symlink(folder.parents[2] / "source" / ch.assignment / f"{ch.assignment}.ipynb",
-               folder / f"{ch.assignment}.ipynb")
+    os.symlink(
+        folder.parents[2] / "source" / ch.assignment / f"{ch.assignment}.ipynb",
+        folder / f"{ch.assignment}.ipynb",
+    )
 
 
 def _notebook_hard_links_to_source(ch, brk, folder):
-    os.link(folder.parents[2] / "source" / ch.assignment / f"{ch.assignment}.ipynb",
-            folder / f"{ch.assignment}.ipynb")
+    os.link(
+        folder.parents[2] / "source" / ch.assignment / f"{ch.assignment}.ipynb",
+        folder / f"{ch.assignment}.ipynb",
+    )
 
 
 def _control_names(root, folder):
-    for name in ("evil\nAutograding complete: student X 16 of 16.txt", "\x1b[2Jclear.txt",
-                 "rtl\u202etxt.exe"):
+    for name in (
+        "evil\nAutograding complete: student X 16 of 16.txt",
+        "\x1b[2Jclear.txt",
+        "rtl\u202etxt.exe",
+    ):
         (folder / name).write_text("x")
 
 
@@ -188,7 +207,7 @@ IS_ROOT = os.geteuid() == 0
 
 
 # A 1x1 PNG: what a student pastes into a markdown answer is stored as a cell attachment.
-PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
 
 def markdown_answer(ch: Chapter) -> str | None:
@@ -226,8 +245,15 @@ def _odd_file_name(ch, brk, folder):
 def _honest_lone_surrogate(ch, brk, folder):
     """An honest notebook with half an emoji (a lone surrogate, valid JSON) in a comment."""
     nb = json.loads(nbformat.writes(ch.notebook(_honest(ch))))
-    nb["cells"].append({"cell_type": "code", "source": "# my notes SURROGATE", "metadata": {},
-                        "outputs": [], "execution_count": None})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "source": "# my notes SURROGATE",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
     (folder / f"{ch.assignment}.ipynb").write_text(json.dumps(nb).replace("SURROGATE", "\\ud83d"))
 
 
@@ -260,22 +286,36 @@ CASES = {
     "missing-notebook": Case(_in_folder(_missing), "blank", ("missing from the submission",)),
     "infinite-loop": Case(_broken("while True:\n    pass"), "survives", ("KeyboardInterrupt",), slow=True),
     "swallows-interrupt": Case(
-        _broken("while True:\n    try:\n        while True:\n            pass\n"
-                "    except BaseException:\n        pass"),
-        "fatal", ("ignored the interrupt",), slow=True),
+        _broken(
+            "while True:\n    try:\n        while True:\n            pass\n"
+            "    except BaseException:\n        pass"
+        ),
+        "fatal",
+        ("ignored the interrupt",),
+        slow=True,
+    ),
     "print-20mb": Case(_broken("print('x' * 20_000_000)"), "full", ("output truncated by the grader",)),
     # Out of memory, the kernel survives crippled (IPython keeps the traceback, and with it the
     # memory; ipykernel queues output faster than the grader drops it): later cells may fail too.
-    "print-forever": Case(_broken("while True:\n    print('spam ' * 1000)"), "memory",
-                          ("output truncated by the grader",), slow=True),
+    "print-forever": Case(
+        _broken("while True:\n    print('spam ' * 1000)"),
+        "memory",
+        ("output truncated by the grader",),
+        slow=True,
+    ),
     "alloc-8gb": Case(_broken("x = bytearray(8 * 2**30)"), "survives", ("MemoryError",)),
-    "growing-list": Case(_broken("def grow():\n    x = []\n    while True:\n        x.append(' ' * 10**6)\n"
-                                 "grow()"), "memory", ("MemoryError",), slow=True),
+    "growing-list": Case(
+        _broken("def grow():\n    x = []\n    while True:\n        x.append(' ' * 10**6)\ngrow()"),
+        "memory",
+        ("MemoryError",),
+        slow=True,
+    ),
     "os-exit": Case(_broken("import os\nos._exit(0)"), "fatal", ("the kernel stopped",)),
     "sys-exit": Case(_broken("import sys\nsys.exit(1)"), "survives", ("SystemExit",)),
     "raise-systemexit": Case(_broken("raise SystemExit"), "survives", ("SystemExit",)),
-    "kill-self": Case(_broken("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"), "fatal",
-                      ("the kernel stopped",)),
+    "kill-self": Case(
+        _broken("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"), "fatal", ("the kernel stopped",)
+    ),
     "non-utf8-bytes": Case(_in_folder(_non_utf8), "full", ("not UTF-8",)),
     "huge-attachment": Case(_huge_attachment, "full", ("Dropping",)),
     "empty-folder": Case(_in_folder(_empty), "blank", ("the submission folder is empty",)),
@@ -283,43 +323,81 @@ CASES = {
     "image-in-markdown-answer": Case(_image_in_markdown_answer, "full"),
     "dangling-attachment": Case(_dangling_attachment, "full"),
     "empty-attachment": Case(_empty_attachment, "full", ("malformed or empty",), noted=True),
-    "deeply-nested-json": Case(_in_folder(lambda ch, brk, folder: _deep_json(ch, folder)), "blank",
-                               ("nested too deeply",), noted=True),
+    "deeply-nested-json": Case(
+        _in_folder(lambda ch, brk, folder: _deep_json(ch, folder)),
+        "blank",
+        ("nested too deeply",),
+        noted=True,
+    ),
     "odd-file-name": Case(_in_folder(_odd_file_name), "full", ("‹caf\\udce9-notes.txt›",), noted=True),
-    "lone-surrogate": Case(_in_folder(_honest_lone_surrogate), "full", ("lone surrogates",),
-                           noted=True),
-    "invalid-attachment": Case(_in_folder(_honest_invalid_attachment), "full", ("malformed or empty",),
-                               noted=True),
+    "lone-surrogate": Case(_in_folder(_honest_lone_surrogate), "full", ("lone surrogates",), noted=True),
+    "invalid-attachment": Case(
+        _in_folder(_honest_invalid_attachment), "full", ("malformed or empty",), noted=True
+    ),
     # Links and special files (issue item 2): never points, never anything carried over.
-    "folder-links-to-source": Case(_in_folder(_folder_links_to_source), "blank",
-                                   ("is a symbolic link",), noted=True),
-    "folder-links-to-peer": Case(_in_folder(_folder_links_to_peer), "blank",
-                                 ("is a symbolic link",), noted=True),
-    "student-folder-links-to-peer": Case(_in_folder(_student_folder_links_to_peer), "blank",
-                                         ("is a symbolic link",), noted=True),
-    "notebook-links-to-source": Case(_in_folder(_notebook_links_to_source), "blank",
-                                     ("is a symbolic link",), noted=True),
-    "notebook-hard-links-to-source": Case(_in_folder(_notebook_hard_links_to_source), "blank",
-                                          ("is a hard link",), noted=True),
-    "link-to-urandom": Case(_honest_plus(lambda root, folder: os.symlink("/dev/urandom",
-                                                                          folder / "random.bin")),
-                            "full", ("‹random.bin› is a symbolic link",), noted=True),
-    "hard-link-to-gradebook": Case(_honest_plus(lambda root, folder: os.link(root / "gradebook.db",
-                                                                              folder / "grades.db")),
-                                   "full", ("‹grades.db› is a hard link",), noted=True),
-    "fifo": Case(_honest_plus(lambda root, folder: os.mkfifo(folder / "pipe")), "full",
-                 ("‹pipe› is a FIFO",), noted=True),
-    "malformed-timestamp": Case(_honest_plus(lambda root, folder: (folder / "timestamp.txt")
-                                             .write_text("the day after the deadline")),
-                                "full", ("timestamp.txt is not a date",), noted=True),
-    "folder-named-like-notebook": Case(_in_folder(lambda ch, brk, folder: _notebook_is_a_folder(
-        ch, folder)), "blank", ("folder named like a notebook",), noted=True),
-    "control-characters-in-names": Case(_honest_plus(_control_names), "full",
-                                        ("‹\\x1b[2Jclear.txt›", "‹evil\\x0aAutograding complete"),
-                                        noted=True),
+    "folder-links-to-source": Case(
+        _in_folder(_folder_links_to_source), "blank", ("is a symbolic link",), noted=True
+    ),
+    "folder-links-to-peer": Case(
+        _in_folder(_folder_links_to_peer), "blank", ("is a symbolic link",), noted=True
+    ),
+    "student-folder-links-to-peer": Case(
+        _in_folder(_student_folder_links_to_peer), "blank", ("is a symbolic link",), noted=True
+    ),
+    "notebook-links-to-source": Case(
+        _in_folder(_notebook_links_to_source), "blank", ("is a symbolic link",), noted=True
+    ),
+    "notebook-hard-links-to-source": Case(
+        _in_folder(_notebook_hard_links_to_source), "blank", ("is a hard link",), noted=True
+    ),
+    "link-to-urandom": Case(
+        _honest_plus(lambda root, folder: os.symlink("/dev/urandom", folder / "random.bin")),
+        "full",
+        ("‹random.bin› is a symbolic link",),
+        noted=True,
+    ),
+    "hard-link-to-gradebook": Case(
+        _honest_plus(lambda root, folder: os.link(root / "gradebook.db", folder / "grades.db")),
+        "full",
+        ("‹grades.db› is a hard link",),
+        noted=True,
+    ),
+    "fifo": Case(
+        _honest_plus(lambda root, folder: os.mkfifo(folder / "pipe")),
+        "full",
+        ("‹pipe› is a FIFO",),
+        noted=True,
+    ),
+    "malformed-timestamp": Case(
+        _honest_plus(
+            lambda root, folder: (folder / "timestamp.txt").write_text("the day after the deadline")
+        ),
+        "full",
+        ("timestamp.txt is not a date",),
+        noted=True,
+    ),
+    "folder-named-like-notebook": Case(
+        _in_folder(lambda ch, brk, folder: _notebook_is_a_folder(ch, folder)),
+        "blank",
+        ("folder named like a notebook",),
+        noted=True,
+    ),
+    "control-characters-in-names": Case(
+        _honest_plus(_control_names),
+        "full",
+        ("‹\\x1b[2Jclear.txt›", "‹evil\\x0aAutograding complete"),
+        noted=True,
+    ),
     "honest-complete": Case(lambda ch, brk: ch.notebook(_honest(ch)), "full"),
-    **({"character-device": Case(_honest_plus(_device), "full", ("‹urandom› is a character device",),
-                                 noted=True)} if IS_ROOT else {}),
+    **(
+        {
+            "character-device": Case(
+                _honest_plus(_device), "full", ("‹urandom› is a character device",), noted=True
+            )
+        }
+        if IS_ROOT
+        else {}
+    ),
     "honest-partial": Case(_partial, "partial"),
 }
 
@@ -328,10 +406,24 @@ CASES = {
 #: (files, links, names: decided by staging before any cell runs) on the first one only. See
 #: ``course.runs_on``.
 PER_CHAPTER = {
-    "extra-cells", "missing-answer-cell", "infinite-loop", "swallows-interrupt", "print-20mb",
-    "print-forever", "alloc-8gb", "growing-list", "os-exit", "sys-exit", "raise-systemexit",
-    "kill-self", "huge-attachment", "image-in-markdown-answer", "dangling-attachment",
-    "empty-attachment", "honest-complete", "honest-partial",
+    "extra-cells",
+    "missing-answer-cell",
+    "infinite-loop",
+    "swallows-interrupt",
+    "print-20mb",
+    "print-forever",
+    "alloc-8gb",
+    "growing-list",
+    "os-exit",
+    "sys-exit",
+    "raise-systemexit",
+    "kill-self",
+    "huge-attachment",
+    "image-in-markdown-answer",
+    "dangling-attachment",
+    "empty-attachment",
+    "honest-complete",
+    "honest-partial",
 }
 
 
@@ -379,12 +471,19 @@ def run(course, tmp_path_factory):
     root, assignment = course
     ch = Chapter(root, assignment)
     brk = break_cell(ch)
-    students = {name: case.make(ch, brk) for name, case in CASES.items()
-                if runs_on(assignment, name in PER_CHAPTER)}
+    students = {
+        name: case.make(ch, brk) for name, case in CASES.items() if runs_on(assignment, name in PER_CHAPTER)
+    }
     # One batch per shard, twice as many shards as before (as many nbgrader processes at once as
     # two jobs per shard), with the slow cases dealt apart: each costs up to ten ordinary ones.
-    graded = grade_students(root, assignment, tmp_path_factory.mktemp("bad"), students,
-                            shards=2 * SHARDS, slow={n: 8.0 for n in students if CASES[n].slow})
+    graded = grade_students(
+        root,
+        assignment,
+        tmp_path_factory.mktemp("bad"),
+        students,
+        shards=2 * SHARDS,
+        slow={n: 8.0 for n in students if CASES[n].slow},
+    )
     return SimpleNamespace(ch=ch, graded=graded)
 
 
@@ -473,8 +572,11 @@ def test_an_image_in_a_written_answer_reaches_the_grader(run):
     """A picture pasted into a markdown answer is part of the answer the instructor grades by hand."""
     gid = markdown_answer(run.ch)
     nb = run.graded.autograded("image-in-markdown-answer")
-    cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid] \
-        if gid else [c for c in nb.cells if "attachment:sketch.png" in c.source]
+    cells = (
+        [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid]
+        if gid
+        else [c for c in nb.cells if "attachment:sketch.png" in c.source]
+    )
     assert cells and "attachment:sketch.png" in cells[0].source
     assert cells[0].get("attachments", {}).get("sketch.png", {}).get("image/png") == PNG
 
@@ -485,16 +587,20 @@ def test_submitted_files_are_unchanged_byte_for_byte(run):
         # name. Grading must not have touched it as a submitted file: same inode, type and mode.
         gradebook = os.stat(shard.root / "gradebook.db").st_ino
         folder = shard.root / "submitted"
-        moving = {rel for rel in shard.submitted_before
-                  if os.lstat(folder / rel).st_ino == gradebook}
-        assert moving == ({"hard-link-to-gradebook/" + run.ch.assignment + "/grades.db"}
-                          if "hard-link-to-gradebook" in shard.students else set())
+        moving = {rel for rel in shard.submitted_before if os.lstat(folder / rel).st_ino == gradebook}
+        assert moving == (
+            {"hard-link-to-gradebook/" + run.ch.assignment + "/grades.db"}
+            if "hard-link-to-gradebook" in shard.students
+            else set()
+        )
         now = fingerprint(folder)
-        assert {k: v for k, v in now.items() if k not in moving} == \
-            {k: v for k, v in shard.submitted_before.items() if k not in moving}
+        assert {k: v for k, v in now.items() if k not in moving} == {
+            k: v for k, v in shard.submitted_before.items() if k not in moving
+        }
         snapshot = tree_snapshot(folder)
-        assert {k: v[1:] if k in moving else v for k, v in snapshot.items()} == \
-            {k: v[1:] if k in moving else v for k, v in shard.snapshot_before.items()}  # modes, types
+        assert {k: v[1:] if k in moving else v for k, v in snapshot.items()} == {
+            k: v[1:] if k in moving else v for k, v in shard.snapshot_before.items()
+        }  # modes, types
 
 
 def test_the_grader_memory_stayed_small(run):
@@ -511,16 +617,24 @@ def test_autograded_notebooks_stay_small(run):
 def test_the_summary_table_shows_each_students_score(run):
     """The pipeline's final table, as the instructor reads it (run from the current directory)."""
     maximum = sum(run.graded.max_scores().values())
-    line = next((ln for ln in run.graded.result("honest-complete").stdout.splitlines()
-                 if ln.startswith("honest-complete ")), "")
+    line = next(
+        (
+            ln
+            for ln in run.graded.result("honest-complete").stdout.splitlines()
+            if ln.startswith("honest-complete ")
+        ),
+        "",
+    )
     assert re.search(rf"\b{maximum:.1f} /", line), run.graded.result("honest-complete").stdout
 
 
 # -- submissions that crash the staging step ----------------------------------------------------
 
+
 def _deep_json(ch, folder):
     (folder / f"{ch.assignment}.ipynb").write_text(
-        '{"cells": [], "metadata": ' + "[" * 100_000 + "]" * 100_000 + ', "nbformat": 4}')
+        '{"cells": [], "metadata": ' + "[" * 100_000 + "]" * 100_000 + ', "nbformat": 4}'
+    )
 
 
 def _huge_number(ch, folder):
@@ -539,8 +653,15 @@ def _non_utf8_file_name(ch, folder):
 
 def _lone_surrogate(ch, folder):
     nb = json.loads(nbformat.writes(ch.notebook({})))
-    nb["cells"].append({"cell_type": "code", "source": "x = 'SURROGATE'", "metadata": {},
-                        "outputs": [], "execution_count": None})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "source": "x = 'SURROGATE'",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
     text = json.dumps(nb).replace("SURROGATE", "\\ud800")
     (folder / f"{ch.assignment}.ipynb").write_text(text)
 
@@ -552,8 +673,11 @@ def _bad_attachment(ch, folder):
 
 
 def _renamed_with_odd_metadata(ch, folder):
-    (folder / "renamed.ipynb").write_text(json.dumps(
-        {"cells": [{"cell_type": "code", "source": "", "metadata": {"nbgrader": "oops"}}], "metadata": {}}))
+    (folder / "renamed.ipynb").write_text(
+        json.dumps(
+            {"cells": [{"cell_type": "code", "source": "", "metadata": {"nbgrader": "oops"}}], "metadata": {}}
+        )
+    )
 
 
 STAGING_CRASHERS = {
@@ -585,19 +709,19 @@ def test_staging_never_raises_on_a_hostile_submission(course, tmp_path, case):
 
 FLOODS = {
     "flood-display-metadata": "from IPython.display import display\n"
-                              "for i in range(5):\n"
-                              "    display({'text/plain': 'x'}, metadata={'pad': 'x' * 10**7}, raw=True)\n",
+    "for i in range(5):\n"
+    "    display({'text/plain': 'x'}, metadata={'pad': 'x' * 10**7}, raw=True)\n",
     "flood-tracebacks": "ip = get_ipython()\n"
-                        "for i in range(8):\n"
-                        "    try:\n"
-                        "        raise ValueError('y' * 10_000_000)\n"
-                        "    except ValueError:\n"
-                        "        ip.showtraceback()\n",
+    "for i in range(8):\n"
+    "    try:\n"
+    "        raise ValueError('y' * 10_000_000)\n"
+    "    except ValueError:\n"
+    "        ip.showtraceback()\n",
     "flood-one-message": "from IPython.display import display\n"
-                         "display({'text/plain': 'x' * 300_000_000}, raw=True)\n",
+    "display({'text/plain': 'x' * 300_000_000}, raw=True)\n",
     "flood-update-display": "from IPython.display import display, update_display\n"
-                            "display({'text/plain': 'small'}, raw=True, display_id='d')\n"
-                            "update_display({'text/plain': 'z' * 50_000_000}, display_id='d', raw=True)\n",
+    "display({'text/plain': 'small'}, raw=True, display_id='d')\n"
+    "update_display({'text/plain': 'z' * 50_000_000}, display_id='d', raw=True)\n",
 }
 
 

@@ -40,8 +40,7 @@ def binder_url(assignment: str) -> str:
 
 
 def released() -> list[str]:
-    return sorted(p.parent.name for p in (REPO / "release").glob("*/*.ipynb")
-                  if p.stem == p.parent.name)
+    return sorted(p.parent.name for p in (REPO / "release").glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
 def linked_assignment(url: str) -> str | None:
@@ -58,11 +57,13 @@ def test_readme_binder_links_are_generated_from_the_repository_url():
     links = BINDER.findall(text)
     assert links, "README.md has no Binder link"
     assert sorted({linked_assignment(u) for u in links}) == released(), (
-        "every released chapter has a Binder link, and no link points elsewhere")
+        "every released chapter has a Binder link, and no link points elsewhere"
+    )
     for url in links:
         assert url == binder_url(linked_assignment(url)), (
             f"README's Binder link disagrees with pyproject.toml: run `.venv/bin/python "
-            f"tests/test_binder.py`:\n{url}\n{binder_url(linked_assignment(url))}")
+            f"tests/test_binder.py`:\n{url}\n{binder_url(linked_assignment(url))}"
+        )
     assert "OWNER" not in text.replace(repository()[0], ""), "README still asks to edit a link"
 
 
@@ -82,7 +83,9 @@ def _student_lab():
 def test_students_never_get_the_instructor_tools():
     lab, server = _student_lab()
     assert {p for p, off in lab.items() if off} >= {
-        "@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"}
+        "@jupyter/nbgrader:formgrader",
+        "@jupyter/nbgrader:create-assignment",
+    }
     assert server.get("nbgrader.server_extensions.formgrader") is False
     # ... but they keep the Assignments tab and the Validate button.
     assert not set(lab) & {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"}
@@ -93,9 +96,10 @@ def test_students_never_get_the_instructor_tools():
 
 
 def test_make_lab_runs_as_root_with_the_student_settings():
-    out = subprocess.run(["make", "-n", "--always-make", "lab"], cwd=REPO, capture_output=True,
-                         text=True, check=True).stdout
-    line = out[out.index("JUPYTER_CONFIG_PATH="):]
+    out = subprocess.run(
+        ["make", "-n", "--always-make", "lab"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    line = out[out.index("JUPYTER_CONFIG_PATH=") :]
     assert "etc/student-lab" in line and "jupyter lab" in line
     assert '[ "$(id -u)" = 0 ] && echo --allow-root' in line
     assert "release/01-introduction-to-mlops/01-introduction-to-mlops.ipynb" in line

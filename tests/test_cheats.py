@@ -37,8 +37,13 @@ def run(course, tmp_path_factory):
     ch = Chapter(root, assignment)
     built = {name: cheat.build(ch) for name, cheat in CHEATS.items()}
     built = {name: b for name, b in built.items() if b is not None}  # lab cheats need a lab
-    graded = grade_students(root, assignment, tmp_path_factory.mktemp("cheats"),
-                            {name: b.nb for name, b in built.items()}, controls={CONTROL: honest(ch)})
+    graded = grade_students(
+        root,
+        assignment,
+        tmp_path_factory.mktemp("cheats"),
+        {name: b.nb for name, b in built.items()},
+        controls={CONTROL: honest(ch)},
+    )
     return SimpleNamespace(ch=ch, built=built, graded=graded)
 
 
@@ -53,8 +58,11 @@ def _controls(run):
 
 
 def _cheat_log(run, name) -> list[str]:
-    return [line[len("CHEAT-LOG "):] for line in run.graded.text_outputs(name).splitlines()
-            if line.startswith("CHEAT-LOG ")]
+    return [
+        line[len("CHEAT-LOG ") :]
+        for line in run.graded.text_outputs(name).splitlines()
+        if line.startswith("CHEAT-LOG ")
+    ]
 
 
 def test_grading_exits_zero_and_grades_everyone(run):
@@ -185,12 +193,17 @@ def test_container_subclasses_with_the_right_contents_are_refused_whatever_the_c
     class S(str):
         pass
 
-    for right, disguised in ((["design", "development"], L(["design", "development"])),
-                             ({"a": "b"}, D({"a": "b"})), ("c", S("c")), ([["x"]], [L(["x"])])):
+    for right, disguised in (
+        (["design", "development"], L(["design", "development"])),
+        ({"a": "b"}, D({"a": "b"})),
+        ("c", S("c")),
+        ([["x"]], [L(["x"])]),
+    ):
         bundle = report_bundle("q", disguised)
         assert "error" in bundle[REPORT_MIME], bundle
         out = verdict("q", [new_output("display_data", data=bundle)], to_json(answer_form(right)))
         assert out["output_type"] == "error" and out["ename"] == "AnswerNotGradable", out
-        plain = verdict("q", [new_output("display_data", data=report_bundle("q", right))],
-                        to_json(answer_form(right)))
+        plain = verdict(
+            "q", [new_output("display_data", data=report_bundle("q", right))], to_json(answer_form(right))
+        )
         assert plain["output_type"] == "stream" and "correct" in plain["text"]

@@ -39,8 +39,7 @@ MC = dict(
         "that carry a model from design to a reliable service.",
         "A Python library for training models": "MLOps is not a tool you install; libraries help "
         "but the practices come first.",
-        "Another name for data science": "Data science builds models; MLOps keeps them useful in "
-        "production.",
+        "Another name for data science": "Data science builds models; MLOps keeps them useful in production.",
     },
     answer="A set of practices to deploy and maintain ML models",
     hint="Think about what happens after a model is trained.",
@@ -760,8 +759,14 @@ def test_a_grading_kernel_never_imports_ipywidgets(tmp_path):
         "                  'ipywidgets': sorted(m for m in sys.modules if m.startswith('ipywidgets'))}))\n"
     )
     env = dict(os.environ, NBGRADER_EXECUTION="autograde", MPLBACKEND="Agg")
-    result = subprocess.run([sys.executable, str(script), *map(str, notebooks)], capture_output=True,
-                            text=True, env=env, cwd=tmp_path, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(script), *map(str, notebooks)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["checkpoints"] >= 10  # the checkpoints really were built, in their text form

@@ -38,8 +38,12 @@ from mlops_concepts.grading.exercises import graded_cells, read_check
 from mlops_concepts.grading.report import objective_table
 
 #: The course, as COURSE_DESIGN.md §2 lists it.
-COURSE = ["01-introduction-to-mlops", "02-design-and-development",
-          "03-deploying-ml-into-production", "04-maintaining-ml-in-production"]
+COURSE = [
+    "01-introduction-to-mlops",
+    "02-design-and-development",
+    "03-deploying-ml-into-production",
+    "04-maintaining-ml-in-production",
+]
 SAMPLE_CLASS = {"sample-complete", "sample-partial", "sample-wrong", "sample-blank", "sample-cheater"}
 DIAGRAM = re.compile(r"<!--\s*diagram:\s*([A-Za-z0-9_]+)\s*-->")
 CHECKPOINT_NUMBER = re.compile(r'question=\(?\s*"(\d+[a-z])\.')
@@ -60,8 +64,11 @@ def chapter(request):
 
 def test_released_and_linked_from_the_readme(chapter):
     assert (REPO / "release" / chapter / f"{chapter}.ipynb").is_file()
-    rows = [line for line in (REPO / "README.md").read_text().splitlines()
-            if line.startswith("|") and f"`{chapter}`" in line]
+    rows = [
+        line
+        for line in (REPO / "README.md").read_text().splitlines()
+        if line.startswith("|") and f"`{chapter}`" in line
+    ]
     assert rows and "mybinder.org" in rows[0], f"README: no chapter row with a Binder link for {chapter}"
 
 
@@ -82,13 +89,16 @@ def test_every_objective_is_assessed_twice(chapter):
     columns = [c.strip().lower() for c in header.strip("|").split("|")]
     assert "checkpoints (ungraded)" in columns, columns
     points = columns.index("checkpoints (ungraded)")
-    rows = [[c.strip() for c in line.strip("|").split("|")]
-            for line in nb.cells[0].source.splitlines() if line.startswith("| ")][1:]
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in nb.cells[0].source.splitlines()
+        if line.startswith("| ")
+    ][1:]
     known = set(_checkpoints(nb))
     labels = {g.label.lower() for g in graded_cells(nb)} | {
-        f"exercise {g.exercise}".lower() for g in graded_cells(nb) if g.exercise}
-    for (objective, refs), row in zip(table, [r for r in rows if not set(r[0]) <= set("-:")],
-                                      strict=True):
+        f"exercise {g.exercise}".lower() for g in graded_cells(nb) if g.exercise
+    }
+    for (objective, refs), row in zip(table, [r for r in rows if not set(r[0]) <= set("-:")], strict=True):
         listed = [c.strip() for c in row[points].split(",") if c.strip()]
         assert listed, f"{objective}: no checkpoint"
         assert set(listed) <= known, f"{objective}: unknown checkpoint(s) {set(listed) - known}"
@@ -100,16 +110,26 @@ def test_every_objective_is_assessed_twice(chapter):
 
 def test_every_checkpoint_kind_six_exercises_a_reflection_and_a_diagram_per_lesson(chapter):
     nb = _source(chapter)
-    kinds = {call.name for c in nb.cells if c.cell_type == "code"
-             for call in top_level_calls(c.source, tuple(KINDS))}
+    kinds = {
+        call.name
+        for c in nb.cells
+        if c.cell_type == "code"
+        for call in top_level_calls(c.source, tuple(KINDS))
+    }
     assert kinds == set(KINDS), f"missing checkpoint kinds: {set(KINDS) - kinds}"
     tests = [read_check(c) for c in nb.cells if cells.is_test(c)]
     lab_ids = {t.grade_id for t in tests if t.is_lab}
-    exercises = {g.exercise for g in graded_cells(nb)
-                 if cells.is_test(g.cell) and cells.grade_id(g.cell) not in lab_ids and g.exercise}
+    exercises = {
+        g.exercise
+        for g in graded_cells(nb)
+        if cells.is_test(g.cell) and cells.grade_id(g.cell) not in lab_ids and g.exercise
+    }
     assert len(exercises) >= 6, f"only {len(exercises)} graded exercises besides the lab"
-    manual = [c for c in nb.cells if c.cell_type == "markdown" and cells.is_answer(c)
-              and cells.nbgrader_metadata(c).get("grade")]
+    manual = [
+        c
+        for c in nb.cells
+        if c.cell_type == "markdown" and cells.is_answer(c) and cells.nbgrader_metadata(c).get("grade")
+    ]
     assert [cells.grade_id(c) for c in manual] == ["reflection"]
     lesson, drawn = None, {}
     for cell in nb.cells:
@@ -135,8 +155,9 @@ def test_chapters_after_the_first_have_a_lab_graded_on_hidden_inputs(chapter):
     labs = [read_check(c) for c in nb.cells if cells.is_test(c) and read_check(c).is_lab]
     assert len(labs) >= 2, "a lab needs at least two test cells graded on hidden inputs"
     assert all(lab.cases.get("seed") for lab in labs)
-    assert any(re.search(r"^## \d+\. Lab", c.source, re.MULTILINE) for c in nb.cells
-               if c.cell_type == "markdown"), "no '## N. Lab: ...' section"
+    assert any(
+        re.search(r"^## \d+\. Lab", c.source, re.MULTILINE) for c in nb.cells if c.cell_type == "markdown"
+    ), "no '## N. Lab: ...' section"
 
 
 def test_the_sample_class_is_complete_and_the_cheater_earns_nothing(chapter):
@@ -144,8 +165,11 @@ def test_the_sample_class_is_complete_and_the_cheater_earns_nothing(chapter):
     expected = samples.expected(REPO, chapter)
     assert set(expected) == SAMPLE_CLASS
     release = nbformat.read(REPO / "release" / chapter / f"{chapter}.ipynb", as_version=4)
-    autograded = {cells.grade_id(c): float(cells.nbgrader_metadata(c).get("points", 0))
-                  for c in release.cells if cells.is_test(c)}
+    autograded = {
+        cells.grade_id(c): float(cells.nbgrader_metadata(c).get("points", 0))
+        for c in release.cells
+        if cells.is_test(c)
+    }
     assert not any(expected["sample-cheater"].get(g, 0) for g in autograded)
     assert not any(expected["sample-blank"].get(g, 0) for g in autograded)
     assert not any(expected["sample-wrong"].get(g, 0) for g in autograded)

@@ -38,8 +38,10 @@ ASSIGNMENT = "01-introduction-to-mlops"
 
 def tiny_png() -> str:
     """A real 1x1 PNG, base64: what a student pastes into a Markdown cell."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     raw = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
     raw += chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
     return base64.b64encode(raw).decode()
@@ -85,17 +87,24 @@ def test_clean_html_leaves_nothing_active(name):
 
 
 def test_clean_html_keeps_harmless_formatting():
-    html = ('<h2>Title</h2><p>Some <b>bold</b>, <i>it</i>, <em>em</em>, <strong>strong</strong> and '
-            '<code>code</code>.</p><pre>x = 1</pre><ul><li>one</li></ul><ol><li>two</li></ol>'
-            '<table><tbody><tr><th>a</th></tr><tr><td>1</td></tr></tbody></table><blockquote>q</blockquote>'
-            '<p><a href="https://example.org/x?a=1">site</a> <a href="mailto:t@example.org">mail</a>'
-            f'<br><span>s</span><img src="data:image/png;base64,{PNG}" alt="pic"></p>')
+    html = (
+        "<h2>Title</h2><p>Some <b>bold</b>, <i>it</i>, <em>em</em>, <strong>strong</strong> and "
+        "<code>code</code>.</p><pre>x = 1</pre><ul><li>one</li></ul><ol><li>two</li></ol>"
+        "<table><tbody><tr><th>a</th></tr><tr><td>1</td></tr></tbody></table><blockquote>q</blockquote>"
+        '<p><a href="https://example.org/x?a=1">site</a> <a href="mailto:t@example.org">mail</a>'
+        f'<br><span>s</span><img src="data:image/png;base64,{PNG}" alt="pic"></p>'
+    )
     assert clean_html(html) == html
 
 
 def test_clean_html_drops_images_that_are_not_base64_images():
-    for src in ("https://tracker.example/p.gif", "data:image/svg+xml;base64,PHN2Zz4=",
-                "data:image/png;base64,not base64!", "/files/x.png", "x.png"):
+    for src in (
+        "https://tracker.example/p.gif",
+        "data:image/svg+xml;base64,PHN2Zz4=",
+        "data:image/png;base64,not base64!",
+        "/files/x.png",
+        "x.png",
+    ):
         assert "src=" not in clean_html(f'<img src="{src}" alt="a">'), src
 
 
@@ -114,18 +123,26 @@ def test_defused_markdown_displays_nothing_active(name):
 
 
 def test_plain_markdown_is_kept_as_written():
-    text = ("I learned **three** things:\n\n1. MLOps is *collaborative*\n2. `monitoring` matters\n\n"
-            "| phase | role |\n|---|---|\n| design | PM |\n\nSee https://ml-ops.org and "
-            "[Google](https://cloud.google.com/architecture/mlops).\n\nMath stays: $x^2$.\n")
+    text = (
+        "I learned **three** things:\n\n1. MLOps is *collaborative*\n2. `monitoring` matters\n\n"
+        "| phase | role |\n|---|---|\n| design | PM |\n\nSee https://ml-ops.org and "
+        "[Google](https://cloud.google.com/architecture/mlops).\n\nMath stays: $x^2$.\n"
+    )
     assert defuse_markdown(text) == (text, {})
     html = displayed(text)
-    for part in ("<strong>three</strong>", "<ol>", "<em>collaborative</em>", "<table>",
-                 'href="https://cloud.google.com/architecture/mlops"', "$x^2$"):
+    for part in (
+        "<strong>three</strong>",
+        "<ol>",
+        "<em>collaborative</em>",
+        "<table>",
+        'href="https://cloud.google.com/architecture/mlops"',
+        "$x^2$",
+    ):
         assert part in html, part
 
 
 def test_rewritten_markdown_keeps_formatting_and_text():
-    text = f"# My answer\n\nI **agree** <img src=x onerror=\"{JS}\"> with:\n\n- a\n- b\n"
+    text = f'# My answer\n\nI **agree** <img src=x onerror="{JS}"> with:\n\n- a\n- b\n'
     source, _ = defuse_markdown(text)
     assert source != text
     html = displayed(source)
@@ -145,13 +162,16 @@ def test_pasted_png_attachment_survives():
     assert active_content(html) == []
 
 
-@pytest.mark.parametrize("bundle", [
-    {"image/png": f'AAAA" onerror="{JS}'},  # breaks out of the src="data:...{data}" attribute
-    {"image/svg+xml": base64.b64encode(f"<svg onload=\"{JS}\"/>".encode()).decode()},
-    {"text/html": base64.b64encode(f"<script>{JS}</script>".encode()).decode()},
-    {"image/png": 42},
-    "not a bundle",
-])
+@pytest.mark.parametrize(
+    "bundle",
+    [
+        {"image/png": f'AAAA" onerror="{JS}'},  # breaks out of the src="data:...{data}" attribute
+        {"image/svg+xml": base64.b64encode(f'<svg onload="{JS}"/>'.encode()).decode()},
+        {"text/html": base64.b64encode(f"<script>{JS}</script>".encode()).decode()},
+        {"image/png": 42},
+        "not a bundle",
+    ],
+)
 def test_hostile_attachments_are_dropped(bundle):
     source = "Look: ![pic](attachment:pic.png)"
     new_source, kept = defuse_markdown(source, {"pic.png": bundle})
@@ -161,8 +181,13 @@ def test_hostile_attachments_are_dropped(bundle):
 
 
 def test_valid_attachments_keeps_only_base64_images():
-    assert valid_attachments({"a.png": {"image/png": PNG, "text/html": "<b>"}, "b": {"image/gif": "!!"},
-                              'c"><x': {"image/png": PNG}}) == {"a.png": {"image/png": PNG}}
+    assert valid_attachments(
+        {
+            "a.png": {"image/png": PNG, "text/html": "<b>"},
+            "b": {"image/gif": "!!"},
+            'c"><x': {"image/png": PNG},
+        }
+    ) == {"a.png": {"image/png": PNG}}
     assert is_base64(PNG) and not is_base64("") and not is_base64('AA"A') and not is_base64(None)
 
 
@@ -183,8 +208,8 @@ def _html_of(output) -> str:
 HOSTILE_OUTPUTS = {
     **{f"html-{k}": {"text/html": v} for k, v in HTML_PAYLOADS.items()},
     "javascript": {"application/javascript": JS, "text/plain": "<IPython.core.display.Javascript>"},
-    "markdown": {"text/markdown": f"[x](javascript:{JS}) <img src=x onerror=\"{JS}\">"},
-    "svg": {"image/svg+xml": f"<svg onload=\"{JS}\"><script>{JS}</script></svg>"},
+    "markdown": {"text/markdown": f'[x](javascript:{JS}) <img src=x onerror="{JS}">'},
+    "svg": {"image/svg+xml": f'<svg onload="{JS}"><script>{JS}</script></svg>'},
     "png-breakout": {"image/png": f'AAAA" onerror="{JS}'},
     "jpeg-breakout": {"image/jpeg": f"AAAA' onerror='{JS}"},
     "widget-view": {"application/vnd.jupyter.widget-view+json": {"model_id": MARKER}},
@@ -196,14 +221,25 @@ HOSTILE_OUTPUTS = {
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_OUTPUTS))
 def test_hostile_outputs_are_inert(name):
-    out = nbformat.v4.new_output("display_data", data=HOSTILE_OUTPUTS[name],
-                                 metadata={"text/html": {"isolated": True},
-                                           "image/png": {"width": f"1 onerror={JS}"},
-                                           "filenames": {"image/png": "/api/contents/x"}})
+    out = nbformat.v4.new_output(
+        "display_data",
+        data=HOSTILE_OUTPUTS[name],
+        metadata={
+            "text/html": {"isolated": True},
+            "image/png": {"width": f"1 onerror={JS}"},
+            "filenames": {"image/png": "/api/contents/x"},
+        },
+    )
     clean = defuse_output(out)
     nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[clean])]))
-    assert set(clean["data"]) <= {"text/plain", "text/html", "text/latex", "image/png", "image/jpeg",
-                                  "image/gif"}
+    assert set(clean["data"]) <= {
+        "text/plain",
+        "text/html",
+        "text/latex",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+    }
     assert active_content(_html_of(clean)) == []
     assert MARKER not in str(clean["metadata"]) and "isolated" not in str(clean["metadata"])
     if name in ("javascript", "svg", "png-breakout"):  # the grader learns why
@@ -211,12 +247,17 @@ def test_hostile_outputs_are_inert(name):
 
 
 def test_harmless_outputs_are_kept():
-    diagram = nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "a diagram"},
-                                     metadata={"image/png": {"width": 600, "alt": "the lifecycle"}})
+    diagram = nbformat.v4.new_output(
+        "display_data",
+        data={"image/png": PNG, "text/plain": "a diagram"},
+        metadata={"image/png": {"width": 600, "alt": "the lifecycle"}},
+    )
     assert defuse_output(diagram) == diagram
-    table = nbformat.v4.new_output("execute_result", execution_count=3,
-                                   data={"text/html": "<table><tbody><tr><td>1</td></tr></tbody></table>",
-                                         "text/plain": "1"})
+    table = nbformat.v4.new_output(
+        "execute_result",
+        execution_count=3,
+        data={"text/html": "<table><tbody><tr><td>1</td></tr></tbody></table>", "text/plain": "1"},
+    )
     assert defuse_output(table) == table
     stream = nbformat.v4.new_output("stream", name="stdout", text=f"<script>{JS}</script>\n")
     assert defuse_output(stream) == stream  # streams are shown escaped, as text
@@ -239,7 +280,7 @@ def release():
 
 def test_lesson_cells_and_untouched_answers_stay_identical(release):
     nb = copy.deepcopy(release)
-    extra = nbformat.v4.new_markdown_cell(f"Note <img src=x onerror=\"{JS}\">")
+    extra = nbformat.v4.new_markdown_cell(f'Note <img src=x onerror="{JS}">')
     extra["id"] = 'x" onmouseover="1'  # ids go into id="cell-id=..." attributes
     nb.cells.insert(3, extra)
     defuse_notebook(nb, release)
@@ -255,7 +296,7 @@ def test_lesson_cells_and_untouched_answers_stay_identical(release):
 def test_a_changed_reflection_is_defused(release):
     nb = copy.deepcopy(release)
     reflection = next(c for c in nb.cells if cell_id(c) == "reflection")
-    reflection.source = f"I learned a lot. <img src=x onerror=\"{JS}\">"
+    reflection.source = f'I learned a lot. <img src=x onerror="{JS}">'
     reflection["outputs"] = []  # nonsense on a Markdown cell: must not crash
     del reflection["outputs"]
     defuse_notebook(nb, release)
@@ -267,16 +308,31 @@ def test_a_changed_reflection_is_defused(release):
 # ---------------------------------------------------------------------------------------------
 # end to end: a hostile submission graded by real nbgrader, through both entry points
 
-REFLECTION = "\n\n".join([
-    "My reflection: **MLOps** joins *development* and operations.",
-    *MARKDOWN_PAYLOADS.values(),
-    *(HTML_PAYLOADS[k] for k in ("img-onerror", "svg-onload", "iframe", "object", "embed",
-                                 "a-javascript-entities", "meta-refresh", "base", "form",
-                                 "style-import", "script")),
-    "The end of my reflection.",
-])
+REFLECTION = "\n\n".join(
+    [
+        "My reflection: **MLOps** joins *development* and operations.",
+        *MARKDOWN_PAYLOADS.values(),
+        *(
+            HTML_PAYLOADS[k]
+            for k in (
+                "img-onerror",
+                "svg-onload",
+                "iframe",
+                "object",
+                "embed",
+                "a-javascript-entities",
+                "meta-refresh",
+                "base",
+                "form",
+                "style-import",
+                "script",
+            )
+        ),
+        "The end of my reflection.",
+    ]
+)
 
-HOSTILE_CODE = f'''\
+HOSTILE_CODE = f"""\
 mlops_definition = "A"
 mlops_origin = "B"
 from IPython.display import display
@@ -287,12 +343,12 @@ display({{"image/png": {HOSTILE_OUTPUTS["png-breakout"]["image/png"]!r}}}, raw=T
 display({{"text/markdown": {HOSTILE_OUTPUTS["markdown"]["text/markdown"]!r}}}, raw=True)
 display({{"text/html": "<b>harmless bold output</b>"}}, raw=True)
 print("<script>{JS}</script>")
-'''
+"""
 
 
 def hostile_submission(root):
     nb = submission(root, ASSIGNMENT, {"reflection": REFLECTION, "q1_1_answer": HOSTILE_CODE})
-    extra = nbformat.v4.new_markdown_cell(f"An extra note <svg onload=\"{JS}\"></svg> **bold**")
+    extra = nbformat.v4.new_markdown_cell(f'An extra note <svg onload="{JS}"></svg> **bold**')
     extra.attachments = {"a.png": {"image/png": f'AA" onerror="{JS}'}}
     nb.cells.insert(1, extra)
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {MARKER: {}}}}
@@ -309,8 +365,10 @@ def graded(tmp_path_factory):
     assert "alice: graded" in result.stdout, result.stdout
 
     submit(root, ASSIGNMENT, "bob", hostile_submission(root))
-    for args in (("autograde", ASSIGNMENT, "--student", "bob", "--force"),
-                 ("generate_feedback", ASSIGNMENT, "--student", "bob", "--force")):
+    for args in (
+        ("autograde", ASSIGNMENT, "--student", "bob", "--force"),
+        ("generate_feedback", ASSIGNMENT, "--student", "bob", "--force"),
+    ):
         result = nbgrader(root, *args)
         assert result.returncode == 0, result.stdout + result.stderr
     return root
@@ -319,8 +377,7 @@ def graded(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("student", ["alice", "bob"])
 def test_autograded_notebook_holds_no_active_content(graded, student):
-    nb = nbformat.read(graded / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-                       as_version=4)
+    nb = nbformat.read(graded / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     assert "widgets" not in nb.metadata
     reflection = next(c for c in nb.cells if cell_id(c) == "reflection")
     html = render_markdown(reflection.source, reflection.get("attachments"))
@@ -347,8 +404,10 @@ def test_autograded_notebook_holds_no_active_content(graded, student):
     answer = next(c for c in nb.cells if cell_id(c) == "q1_1_answer")
     assert any("output not shown" in o.get("data", {}).get("text/plain", "") for o in answer.outputs)
     # the lesson's diagrams (PNG attachments of Markdown cells, rendered at release) are still there
-    assert any(c.cell_type == "markdown" and any("image/png" in b for b in c.get("attachments", {}).values())
-               for c in nb.cells)
+    assert any(
+        c.cell_type == "markdown" and any("image/png" in b for b in c.get("attachments", {}).values())
+        for c in nb.cells
+    )
 
 
 @pytest.mark.slow
@@ -406,13 +465,22 @@ def test_the_feedback_page_has_every_alt_without_nbconverts_second_pass():
     from mlops_concepts.grading.defuse import NO_ALT
     from mlops_concepts.grading.feedback import FeedbackExporter
 
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell(f"![The lifecycle, drawn](data:image/png;base64,{PNG})"),
-        nbformat.v4.new_code_cell("plot()", outputs=[defuse_output(nbformat.v4.new_output(
-            "display_data", data={"image/png": PNG, "text/plain": "fig"}))]),
-    ])
-    page, _ = FeedbackExporter(config=Config({"HTMLExporter": {"template_name": "classic"}})) \
-        .from_notebook_node(nb)
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(f"![The lifecycle, drawn](data:image/png;base64,{PNG})"),
+            nbformat.v4.new_code_cell(
+                "plot()",
+                outputs=[
+                    defuse_output(
+                        nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "fig"})
+                    )
+                ],
+            ),
+        ]
+    )
+    page, _ = FeedbackExporter(
+        config=Config({"HTMLExporter": {"template_name": "classic"}})
+    ).from_notebook_node(nb)
     images = re.findall(r"<img\b[^>]*>", page)
     assert len(images) == 2, images
     assert 'alt="The lifecycle, drawn"' in images[0] and f'alt="{NO_ALT}"' in images[1]

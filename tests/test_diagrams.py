@@ -31,8 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Every diagram: the registry, plus each highlight variant of the lifecycle (the explorer's).
 ALL = {**DIAGRAMS, **{d.name: d for d in (chapter1.lifecycle_diagram(p) for p in PHASES)}}
-ROLES = ("Business stakeholder", "Subject matter expert", "Data scientist", "Data engineer",
-         "Machine learning engineer")
+ROLES = (
+    "Business stakeholder",
+    "Subject matter expert",
+    "Data scientist",
+    "Data engineer",
+    "Machine learning engineer",
+)
 # Words students must never meet: they never saw any slides or "the original course".
 NOT_FOR_STUDENTS = re.compile(r"slide|original course|not from the", re.IGNORECASE)
 
@@ -97,9 +102,7 @@ def assert_clean_layout(fig: Figure, tol: float = 0.5, margin: float = 3.0) -> N
         for t2, e2 in extents[i + 1 :]:
             overlap_w = min(e1.x1, e2.x1) - max(e1.x0, e2.x0)
             overlap_h = min(e1.y1, e2.y1) - max(e1.y0, e2.y0)
-            assert not (overlap_w > tol and overlap_h > tol), (
-                f"{t1.get_text()!r} overlaps {t2.get_text()!r}"
-            )
+            assert not (overlap_w > tol and overlap_h > tol), f"{t1.get_text()!r} overlaps {t2.get_text()!r}"
 
     for t, patch in getattr(fig, "_text_in_box", []):
         ext, box = text_extent(t, renderer), patch.get_window_extent(renderer)
@@ -137,7 +140,6 @@ def test_layout_helper_catches_overlap_cut_off_spill_and_small_text():
     fig.text(0.1, 0.5, "tiny", fontsize=7)
     with pytest.raises(AssertionError, match="< 9 pt"):
         assert_clean_layout(fig)
-
 
 
 # --- every diagram ---------------------------------------------------------------------------
@@ -185,21 +187,43 @@ def test_png_is_the_same_bytes_every_time_and_carries_no_metadata(name):
 def test_registry_lists_each_chapters_static_diagrams_once_in_chapter_order():
     import importlib
 
-    assert list(chapter1.DIAGRAMS) == ["devops_silos_vs_loop", "ml_system_components",
-                                       "mlops_lifecycle", "roles_by_phase", "recap"]
+    assert list(chapter1.DIAGRAMS) == [
+        "devops_silos_vs_loop",
+        "ml_system_components",
+        "mlops_lifecycle",
+        "roles_by_phase",
+        "recap",
+    ]
     chapters = sorted(p.stem for p in Path(chapter1.__file__).parent.glob("chapter*.py"))
     assert len(chapters) == 4, chapters
-    listed = [name for module in chapters
-              for name in importlib.import_module(f"mlops_concepts.diagrams.{module}").DIAGRAMS]
+    listed = [
+        name
+        for module in chapters
+        for name in importlib.import_module(f"mlops_concepts.diagrams.{module}").DIAGRAMS
+    ]
     assert list(DIAGRAMS) == listed and len(set(listed)) == len(listed)
 
 
 def test_devops_labels_and_words(figures):
     fig = figures["devops_silos_vs_loop"]
     text = all_text(fig)
-    for label in ("Before DevOps", "DevOps", "Development", "Operations", "over the wall",
-                  "wall", "plan", "code", "build", "test", "release", "deploy", "operate",
-                  "monitor", "the common way to draw DevOps"):
+    for label in (
+        "Before DevOps",
+        "DevOps",
+        "Development",
+        "Operations",
+        "over the wall",
+        "wall",
+        "plan",
+        "code",
+        "build",
+        "test",
+        "release",
+        "deploy",
+        "operate",
+        "monitor",
+        "the common way to draw DevOps",
+    ):
         assert label in text, label
     words = ALL["devops_silos_vs_loop"].description
     assert "DevOps (development and operations)" in words
@@ -212,20 +236,31 @@ def test_devops_labels_and_words(figures):
 def test_lifecycle_labels_and_tasks(figures):
     fig = figures["mlops_lifecycle"]
     text = all_text(fig)
-    for label in ("Design", "Development", "Deployment", "Context of the problem",
-                  "Added value", "Business requirements", "Key metrics", "Data processing",
-                  "Develop the ML model",
-                  "Experiment with data, algorithms and hyperparameters",
-                  "Model ready for deployment", "Integrate the model in the business",
-                  "Deploy the model in production", "Monitor the performance"):
+    for label in (
+        "Design",
+        "Development",
+        "Deployment",
+        "Context of the problem",
+        "Added value",
+        "Business requirements",
+        "Key metrics",
+        "Data processing",
+        "Develop the ML model",
+        "Experiment with data, algorithms and hyperparameters",
+        "Model ready for deployment",
+        "Integrate the model in the business",
+        "Deploy the model in production",
+        "Monitor the performance",
+    ):
         assert label in text, label
     assert "(selected)" not in text
     assert fig.highlight is None
     words = ALL["mlops_lifecycle"].description
     assert "machine learning operations (MLOps)" in words
     assert "machine learning (ML)" in words
-    assert ("Design: context of the problem; added value; business requirements; key metrics; "
-            "data processing.") in words
+    assert (
+        "Design: context of the problem; added value; business requirements; key metrics; data processing."
+    ) in words
     assert "highlighted" not in words
 
 
@@ -263,16 +298,18 @@ def roles_table_marks(fig: Figure) -> dict[str, dict[str, str]]:
     x, and to the role whose label is nearest its y; a task is the text just under a mark.
     """
     texts = visible_texts(fig)
-    header_x = {t.get_text().lower(): t.get_position()[0] for t in texts
-                if t.get_text().lower() in PHASES}
+    header_x = {t.get_text().lower(): t.get_position()[0] for t in texts if t.get_text().lower() in PHASES}
     row_y = {t.get_text(): t.get_position()[1] for t in texts if t.get_text() in ROLES}
     marks: dict[str, dict[str, str]] = {role: {} for role in ROLES}
     for mark in (t for t in texts if t.get_text() == "\u25cf" and t.get_position()[0] > 1):
         x, y = mark.get_position()
         (phase,) = [p for p, px in header_x.items() if abs(px - x) < 1e-6]
         role = min(row_y, key=lambda r: abs(row_y[r] - y))
-        under = [t for t in texts if t is not mark and abs(t.get_position()[0] - x) < 1e-6
-                 and 0 < y - t.get_position()[1] < 0.2]
+        under = [
+            t
+            for t in texts
+            if t is not mark and abs(t.get_position()[0] - x) < 1e-6 and 0 < y - t.get_position()[1] < 0.2
+        ]
         marks[role][phase] = " ".join(t.get_text().replace("\n", " ") for t in under)
     return marks
 
@@ -297,9 +334,17 @@ def test_roles_marks_the_phases_where_each_roles_tasks_fall(figures):
 def test_roles_labels_and_words_agree_with_the_picture(figures):
     fig = figures["roles_by_phase"]
     text = all_text(fig)
-    for label in (*ROLES, "Business roles", "Technical roles", "Design", "Development",
-                  "Deployment", "involved", "varies with the application",
-                  "a startup differs from a large enterprise."):
+    for label in (
+        *ROLES,
+        "Business roles",
+        "Technical roles",
+        "Design",
+        "Development",
+        "Deployment",
+        "involved",
+        "varies with the application",
+        "a startup differs from a large enterprise.",
+    ):
         assert label in text, label
     assert "no phase" not in text  # a blank row read as "not involved"
     words = ALL["roles_by_phase"].description
@@ -322,8 +367,7 @@ def test_roles_labels_and_words_agree_with_the_picture(figures):
 def recap_boxes(fig: Figure) -> dict[str, str]:
     """The text drawn inside each recap box, by phase (boxes are left to right in PHASES order)."""
     texts = [t for t in visible_texts(fig) if t.get_position()[1] < fig.get_figheight() - 1]
-    xs = sorted({round(t.get_position()[0], 2) for t in texts
-                 if t.get_text().lower() in PHASES})
+    xs = sorted({round(t.get_position()[0], 2) for t in texts if t.get_text().lower() in PHASES})
     boxes = {}
     for phase, x0 in zip(PHASES, xs, strict=True):
         inside = [t for t in texts if x0 - 1 < t.get_position()[0] < x0 + 2.2]
@@ -334,8 +378,9 @@ def recap_boxes(fig: Figure) -> dict[str, str]:
 def test_recap_roles_match_the_roles_table(figures):
     fig = figures["recap"]
     text = all_text(fig)
-    assert ("MLOps: design, deploy and maintain ML in production continuously, reliably and "
-            "efficiently") in text
+    assert (
+        "MLOps: design, deploy and maintain ML in production continuously, reliably and efficiently"
+    ) in text
     boxes = recap_boxes(fig)
     marks = roles_table_marks(figures["roles_by_phase"])
     short = {"Machine learning engineer": "ML engineer"}
@@ -351,24 +396,44 @@ def test_recap_roles_match_the_roles_table(figures):
     # The recap's words say the same, phase by phase.
     words = ALL["recap"].description
     assert "MLOps: design, deploy and maintain ML in production continuously" in text
-    assert ("Roles involved: the business stakeholder, the subject matter expert, the data "
-            "scientist (data analysis), the data engineer (data processing) and the machine "
-            "learning engineer.") in words
-    assert ("Roles involved: the business stakeholder, the subject matter expert, the data "
-            "scientist (training and evaluation) and the machine learning engineer.") in words
-    assert ("Deployment: integrate and deploy the model in production; monitor it. Roles "
-            "involved: the business stakeholder, the subject matter expert and the machine "
-            "learning engineer.") in words
+    assert (
+        "Roles involved: the business stakeholder, the subject matter expert, the data "
+        "scientist (data analysis), the data engineer (data processing) and the machine "
+        "learning engineer."
+    ) in words
+    assert (
+        "Roles involved: the business stakeholder, the subject matter expert, the data "
+        "scientist (training and evaluation) and the machine learning engineer."
+    ) in words
+    assert (
+        "Deployment: integrate and deploy the model in production; monitor it. Roles "
+        "involved: the business stakeholder, the subject matter expert and the machine "
+        "learning engineer."
+    ) in words
 
 
 def test_ml_system_components(figures):
     fig = figures["ml_system_components"]
     text = all_text(fig)
-    parts = ("Configuration", "Data collection", "Feature extraction", "Data verification",
-             "Resource management", "Analysis tools", "Process management tools",
-             "Serving infrastructure", "Monitoring")
-    for label in ("ML code", *parts, "illustrative", "Sculley et al.",
-                  "Hidden Technical Debt in Machine Learning Systems", "NeurIPS (then NIPS) 2015"):
+    parts = (
+        "Configuration",
+        "Data collection",
+        "Feature extraction",
+        "Data verification",
+        "Resource management",
+        "Analysis tools",
+        "Process management tools",
+        "Serving infrastructure",
+        "Monitoring",
+    )
+    for label in (
+        "ML code",
+        *parts,
+        "illustrative",
+        "Sculley et al.",
+        "Hidden Technical Debt in Machine Learning Systems",
+        "NeurIPS (then NIPS) 2015",
+    ):
         assert label in text, label
     assert not any(ch.isdigit() for ch in text.replace("2015", "")), "no invented numbers"
     words = ALL["ml_system_components"].description
@@ -385,8 +450,9 @@ def test_render_diagrams_turns_the_directive_into_image_alt_text_and_words():
     cell = nbformat.v4.new_markdown_cell("Before.\n<!-- diagram: roles_by_phase -->\nAfter.")
     cell["id"] = "diagram-roles"
     assert render_diagrams(cell) == ["roles_by_phase"]
-    assert cell.source == (f"Before.\n![{diagram.alt}](attachment:roles_by_phase.png)\n\n"
-                           f"{IN_WORDS} {diagram.details}\nAfter.")
+    assert cell.source == (
+        f"Before.\n![{diagram.alt}](attachment:roles_by_phase.png)\n\n{IN_WORDS} {diagram.details}\nAfter."
+    )
     assert cell.id == "diagram-roles"
     assert base64.b64decode(cell.attachments["roles_by_phase.png"]["image/png"]) == diagram.png()
     # Rendered again, the cell stays as it is: nothing is left to render.
@@ -413,20 +479,24 @@ def test_explore_lifecycle_follows_the_toggle():
     explorer = diagrams.explore_lifecycle()
     toggle = explorer.toggle
     assert toggle.description == "Phase:"
-    assert [label for label, _ in toggle.options] == ["All", "Design", "Development",
-                                                      "Deployment"]
+    assert [label for label, _ in toggle.options] == ["All", "Design", "Development", "Deployment"]
     assert len(toggle.tooltips) == 4 and all(toggle.tooltips)
     assert explorer.current_figure.highlight is None
 
-    for label, phase in (("Design", "design"), ("Development", "development"),
-                         ("Deployment", "deployment"), ("All", None)):
+    for label, phase in (
+        ("Design", "design"),
+        ("Development", "development"),
+        ("Deployment", "deployment"),
+        ("All", None),
+    ):
         toggle.value = dict(toggle.options)[label]
         diagram = chapter1.lifecycle_diagram(phase)
         assert explorer.current_figure.highlight == phase
         # The drawing is an <img> with the diagram's alt text (JupyterLab would drop an alt
         # given in output metadata), and the details follow under it.
-        match = re.fullmatch(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)" .*>',
-                             explorer.image.value)
+        match = re.fullmatch(
+            r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)" .*>', explorer.image.value
+        )
         assert match, explorer.image.value[:200]
         assert base64.b64decode(match.group(1)) == diagram.png()
         assert match.group(2) == diagram.alt
@@ -447,8 +517,7 @@ def test_show_still_sends_png_carrying_the_description(monkeypatch):
     import IPython.display
 
     calls = []
-    monkeypatch.setattr(IPython.display, "display",
-                        lambda *objs, **kw: calls.append((objs, kw)))
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: calls.append((objs, kw)))
     fig = diagrams.devops_silos_vs_loop()
     assert diagrams.show(fig) is None
     (image,), image_kw = calls[0]
@@ -468,6 +537,7 @@ def test_importing_the_package_does_not_import_matplotlib():
         "assert 'PIL' not in sys.modules, 'PIL imported'"
     )
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr

@@ -21,8 +21,13 @@ def test_release_fetch_submit_collect(tmp_path):
     args = ["--course", "mlops-concepts", f"--Exchange.root={root / '.exchange'}"]
 
     def run(*cmd):
-        return subprocess.run([sys.executable, "-m", "nbgrader", *cmd, *args], cwd=student,
-                              capture_output=True, text=True, env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "nbgrader", *cmd, *args],
+            cwd=student,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
 
     fetched = run("fetch_assignment", assignment)
     assert fetched.returncode == 0, fetched.stdout + fetched.stderr
@@ -54,8 +59,13 @@ def test_collect_copies_no_link_hard_link_or_special_file(tmp_path):
     env = dict(nbgrader_env(), MLOPS_CONCEPTS_EXCHANGE=str(root / ".exchange"))
     args = ["--course", "mlops-concepts", f"--Exchange.root={root / '.exchange'}"]
     for cmd in (("fetch_assignment", assignment), ("submit", assignment)):
-        done = subprocess.run([sys.executable, "-m", "nbgrader", *cmd, *args], cwd=student,
-                              capture_output=True, text=True, env=env)
+        done = subprocess.run(
+            [sys.executable, "-m", "nbgrader", *cmd, *args],
+            cwd=student,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
 
     inbound = root / ".exchange" / "mlops-concepts" / "inbound"
@@ -74,8 +84,14 @@ def test_collect_copies_no_link_hard_link_or_special_file(tmp_path):
     timestamp = mine.name.split("+")[2]
     os.symlink(root / "source" / assignment, inbound / f"mallory+{assignment}+{timestamp}+x")
 
-    collected = subprocess.run([sys.executable, "-m", "nbgrader", "collect", assignment], cwd=root,
-                               capture_output=True, text=True, env=nbgrader_env(), timeout=300)
+    collected = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "collect", assignment],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+        timeout=300,
+    )
     log = collected.stdout + collected.stderr
     assert collected.returncode == 0, log
     user = mine.name.split("+")[0]

@@ -90,12 +90,19 @@ def test_a_class_is_graded_by_children_of_one_fork_server(course, recorded, monk
     monkeypatch.setattr(batches, "stage_batch", not_here)  # this process's; the children have theirs
     assert pipeline.grade(course, ASSIGNMENT, jobs=2) == 0
     assert len(servers) == 1  # nbgrader imported once for the whole run
-    assert sorted(command[0] for command in commands) == ["autograde", "autograde",
-                                                          "generate_feedback", "generate_feedback"]
+    assert sorted(command[0] for command in commands) == [
+        "autograde",
+        "autograde",
+        "generate_feedback",
+        "generate_feedback",
+    ]
     # Feedback reads the course gradebook, named by the environment, never the command line.
     url = pipeline.gradebook_url(course)
-    assert all(env == {"MLOPS_CONCEPTS_DB_URL": url} and prepare is None
-               for name, _, env, prepare in commands if name == "generate_feedback")
+    assert all(
+        env == {"MLOPS_CONCEPTS_DB_URL": url} and prepare is None
+        for name, _, env, prepare in commands
+        if name == "generate_feedback"
+    )
     # Each autograde child staged its own batch: between them, the whole class, once each.
     autograde = [prepare for name, _, env, prepare in commands if name == "autograde" and env == {}]
     assert sorted(s for batch in autograde for s in batch["students"]) == sorted(STUDENTS)
@@ -111,7 +118,8 @@ def test_a_class_is_graded_by_children_of_one_fork_server(course, recorded, monk
 
 
 def test_a_student_past_their_time_is_killed_with_their_kernel_and_the_batch_goes_on(
-        tmp_path, recorded, capsys):
+    tmp_path, recorded, capsys
+):
     """ann, loops and zed share one batch. loops runs past the 20 s each student has: that
     nbgrader process is killed with its kernel, loops alone is not graded (and not tried again:
     loops had the whole time), and zed, never reached, is graded in a new process."""
@@ -148,7 +156,8 @@ def _wait_for(condition, within: float = 120.0) -> None:
 
 @pytest.mark.parametrize("server", ["forked, exit status only", "own process"])
 def test_a_student_whose_nbgrader_dies_midway_is_graded_again_never_from_the_first_copy(
-        tmp_path, monkeypatch, capsys, server):
+    tmp_path, monkeypatch, capsys, server
+):
     """The nbgrader process is killed (as the OOM killer would) while it runs "slow": after it has
     written the first copy of slow's notebook, before the run one. slow is graded again, alone,
     and zed, never reached, too; neither is counted from what the dead process left."""
@@ -232,7 +241,8 @@ def test_feedback_whose_process_dies_midway_is_written_again_never_left_cut_off(
             f"    if any('/bo/' in n for n in notebooks) and not os.path.exists({str(marker)!r}):\n"
             f"        open({str(marker)!r}, 'w').close()\n"
             "        os.kill(os.getpid(), 9)\n\n\n"
-            "c.GenerateFeedback.post_convert_hook = _die_once\n")
+            "c.GenerateFeedback.post_convert_hook = _die_once\n"
+        )
     assert pipeline.grade(root, ASSIGNMENT, jobs=1) == 0
     out = capsys.readouterr().out
     assert marker.exists()  # it did die
@@ -272,6 +282,7 @@ def test_a_dead_fork_server_leaves_each_batch_its_own_nbgrader(course, monkeypat
 
 def test_a_server_that_cannot_even_be_started_fails_each_request_with_the_reason(tmp_path, monkeypatch):
     """Then every batch falls back to a process of its own, as for a server that stopped."""
+
     def no_process(*args, **kwargs):
         raise OSError(11, "Resource temporarily unavailable")
 
@@ -321,10 +332,16 @@ def test_the_command_starts_its_server_before_importing_the_pipeline(tmp_path):
         "    print('SERVER, pipeline imported:', 'mlops_concepts.grading.pipeline' in sys.modules)\n"
         "    return real(root)\n"
         "forkserver.server_for = server_for\n"
-        "sys.exit(cli.main(sys.argv[1:]))\n")
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
     root = make_course(tmp_path / "course")
-    result = subprocess.run([sys.executable, "-c", probe, "grade", ASSIGNMENT, "--root", str(root)],
-                            capture_output=True, text=True, env=nbgrader_env(), timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, "grade", ASSIGNMENT, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SERVER, pipeline imported: False" in result.stdout.splitlines()[0]
     assert "No submissions" in result.stdout
@@ -338,7 +355,8 @@ def test_a_child_leads_its_own_group_and_gets_its_environment(tmp_path):
         "print('SETTING', os.environ.get('SOME_SETTING'), 'LEADER', os.getpgid(0) == os.getpid(),\n"
         "      'CWD', os.getcwd(), flush=True)\n"
         "if os.environ.get('PAUSE'):\n"
-        "    time.sleep(60)\n")
+        "    time.sleep(60)\n"
+    )
     server = forkserver.ForkServer(tmp_path, nbgrader_env(), tmp_path / "forkserver.log")
     try:
         child = server.start(["db", "student", "list"], {"SOME_SETTING": "from-the-request"})

@@ -22,9 +22,13 @@ ASSIGNMENT = ASSIGNMENTS[0]
 
 
 def grade(root, *args, env=None):
-    return subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "grade", *args,
-                           "--root", str(root)], capture_output=True, text=True,
-                          env=env or nbgrader_env(), timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", *args, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env=env or nbgrader_env(),
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +65,11 @@ def test_a_dask_scheduler_that_cannot_be_reached_changes_nothing(course):
     result = grade(course, ASSIGNMENT, "--scheduler", "udp://127.0.0.1:8786")
     assert fingerprint(course) == before
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "The Dask scheduler at udp://127.0.0.1:8786 cannot be reached (unknown address scheme" \
-        in result.stdout and "Nothing was graded" in result.stdout
+    assert (
+        "The Dask scheduler at udp://127.0.0.1:8786 cannot be reached (unknown address scheme"
+        in result.stdout
+        and "Nothing was graded" in result.stdout
+    )
 
 
 def test_a_locked_gradebook_changes_nothing(course):
@@ -124,8 +131,11 @@ def test_a_course_package_that_fails_in_nbgrader_grades_nobody(course):
     (shadow / "__init__.py").write_text('raise ImportError("a course package broken on purpose")\n')
 
     def kept():
-        return {path: digest for path, digest in fingerprint(course).items()
-                if path.startswith(("autograded", "feedback", "gradebook.db"))}
+        return {
+            path: digest
+            for path, digest in fingerprint(course).items()
+            if path.startswith(("autograded", "feedback", "gradebook.db"))
+        }
 
     try:
         before = kept()
@@ -156,14 +166,26 @@ def test_nbgrader_stops_on_a_configuration_error_as_the_grading_command_runs_it_
     config.write_text(original + '\nraise RuntimeError("a configuration broken on purpose")\n')
     # A copy of the gradebook and a folder of its own, had nbgrader gone on with its defaults.
     shutil.copy(course / "gradebook.db", course / ".checked.db")
-    command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force",
-               "--student", "alice", "--CourseDirectory.autograded_directory=.checked-autograde",
-               "--CourseDirectory.db_url=sqlite:///.checked.db"]
-    typed_env = {k: v for k, v in grading_env().items()
-                 if k != "TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR"}
+    command = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "autograde",
+        ASSIGNMENT,
+        "--force",
+        "--student",
+        "alice",
+        "--CourseDirectory.autograded_directory=.checked-autograde",
+        "--CourseDirectory.db_url=sqlite:///.checked.db",
+    ]
+    typed_env = {
+        k: v for k, v in grading_env().items() if k != "TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR"
+    }
     try:
-        runs = [subprocess.run(command, cwd=course, capture_output=True, text=True, env=env,
-                               timeout=600) for env in (grading_env(), typed_env)]
+        runs = [
+            subprocess.run(command, cwd=course, capture_output=True, text=True, env=env, timeout=600)
+            for env in (grading_env(), typed_env)
+        ]
     finally:
         config.write_text(original)
         shutil.rmtree(course / ".checked-autograde", ignore_errors=True)

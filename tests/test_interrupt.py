@@ -30,9 +30,15 @@ def grade_until_ann_has_feedback(command: list[str], root: Path, env: dict) -> s
     """Start the grading ``command``, which Ctrl-C reaches as on a terminal; return it once ann's
     feedback is written."""
     # A shell that starts a job in the background makes it ignore SIGINT: not a terminal's.
-    proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        command,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     ann_feedback = root / "feedback" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.html"
     deadline = time.monotonic() + 180
     while not ann_feedback.exists():
@@ -59,8 +65,7 @@ def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
     submit(root, ASSIGNMENT, "slow", before_first_answer(complete, "import time\ntime.sleep(25)\n"))
     submitted = {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()}
     before = set(pids_mentioning(*WATCHED))
-    command = [str(Path(sys.executable).parent / "mlops-concepts"), "grade", ASSIGNMENT,
-               "--jobs", "2"]
+    command = [str(Path(sys.executable).parent / "mlops-concepts"), "grade", ASSIGNMENT, "--jobs", "2"]
     proc = grade_until_ann_has_feedback(command, root, nbgrader_env())
     time.sleep(1)  # slow's kernel is into its sleep
     assert proc.poll() is None
@@ -87,8 +92,7 @@ def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
             pass
     assert {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()} == submitted
     # Running the command again grades the class.
-    again = subprocess.run(command, cwd=root, env=nbgrader_env(),
-                           capture_output=True, text=True, timeout=600)
+    again = subprocess.run(command, cwd=root, env=nbgrader_env(), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout
     assert (root / "autograded" / "slow" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
     assert (root / "feedback" / "slow" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()

@@ -76,10 +76,14 @@ def test_a_ready_kernel_loses_no_output_of_the_first_request(round_):
     _run(main())
 
 
-@pytest.mark.parametrize("code,timeout,error", [
-    ("import sys; sys.exit(3)", 60, "died"),
-    ("import time; time.sleep(120)", 2, "didn't respond in 2 seconds"),
-], ids=["dies-at-start", "never-answers"])
+@pytest.mark.parametrize(
+    "code,timeout,error",
+    [
+        ("import sys; sys.exit(3)", 60, "died"),
+        ("import time; time.sleep(120)", 2, "didn't respond in 2 seconds"),
+    ],
+    ids=["dies-at-start", "never-answers"],
+)
 def test_a_kernel_that_dies_or_never_answers_is_reported(code, timeout, error):
     async def main():
         km = _manager([sys.executable, "-c", code, "{connection_file}"])

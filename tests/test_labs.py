@@ -54,17 +54,24 @@ TEST = 'check("q5_1a", spread, cases={"data": "test_pairs", "count": 6, "seed": 
 
 def _cell(source, **nbgrader):
     cell = new_code_cell(source)
-    cell.metadata["nbgrader"] = {"schema_version": 3, "locked": False, "solution": False,
-                                 "grade": False, **nbgrader}
+    cell.metadata["nbgrader"] = {
+        "schema_version": 3,
+        "locked": False,
+        "solution": False,
+        "grade": False,
+        **nbgrader,
+    }
     return cell
 
 
 def _source_nb(test=TEST):
-    return new_notebook(cells=[
-        new_markdown_cell("### Exercise 5.1 — Spread (1 point)"),
-        _cell(SOLUTION, solution=True, grade_id="q5_1_answer"),
-        _cell(test, grade=True, locked=True, points=1, grade_id="q5_1a"),
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("### Exercise 5.1 — Spread (1 point)"),
+            _cell(SOLUTION, solution=True, grade_id="q5_1_answer"),
+            _cell(test, grade=True, locked=True, points=1, grade_id="q5_1a"),
+        ]
+    )
 
 
 def _released_call(nb):
@@ -73,6 +80,7 @@ def _released_call(nb):
 
 
 # -- the results compared ---------------------------------------------------------------------
+
 
 def test_results_read_numpy_as_plain_numbers_and_round_to_six_digits():
     assert result_form(np.float64(0.1) + np.float64(0.2)) == 0.3
@@ -84,11 +92,14 @@ def test_results_read_numpy_as_plain_numbers_and_round_to_six_digits():
     assert result_form(np.bool_(True)) is True
 
 
-@pytest.mark.parametrize("liar", [
-    type("Always", (), {"__eq__": lambda s, o: True})(),
-    type("Text", (str,), {"__eq__": lambda s, o: True})("x"),
-    type("Num", (float,), {"__eq__": lambda s, o: True})(1.0),
-])
+@pytest.mark.parametrize(
+    "liar",
+    [
+        type("Always", (), {"__eq__": lambda s, o: True})(),
+        type("Text", (str,), {"__eq__": lambda s, o: True})("x"),
+        type("Num", (float,), {"__eq__": lambda s, o: True})(1.0),
+    ],
+)
 def test_an_object_that_claims_to_equal_anything_is_no_result(liar):
     from mlops_concepts.answers import AnswerTypeError
 
@@ -98,15 +109,19 @@ def test_an_object_that_claims_to_equal_anything_is_no_result(liar):
 
 # -- reading the test cell --------------------------------------------------------------------
 
-@pytest.mark.parametrize("source, error", [
-    ('check("q5_1a", spread, cases={"data": "nope", "count": 3, "seed": 1})', "names lab data"),
-    ('check("q5_1a", spread, cases={"data": "test_pairs", "count": 3, "seed": 0})', "non-zero"),
-    ('check("q5_1a", spread, cases={"data": "test_pairs", "count": 0, "seed": 1})', "count"),
-    ('check("q5_1a", spread, cases={"data": "test_pairs", "seed": 1}, key=[1.0])', "no key="),
-    ('check("q5_1a", spread([1], [2]), cases={"data": "test_pairs", "seed": 1})', "names the function"),
-    ('check("q5_1a", spread, cases={"data": "test_pairs", "seed": 1}, items=[0])', "no items="),
-    ('check("q5_1a", spread, cases={"data": "test_pairs", "sed": 1})', "unknown key"),
-])
+
+@pytest.mark.parametrize(
+    "source, error",
+    [
+        ('check("q5_1a", spread, cases={"data": "nope", "count": 3, "seed": 1})', "names lab data"),
+        ('check("q5_1a", spread, cases={"data": "test_pairs", "count": 3, "seed": 0})', "non-zero"),
+        ('check("q5_1a", spread, cases={"data": "test_pairs", "count": 0, "seed": 1})', "count"),
+        ('check("q5_1a", spread, cases={"data": "test_pairs", "seed": 1}, key=[1.0])', "no key="),
+        ('check("q5_1a", spread([1], [2]), cases={"data": "test_pairs", "seed": 1})', "names the function"),
+        ('check("q5_1a", spread, cases={"data": "test_pairs", "seed": 1}, items=[0])', "no items="),
+        ('check("q5_1a", spread, cases={"data": "test_pairs", "sed": 1})', "unknown key"),
+    ],
+)
 def test_a_wrong_lab_check_is_refused_naming_the_cell(source, error):
     with pytest.raises(AuthoringError, match=re.escape(error)) as err:
         read_check(_cell(source, grade=True, locked=True, points=1, grade_id="q5_1a"))
@@ -144,11 +159,14 @@ YES_NO = '''def bigger(xs, ys):
 '''
 
 
-@pytest.mark.parametrize("solution, test, refused", [
-    (YES_NO, 'check("q5_1a", bigger, cases={"data": "test_pairs", "count": 6, "seed": 7})', True),
-    (SOLUTION, TEST.replace('"count": 6', '"count": 3'), True),
-    (SOLUTION, TEST.replace('"count": 6', '"count": 10'), False),
-])
+@pytest.mark.parametrize(
+    "solution, test, refused",
+    [
+        (YES_NO, 'check("q5_1a", bigger, cases={"data": "test_pairs", "count": 6, "seed": 7})', True),
+        (SOLUTION, TEST.replace('"count": 6', '"count": 3'), True),
+        (SOLUTION, TEST.replace('"count": 6', '"count": 10'), False),
+    ],
+)
 def test_the_linter_refuses_a_lab_check_that_guessing_could_pass(solution, test, refused):
     """Calls come in a shuffled order: with few hidden cases, or few different results, a function
     that ignores its inputs (counts its calls, replays the examples) passes by luck."""
@@ -165,6 +183,7 @@ def test_the_linter_refuses_a_lab_check_that_guessing_could_pass(solution, test,
 
 # -- release: the hidden seed goes, one digest per public example comes -----------------------
 
+
 def test_the_release_drops_the_seed_and_seals_each_public_result():
     released = _released_call(_source_nb())
     assert "4242" not in released and "seed" not in released
@@ -175,13 +194,22 @@ def test_the_release_drops_the_seed_and_seals_each_public_result():
     # No result of a public example is in the release in plain text.
     for xs, ys in labs.cases("test_pairs", 6):
         assert f"{float(max(xs + ys) - min(xs + ys))}" not in released.replace(call.key[0], "")
-    assert seal_cell(_cell(released, grade=True, locked=True, points=1, grade_id="q5_1a"),
-                     "lab", "Exercise 5.1", None, None) == released  # idempotent
+    assert (
+        seal_cell(
+            _cell(released, grade=True, locked=True, points=1, grade_id="q5_1a"),
+            "lab",
+            "Exercise 5.1",
+            None,
+            None,
+        )
+        == released
+    )  # idempotent
 
 
 def _self_check(function) -> str:
-    released = read_check(_cell(_released_call(_source_nb()), grade=True, locked=True, points=1,
-                                grade_id="q5_1a"))
+    released = read_check(
+        _cell(_released_call(_source_nb()), grade=True, locked=True, points=1, grade_id="q5_1a")
+    )
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         check("q5_1a", function, key=released.key, title=released.title, cases=released.cases)
@@ -190,7 +218,8 @@ def _self_check(function) -> str:
 
 def test_the_self_check_says_right_or_how_many_examples_are_wrong():
     assert _self_check(lambda xs, ys: max(xs + ys) - min(xs + ys)).startswith(
-        "Success! Exercise 5.1 is right on all 6 examples")
+        "Success! Exercise 5.1 is right on all 6 examples"
+    )
     said = _self_check(lambda xs, ys: max(xs) - min(xs))  # forgets the second list
     assert said.startswith("Not yet. Exercise 5.1: right on ") and "of 6 examples" in said
     assert 'labs.cases("test_pairs", 6)' in said or "labs.cases('test_pairs', 6)" in said
@@ -208,6 +237,7 @@ def test_an_unanswered_lab_function_is_an_error_for_validate():
 
 # -- grading: hidden cases, fresh copies, shuffled order; judged outside the kernel -----------
 
+
 def _graded(function) -> tuple[str, str]:
     """(verdict text, outcome) for ``function``, as the grader would judge its report."""
     nb = _source_nb()
@@ -217,8 +247,12 @@ def _graded(function) -> tuple[str, str]:
     order = json.loads(re.search(r", (\[[\d, ]*\])\)$", code).group(1))
     assert sorted(order) == list(range(6))
     payload = report_payload("q5_1a", function, inputs, order)
-    output, _ = judge("q5_1a", [{"output_type": "display_data", "data": {REPORT_MIME: payload}}],
-                      answer_keys(nb)["q5_1a"], title="Exercise 5.1")
+    output, _ = judge(
+        "q5_1a",
+        [{"output_type": "display_data", "data": {REPORT_MIME: payload}}],
+        answer_keys(nb)["q5_1a"],
+        title="Exercise 5.1",
+    )
     text = output.get("text") or output.get("evalue")
     return text, output.get("ename", "correct")
 
@@ -259,6 +293,7 @@ def _by_identity():
     def cheat(xs, ys):
         # Looks up what it was given by identity; public examples were "learned" the same way.
         return seen.get(id(xs), max(examples[0][0] + examples[0][1]) - min(examples[0][0] + examples[0][1]))
+
     return cheat
 
 
@@ -269,6 +304,7 @@ def _cached():
         if not memory:
             memory.append(max(xs + ys) - min(xs + ys))
         return memory[0]
+
     return cheat
 
 
@@ -279,6 +315,7 @@ def _counting():
     def cheat(xs, ys):
         calls[0] += 1
         return answers[(calls[0] - 1) % len(answers)]
+
     return cheat
 
 
@@ -287,11 +324,18 @@ def _lookup():
     return lambda xs, ys: table.get(tuple(xs + ys), 0)
 
 
-@pytest.mark.parametrize("make_cheat", [
-    lambda: (lambda xs, ys: _Always()),
-    lambda: (lambda xs, ys: type("F", (float,), {"__eq__": lambda s, o: True})(1.0)),
-    _by_identity, _cached, _counting, _lookup,
-], ids=["always-equal", "float-subclass", "identity", "cached", "counting", "memorised-examples"])
+@pytest.mark.parametrize(
+    "make_cheat",
+    [
+        lambda: lambda xs, ys: _Always(),
+        lambda: lambda xs, ys: type("F", (float,), {"__eq__": lambda s, o: True})(1.0),
+        _by_identity,
+        _cached,
+        _counting,
+        _lookup,
+    ],
+    ids=["always-equal", "float-subclass", "identity", "cached", "counting", "memorised-examples"],
+)
 def test_cheating_functions_earn_nothing(make_cheat):
     text, outcome = _graded(make_cheat())
     assert outcome != "correct", text
@@ -307,8 +351,7 @@ def test_each_call_gets_fresh_inputs_so_mutating_them_changes_nothing():
     inputs = grading_labs.hidden_cases(chk)
     report_payload("q5_1a", sorts_in_place, inputs, list(range(6)))
     seen = []
-    report_payload("q5_1a", lambda xs, ys: seen.append((id(xs), list(ys))) or 0, inputs,
-                   list(range(6)))
+    report_payload("q5_1a", lambda xs, ys: seen.append((id(xs), list(ys))) or 0, inputs, list(range(6)))
     assert all(ys for _, ys in seen), "a previous call's mutation leaked into later inputs"
 
 
@@ -332,8 +375,10 @@ def test_a_students_plot_is_shown_as_an_image_with_the_alt_text_they_give(monkey
     labs.show(fig, alt='Drift rises from 0.1 to 0.3; the "threshold" is crossed in week 3.')
     assert len(shown) == 1
     html = shown[0]["text/html"]
-    assert html.startswith('<img src="data:image/png;base64,') and \
-        'alt="Drift rises from 0.1 to 0.3; the &quot;threshold&quot; is crossed in week 3."' in html
+    assert (
+        html.startswith('<img src="data:image/png;base64,')
+        and 'alt="Drift rises from 0.1 to 0.3; the &quot;threshold&quot; is crossed in week 3."' in html
+    )
     assert shown[0]["text/plain"].startswith("Drift rises")
     with pytest.raises(ValueError, match="describe the plot"):
         labs.show(Figure(), alt="  ")

@@ -20,8 +20,11 @@ def test_every_chapter_is_clean(assignment):
 
 
 def test_the_command_lints_every_chapter_and_exits_zero():
-    result = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "check",
-                             "--root", str(REPO)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops_concepts.grading.cli", "check", "--root", str(REPO)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     for assignment in ASSIGNMENTS:
         assert f"{assignment}: ok" in result.stdout

@@ -21,8 +21,14 @@ from mlops_concepts.grading.metadata import CheckCellMetadataOnce, MetadataValid
 
 
 def _meta(**fields):
-    base = {"grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "t1",
-            "schema_version": 3}
+    base = {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "points": 1,
+        "grade_id": "t1",
+        "schema_version": 3,
+    }
     base.update(fields)
     return {k: v for k, v in base.items() if v is not ...}
 

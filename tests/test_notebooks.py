@@ -20,8 +20,13 @@ ids = [p.parent.name for p in SOURCES]
 @pytest.fixture(scope="module", params=SOURCES, ids=ids)
 def executed(request, tmp_path_factory):
     nb = nbformat.read(request.param, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path_factory.mktemp("run"))}}).execute()
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(tmp_path_factory.mktemp("run"))}},
+    ).execute()
     return nb
 
 
@@ -32,14 +37,18 @@ def _outputs(nb):
 
 
 def test_source_runs_top_to_bottom_without_error_or_stderr(executed):
-    problems = [(cell_id(c), o.get("ename") or o.get("text", "")[:200]) for c, o in _outputs(executed)
-                if o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")]
+    problems = [
+        (cell_id(c), o.get("ename") or o.get("text", "")[:200])
+        for c, o in _outputs(executed)
+        if o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")
+    ]
     assert problems == []
 
 
 def test_every_self_check_says_success_on_the_solution(executed):
-    tests = [c for c in executed.cells if c.metadata.get("nbgrader", {}).get("grade")
-             and c.cell_type == "code"]
+    tests = [
+        c for c in executed.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
+    ]
     assert len(tests) >= 6
     for cell in tests:
         text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
@@ -50,8 +59,9 @@ def test_diagrams_are_release_images_or_widgets(executed):
     """Static diagrams are ``<!-- diagram: NAME -->`` lines, drawn with alt text at release (see
     test_release.py), so nothing has to run; code cells that use ``diagrams.`` are interactive
     and show a widget."""
-    asked = [name for c in executed.cells if c.cell_type == "markdown"
-             for name in DIRECTIVE.findall(c.source)]
+    asked = [
+        name for c in executed.cells if c.cell_type == "markdown" for name in DIRECTIVE.findall(c.source)
+    ]
     assert len(asked) >= 4 and set(asked) <= set(DIAGRAMS), asked
     for cell in [c for c in executed.cells if "diagrams." in c.source and c.cell_type == "code"]:
         kinds = {k for o in cell.outputs for k in o.get("data", {})}
@@ -61,8 +71,12 @@ def test_diagrams_are_release_images_or_widgets(executed):
 @pytest.mark.parametrize("path", SOURCES, ids=ids)
 def test_anatomy(path):
     nb = nbformat.read(path, as_version=4)
-    headings = [(len(m.group(1)), m.group(2)) for c in nb.cells if c.cell_type == "markdown"
-                for m in re.finditer(r"^(#{1,6}) (.+)$", c.source, re.MULTILINE)]
+    headings = [
+        (len(m.group(1)), m.group(2))
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for m in re.finditer(r"^(#{1,6}) (.+)$", c.source, re.MULTILINE)
+    ]
     assert [h for h in headings if h[0] == 1] and headings[0][0] == 1
     assert sum(1 for h in headings if h[0] == 1) == 1, "one H1 title"
     for (a, _), (b, title) in zip(headings, headings[1:], strict=False):
@@ -87,12 +101,18 @@ def test_anatomy(path):
     assert len(taught) >= 3
     for lesson, counts in taught.items():
         assert counts["checkpoints"] >= 2 and counts["exercises"] >= 2, (lesson, counts)
-    manual = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")
-              and c.metadata["nbgrader"].get("grade") and c.cell_type == "markdown"]
+    manual = [
+        c
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+        and c.metadata["nbgrader"].get("grade")
+        and c.cell_type == "markdown"
+    ]
     assert len(manual) == 1, "one manually graded reflection"
 
 
 def test_source_notebooks_lint_clean():
-    result = subprocess.run([sys.executable, "-m", "nbqa", "ruff", *map(str, SOURCES)],
-                            capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "nbqa", "ruff", *map(str, SOURCES)], capture_output=True, text=True, cwd=REPO
+    )
     assert result.returncode == 0, result.stdout + result.stderr

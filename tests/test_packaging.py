@@ -32,9 +32,23 @@ def test_a_wheel_installs_the_nbgrader_guard_into_the_environment(tmp_path):
     a broken nbgrader_config.py into <prefix>/etc/jupyter/, as make and postBuild do."""
     import zipfile
 
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                            "--quiet", "-w", str(tmp_path), str(REPO)], capture_output=True, text=True,
-                           timeout=300)
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = tmp_path.glob("mlops_concepts-*.whl")
     with zipfile.ZipFile(wheel) as zf:

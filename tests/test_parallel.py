@@ -43,8 +43,16 @@ def _free_port() -> int:
 
 
 def _grade_command(root: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", ASSIGNMENT,
-            "--root", str(root), *args]
+    return [
+        sys.executable,
+        "-m",
+        "mlops_concepts.grading.cli",
+        "grade",
+        ASSIGNMENT,
+        "--root",
+        str(root),
+        *args,
+    ]
 
 
 def _env(db_url: str | None = None) -> dict:
@@ -57,14 +65,17 @@ def _env(db_url: str | None = None) -> dict:
 
 
 def _grade(root: Path, *args: str, db_url: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(_grade_command(root, *args), capture_output=True, text=True,
-                          env=_env(db_url), timeout=1800)
+    return subprocess.run(
+        _grade_command(root, *args), capture_output=True, text=True, env=_env(db_url), timeout=1800
+    )
 
 
 def _scores(db_url: str) -> dict[str, dict[str, float]]:
     with Gradebook(db_url) as gb:
-        return {s: {g.name: g.score for nb in gb.find_submission(ASSIGNMENT, s).notebooks
-                    for g in nb.grades} for s in STUDENTS}
+        return {
+            s: {g.name: g.score for nb in gb.find_submission(ASSIGNMENT, s).notebooks for g in nb.grades}
+            for s in STUDENTS
+        }
 
 
 def _reset_postgres(url: str) -> None:
@@ -84,16 +95,44 @@ class DaskCluster:
     def __init__(self, env: dict, logdir: Path):
         self.port = _free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
-        self.procs = [subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", str(self.port), "--no-dashboard"],
-            stdout=open(logdir / "scheduler.log", "wb"), stderr=subprocess.STDOUT, env=env)]  # noqa: SIM115
+        self.procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--no-dashboard",
+                ],
+                stdout=open(logdir / "scheduler.log", "wb"),
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        ]  # noqa: SIM115
         time.sleep(3)
         for i in range(2):
-            self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads", "1",
-                 "--no-nanny", "--no-dashboard", "--name", f"worker-{i}"],
-                stdout=open(logdir / f"worker-{i}.log", "wb"), stderr=subprocess.STDOUT, env=env))  # noqa: SIM115
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        self.address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--name",
+                        f"worker-{i}",
+                    ],
+                    stdout=open(logdir / f"worker-{i}.log", "wb"),
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )
+            )  # noqa: SIM115
         from distributed import Client
 
         with Client(self.address, timeout="60s") as client:
@@ -123,8 +162,11 @@ def dask_cluster(tmp_path_factory):
 def ways(postgres, dask_cluster, tmp_path_factory):  # noqa: F811
     base = tmp_path_factory.mktemp("parallel")
     out = {}
-    for name, args, pg in (("serial", ("--jobs", "1"), False), ("two-jobs", ("--jobs", "2"), False),
-                           ("dask", (), True)):
+    for name, args, pg in (
+        ("serial", ("--jobs", "1"), False),
+        ("two-jobs", ("--jobs", "2"), False),
+        ("dask", (), True),
+    ):
         db = postgres if pg else None
         if pg:
             _reset_postgres(postgres)
@@ -138,16 +180,20 @@ def ways(postgres, dask_cluster, tmp_path_factory):  # noqa: F811
             os.environ.pop("MLOPS_CONCEPTS_DB_URL", None)
             os.environ.update({k: v for k, v in env.items() if k == "MLOPS_CONCEPTS_DB_URL"})
         for student in STUDENTS:
-            submit(root, ASSIGNMENT, student,
-                   nbformat.read(build_samples.sample_path(student), as_version=4))
+            submit(root, ASSIGNMENT, student, nbformat.read(build_samples.sample_path(student), as_version=4))
         cluster = dask_cluster if name == "dask" else None
         if cluster:
             args = ("--scheduler", cluster.address)
         result = _grade(root, *args, db_url=db)
         url = db or f"sqlite:///{root / 'gradebook.db'}"
-        out[name] = SimpleNamespace(root=root, result=result, url=url, scores=_scores(url),
-                                    workers=cluster.workers if cluster else None,
-                                    worker_pids=[p.pid for p in cluster.procs[1:]] if cluster else [])
+        out[name] = SimpleNamespace(
+            root=root,
+            result=result,
+            url=url,
+            scores=_scores(url),
+            workers=cluster.workers if cluster else None,
+            worker_pids=[p.pid for p in cluster.procs[1:]] if cluster else [],
+        )
     return out
 
 
@@ -167,8 +213,9 @@ def test_grades_are_identical_to_one_job(ways, way):
 
 
 def test_the_reference_grades_are_the_expected_ones(ways):
-    totals = {s: sum(v for v in items.values() if v is not None)
-              for s, items in ways["serial"].scores.items()}
+    totals = {
+        s: sum(v for v in items.values() if v is not None) for s, items in ways["serial"].scores.items()
+    }
     assert totals == {s: sum(build_samples.EXPECTED[s].values()) for s in STUDENTS}
     assert totals["sample-complete"] > totals["sample-partial"] > totals["sample-wrong"] == 0
 
@@ -202,7 +249,8 @@ def test_a_hand_grade_survives_a_regrade_unflagged_and_is_exported(ways, way):
         grade = gb.find_grade("reflection", ASSIGNMENT, ASSIGNMENT, "sample-complete")
         assert (grade.manual_score, grade.needs_manual_grade) == (1.5, False)
     assert "reflection to grade by hand" not in next(
-        line for line in again.stdout.splitlines() if line.startswith("sample-complete "))
+        line for line in again.stdout.splitlines() if line.startswith("sample-complete ")
+    )
     row = next(line for line in (w.root / "grades.csv").read_text().splitlines() if "sample-complete" in line)
     hand = sum(build_samples.EXPECTED["sample-complete"].values()) + 1.5
     assert f",{hand}," in row, row
@@ -217,8 +265,9 @@ def test_ctrl_c_stops_the_batches_running_on_workers(dask_cluster, tmp_path):
     submit(root, ASSIGNMENT, "ann", complete)
     submit(root, ASSIGNMENT, "slow", before_first_answer(complete, "import time\ntime.sleep(60)\n"))
     before = set(pids_mentioning(*WATCHED))
-    proc = grade_until_ann_has_feedback(_grade_command(root, "--scheduler", dask_cluster.address),
-                                        root, _env())
+    proc = grade_until_ann_has_feedback(
+        _grade_command(root, "--scheduler", dask_cluster.address), root, _env()
+    )
     time.sleep(1)  # slow's kernel is into its sleep, on the other worker
     assert set(pids_mentioning(*WATCHED)) - before  # slow's nbgrader and kernel are running
     proc.send_signal(signal.SIGINT)

@@ -35,8 +35,12 @@ def graded(tmp_path_factory):
     before = {}
     for chapter in CHAPTERS:
         before.update(fingerprint(REPO / "examples" / chapter / "submitted"))
-    result = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "demo",
-                             "--course", str(root)], capture_output=True, text=True, env=nbgrader_env())
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops_concepts.grading.cli", "demo", "--course", str(root)],
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+    )
     return root, result, before
 
 
@@ -50,7 +54,8 @@ def test_the_demo_grades_every_chapters_sample_class_and_reports_it(graded):
             assert student in result.stdout
             maximum = max_scores(root, chapter)
             assert item_scores(root, chapter, student) == {
-                item: expected[student].get(item, 0.0) for item in maximum}, (chapter, student)
+                item: expected[student].get(item, 0.0) for item in maximum
+            }, (chapter, student)
         assert f"Graded {len(expected)} of {len(expected)}" in result.stdout
         assert (root / "reports" / f"{chapter}.html").is_file()
 
@@ -101,8 +106,10 @@ def test_lab_feedback_says_on_how_many_hidden_inputs_a_function_is_right(graded)
     labs = [c for c in CHAPTERS if has_lab(c)]
     assert len(labs) == 3, labs
     for chapter in labs:
-        assert re.search(r"right on \d+ of \d+ hidden inputs", _feedback(root, "sample-partial", chapter)
-                         + _feedback(root, "sample-wrong", chapter)), chapter
+        assert re.search(
+            r"right on \d+ of \d+ hidden inputs",
+            _feedback(root, "sample-partial", chapter) + _feedback(root, "sample-wrong", chapter),
+        ), chapter
 
 
 def test_feedback_says_why_in_words(graded):

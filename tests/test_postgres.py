@@ -53,18 +53,38 @@ def postgres(tmp_path_factory):
                 parent.chmod(parent.stat().st_mode | 0o011)  # traversable, not readable
         prefix = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    subprocess.run([*prefix, _bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"],
-                   check=True, capture_output=True)
-    subprocess.run([*prefix, _bin("pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",
-                    f"-k {sock} -p {port} -c listen_addresses=''", "start"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*prefix, _bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *prefix,
+            _bin("pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(base / "log"),
+            "-o",
+            f"-k {sock} -p {port} -c listen_addresses=''",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
-        subprocess.run([*prefix, _bin("createdb"), "-h", str(sock), "-p", str(port), "-U",
-                        "postgres", "gradebook"], check=True, capture_output=True)
+        subprocess.run(
+            [*prefix, _bin("createdb"), "-h", str(sock), "-p", str(port), "-U", "postgres", "gradebook"],
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql://postgres@/gradebook?host={sock}&port={port}"
     finally:
-        subprocess.run([*prefix, _bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*prefix, _bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
 
 
 def test_grading_writes_the_gradebook_to_postgresql(postgres, tmp_path, monkeypatch):
@@ -72,15 +92,13 @@ def test_grading_writes_the_gradebook_to_postgresql(postgres, tmp_path, monkeypa
     root = make_course(tmp_path / "course")
     assignment = build_samples.ASSIGNMENT
     for student in ("sample-complete", "sample-partial"):
-        submit(root, assignment, student,
-               nbformat.read(build_samples.sample_path(student), as_version=4))
+        submit(root, assignment, student, nbformat.read(build_samples.sample_path(student), as_version=4))
     started = time.perf_counter()
     result = grade_all(root, assignment)
     assert result.returncode == 0 and "Graded 2 of 2" in result.stdout, result.stdout + result.stderr
     assert time.perf_counter() - started > 0
     assert not (root / "gradebook.db").exists(), "SQLite was used instead of PostgreSQL"
     with Gradebook(postgres) as gb:
-        scores = {s: gb.find_submission(assignment, s).score
-                  for s in ("sample-complete", "sample-partial")}
+        scores = {s: gb.find_submission(assignment, s).score for s in ("sample-complete", "sample-partial")}
     expected = {s: sum(build_samples.EXPECTED[s].values()) for s in ("sample-complete", "sample-partial")}
     assert scores == expected

@@ -23,8 +23,13 @@ EXPECTED = {
     (NotebookClient, "process_message"): ["self", "msg", "cell", "cell_index"],
     (NotebookClient, "_async_handle_timeout"): ["self", "timeout", "cell"],
     (NotebookClient, "async_start_new_kernel"): ["self", "kwargs"],
-    (NotebookClient, "async_execute_cell"): ["self", "cell", "cell_index", "execution_count",
-                                             "store_history"],
+    (NotebookClient, "async_execute_cell"): [
+        "self",
+        "cell",
+        "cell_index",
+        "execution_count",
+        "store_history",
+    ],
     (NotebookClient, "create_kernel_manager"): ["self"],
 }
 
@@ -60,8 +65,13 @@ def test_nbclient_still_starts_the_kernel_in_the_notebook_folder_unless_told_oth
 
 
 def test_the_executor_overrides_are_real_overrides():
-    for name in ("process_message", "_async_handle_timeout", "async_start_new_kernel",
-                 "create_kernel_manager", "preprocess_cell"):
+    for name in (
+        "process_message",
+        "_async_handle_timeout",
+        "async_start_new_kernel",
+        "create_kernel_manager",
+        "preprocess_cell",
+    ):
         assert name in SandboxedExecute.__dict__, name
         assert hasattr(NotebookClient, name) or name == "preprocess_cell", name
 
@@ -100,10 +110,14 @@ def test_the_feedback_exporter_still_mirrors_nbconverts_html_exporter():
 
     theirs = inspect.getsource(HTMLExporter.from_notebook_node)
     ours = inspect.getsource(FeedbackExporter.from_notebook_node)
-    for step in ("Highlight2HTML(pygments_lexer=lexer, parent=self)", "self._init_resources(resources)",
-                 "WidgetsDataTypeFilter(", 'self.register_filter("highlight_code", highlight_code)',
-                 'self.register_filter("filter_data_type", filter_data_type)'):
+    for step in (
+        "Highlight2HTML(pygments_lexer=lexer, parent=self)",
+        "self._init_resources(resources)",
+        "WidgetsDataTypeFilter(",
+        'self.register_filter("highlight_code", highlight_code)',
+        'self.register_filter("filter_data_type", filter_data_type)',
+    ):
         assert step in theirs and step in ours, step
     after = theirs.split("super().from_notebook_node(nb, resources, **kw)")[1]
-    assert "BeautifulSoup" in after and 'img:not([alt])' in after and "jp-Notebook" in after
+    assert "BeautifulSoup" in after and "img:not([alt])" in after and "jp-Notebook" in after
     assert after.count("soup.select(") == 3  # alt, and focus on JupyterLab-template cells only

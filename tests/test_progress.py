@@ -201,8 +201,16 @@ def test_saving_merges_with_another_kernels_progress(tmp_path):
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"{", b"[1, 2]", b'{"solved": ["cp-progress-1"]}', b'{"solved": {"cp-progress-1": 1}}',
-     b"\xff\xfe", b"[" * 100_000, b'{"solved": {}}' + b" " * 300_000],
+    [
+        b"",
+        b"{",
+        b"[1, 2]",
+        b'{"solved": ["cp-progress-1"]}',
+        b'{"solved": {"cp-progress-1": 1}}',
+        b"\xff\xfe",
+        b"[" * 100_000,
+        b'{"solved": {}}' + b" " * 300_000,
+    ],
     ids=["empty", "cut", "list", "solved-list", "not-true", "not-utf8", "deep", "huge"],
 )
 def test_a_damaged_progress_file_is_ignored_and_replaced(tmp_path, content, capfd):
@@ -257,8 +265,14 @@ def test_a_real_kernel_restart_keeps_progress(tmp_path):
     )
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     for args in (["solve", "1 of 1 checkpoints done"], ["look", "1 of 1 checkpoints done"]):
-        result = subprocess.run([sys.executable, "-W", "error", "-c", code, *args], cwd=tmp_path,
-                                capture_output=True, text=True, env=env, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-W", "error", "-c", code, *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert result.returncode == 0, result.stderr
         assert (result.stdout, result.stderr) == ("", "")
     assert [p.name for p in tmp_path.iterdir()] == [".mlops-progress.json"]

@@ -29,8 +29,9 @@ def on_a_terminal(command: list[str], env: dict, cols: int = 110, rows: int = 30
     """Run ``command`` in a pseudo-terminal of ``cols`` x ``rows``; return all it wrote."""
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    proc = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        command, stdin=terminal, stdout=terminal, stderr=terminal, env=env, start_new_session=True
+    )
     os.close(terminal)
     out = bytearray()
     while True:
@@ -51,8 +52,20 @@ def test_grading_and_feedback_show_bars_with_counts_and_time_left(tmp_path):
     release = nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     for student in ("ann", "bo", "cy"):
         submit(root, ASSIGNMENT, student, release)
-    shown = on_a_terminal([sys.executable, "-m", "mlops_concepts.grading.cli", "grade",
-                           ASSIGNMENT, "--root", str(root), "--jobs", "2"], nbgrader_env())
+    shown = on_a_terminal(
+        [
+            sys.executable,
+            "-m",
+            "mlops_concepts.grading.cli",
+            "grade",
+            ASSIGNMENT,
+            "--root",
+            str(root),
+            "--jobs",
+            "2",
+        ],
+        nbgrader_env(),
+    )
     frames = re.split(r"[\r\n]|\x1b\[[0-9;]*[A-Za-z]", shown)
     grading = [f for f in frames if f.startswith("grading:")]
     feedback = [f for f in frames if f.startswith("feedback:")]

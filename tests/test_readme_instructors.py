@@ -45,6 +45,7 @@ SERVERS = (re.compile(r"^make\s+(formgrader|lab)\b"), re.compile(r"\bjupyter\s+(
 
 # -- the table -------------------------------------------------------------------------------------
 
+
 def _cells(line: str) -> list[str]:
     """The cells of one Markdown table row (a | inside backticks does not split)."""
     body = line.strip().strip("|")
@@ -101,6 +102,7 @@ def concrete(command: str) -> str:
 
 # -- a clone-like copy, as a new instructor has it after `make` ------------------------------------
 
+
 def pasted_env(home: Path) -> dict[str, str]:
     """A fresh shell's environment: no venv on PATH, no VIRTUAL_ENV, no course variables."""
     env = clean_env(HOME=str(home))
@@ -121,8 +123,16 @@ def clone_like(dest: Path) -> Path:
     it has installed pyproject.toml, so ``make`` targets use the venv as it is and never install
     into it (the test stops if ``make`` would).
     """
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = REPO / rel
         if src.is_file():  # deleted in the working tree: not there after a commit either
@@ -133,8 +143,14 @@ def clone_like(dest: Path) -> Path:
     for entry in (REPO / ".venv").iterdir():
         if not entry.name.startswith(".installed-"):
             (venv / entry.name).symlink_to(entry)
-    cksum = subprocess.run("cksum < pyproject.toml | cut -d' ' -f1", shell=True, cwd=dest,
-                           capture_output=True, text=True, check=True).stdout.strip()
+    cksum = subprocess.run(
+        "cksum < pyproject.toml | cut -d' ' -f1",
+        shell=True,
+        cwd=dest,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     stamp = venv / f".installed-{cksum}"
     stamp.touch()
     later = (dest / "pyproject.toml").stat().st_mtime + 10
@@ -163,12 +179,21 @@ def pasted(clone):
             skipped.append(command)
             continue
         cmd = concrete(command)
-        done = subprocess.run(["bash", "-c", cmd], cwd=clone.repo, env=clone.env, capture_output=True,
-                              text=True, timeout=1800, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["bash", "-c", cmd],
+            cwd=clone.repo,
+            env=clone.env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            stdin=subprocess.DEVNULL,
+        )
         if done.returncode != 0:
-            pytest.fail(f"README, For instructors, step {step!r}: `{command}` failed "
-                        f"(run as `{cmd}` in a fresh copy, venv not activated)\n" + show(done),
-                        pytrace=False)
+            pytest.fail(
+                f"README, For instructors, step {step!r}: `{command}` failed "
+                f"(run as `{cmd}` in a fresh copy, venv not activated)\n" + show(done),
+                pytrace=False,
+            )
         ran.append((command, done))
         if "release_assignment" in cmd and not students:
             for name, sample in CLASS.items():
@@ -184,14 +209,19 @@ def pasted(clone):
 
 # -- tests -----------------------------------------------------------------------------------------
 
+
 def test_the_table_parses_as_the_instructor_reads_it(tmp_path):
     table = tmp_path / "README.md"
-    table.write_text("# x\n\n## For instructors\n\nIntro.\n\n| step | command |\n|---|---|\n"
-                     "| build | `make release` (from `source/`) |\n"
-                     "| grade | `.venv/bin/mlops-concepts grade <id>`: writes `grades.csv` |\n"
-                     "| pipe | `echo a | cat` |\n\n## For authors\n\n| a | `make nothing` |\n")
-    assert instructor_commands(table) == [("build", "make release"),
-                                          ("grade", ".venv/bin/mlops-concepts grade <id>")]
+    table.write_text(
+        "# x\n\n## For instructors\n\nIntro.\n\n| step | command |\n|---|---|\n"
+        "| build | `make release` (from `source/`) |\n"
+        "| grade | `.venv/bin/mlops-concepts grade <id>`: writes `grades.csv` |\n"
+        "| pipe | `echo a | cat` |\n\n## For authors\n\n| a | `make nothing` |\n"
+    )
+    assert instructor_commands(table) == [
+        ("build", "make release"),
+        ("grade", ".venv/bin/mlops-concepts grade <id>"),
+    ]
     assert concrete(".venv/bin/nbgrader collect <id>") == f".venv/bin/nbgrader collect {ASSIGNMENT}"
     assert is_server("make formgrader") and not is_server("make release")
 
@@ -233,14 +263,26 @@ def formgrader(clone, name: str):
     env = dict(clone.env)
     for folder in ("runtime", "config", "data"):
         (state / folder).mkdir(parents=True)
-    env.update(JUPYTER_RUNTIME_DIR=str(state / "runtime"), JUPYTER_CONFIG_DIR=str(state / "config"),
-               JUPYTER_DATA_DIR=str(state / "data"), JUPYTER_PLATFORM_DIRS="0")
-    args = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
-            f"--IdentityProvider.token={token} --LabApp.news_url= "
-            "--ServerApp.shutdown_no_activity_timeout=600")
+    env.update(
+        JUPYTER_RUNTIME_DIR=str(state / "runtime"),
+        JUPYTER_CONFIG_DIR=str(state / "config"),
+        JUPYTER_DATA_DIR=str(state / "data"),
+        JUPYTER_PLATFORM_DIRS="0",
+    )
+    args = (
+        f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
+        f"--IdentityProvider.token={token} --LabApp.news_url= "
+        "--ServerApp.shutdown_no_activity_timeout=600"
+    )
     log = open(state / "server.log", "wb")
-    proc = subprocess.Popen(["make", "formgrader", f"LAB_ARGS={args}"], cwd=clone.repo, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["make", "formgrader", f"LAB_ARGS={args}"],
+        cwd=clone.repo,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
 
     def get(path: str, redirect: bool = True):
@@ -257,9 +299,12 @@ def formgrader(clone, name: str):
         yield get, state / "server.log"
     finally:
         try:
-            urllib.request.urlopen(urllib.request.Request(
-                f"{base}/api/shutdown", method="POST", headers={"Authorization": f"token {token}"}),
-                timeout=5).close()
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    f"{base}/api/shutdown", method="POST", headers={"Authorization": f"token {token}"}
+                ),
+                timeout=5,
+            ).close()
             proc.wait(timeout=20)
         except Exception:  # noqa: BLE001 - still stopped below
             try:
@@ -319,14 +364,22 @@ def reads_course_config(command: str) -> bool:
 
 
 def test_with_a_broken_configuration_every_command_of_the_table_refuses_and_changes_nothing(
-        clone, broken_config):
+    clone, broken_config
+):
     ran = []
     for step, command in instructor_commands():
         if is_server(command):
             continue
         before = course_state(clone.repo)
-        done = subprocess.run(["bash", "-c", concrete(command)], cwd=clone.repo, env=clone.env,
-                              capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["bash", "-c", concrete(command)],
+            cwd=clone.repo,
+            env=clone.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
         assert course_state(clone.repo) == before, f"step {step!r} changed the course\n" + show(done)
         if reads_course_config(command):
             assert done.returncode != 0, f"step {step!r} ran with nbgrader's defaults\n" + show(done)

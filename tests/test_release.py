@@ -45,8 +45,9 @@ def test_release_has_no_solutions_and_no_hidden_tests(course):
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "grade("):
         assert marker not in text
     source = nbformat.read(notebook_path(REPO, "source", assignment), as_version=4)
-    release_sources = "\n".join(c.source for c in nbformat.read(
-        notebook_path(REPO, "release", assignment), as_version=4).cells)
+    release_sources = "\n".join(
+        c.source for c in nbformat.read(notebook_path(REPO, "release", assignment), as_version=4).cells
+    )
     for cell in source.cells:
         if not cell.metadata.get("nbgrader", {}).get("solution"):
             continue
@@ -118,10 +119,15 @@ def test_release_shows_each_diagram_as_an_image_with_alt_text_and_words():
     for path in sorted((REPO / "source").glob("*/*.ipynb")):
         assignment = path.parent.name
         source = nbformat.read(path, as_version=4)
-        release = {c.id: c for c in nbformat.read(notebook_path(REPO, "release", assignment),
-                                                   as_version=4).cells}
-        asked = [(c.id, name) for c in source.cells if c.cell_type == "markdown"
-                 for name in DIRECTIVE.findall(c.source)]
+        release = {
+            c.id: c for c in nbformat.read(notebook_path(REPO, "release", assignment), as_version=4).cells
+        }
+        asked = [
+            (c.id, name)
+            for c in source.cells
+            if c.cell_type == "markdown"
+            for name in DIRECTIVE.findall(c.source)
+        ]
         # One description per diagram: source/ has no hand-written one, and release/ no
         # diagram drawn by code (diagrams.show), which a fresh notebook would not show.
         assert not any("What the picture shows" in c.source for c in source.cells)

@@ -90,8 +90,7 @@ def graded_cells(nb) -> list[GradedCell]:
         assert label, f"graded cell {meta.get('grade_id')} has no name in the release"
         exercise = re.fullmatch(r"Exercise \d+(?:\.\d+)* — (.+)", heading)
         title = f"{label} — {exercise.group(1)}" if exercise else heading
-        out.append(GradedCell(str(meta["grade_id"]), float(meta["points"]), auto, label, title,
-                              cell.source))
+        out.append(GradedCell(str(meta["grade_id"]), float(meta["points"]), auto, label, title, cell.source))
     return out
 
 
@@ -116,8 +115,10 @@ def objective_of(items: list[GradedCell], table) -> dict[str, str]:
         for ref in refs:
             for item in items:
                 if item.grade_id not in out and (
-                        item.label.lower() == ref.lower() or item.label == f"Exercise {ref}"
-                        or item.label.startswith(f"Exercise {ref} (")):
+                    item.label.lower() == ref.lower()
+                    or item.label == f"Exercise {ref}"
+                    or item.label.startswith(f"Exercise {ref} (")
+                ):
                     out[item.grade_id] = objective
     return {item.grade_id: out.get(item.grade_id, rpt.UNLINKED) for item in items}
 
@@ -146,8 +147,13 @@ def given_answers(nb, checks: dict) -> dict[str, str | None]:
 
 
 def _shown(value, limit: int) -> str:
-    text = "(missing)" if value == {"missing": True} else \
-        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = (
+        "(missing)"
+        if value == {"missing": True}
+        else value
+        if isinstance(value, str)
+        else json.dumps(value, ensure_ascii=False)
+    )
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -160,11 +166,17 @@ def expected_wrong_entries(given: str, key: str) -> tuple[str, ...]:
     value, right = json.loads(given), json.loads(key)
     if _is_part(value) and _is_part(right):
         wanted = {json.dumps(k): v for k, v in right["part"]}
-        entries = [f"{_shown(k, rpt.MAX_PART)} → {_shown(v, rpt.MAX_PART)}" for k, v in value["part"]
-                   if wanted.get(json.dumps(k), object()) != v]
+        entries = [
+            f"{_shown(k, rpt.MAX_PART)} → {_shown(v, rpt.MAX_PART)}"
+            for k, v in value["part"]
+            if wanted.get(json.dumps(k), object()) != v
+        ]
     elif isinstance(value, dict) and isinstance(right, dict):
-        entries = [f"{_shown(k, rpt.MAX_PART)} → {_shown(v, rpt.MAX_PART)}"
-                   for k, v in value.items() if right.get(k, object()) != v]
+        entries = [
+            f"{_shown(k, rpt.MAX_PART)} → {_shown(v, rpt.MAX_PART)}"
+            for k, v in value.items()
+            if right.get(k, object()) != v
+        ]
         entries += [f"{_shown(k, rpt.MAX_PART)} → (missing)" for k in right if k not in value]
     else:
         entries = []
@@ -218,14 +230,17 @@ def chapter() -> Chapter:
     for student in STUDENTS:
         nb = nbformat.read(build_samples.sample_path(student), as_version=4)
         given[student] = given_answers(nb, checks)
-        submitted = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): c.source
-                     for c in nb.cells}
+        submitted = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
         # Autograded cells score as build_samples.EXPECTED says; a hand-graded answer is pending
         # when the student wrote one, and 0 (nbgrader's rule for an unchanged answer) otherwise.
         scores[student] = {
-            i.grade_id: build_samples.EXPECTED[student].get(i.grade_id, 0.0) if i.auto
-            else None if submitted.get(i.grade_id, i.released) != i.released else 0.0
-            for i in items}
+            i.grade_id: build_samples.EXPECTED[student].get(i.grade_id, 0.0)
+            if i.auto
+            else None
+            if submitted.get(i.grade_id, i.released) != i.released
+            else 0.0
+            for i in items
+        }
     return Chapter(items, table, objective_of(items, table), answer_keys(source), given, scores)
 
 
@@ -246,34 +261,45 @@ def graded(tmp_path_factory):
     # The gradebook before grading: the assignment is known, nobody is graded yet.
     shutil.copy(root / "gradebook.db", root / "ungraded-gradebook.db")
     for student in STUDENTS:
-        submit(root, ASSIGNMENT, student,
-               nbformat.read(build_samples.sample_path(student), as_version=4))
+        submit(root, ASSIGNMENT, student, nbformat.read(build_samples.sample_path(student), as_version=4))
     result = grade_all(root, ASSIGNMENT)
-    assert result.returncode == 0 and f"Graded {len(STUDENTS)} of {len(STUDENTS)}" in result.stdout, \
+    assert result.returncode == 0 and f"Graded {len(STUDENTS)} of {len(STUDENTS)}" in result.stdout, (
         result.stdout + result.stderr
-    submit(root, ASSIGNMENT, LATE, nbformat.read(build_samples.sample_path("sample-complete"),
-                                                 as_version=4))
+    )
+    submit(root, ASSIGNMENT, LATE, nbformat.read(build_samples.sample_path("sample-complete"), as_version=4))
     before = sha(root / "gradebook.db")
     # No chapter named: every graded chapter is reported.
     # Buffered output, as a pipe has it by default: the command leaves with os._exit, so what it
     # printed reaches the pipe only if it flushed (PYTHONUNBUFFERED, set on some machines, hides it).
     env = {k: v for k, v in nbgrader_env().items() if k != "PYTHONUNBUFFERED"}
-    cli = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "report",
-                          "--root", str(root)], capture_output=True, text=True, env=env, cwd=root)
+    cli = subprocess.run(
+        [sys.executable, "-m", "mlops_concepts.grading.cli", "report", "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+    )
     assert cli.returncode == 0, cli.stdout + cli.stderr
     page = (root / "reports" / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
     with open(root / "reports" / f"{ASSIGNMENT}-items.csv", newline="", encoding="utf-8") as f:
         rows = {r["item_id"]: r for r in csv.DictReader(f)}
     data = rpt.load_class(root, ASSIGNMENT)
-    return {"root": root, "cli": cli, "html": page, "csv": rows, "data": data,
-            "stats": {s.item.grade_id: s for s in rpt.item_stats(data)}, "gradebook_sha": before}
+    return {
+        "root": root,
+        "cli": cli,
+        "html": page,
+        "csv": rows,
+        "data": data,
+        "stats": {s.item.grade_id: s for s in rpt.item_stats(data)},
+        "gradebook_sha": before,
+    }
 
 
 def section(page: str, anchor: str) -> str:
     """The HTML of one <h2 id=anchor> section, up to the next <h2>."""
     start = page.index(f'<h2 id="{anchor}">')
     end = page.find("<h2", start + 4)
-    return page[start:end if end > 0 else len(page)]
+    return page[start : end if end > 0 else len(page)]
 
 
 # --- the graded sample class ---------------------------------------------------------------------
@@ -287,8 +313,10 @@ def test_cli_writes_both_files_under_reports_and_says_so(graded, chapter):
     assert f"reports/{ASSIGNMENT}.html" in out and f"reports/{ASSIGNMENT}-items.csv" in out
     # Hardest line: the three lowest facilities (notebook order among ties), named by label;
     # items still being graded by hand are left out.
-    ranked = sorted((i for i in chapter.items if not chapter.pending(i.grade_id)),
-                    key=lambda i: chapter.facility(i.grade_id))[:3]
+    ranked = sorted(
+        (i for i in chapter.items if not chapter.pending(i.grade_id)),
+        key=lambda i: chapter.facility(i.grade_id),
+    )[:3]
     hardest = ", ".join(f"{i.label} ({chapter.facility(i.grade_id):.2f})" for i in ranked)
     assert f"Hardest items: {hardest}\n" in out
     assert re.search(r"Hardest items: Exercise \d+\.\d+", out)
@@ -345,9 +373,12 @@ def test_most_common_wrong_answer_is_what_the_wrong_sample_gave(graded, chapter)
     shown_somewhere = False
     only_some_entries = False
     for gid in ITEMS:
-        wrong = Counter(expected_wrong_entries(chapter.given[s][gid], chapter.keys[gid])
-                        for s in STUDENTS if chapter.outcome(s, gid) == "wrong")
-        expected = sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:rpt.TOP_WRONG]
+        wrong = Counter(
+            expected_wrong_entries(chapter.given[s][gid], chapter.keys[gid])
+            for s in STUDENTS
+            if chapter.outcome(s, gid) == "wrong"
+        )
+        expected = sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[: rpt.TOP_WRONG]
         # Blank (check could not run) and cheater (not plain data) are "no answer", not wrong.
         no_answer = sum(1 for s in STUDENTS if chapter.outcome(s, gid) == "none")
         assert stats[gid].wrong == expected, gid
@@ -480,8 +511,9 @@ def test_html_is_self_contained_with_alt_text_on_every_plot(graded, chapter):
     totals = Counter(chapter.total(s) for s in STUDENTS)
     top = sum(i.points for i in chapter.items)
     spread = "; ".join(f"{n} scored {v:g}" for v, n in sorted(totals.items()))
-    assert (f"Histogram of the total scores of {len(STUDENTS)} graded students, out of {top:g} "
-            f"points: {spread}.") in page
+    assert (
+        f"Histogram of the total scores of {len(STUDENTS)} graded students, out of {top:g} points: {spread}."
+    ) in page
     # No external resource: no http(s) URL in any src/href, no script, and a CSP that forbids any.
     assert not re.search(r'(src|href)="(?!data:|#)', page)
     assert "<script" not in page and "default-src 'none'" in page
@@ -500,8 +532,18 @@ def course_copy(graded, tmp_path):
 
 
 def run_report(capsys, root: Path, *args: str) -> tuple[int, str]:
-    code = main(["report", *args, "--root", str(root), "--out", str(root / "reports" / "keep.html"),
-                 "--csv", str(root / "reports" / "keep.csv")])
+    code = main(
+        [
+            "report",
+            *args,
+            "--root",
+            str(root),
+            "--out",
+            str(root / "reports" / "keep.html"),
+            "--csv",
+            str(root / "reports" / "keep.csv"),
+        ]
+    )
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
@@ -576,8 +618,16 @@ def test_not_a_course_directory(tmp_path, capsys):
 
 def test_output_path_that_is_a_folder(course_copy, capsys):
     (course_copy / "reports" / "folder.html").mkdir()
-    code = main(["report", ASSIGNMENT, "--root", str(course_copy),
-                 "--out", str(course_copy / "reports" / "folder.html")])
+    code = main(
+        [
+            "report",
+            ASSIGNMENT,
+            "--root",
+            str(course_copy),
+            "--out",
+            str(course_copy / "reports" / "folder.html"),
+        ]
+    )
     assert code == 1 and "is a folder" in capsys.readouterr().err
     assert (course_copy / "reports" / "keep.html").read_text() == "earlier report"
 
@@ -585,12 +635,25 @@ def test_output_path_that_is_a_folder(course_copy, capsys):
 # --- classes built in memory ---------------------------------------------------------------------
 
 
-def make_class(scores: dict[str, list[float]], given: dict[str, list[str | None]] | None = None,
-               keys: list[str] | None = None) -> rpt.ClassData:
+def make_class(
+    scores: dict[str, list[float]],
+    given: dict[str, list[str | None]] | None = None,
+    keys: list[str] | None = None,
+) -> rpt.ClassData:
     """A class of 1-point items "Exercise 1.N"; ``scores[student][i]`` is the score on item i."""
     n = len(next(iter(scores.values())))
-    items = [rpt.Item("nb", f"q{i}", f"Exercise 1.{i + 1}", f"Exercise 1.{i + 1} — item {i + 1}",
-                      1.0, True, exercise=f"1.{i + 1}") for i in range(n)]
+    items = [
+        rpt.Item(
+            "nb",
+            f"q{i}",
+            f"Exercise 1.{i + 1}",
+            f"Exercise 1.{i + 1} — item {i + 1}",
+            1.0,
+            True,
+            exercise=f"1.{i + 1}",
+        )
+        for i in range(n)
+    ]
     students = []
     for name, row in scores.items():
         records = {}
@@ -599,8 +662,9 @@ def make_class(scores: dict[str, list[float]], given: dict[str, list[str | None]
             outcome = "correct" if score else ("WrongAnswer" if answer is not None else "CheckDidNotRun")
             records[("nb", f"q{i}")] = {"given": answer, "outcome": outcome}
         students.append(rpt.Student(name, {("nb", f"q{i}"): s for i, s in enumerate(row)}, records))
-    return rpt.ClassData("demo", items, students, {}, [rpt.ALL],
-                         {("nb", f"q{i}"): k for i, k in enumerate(keys or [])})
+    return rpt.ClassData(
+        "demo", items, students, {}, [rpt.ALL], {("nb", f"q{i}"): k for i, k in enumerate(keys or [])}
+    )
 
 
 def test_point_biserial_known_values_and_undefined_cases():
@@ -615,9 +679,15 @@ def test_point_biserial_known_values_and_undefined_cases():
 def test_discrimination_sign_on_a_constructed_class():
     # Item 1 is right for the three strongest students; item 2 only for the two weakest (a
     # flawed item); item 3 is right for everyone.
-    data = make_class({
-        "s1": [1, 0, 1, 1, 1, 1], "s2": [1, 0, 1, 1, 1, 0], "s3": [1, 0, 1, 1, 0, 0],
-        "s4": [0, 1, 1, 0, 0, 0], "s5": [0, 1, 1, 0, 0, 0]})
+    data = make_class(
+        {
+            "s1": [1, 0, 1, 1, 1, 1],
+            "s2": [1, 0, 1, 1, 1, 0],
+            "s3": [1, 0, 1, 1, 0, 0],
+            "s4": [0, 1, 1, 0, 0, 0],
+            "s5": [0, 1, 1, 0, 0, 0],
+        }
+    )
     stats = rpt.item_stats(data)
     # Item 1: scores [1,1,1,0,0] against rest totals [4,3,2,2,2]; item 2: [0,0,0,1,1] against
     # [5,4,3,1,1]. Compared with the standard library's Pearson correlation, and by sign.
@@ -633,10 +703,16 @@ def test_discrimination_sign_on_a_constructed_class():
 
 
 def test_student_text_is_escaped_in_html_and_defused_in_csv(tmp_path):
-    evil = '<img src=x onerror=alert(1)>'
-    data = make_class({"<script>alert('name')</script>": [0], "s2": [0], "s3": [1]},
-                      given={"<script>alert('name')</script>": ['"=HYPERLINK(\\"http://x\\")"'],
-                             "s2": [f'"{evil}"'], "s3": ['"b"']}, keys=['"b"'])
+    evil = "<img src=x onerror=alert(1)>"
+    data = make_class(
+        {"<script>alert('name')</script>": [0], "s2": [0], "s3": [1]},
+        given={
+            "<script>alert('name')</script>": ['"=HYPERLINK(\\"http://x\\")"'],
+            "s2": [f'"{evil}"'],
+            "s3": ['"b"'],
+        },
+        keys=['"b"'],
+    )
     # Student names appear in the hand-grading and not-graded lists: put one in each.
     data.students[0].scores[("nb", "q0")] = None
     data.not_graded["<b onmouseover=alert(2)>late</b>"] = "why: <i>x</i>"
@@ -649,7 +725,7 @@ def test_student_text_is_escaped_in_html_and_defused_in_csv(tmp_path):
     with open(tmp_path / "r.csv", newline="", encoding="utf-8") as f:
         row = next(csv.DictReader(f))
     # Two wrong answers, one each: the first in sort order is shown; none can start a formula.
-    assert row["top_wrong_answer"] in ("'=HYPERLINK(\"http://x\")", evil)
+    assert row["top_wrong_answer"] in ('\'=HYPERLINK("http://x")', evil)
     assert rpt.csv_safe("=1+1") == "'=1+1" and rpt.csv_safe("@SUM(A1)") == "'@SUM(A1)"
     assert rpt.csv_safe("design") == "design"
 
@@ -668,7 +744,7 @@ def test_titles_and_objectives_from_the_release_notebook(chapter):
             m = re.fullmatch(r"(Exercise \d+\.\d+)(?: \(([a-z])\))?", item.label)
             assert m, item.label
             parts.setdefault(m.group(1), []).append(m.group(2) or "")
-    assert all(p == [""] or p == list("abcdefghijklmnopqrstuvwxyz"[:len(p)]) for p in parts.values())
+    assert all(p == [""] or p == list("abcdefghijklmnopqrstuvwxyz"[: len(p)]) for p in parts.values())
     assert any(len(p) > 1 for p in parts.values())
     table = rpt.objective_table(nb)
     assert table == chapter.table and len(table) > 1
@@ -697,8 +773,10 @@ def test_report_renders_in_chromium_with_alt_text_and_nothing_broken(graded, chr
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(path.as_uri(), wait_until="load")
             images = page.eval_on_selector_all(
-                "img", "els => els.map(e => ({alt: e.getAttribute('alt') || '', "
-                       "ok: e.complete && e.naturalWidth > 0, w: e.naturalWidth}))")
+                "img",
+                "els => els.map(e => ({alt: e.getAttribute('alt') || '', "
+                "ok: e.complete && e.naturalWidth > 0, w: e.naturalWidth}))",
+            )
             assert len(images) == 3
             for img in images:
                 assert img["alt"].strip() and img["ok"], img

@@ -89,15 +89,19 @@ def honest_with(ch: Chapter, head: str, tail: str | None = None):
     return nb
 
 
-DEBUGGER_PROBE = ("import sys\nfrom ipykernel.debugger import _is_debugpy_available\n"
-                  "print('DEBUGGER', _is_debugpy_available, sys.modules.get('debugpy', 'absent'))")
+DEBUGGER_PROBE = (
+    "import sys\nfrom ipykernel.debugger import _is_debugpy_available\n"
+    "print('DEBUGGER', _is_debugpy_available, sys.modules.get('debugpy', 'absent'))"
+)
 # Every module of the course package the kernel imported has its bytecode on disk, so the
 # kernel (which may not write any) did not compile it again.
-BYTECODE_PROBE = ("import os, sys\n"
-                  "loaded = [m for n, m in list(sys.modules.items()) if n.startswith('mlops_concepts')]\n"
-                  "print('COURSE-MODULES', len(loaded))\n"
-                  "print('UNCOMPILED', sorted(m.__name__ for m in loaded\n"
-                  "                           if not os.path.exists(getattr(m, '__cached__', '') or '')))")
+BYTECODE_PROBE = (
+    "import os, sys\n"
+    "loaded = [m for n, m in list(sys.modules.items()) if n.startswith('mlops_concepts')]\n"
+    "print('COURSE-MODULES', len(loaded))\n"
+    "print('UNCOMPILED', sorted(m.__name__ for m in loaded\n"
+    "                           if not os.path.exists(getattr(m, '__cached__', '') or '')))"
+)
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +115,24 @@ def attack(course, tmp_path_factory):
     listener = Listener()
     listener.start()
     token = f"MLOPS-ADVERSARIAL-DAEMON-{secrets.token_hex(8)}"
-    data = {"root": str(root), "assignment": assignment, "victim": VICTIM, "port": listener.port,
-            "package_init": mlops_concepts.__file__, "home": os.path.expanduser("~"), "token": token}
+    data = {
+        "root": str(root),
+        "assignment": assignment,
+        "victim": VICTIM,
+        "port": listener.port,
+        "package_init": mlops_concepts.__file__,
+        "home": os.path.expanduser("~"),
+        "token": token,
+    }
     prelude = payloads.PRELUDE.replace("__DATA__", base64.b64encode(json.dumps(data).encode()).decode())
     secret = f"VICTIM-SECRET-{secrets.token_hex(8)}"
-    submit(root, assignment, VICTIM, ch.notebook({g: ch.honest(g) for g in ch.answers}),
-           files={"secret.txt": secret.encode()})
+    submit(
+        root,
+        assignment,
+        VICTIM,
+        ch.notebook({g: ch.honest(g) for g in ch.answers}),
+        files={"secret.txt": secret.encode()},
+    )
     old_feedback = root / "feedback" / VICTIM / assignment / f"{assignment}.html"
     old_feedback.parent.mkdir(parents=True)
     old_feedback.write_text("<html>VICTIM-OLD-FEEDBACK</html>")
@@ -131,9 +147,14 @@ def attack(course, tmp_path_factory):
     (root / "canary-read.txt").write_text(f"CANARY-READ-{secrets.token_hex(8)}")
     os.chmod(root / "canary-read.txt", 0o600)
     (root / "canary-write.txt").write_text("CANARY-WRITE: the grader must never write here\n")
-    watched = [root / "gradebook.db", root / "source" / assignment / f"{assignment}.ipynb",
-               root / "canary-read.txt", root / "canary-write.txt", Path(mlops_concepts.__file__),
-               root / "submitted" / VICTIM / assignment / "secret.txt"]
+    watched = [
+        root / "gradebook.db",
+        root / "source" / assignment / f"{assignment}.ipynb",
+        root / "canary-read.txt",
+        root / "canary-write.txt",
+        Path(mlops_concepts.__file__),
+        root / "submitted" / VICTIM / assignment / "secret.txt",
+    ]
     before = {
         "submitted": fingerprint(root / "submitted"),
         "modes": {p: mode(p) for p in watched},
@@ -145,15 +166,25 @@ def attack(course, tmp_path_factory):
     time.sleep(2)  # let anything left behind show itself
     listener.stop()
     shard = Shard(root, assignment, [VICTIM, ATTACKER, LINKER, HOG, LAST], result, peak, seconds)
-    return SimpleNamespace(ch=ch, root=root, graded=Graded([shard]), result=result, secret=secret,
-                           listener=listener, before=before, watched=watched, work=work, token=token)
+    return SimpleNamespace(
+        ch=ch,
+        root=root,
+        graded=Graded([shard]),
+        result=result,
+        secret=secret,
+        listener=listener,
+        before=before,
+        watched=watched,
+        work=work,
+        token=token,
+    )
 
 
 def attempts(attack) -> dict[str, dict]:
     """The attacker's record of every attempt, as printed in the autograded notebook."""
     for line in attack.graded.text_outputs(ATTACKER).splitlines():
         if line.startswith("ATTEMPTS-JSON "):
-            return json.loads(line[len("ATTEMPTS-JSON "):])
+            return json.loads(line[len("ATTEMPTS-JSON ") :])
     raise AssertionError("the attacker's record is not in its autograded notebook")
 
 
@@ -185,11 +216,29 @@ def test_the_record_is_in_the_notebook_and_was_written_to_the_working_folder(att
     assert record["own-folder-record"]["ok"] and record["own-folder-record"]["value"] == len(record) - 1
 
 
-READS = ["read-submitted-abs", "read-submitted-rel", "read-secret-abs", "read-autograded-abs",
-         "read-autograded-rel", "read-feedback-abs", "read-feedback-rel", "read-source-abs",
-         "read-source-rel", "read-gradebook-abs", "read-gradebook-rel", "read-config", "read-staging",
-         "read-staging-b1", "read-graded", "read-graded-b1", "read-batch-neighbour-rel",
-         "read-etc-passwd", "read-etc-shadow", "read-ssh-key", "read-host-home-bashrc"]
+READS = [
+    "read-submitted-abs",
+    "read-submitted-rel",
+    "read-secret-abs",
+    "read-autograded-abs",
+    "read-autograded-rel",
+    "read-feedback-abs",
+    "read-feedback-rel",
+    "read-source-abs",
+    "read-source-rel",
+    "read-gradebook-abs",
+    "read-gradebook-rel",
+    "read-config",
+    "read-staging",
+    "read-staging-b1",
+    "read-graded",
+    "read-graded-b1",
+    "read-batch-neighbour-rel",
+    "read-etc-passwd",
+    "read-etc-shadow",
+    "read-ssh-key",
+    "read-host-home-bashrc",
+]
 
 
 @pytest.mark.parametrize("name", READS)
@@ -197,10 +246,20 @@ def test_forbidden_reads_fail(attack, name):
     assert printed(attack)[name] == "BLOCKED", attempts(attack)[name]
 
 
-@pytest.mark.parametrize("name", ["write-victim-submitted", "write-victim-autograded",
-                                  "write-victim-autograded-rel", "write-batch-neighbour-rel",
-                                  "write-source", "write-package",
-                                  "delete-gradebook", "delete-gradebook-rel", "hardlink-package"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "write-victim-submitted",
+        "write-victim-autograded",
+        "write-victim-autograded-rel",
+        "write-batch-neighbour-rel",
+        "write-source",
+        "write-package",
+        "delete-gradebook",
+        "delete-gradebook-rel",
+        "hardlink-package",
+    ],
+)
 def test_forbidden_writes_fail(attack, name):
     assert printed(attack)[name] == "BLOCKED", attempts(attack)[name]
 
@@ -237,8 +296,15 @@ def _workdir(attack) -> str:
 
 
 def _allowed_paths(attack) -> list[str]:
-    return [*sandbox.readonly_paths(), *sandbox.SYSTEM_DIRS, _workdir(attack), "/etc/fonts", "/proc",
-            "/dev", sandbox.FONT_CACHE_MOUNT]
+    return [
+        *sandbox.readonly_paths(),
+        *sandbox.SYSTEM_DIRS,
+        _workdir(attack),
+        "/etc/fonts",
+        "/proc",
+        "/dev",
+        sandbox.FONT_CACHE_MOUNT,
+    ]
 
 
 def test_listings_show_nothing_of_the_host(attack):
@@ -261,8 +327,18 @@ def test_listings_show_nothing_of_the_host(attack):
         assert not attempts(attack)[name]["ok"], attempts(attack)[name]
 
 
-@pytest.mark.parametrize("name", ["tcp-host-listener", "tcp-host-listener-ipv6", "tcp-external",
-                                  "tcp-external-2", "dns-lookup", "dns-lookup-2", "udp-dns"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tcp-host-listener",
+        "tcp-host-listener-ipv6",
+        "tcp-external",
+        "tcp-external-2",
+        "dns-lookup",
+        "dns-lookup-2",
+        "udp-dns",
+    ],
+)
 def test_the_network_is_unreachable_and_fails_fast(attack, name):
     r = attempts(attack)[name]
     assert not r["ok"], r
@@ -304,6 +380,7 @@ def test_the_submission_can_use_its_own_folder_and_the_course_package(attack):
 
 # -- symbolic links planted in the working folder ------------------------------------------------
 
+
 def test_links_planted_in_the_working_folder_leak_nothing_into_feedback(attack):
     """The working folder is bound read-write, so a submission can leave symbolic links there that
     point at host files it cannot see; they must not be followed once the kernel is gone (the
@@ -336,6 +413,7 @@ def test_no_symbolic_link_is_left_in_graded_folders(attack):
 
 
 # -- resources ------------------------------------------------------------------------------------
+
 
 def _hog(attack) -> dict:
     out = {}
@@ -399,8 +477,12 @@ def refusal(course, tmp_path_factory):
         marker = work / f"{variant}-marker.txt"
         submit(root, assignment, "student", honest_with(ch, MARKER_CODE.format(path=str(marker))))
         result, _, _ = run_pipeline(root, assignment, env=_no_bwrap_env())
-        out[variant] = SimpleNamespace(root=root, result=result, marker=marker,
-                                       graded=Graded([Shard(root, assignment, ["student"], result)]))
+        out[variant] = SimpleNamespace(
+            root=root,
+            result=result,
+            marker=marker,
+            graded=Graded([Shard(root, assignment, ["student"], result)]),
+        )
     return SimpleNamespace(ch=ch, **{k.replace("-", "_"): v for k, v in out.items()})
 
 
@@ -424,7 +506,8 @@ def test_without_bubblewrap_the_summary_says_why(refusal):
 def test_without_bubblewrap_no_student_code_runs(refusal):
     assert not refusal.refuse.marker.exists()
     assert not list(refusal.refuse.root.glob("autograded/**/*.ipynb")) or all(
-        "student code ran" not in p.read_text() for p in refusal.refuse.root.glob("autograded/**/*.ipynb"))
+        "student code ran" not in p.read_text() for p in refusal.refuse.root.glob("autograded/**/*.ipynb")
+    )
 
 
 def test_the_explicit_opt_out_grades_without_the_sandbox(refusal):
@@ -440,8 +523,9 @@ def test_the_opt_out_named_in_the_refusal_works_on_nbgrader_autograde(course, tm
     ch = Chapter(src, assignment)
     root = copy_course(src, tmp_path / "course")
     submit(root, assignment, "student", ch.notebook({g: ch.honest(g) for g in ch.answers}))
-    result = nbgrader(root, "autograde", assignment, "--student", "student", "--force",
-                      "--SandboxedExecute.sandbox=False")
+    result = nbgrader(
+        root, "autograde", assignment, "--student", "student", "--force", "--SandboxedExecute.sandbox=False"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -454,8 +538,16 @@ def test_the_opt_out_named_in_the_refusal_is_accepted_by_the_grading_command(cou
     root = copy_course(src, tmp_path / "course")
     marker = tmp_path / "ran.txt"
     submit(root, assignment, "student", honest_with(ch, MARKER_CODE.format(path=str(marker))))
-    cmd = [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment, "--root", str(root),
-           "--SandboxedExecute.sandbox=False"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlops_concepts.grading.cli",
+        "grade",
+        assignment,
+        "--root",
+        str(root),
+        "--SandboxedExecute.sandbox=False",
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, env=_no_bwrap_env())
     assert result.returncode == 0 and "Graded 1 of 1" in result.stdout, result.stdout + result.stderr
     assert marker.read_text() == "student code ran"
@@ -466,12 +558,25 @@ def test_the_opt_out_named_in_the_refusal_is_accepted_by_the_grading_command(cou
 def test_the_grading_command_still_rejects_arguments_it_does_not_know(course, tmp_path):
     src, assignment = course
     root = copy_course(src, tmp_path / "course")
-    result = subprocess.run([sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment,
-                             "--root", str(root), "--no-such-option"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlops_concepts.grading.cli",
+            "grade",
+            assignment,
+            "--root",
+            str(root),
+            "--no-such-option",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "--no-such-option" in result.stderr
 
 
 # -- the bubblewrap command line -------------------------------------------------------------------
+
 
 def _binds(argv) -> dict[str, list[str]]:
     out = {"--bind": [], "--ro-bind": [], "--symlink": []}
@@ -488,7 +593,7 @@ def test_bwrap_argv_confines_the_kernel(tmp_path):
     argv = sandbox.bwrap_argv(str(workdir), "/tmp/sockets", ["python", "-m", "ipykernel_launcher"])
     assert argv[0] == "bwrap"
     sep = argv.index("--")
-    options, command = argv[:sep], argv[sep + 1:]
+    options, command = argv[:sep], argv[sep + 1 :]
     # The submission is copied (inside the sandbox) into its in-memory working folder, then the
     # shell becomes the kernel.
     assert command[:2] == ["/bin/sh", "-c"] and command[-3:] == ["python", "-m", "ipykernel_launcher"]
@@ -500,7 +605,7 @@ def test_bwrap_argv_confines_the_kernel(tmp_path):
     binds = _binds(options)
     assert binds["--bind"] == ["/tmp/sockets"]  # the only host folder the kernel may write to
     ro = options.index("--ro-bind", options.index(str(workdir)) - 1)
-    assert options[ro:ro + 3] == ["--ro-bind", str(workdir), sandbox.SUBMISSION_MOUNT]
+    assert options[ro : ro + 3] == ["--ro-bind", str(workdir), sandbox.SUBMISSION_MOUNT]
     tmpfs = [options[i + 1] for i, a in enumerate(options) if a == "--tmpfs"]
     assert str(workdir) in tmpfs and "/tmp" in tmpfs
     for path in binds["--ro-bind"] + binds["--bind"]:
@@ -535,7 +640,8 @@ def test_the_launcher_is_isolated_from_the_submission():
     assert os.path.isabs(sandbox.LAUNCHER) and argv[argv.index("--workdir") + 1] == "/course/autograded/s/a"
     third_party = {"mlops_concepts", "nbgrader", "jupyter_client", "zmq", "IPython", "traitlets"}
     probe = LAUNCHER_PROBE.replace("LAUNCHER", repr(sandbox.LAUNCHER)).replace(
-        "THIRD_PARTY", repr(third_party))
+        "THIRD_PARTY", repr(third_party)
+    )
     result = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
 

@@ -13,13 +13,15 @@ def _meta(gid, **flags):
 
 
 def release():
-    return new_notebook(cells=[
-        new_markdown_cell("# Title"),
-        new_code_cell("import x", metadata=_meta("imports", locked=True)),
-        new_markdown_cell("Lesson text"),
-        new_code_cell("raise NotImplementedError()", metadata=_meta("q1_answer", solution=True)),
-        new_code_cell("check('q1', a, key='h')", metadata=_meta("q1", grade=True, locked=True, points=1)),
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Title"),
+            new_code_cell("import x", metadata=_meta("imports", locked=True)),
+            new_markdown_cell("Lesson text"),
+            new_code_cell("raise NotImplementedError()", metadata=_meta("q1_answer", solution=True)),
+            new_code_cell("check('q1', a, key='h')", metadata=_meta("q1", grade=True, locked=True, points=1)),
+        ]
+    )
 
 
 def sources(nb):
@@ -37,8 +39,14 @@ def test_answer_text_and_extra_cells_are_kept_in_place():
     sub.cells[3].source = "a = 1"
     sub.cells.insert(4, new_code_cell("helper = 2"))
     out = rebuild(rel, sub)
-    assert sources(out) == ["# Title", "import x", "Lesson text", "a = 1", "helper = 2",
-                            "check('q1', a, key='h')"]
+    assert sources(out) == [
+        "# Title",
+        "import x",
+        "Lesson text",
+        "a = 1",
+        "helper = 2",
+        "check('q1', a, key='h')",
+    ]
     assert "nbgrader" not in out.cells[4].metadata
 
 
@@ -87,8 +95,13 @@ def test_an_answer_cell_whose_grade_id_was_edited_stays_the_answer_in_its_place(
     sub.cells[3].source = "def a():\n    return 1"
     sub.cells[3].metadata["nbgrader"]["grade_id"] = "my_own_answer"
     out = rebuild(rel, sub)
-    assert sources(out) == ["# Title", "import x", "Lesson text", "def a():\n    return 1",
-                            "check('q1', a, key='h')"]
+    assert sources(out) == [
+        "# Title",
+        "import x",
+        "Lesson text",
+        "def a():\n    return 1",
+        "check('q1', a, key='h')",
+    ]
     assert out.cells[3].metadata == rel.cells[3].metadata
     # A cell of another type, or with another cell id, is not taken for the answer.
     sub.cells[3].id = "something-else"

@@ -57,8 +57,16 @@ class Steps:
         results = []
         for s in b.students:
             missed = s in self.unreached and len(b.students) > 1
-            results.append(Result(s, not missed, "its process stopped before reaching it" if missed else "",
-                                  batch=b.name, again=missed, reached=not missed))
+            results.append(
+                Result(
+                    s,
+                    not missed,
+                    "its process stopped before reaching it" if missed else "",
+                    batch=b.name,
+                    again=missed,
+                    reached=not missed,
+                )
+            )
         for r in results:
             on_done(r)
         return results
@@ -84,8 +92,16 @@ def run(steps: Steps, batches: list[Batch], jobs: int = 2):
     pool = LocalPool(jobs)
     grading, writing = Progress(), Progress()
     try:
-        outcome = grade_batches(pool, batches, autograde=steps.autograde, feedback=steps.feedback,
-                                merge=steps.merge, retry=steps.retry, grading=grading, writing=writing)
+        outcome = grade_batches(
+            pool,
+            batches,
+            autograde=steps.autograde,
+            feedback=steps.feedback,
+            merge=steps.merge,
+            retry=steps.retry,
+            grading=grading,
+            writing=writing,
+        )
     finally:
         pool.close()
     return outcome, grading, writing
@@ -129,8 +145,9 @@ def test_a_student_alone_in_a_batch_is_not_retried_and_gets_no_feedback():
 
     def autograde(b, on_done):  # alone, and still not graded
         results = original(b, on_done)
-        return [Result(r.student, r.student != "bo", "it took longer than 1800 s", batch=b.name)
-                for r in results]
+        return [
+            Result(r.student, r.student != "bo", "it took longer than 1800 s", batch=b.name) for r in results
+        ]
 
     steps.autograde = autograde
     outcome, _, writing = run(steps, [batch("b0", "ann"), batch("b1", "bo")])
@@ -142,6 +159,7 @@ def test_a_student_alone_in_a_batch_is_not_retried_and_gets_no_feedback():
 def scripted(steps: Steps, first: dict[str, Result]) -> None:
     """``steps`` autogrades batch b0 with the ``first`` results given (by student), then every
     retry fine."""
+
     def autograde(b, on_done):
         steps.note("autograde", b.name, tuple(b.students))
         results = [first[s] if b.name == "b0" else Result(s, True, batch=b.name) for s in b.students]
@@ -155,12 +173,19 @@ def scripted(steps: Steps, first: dict[str, Result]) -> None:
 def test_the_student_a_process_died_on_is_retried_alone_and_those_it_never_reached_together():
     steps = Steps()
     died = "its nbgrader process was killed by SIGKILL while grading it"
-    scripted(steps, {"ann": Result("ann", True, batch="b0"),
-                     "bo": Result("bo", False, died, batch="b0", again=True),
-                     "cy": Result("cy", False, "its process stopped before reaching it", batch="b0",
-                                  again=True, reached=False),
-                     "di": Result("di", False, "its process stopped before reaching it", batch="b0",
-                                  again=True, reached=False)})
+    scripted(
+        steps,
+        {
+            "ann": Result("ann", True, batch="b0"),
+            "bo": Result("bo", False, died, batch="b0", again=True),
+            "cy": Result(
+                "cy", False, "its process stopped before reaching it", batch="b0", again=True, reached=False
+            ),
+            "di": Result(
+                "di", False, "its process stopped before reaching it", batch="b0", again=True, reached=False
+            ),
+        },
+    )
     outcome, grading, _ = run(steps, [batch("b0", "ann", "bo", "cy", "di")])
     retried = sorted(e[2] for e in steps.log if e[0] == "autograde" and e[1] != "b0")
     assert retried == [("bo",), ("cy", "di")], steps.log
@@ -171,9 +196,15 @@ def test_the_student_a_process_died_on_is_retried_alone_and_those_it_never_reach
 def test_a_student_past_their_time_in_a_batch_of_several_is_not_retried():
     steps = Steps()
     late = "it took longer than 1800 s"
-    scripted(steps, {"ann": Result("ann", False, late, batch="b0"),
-                     "bo": Result("bo", False, "its process stopped before reaching it", batch="b0",
-                                  again=True, reached=False)})
+    scripted(
+        steps,
+        {
+            "ann": Result("ann", False, late, batch="b0"),
+            "bo": Result(
+                "bo", False, "its process stopped before reaching it", batch="b0", again=True, reached=False
+            ),
+        },
+    )
     outcome, _, writing = run(steps, [batch("b0", "ann", "bo")])
     retried = [e[2] for e in steps.log if e[0] == "autograde" and e[1] != "b0"]
     assert retried == [("bo",)], steps.log  # ann had her whole time already
@@ -184,8 +215,10 @@ def test_a_student_past_their_time_in_a_batch_of_several_is_not_retried():
 def test_a_batch_that_reached_nobody_is_retried_one_student_at_a_time():
     steps = Steps()
     never = "nbgrader stopped before grading anyone (OSError: no space left on device)"
-    scripted(steps, {s: Result(s, False, never, batch="b0", again=True, reached=False)
-                     for s in ("ann", "bo", "cy")})
+    scripted(
+        steps,
+        {s: Result(s, False, never, batch="b0", again=True, reached=False) for s in ("ann", "bo", "cy")},
+    )
     outcome, _, _ = run(steps, [batch("b0", "ann", "bo", "cy")])
     retried = sorted(e[2] for e in steps.log if e[0] == "autograde" and e[1] != "b0")
     assert retried == [("ann",), ("bo",), ("cy",)], steps.log  # never the same batch again
@@ -203,11 +236,18 @@ def test_feedback_a_process_died_in_is_written_again_and_what_still_fails_is_nam
         results = []
         for s in b.students:
             if first and s == "bo":
-                r = Result(s, False, "its nbgrader process was killed while grading it", batch=b.name,
-                           again=True)
+                r = Result(
+                    s, False, "its nbgrader process was killed while grading it", batch=b.name, again=True
+                )
             elif first and s == "cy":
-                r = Result(s, False, "its process stopped before reaching it", batch=b.name,
-                           again=True, reached=False)
+                r = Result(
+                    s,
+                    False,
+                    "its process stopped before reaching it",
+                    batch=b.name,
+                    again=True,
+                    reached=False,
+                )
             elif s == "cy":  # fails again: alone now, so final
                 r = Result(s, False, "ValueError: no", batch=b.name, again=True)
             else:

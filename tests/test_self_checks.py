@@ -22,8 +22,10 @@ from mlops_concepts.grading.feedback import HideCheckCalls
 from mlops_concepts.grading.seal import SealAnswerKeys, seal_cell
 from mlops_concepts.grading.verdicts import GradeFromReports, judge
 
-SCENARIOS = ["A dashboard warns the team when a live model's accuracy drops",
-             "Data scientists and operations engineers plan a new model together"]
+SCENARIOS = [
+    "A dashboard warns the team when a live model's accuracy drops",
+    "Data scientists and operations engineers plan a new model together",
+]
 KEY = {SCENARIOS[0]: "monitoring", SCENARIOS[1]: "collaboration"}
 BENEFITS = ["collaboration", "automation", "monitoring"]
 TITLE = "Exercise 1.2 (b)"
@@ -51,22 +53,32 @@ def test_a_typographic_apostrophe_matches_a_key_with_a_plain_one():
 
 def test_a_value_not_allowed_is_named_and_the_key_is_not():
     text = said({SCENARIOS[0]: "Monitor", SCENARIOS[1]: "collaboration"})
-    assert text.startswith(f"Not yet. {TITLE}: the value for \"{SCENARIOS[0]}\" is \"Monitor\", "
-                           "which is not one of the allowed values"), text
+    assert text.startswith(
+        f'Not yet. {TITLE}: the value for "{SCENARIOS[0]}" is "Monitor", '
+        "which is not one of the allowed values"
+    ), text
     whole = said("e", key="c", items=None, choices=["a", "b", "c", "d"])
     assert '"e" is not one of the allowed values ("a", "b", "c", "d")' in whole
 
 
 def test_a_missing_or_changed_key_is_named():
     assert 'your dict has no key "Data scientists' in said({SCENARIOS[0]: "monitoring"})
-    typo = said({SCENARIOS[0]: "monitoring", "Data scientist and operations engineers plan a new "
-                 "model together": "collaboration"})
-    assert "but it has \"Data scientist and" in typo and "copy each key exactly" in typo
+    typo = said(
+        {
+            SCENARIOS[0]: "monitoring",
+            "Data scientist and operations engineers plan a new model together": "collaboration",
+        }
+    )
+    assert 'but it has "Data scientist and' in typo and "copy each key exactly" in typo
 
 
 def test_a_list_too_short_is_said():
-    text = said(["development"], key=["development", "deployment"], items=[0, 1],
-                choices=["design", "development", "deployment"])
+    text = said(
+        ["development"],
+        key=["development", "deployment"],
+        items=[0, 1],
+        choices=["design", "development", "deployment"],
+    )
     assert "your list has 1 value" in text and "value number 2" in text
 
 
@@ -84,19 +96,22 @@ def test_not_answered_yet_is_one_line_in_a_real_kernel_and_still_an_error():
     """The test cell raises NameError while the answer cell raises NotImplementedError."""
     from nbclient import NotebookClient
 
-    nb = new_notebook(cells=[
-        new_code_cell("from mlops_concepts import check"),
-        new_code_cell("# YOUR ANSWER HERE\nraise NotImplementedError()"),
-        new_code_cell(f'check("q1_2b", benefit_of, key="sha256$a$b", title="{TITLE}")'),
-        new_code_cell("print(some_other_name)"),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_code_cell("from mlops_concepts import check"),
+            new_code_cell("# YOUR ANSWER HERE\nraise NotImplementedError()"),
+            new_code_cell(f'check("q1_2b", benefit_of, key="sha256$a$b", title="{TITLE}")'),
+            new_code_cell("print(some_other_name)"),
+        ]
+    )
     NotebookClient(nb, allow_errors=True, timeout=60).execute()
     outputs = nb.cells[2].outputs
     assert [o.output_type for o in outputs] == ["error"], outputs  # Validate still sees it
     assert outputs[0].ename == "NameError" and outputs[0].traceback == [
         f"Not yet. {TITLE}: not answered yet (`benefit_of` is not defined). Write your answer in "
         "the cell above in place of `raise NotImplementedError()`, run it, then run this check "
-        "again."]
+        "again."
+    ]
     other = nb.cells[3].outputs
     assert len(other) == 1 and len(other[0].traceback) > 1, "other cells keep their traceback"
     assert not any(o.get("name") == "stderr" for c in nb.cells for o in c.outputs)
@@ -105,23 +120,33 @@ def test_not_answered_yet_is_one_line_in_a_real_kernel_and_still_an_error():
 def _exercise_notebook(progress="show_progress()"):
     meta = {"grade": True, "solution": False, "locked": True, "points": 1, "schema_version": 3}
     items = ", ".join(f'"{s}"' for s in SCENARIOS)
-    return new_notebook(cells=[
-        new_markdown_cell("### Exercise 1.2 — Why MLOps? (2 points)\n\nMap each scenario to one of "
-                          '`"collaboration"`, `"automation"` or `"monitoring"`:\n\n'
-                          + "\n".join(f'- `"{s}"`' for s in SCENARIOS)),
-        new_code_cell(f'check(\n    "q1_2a",\n    benefit_of,\n    key={{"{SCENARIOS[0]}": "monitoring"}},'
-                      f'\n    items=["{SCENARIOS[0]}"],\n)',
-                      metadata={"nbgrader": {**meta, "grade_id": "q1_2a"}}),
-        new_code_cell(f"check(\"q1_2b\", benefit_of, key={KEY!r}, items=[{items}])",
-                      metadata={"nbgrader": {**meta, "grade_id": "q1_2b"}}),
-        new_markdown_cell("### Exercise 2.1 — Why a lifecycle? (1 point)\n\nOne letter, "
-                          '`"a"` or `"b"`.'),
-        new_code_cell('check("q2_1a", reason, key="b")',
-                      metadata={"nbgrader": {**meta, "grade_id": "q2_1a"}}),
-        new_code_cell('MultipleChoice(id="cp", question="?", options={"x": "y", "z": "w"}, answer="x", '
-                      'hint="h", explanation="e")'),
-        new_code_cell(progress),
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell(
+                "### Exercise 1.2 — Why MLOps? (2 points)\n\nMap each scenario to one of "
+                '`"collaboration"`, `"automation"` or `"monitoring"`:\n\n'
+                + "\n".join(f'- `"{s}"`' for s in SCENARIOS)
+            ),
+            new_code_cell(
+                f'check(\n    "q1_2a",\n    benefit_of,\n    key={{"{SCENARIOS[0]}": "monitoring"}},'
+                f'\n    items=["{SCENARIOS[0]}"],\n)',
+                metadata={"nbgrader": {**meta, "grade_id": "q1_2a"}},
+            ),
+            new_code_cell(
+                f'check("q1_2b", benefit_of, key={KEY!r}, items=[{items}])',
+                metadata={"nbgrader": {**meta, "grade_id": "q1_2b"}},
+            ),
+            new_markdown_cell('### Exercise 2.1 — Why a lifecycle? (1 point)\n\nOne letter, `"a"` or `"b"`.'),
+            new_code_cell(
+                'check("q2_1a", reason, key="b")', metadata={"nbgrader": {**meta, "grade_id": "q2_1a"}}
+            ),
+            new_code_cell(
+                'MultipleChoice(id="cp", question="?", options={"x": "y", "z": "w"}, answer="x", '
+                'hint="h", explanation="e")'
+            ),
+            new_code_cell(progress),
+        ]
+    )
 
 
 def test_release_adds_titles_allowed_values_and_the_checkpoint_count():
@@ -131,12 +156,17 @@ def test_release_adds_titles_allowed_values_and_the_checkpoint_count():
     released, _ = SealAnswerKeys().preprocess(nb, {"nbgrader": {"notebook": "nb"}})
     checks = [read_check(c) for c in released.cells if "check(" in c.source]
     assert [(c.title, c.choices) for c in checks] == [
-        ("Exercise 1.2 (a)", BENEFITS), (TITLE, BENEFITS), ("Exercise 2.1", ["a", "b"])]
+        ("Exercise 1.2 (a)", BENEFITS),
+        (TITLE, BENEFITS),
+        ("Exercise 2.1", ["a", "b"]),
+    ]
     assert released.cells[1].source.endswith(
-        '    title="Exercise 1.2 (a)",\n    choices=["collaboration", "automation", "monitoring"],\n)')
+        '    title="Exercise 1.2 (a)",\n    choices=["collaboration", "automation", "monitoring"],\n)'
+    )
     assert released.cells[-1].source == "show_progress(expected=1)"
-    typed = SealAnswerKeys().preprocess(_exercise_notebook("show_progress(expected=9)"),
-                                        {"nbgrader": {"notebook": "nb"}})[0]
+    typed = SealAnswerKeys().preprocess(
+        _exercise_notebook("show_progress(expected=9)"), {"nbgrader": {"notebook": "nb"}}
+    )[0]
     assert typed.cells[-1].source == "show_progress(expected=1)", "a typed count is recomputed"
 
 
@@ -150,9 +180,18 @@ def test_an_authors_own_title_and_choices_are_kept():
 def _graded(answer_outputs, test_outputs):
     nb = _exercise_notebook()
     SealAnswerKeys().preprocess(nb, {"nbgrader": {"notebook": "nb"}})
-    answer = new_code_cell("# benefit_of = {...}\n# YOUR ANSWER HERE\nraise NotImplementedError()",
-                           metadata={"nbgrader": {"solution": True, "grade": False, "locked": False,
-                                                  "grade_id": "q1_2_answer", "schema_version": 3}})
+    answer = new_code_cell(
+        "# benefit_of = {...}\n# YOUR ANSWER HERE\nraise NotImplementedError()",
+        metadata={
+            "nbgrader": {
+                "solution": True,
+                "grade": False,
+                "locked": False,
+                "grade_id": "q1_2_answer",
+                "schema_version": 3,
+            }
+        },
+    )
     answer.outputs = answer_outputs
     nb.cells.insert(1, answer)
     nb.cells[3].outputs = test_outputs  # q1_2b
@@ -167,26 +206,35 @@ def test_verdicts_name_the_exercise_and_the_form_expected_never_the_key(tmp_path
     report = {SCENARIOS[0]: "automation", SCENARIOS[1]: "collaboration"}
     wrong = _graded([], [new_output("display_data", data=report_bundle("q1_2b", report, SCENARIOS))])
     out = grader.preprocess(wrong, {})[0].cells[3].outputs
-    assert out[0].traceback == [f"{TITLE}: not correct. Expected: a dict mapping each of the listed "
-                                "texts to one of the values the question lists."]
+    assert out[0].traceback == [
+        f"{TITLE}: not correct. Expected: a dict mapping each of the listed "
+        "texts to one of the values the question lists."
+    ]
     right = _graded([], [new_output("display_data", data=report_bundle("q1_2b", KEY, SCENARIOS))])
     assert grader.preprocess(right, {})[0].cells[3].outputs[0].text == f"{TITLE}: correct.\n"
     stub = new_output("error", ename="NotImplementedError", evalue="", traceback=["..."])
-    name_error = new_output("error", ename="NameError", evalue="name 'benefit_of' is not defined",
-                            traceback=["..."])
+    name_error = new_output(
+        "error", ename="NameError", evalue="name 'benefit_of' is not defined", traceback=["..."]
+    )
     blank = grader.preprocess(_graded([stub], [name_error, name_error]), {})[0].cells[3].outputs
     assert blank[0].ename == "CheckDidNotRun" and blank[0].traceback[0].startswith(
-        f"{TITLE}: not answered (the answer cell still raises NotImplementedError).")
+        f"{TITLE}: not answered (the answer cell still raises NotImplementedError)."
+    )
     for text in (out[0].traceback[0], blank[0].traceback[0]):
         assert "q1_2b" not in text and "retry" not in text and "sha256" not in text
         assert "monitoring" not in text
 
 
-@pytest.mark.parametrize("outputs, says", [
-    ([], "no answer was recorded"),
-    ([new_output("error", ename="IndexError", evalue="list index out of range", traceback=[])],
-     "the self-check could not run: it stopped with IndexError: list index out of range"),
-])
+@pytest.mark.parametrize(
+    "outputs, says",
+    [
+        ([], "no answer was recorded"),
+        (
+            [new_output("error", ename="IndexError", evalue="list index out of range", traceback=[])],
+            "the self-check could not run: it stopped with IndexError: list index out of range",
+        ),
+    ],
+)
 def test_other_verdicts_are_in_words(outputs, says):
     output, given = judge("q1_2b", outputs, "{}", title=TITLE, form="a str")
     assert given is None and output.traceback == [f"{TITLE}: {says}. Expected: a str."]
@@ -197,4 +245,7 @@ def test_feedback_shows_a_self_check_as_one_comment_line():
     SealAnswerKeys().preprocess(nb, {"nbgrader": {"notebook": "nb"}})
     shown, _ = HideCheckCalls().preprocess(nb, {})
     assert [c.source for c in shown.cells if c.metadata.get("nbgrader", {}).get("grade")] == [
-        "# Self-check for Exercise 1.2 (a)", f"# Self-check for {TITLE}", "# Self-check for Exercise 2.1"]
+        "# Self-check for Exercise 1.2 (a)",
+        f"# Self-check for {TITLE}",
+        "# Self-check for Exercise 2.1",
+    ]

@@ -41,6 +41,7 @@ NEEDS_HAND = "reflection to grade by hand"
 
 # -- the stages ------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("semester")
@@ -111,8 +112,10 @@ def hand_graded(course, graded, chromium_browser):
     with gradebook(course) as gb:
         submission_id = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, HAND).id
     # As `make formgrader` serves it: the server root is the course directory itself.
-    with environ(MLOPS_CONCEPTS_EXCHANGE=str(course.exchange), MLOPS_CONCEPTS_DB_URL=None), \
-            lab.running_lab(course.root, cwd=course.root) as (base_url, token):
+    with (
+        environ(MLOPS_CONCEPTS_EXCHANGE=str(course.exchange), MLOPS_CONCEPTS_DB_URL=None),
+        lab.running_lab(course.root, cwd=course.root) as (base_url, token),
+    ):
         context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
         try:  # the session's one Playwright (tests/conftest.py)
             page = context.new_page()
@@ -128,14 +131,16 @@ def hand_graded(course, graded, chromium_browser):
             score = page.locator("input.score#reflection")
             score.wait_for()
             assert "encountered an error" not in page.content()
-            with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url
-                                      and r.request.method == "PUT") as saved_score:
+            with page.expect_response(
+                lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT"
+            ) as saved_score:
                 score.fill(str(HAND_SCORE))
                 score.press("Tab")  # "change" saves, as the grader leaving the field does
             assert saved_score.value.ok, saved_score.value.status
             comment = page.locator("textarea.comment#reflection-comment")
-            with page.expect_response(lambda r: "/formgrader/api/comment/" in r.url
-                                      and r.request.method == "PUT") as saved_comment:
+            with page.expect_response(
+                lambda r: "/formgrader/api/comment/" in r.url and r.request.method == "PUT"
+            ) as saved_comment:
                 comment.fill(COMMENT)
                 comment.press("Tab")
             assert saved_comment.value.ok, saved_comment.value.status
@@ -143,8 +148,11 @@ def hand_graded(course, graded, chromium_browser):
             page.reload()
             score.wait_for()
             page.wait_for_function("() => document.querySelector('#reflection-comment').value !== ''")
-            shown = SimpleNamespace(score=score.input_value(), comment=comment.input_value(),
-                                    flagged="needs_manual_grade" in (score.get_attribute("class") or ""))
+            shown = SimpleNamespace(
+                score=score.input_value(),
+                comment=comment.input_value(),
+                flagged="needs_manual_grade" in (score.get_attribute("class") or ""),
+            )
         finally:
             context.close()
     return shown
@@ -184,6 +192,7 @@ def auto_total(course, student: str) -> float:
 
 # -- what each stage proves ------------------------------------------------------------------------
 
+
 def test_every_student_submits_through_the_exchange_and_collect_finds_them(course, collected):
     inbound = course.exchange / "mlops-concepts" / "inbound"
     assert sorted(p.name.split("+")[0] for p in inbound.iterdir()) == sorted(CLASS)
@@ -193,8 +202,9 @@ def test_every_student_submits_through_the_exchange_and_collect_finds_them(cours
         assert (folder / f"{ASSIGNMENT}.ipynb").read_bytes() == student.notebook(ASSIGNMENT).read_bytes()
         # collect keeps the timestamp and secret release_feedback and fetch_feedback match on
         assert (folder / "timestamp.txt").read_text() == cached.name.split("+")[2]
-        assert (folder / "submission_secret.txt").read_text() == \
-            (cached / "submission_secret.txt").read_text()
+        assert (folder / "submission_secret.txt").read_text() == (
+            cached / "submission_secret.txt"
+        ).read_text()
 
 
 def test_grade_scores_the_class_and_asks_for_the_written_reflection(course, graded):
@@ -242,8 +252,9 @@ def test_grading_again_keeps_the_hand_grade_and_does_not_flag_it(course, graded,
 def test_each_student_fetches_their_own_feedback_with_the_hand_grade(course, feedback):
     html = feedback[HAND].read_text()
     assert COMMENT in html
-    assert re.search(rf'href="#reflection">[^<]*</a> \(Score: {HAND_SCORE} / 2\.0\)', html), \
-        re.findall(r'href="#reflection">.{0,80}', html)
+    assert re.search(rf'href="#reflection">[^<]*</a> \(Score: {HAND_SCORE} / 2\.0\)', html), re.findall(
+        r'href="#reflection">.{0,80}', html
+    )
     total = auto_total(course, HAND) + HAND_SCORE
     assert f"(Score: {total} / " in html
     for name in set(CLASS) - {HAND}:
@@ -258,9 +269,15 @@ def test_the_student_sees_the_feedback_in_the_assignments_tab(course, feedback, 
     """ada's own JupyterLab (root: her home, the student settings `make lab` uses)."""
     lab = browser_helpers()
     student = course.students[HAND]
-    with environ(JUPYTER_CONFIG_PATH=str(REPO / "etc" / "student-lab"), HOME=str(student.home),
-                 MLOPS_CONCEPTS_EXCHANGE=None, MLOPS_CONCEPTS_DB_URL=None), \
-            lab.running_lab(student.home) as (base_url, token):
+    with (
+        environ(
+            JUPYTER_CONFIG_PATH=str(REPO / "etc" / "student-lab"),
+            HOME=str(student.home),
+            MLOPS_CONCEPTS_EXCHANGE=None,
+            MLOPS_CONCEPTS_DB_URL=None,
+        ),
+        lab.running_lab(student.home) as (base_url, token),
+    ):
         context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
         try:  # the session's one Playwright (tests/conftest.py)
             page = context.new_page()
@@ -268,7 +285,8 @@ def test_the_student_sees_the_feedback_in_the_assignments_tab(course, feedback, 
             page.goto(f"{base_url}lab?reset&token={token}")
             page.locator("#jp-MainMenu .lm-MenuBar-itemLabel").get_by_text("Nbgrader", exact=True).click()
             page.locator(".lm-Menu").last.locator(".lm-Menu-itemLabel").get_by_text(
-                "Assignment List", exact=True).click()
+                "Assignment List", exact=True
+            ).click()
             submitted = page.locator("#submitted_assignments_list")
             view = submitted.get_by_text("(view feedback)")
             view.wait_for()

@@ -24,8 +24,10 @@ IS_ROOT = os.geteuid() == 0
 
 
 def _honest(root, assignment, folder):
-    nbformat.write(nbformat.read(root / "release" / assignment / f"{assignment}.ipynb", 4),
-                   folder / f"{assignment}.ipynb")
+    nbformat.write(
+        nbformat.read(root / "release" / assignment / f"{assignment}.ipynb", 4),
+        folder / f"{assignment}.ipynb",
+    )
 
 
 def _run_copy(root, assignment, folder):
@@ -37,13 +39,15 @@ def _run_copy(root, assignment, folder):
 
 def _deep(root, assignment, folder):
     (folder / f"{assignment}.ipynb").write_text(
-        '{"cells": [], "metadata": ' + "[" * 100_000 + "]" * 100_000 + ', "nbformat": 4}')
+        '{"cells": [], "metadata": ' + "[" * 100_000 + "]" * 100_000 + ', "nbformat": 4}'
+    )
 
 
 def _deep_but_parsable(root, assignment, folder):
     """Deep enough to crash recursive readers later (jsonschema, deepcopy), not json.loads."""
     (folder / f"{assignment}.ipynb").write_text(
-        '{"cells": [], "metadata": {"a": ' + "[" * 600 + "]" * 600 + '}, "nbformat": 4}')
+        '{"cells": [], "metadata": {"a": ' + "[" * 600 + "]" * 600 + '}, "nbformat": 4}'
+    )
 
 
 def _json_edit(root, assignment, folder, edit):
@@ -54,50 +58,81 @@ def _json_edit(root, assignment, folder, edit):
 
 def _surrogate(root, assignment, folder):
     def edit(nb):
-        nb["cells"].append({"cell_type": "code", "source": "# SURROGATE", "metadata": {},
-                            "outputs": [], "execution_count": None})
+        nb["cells"].append(
+            {
+                "cell_type": "code",
+                "source": "# SURROGATE",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
+        )
         return json.dumps(nb).replace("SURROGATE", "\\ud83d")
+
     _json_edit(root, assignment, folder, edit)
 
 
 def _attachments(bundle):
     def make(root, assignment, folder):
         def edit(nb):
-            nb["cells"].append({"cell_type": "markdown", "source": "![s](attachment:s.png)",
-                                "metadata": {}, "attachments": bundle})
+            nb["cells"].append(
+                {
+                    "cell_type": "markdown",
+                    "source": "![s](attachment:s.png)",
+                    "metadata": {},
+                    "attachments": bundle,
+                }
+            )
+
         _json_edit(root, assignment, folder, edit)
+
     return make
 
 
 def _scratch_cell_metadata(metadata):
     """The release plus a student's own code cell carrying ``metadata``."""
+
     def make(root, assignment, folder):
         def edit(nb):
-            nb["cells"].append({"cell_type": "code", "source": "# my scratch work", "metadata": metadata,
-                                "outputs": [], "execution_count": None})
+            nb["cells"].append(
+                {
+                    "cell_type": "code",
+                    "source": "# my scratch work",
+                    "metadata": metadata,
+                    "outputs": [],
+                    "execution_count": None,
+                }
+            )
+
         _json_edit(root, assignment, folder, edit)
+
     return make
 
 
 def _notebook_metadata(root, assignment, folder):
     def edit(nb):
         nb["metadata"]["kernelspec"] = "python3"  # the schema wants an object
+
     _json_edit(root, assignment, folder, edit)
 
 
 def _with(extra):
     """An honest notebook plus whatever ``extra(root, assignment, folder)`` plants."""
+
     def make(root, assignment, folder):
         _honest(root, assignment, folder)
         extra(root, assignment, folder)
+
     return make
 
 
 def _relink(target):
     """The submission folder replaced by a symbolic link to ``target(root, assignment)``."""
+
     def make(root, assignment, folder):
         folder.rmdir()
         os.symlink(target(root, assignment), folder)
+
     return make
 
 
@@ -124,43 +159,83 @@ CASES = {
     "folder-links-to-source": (_relink(lambda r, a: r / "source" / a), "is a symbolic link", True),
     "folder-links-to-peer": (_relink(_peer), "is a symbolic link", True),
     "student-folder-links-to-peer": (_student_folder_link, "is a symbolic link", True),
-    "notebook-links-to-source": (lambda r, a, f: os.symlink(r / "source" / a / f"{a}.ipynb",
-                                                              f / f"{a}.ipynb"), "symbolic link", True),
-    "notebook-hard-links-to-source": (lambda r, a, f: os.link(r / "source" / a / f"{a}.ipynb",
-                                                                f / f"{a}.ipynb"), "hard link", True),
-    "link-to-urandom": (_with(lambda r, a, f: os.symlink("/dev/urandom", f / "random.bin")),
-                        "symbolic link", False),
-    "link-to-gradebook": (_with(lambda r, a, f: os.symlink(r / "gradebook.db", f / "grades.db")),
-                          "symbolic link", False),
-    "hard-link-to-gradebook": (_with(lambda r, a, f: os.link(r / "gradebook.db", f / "grades.db")),
-                               "hard link", False),
+    "notebook-links-to-source": (
+        lambda r, a, f: os.symlink(r / "source" / a / f"{a}.ipynb", f / f"{a}.ipynb"),
+        "symbolic link",
+        True,
+    ),
+    "notebook-hard-links-to-source": (
+        lambda r, a, f: os.link(r / "source" / a / f"{a}.ipynb", f / f"{a}.ipynb"),
+        "hard link",
+        True,
+    ),
+    "link-to-urandom": (
+        _with(lambda r, a, f: os.symlink("/dev/urandom", f / "random.bin")),
+        "symbolic link",
+        False,
+    ),
+    "link-to-gradebook": (
+        _with(lambda r, a, f: os.symlink(r / "gradebook.db", f / "grades.db")),
+        "symbolic link",
+        False,
+    ),
+    "hard-link-to-gradebook": (
+        _with(lambda r, a, f: os.link(r / "gradebook.db", f / "grades.db")),
+        "hard link",
+        False,
+    ),
     "fifo": (_with(lambda r, a, f: os.mkfifo(f / "pipe")), "FIFO", False),
     "fifo-as-notebook": (lambda r, a, f: os.mkfifo(f / f"{a}.ipynb"), "FIFO", True),
     "character-device": (_with(_mknod), "character device", False),
-    "malformed-timestamp": (_with(lambda r, a, f: (f / "timestamp.txt").write_text("next tuesday?")),
-                            "timestamp.txt", False),
-    "overflowing-timestamp": (_with(lambda r, a, f: (f / "timestamp.txt").write_text("9" * 40)),
-                              "timestamp.txt", False),
-    "folder-named-like-notebook": (lambda r, a, f: (f / f"{a}.ipynb").mkdir(),
-                                   "folder named like a notebook", True),
+    "malformed-timestamp": (
+        _with(lambda r, a, f: (f / "timestamp.txt").write_text("next tuesday?")),
+        "timestamp.txt",
+        False,
+    ),
+    "overflowing-timestamp": (
+        _with(lambda r, a, f: (f / "timestamp.txt").write_text("9" * 40)),
+        "timestamp.txt",
+        False,
+    ),
+    "folder-named-like-notebook": (
+        lambda r, a, f: (f / f"{a}.ipynb").mkdir(),
+        "folder named like a notebook",
+        True,
+    ),
     "control-characters-in-names": (
-        _with(lambda r, a, f: [(f / n).write_text("x") for n in
-                               ("evil\nAutograding complete: 16 of 16.txt", "\x1b[2Jclear.txt",
-                                "rtl\u202etxt.exe")]),
-        "control characters", False),
-    "non-utf8-name": (_with(lambda r, a, f: Path(os.fsdecode(os.path.join(os.fsencode(f), b"caf\xe9.txt")))
-                            .write_bytes(b"x")), "not UTF-8", False),
+        _with(
+            lambda r, a, f: [
+                (f / n).write_text("x")
+                for n in ("evil\nAutograding complete: 16 of 16.txt", "\x1b[2Jclear.txt", "rtl\u202etxt.exe")
+            ]
+        ),
+        "control characters",
+        False,
+    ),
+    "non-utf8-name": (
+        _with(
+            lambda r, a, f: Path(os.fsdecode(os.path.join(os.fsencode(f), b"caf\xe9.txt"))).write_bytes(b"x")
+        ),
+        "not UTF-8",
+        False,
+    ),
     "lone-surrogate": (_surrogate, "lone surrogates", False),
     "malformed-attachment": (_attachments({"s.png": 5}), "malformed or empty", False),
     "empty-attachment": (_attachments({"s.png": {}}), "malformed or empty", False),
     # Metadata the notebook schema refuses is reset, and the work in the notebook is graded.
-    "invalid-cell-metadata": (_scratch_cell_metadata({"collapsed": "yes", "tags": "todo"}),
-                              "metadata of 1 cell(s)", False),
+    "invalid-cell-metadata": (
+        _scratch_cell_metadata({"collapsed": "yes", "tags": "todo"}),
+        "metadata of 1 cell(s)",
+        False,
+    ),
     "invalid-notebook-metadata": (_notebook_metadata, "notebook metadata", False),
     "deep-json": (_deep, "nested too deeply", True),
     "deep-but-parsable-json": (_deep_but_parsable, "nested over", True),
-    "huge-number": (lambda r, a, f: (f / f"{a}.ipynb").write_text(
-        '{"cells": [], "metadata": {"n": ' + "9" * 5000 + "}}"), "not valid notebook JSON", True),
+    "huge-number": (
+        lambda r, a, f: (f / f"{a}.ipynb").write_text('{"cells": [], "metadata": {"n": ' + "9" * 5000 + "}}"),
+        "not valid notebook JSON",
+        True,
+    ),
 }
 
 
@@ -183,8 +258,11 @@ def _make(course, tmp_path, case):
 
 def _forbidden(base: Path, assignment: str) -> list[bytes]:
     """Bytes that must never reach a staged folder: the gradebook, the instructor's notebook."""
-    return [(base / "gradebook.db").read_bytes()[:4096], b"### BEGIN SOLUTION",
-            (base / "source" / assignment / f"{assignment}.ipynb").read_bytes()[:4096]]
+    return [
+        (base / "gradebook.db").read_bytes()[:4096],
+        b"### BEGIN SOLUTION",
+        (base / "source" / assignment / f"{assignment}.ipynb").read_bytes()[:4096],
+    ]
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -221,8 +299,9 @@ def _hook(folder: Path, base: Path):
     cwd = os.getcwd()
     os.chdir(base)  # nbgrader runs the hook from the course directory
     try:
-        return guard.refuse_unstaged(assignment=folder.name, student="*",
-                                     notebooks=[str(folder / f"{folder.name}.ipynb")])
+        return guard.refuse_unstaged(
+            assignment=folder.name, student="*", notebooks=[str(folder / f"{folder.name}.ipynb")]
+        )
     finally:
         os.chdir(cwd)
 
@@ -284,8 +363,9 @@ def test_the_feedback_guard_refuses_links_left_in_autograded(course, tmp_path):
     _honest(root, assignment, folder)
     os.symlink(root / "gradebook.db", folder / "gradebook.db")
     with pytest.raises(guard.SubmissionRefused) as refused:
-        guard.refuse_unsafe_autograded(assignment=assignment, student="*",
-                                       notebooks=[str(folder / f"{assignment}.ipynb")])
+        guard.refuse_unsafe_autograded(
+            assignment=assignment, student="*", notebooks=[str(folder / f"{assignment}.ipynb")]
+        )
     assert isinstance(refused.value, SystemExit)  # nbgrader swallows any Exception of a hook
     assert "mlops-concepts grade" in str(refused.value) and "‹gradebook.db›" in str(refused.value)
 
@@ -301,8 +381,15 @@ def test_what_staging_writes_always_passes_the_guard(course, tmp_path, monkeypat
     folder.mkdir(parents=True)
     release = {assignment: root / "release" / assignment / f"{assignment}.ipynb"}
     nb = json.loads(release[assignment].read_text())
-    nb["cells"].append({"cell_type": "code", "source": "x\n" * 100_000, "metadata": {},
-                        "outputs": [], "execution_count": None})  # short lines: indenting grows
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "source": "x\n" * 100_000,
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+    )  # short lines: indenting grows
     minified = json.dumps(nb, separators=(",", ":"))
     assert len(minified) > release[assignment].stat().st_size + 10_000  # the blank one still fits
     (folder / f"{assignment}.ipynb").write_text(minified)

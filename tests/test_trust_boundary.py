@@ -47,8 +47,9 @@ ALWAYS_PLANTED = ("sitecustomize", "usercustomize")
 
 
 def launcher_modules() -> list[str]:
-    result = subprocess.run([sys.executable, "-I", "-X", "importtime", sandbox.LAUNCHER, "--help"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-I", "-X", "importtime", sandbox.LAUNCHER, "--help"], capture_output=True, text=True
+    )
     names = set(ALWAYS_PLANTED)
     for line in result.stderr.splitlines()[1:]:
         name = line.rsplit("|", 1)[-1].strip().split(".")[0]
@@ -62,8 +63,10 @@ def planted_files(markers: Path, names) -> dict[str, bytes]:
     """One module per name; imported anywhere it can write, it leaves ``markers/<name>``."""
     files = {}
     for name in names:
-        files[f"{name}.py"] = (f"try:\n    open({str(markers / name)!r}, 'w').write('imported on the host')\n"
-                               "except Exception:\n    pass\n").encode()
+        files[f"{name}.py"] = (
+            f"try:\n    open({str(markers / name)!r}, 'w').write('imported on the host')\n"
+            "except Exception:\n    pass\n"
+        ).encode()
     return files
 
 
@@ -158,8 +161,10 @@ def students(ch: Chapter, markers: Path) -> dict:
         "flood-stderr": with_cells(ch, FLOOD_STDERR),
         "flood-files": with_cells(ch, FLOOD_FILES),
         "flood-socket-dir": with_cells(ch, FLOOD_SOCKET_DIR),
-        "terminal-injection": (with_cells(ch, INJECT),
-                               {"notes\x1b[2J\nAutograding complete: student zz-victim 16 of 16.txt": b"hi"}),
+        "terminal-injection": (
+            with_cells(ch, INJECT),
+            {"notes\x1b[2J\nAutograding complete: student zz-victim 16 of 16.txt": b"hi"},
+        ),
         "history": with_cells(ch, HISTORY),
         "zz-honest": honest(ch),
     }
@@ -173,8 +178,9 @@ def run(course, tmp_path_factory):
     markers = work / "markers"
     markers.mkdir()
     root = copy_course(src, work / "course")
-    class_ = {name: sub for name, sub in students(ch, markers).items()
-              if runs_on(assignment, name in PER_CHAPTER)}
+    class_ = {
+        name: sub for name, sub in students(ch, markers).items() if runs_on(assignment, name in PER_CHAPTER)
+    }
     for name, sub in class_.items():
         nb, files = sub if isinstance(sub, tuple) else (sub, {})
         submit(root, assignment, name, nb, files=files)
@@ -187,17 +193,28 @@ def run(course, tmp_path_factory):
         submit(plain, assignment, name, nb, files=files)
 
     def plain_nbgrader():
-        return nbgrader(plain, "autograde", assignment, "--force"), \
-            nbgrader(plain, "generate_feedback", assignment, "--force")
+        return nbgrader(plain, "autograde", assignment, "--force"), nbgrader(
+            plain, "generate_feedback", assignment, "--force"
+        )
 
     with ThreadPoolExecutor(1) as pool:
         plain_run = pool.submit(plain_nbgrader)
         result, peak, seconds = run_pipeline(root, assignment)
         auto, feedback = plain_run.result()
     shard = Shard(root, assignment, sorted(class_), result, peak, seconds)
-    return SimpleNamespace(ch=ch, root=root, graded=Graded([shard]), result=result, peak=peak,
-                           markers=markers, before=before, plain=plain, auto=auto,
-                           plain_feedback=feedback, source=src)
+    return SimpleNamespace(
+        ch=ch,
+        root=root,
+        graded=Graded([shard]),
+        result=result,
+        peak=peak,
+        markers=markers,
+        before=before,
+        plain=plain,
+        auto=auto,
+        plain_feedback=feedback,
+        source=src,
+    )
 
 
 def test_the_class_is_graded(run):
@@ -224,8 +241,19 @@ def test_plain_nbgrader_ran_no_planted_module_either(run):
     assert graded.scores("planted-modules") == graded.max_scores()
 
 
-@pytest.mark.parametrize("student", ["flood-cells", "flood-display", "flood-comm", "flood-stderr",
-                                     "flood-files", "history", "terminal-injection", "zz-honest"])
+@pytest.mark.parametrize(
+    "student",
+    [
+        "flood-cells",
+        "flood-display",
+        "flood-comm",
+        "flood-stderr",
+        "flood-files",
+        "history",
+        "terminal-injection",
+        "zz-honest",
+    ],
+)
 def test_floods_after_the_last_answer_cost_nothing(run, student):
     """Every flood sits after the graded cells: the student keeps every point it earned."""
     _graded_here(run, student)
@@ -306,8 +334,9 @@ def _source_only_texts(run) -> list[str]:
     does not contain anyway can show a leak (the dict and list keys of the classify exercises).
     A lab's test cell has no key: its secret is the hidden seed (``"seed": 2718``).
     """
-    source = nbformat.read(run.source / "source" / run.ch.assignment / f"{run.ch.assignment}.ipynb",
-                           as_version=4)
+    source = nbformat.read(
+        run.source / "source" / run.ch.assignment / f"{run.ch.assignment}.ipynb", as_version=4
+    )
     release_text = "\n".join(c.source for c in run.ch.release.cells)
     out = []
     for cell in source.cells:

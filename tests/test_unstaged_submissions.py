@@ -25,8 +25,14 @@ pytestmark = pytest.mark.slow
 
 def _autograde(root, assignment, *args):
     # A timeout, because without the guard a FIFO hangs nbgrader and /dev/urandom never ends.
-    return subprocess.run([sys.executable, "-m", "nbgrader", "autograde", assignment, "--force", *args],
-                          cwd=root, capture_output=True, text=True, env=nbgrader_env(), timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+        timeout=300,
+    )
 
 
 def _submissions_in_gradebook(root, assignment) -> set[str]:

@@ -41,13 +41,15 @@ PARTIAL = {
         '    phases = ["design", "development", "deployment"]\n'
         "    return phases[phases.index(phase) + 1]\n"
     ),
-    "q2_5_answer": as_dict("next_step", {
-        "Forecasts slowly get worse as riding habits change; the goal is the same": "retrain",
-        "The city asks for forecasts for its new e-scooters, which the model does not cover": "redesign",
-        "Accuracy drops below the agreed threshold; the problem and metrics still hold": "redesign",
-        "The company decides that success now means less van mileage, not fewer empty stations":
-            "redesign",
-    }),
+    "q2_5_answer": as_dict(
+        "next_step",
+        {
+            "Forecasts slowly get worse as riding habits change; the goal is the same": "retrain",
+            "The city asks for forecasts for its new e-scooters, which the model does not cover": "redesign",
+            "Accuracy drops below the agreed threshold; the problem and metrics still hold": "redesign",
+            "The company decides that success now means less van mileage, not fewer empty stations": "redesign",
+        },
+    ),
     # Lesson 3 and the reflection: not started.
 }
 
@@ -62,26 +64,31 @@ WRONG = {
         "}\n"
     ),
     "q2_1_answer": 'lifecycle_reason = "a"\n',
-    "q2_4_answer": as_dict("phase_of_event", {
-        "The operations manager explains that empty stations at rush hour lose customers": "deployment",
-        "A tree-based model and a linear model are compared on last year's rides": "design",
-        "The team agrees that success means fewer empty stations at 8 a.m.": "development",
-        "The forecasts are fed into the app that plans the refill vans' routes": "development",
-        "Weather data is added to the training data to see if the forecasts improve": "deployment",
-        "A weekly chart compares forecast and actual rentals at each station": "design",
-    }),
+    "q2_4_answer": as_dict(
+        "phase_of_event",
+        {
+            "The operations manager explains that empty stations at rush hour lose customers": "deployment",
+            "A tree-based model and a linear model are compared on last year's rides": "design",
+            "The team agrees that success means fewer empty stations at 8 a.m.": "development",
+            "The forecasts are fed into the app that plans the refill vans' routes": "development",
+            "Weather data is added to the training data to see if the forecasts improve": "deployment",
+            "A weekly chart compares forecast and actual rentals at each station": "design",
+        },
+    ),
     "q2_3_answer": (
         "def next_phase(phase: str) -> str:\n"
         '    phases = ["design", "development", "deployment"]\n'
         "    return phases[phases.index(phase) - 1]  # the phase BEFORE, not after\n"
     ),
-    "q2_5_answer": as_dict("next_step", {
-        "Forecasts slowly get worse as riding habits change; the goal is the same": "redesign",
-        "The city asks for forecasts for its new e-scooters, which the model does not cover": "retrain",
-        "Accuracy drops below the agreed threshold; the problem and metrics still hold": "redesign",
-        "The company decides that success now means less van mileage, not fewer empty stations":
-            "retrain",
-    }),
+    "q2_5_answer": as_dict(
+        "next_step",
+        {
+            "Forecasts slowly get worse as riding habits change; the goal is the same": "redesign",
+            "The city asks for forecasts for its new e-scooters, which the model does not cover": "retrain",
+            "Accuracy drops below the agreed threshold; the problem and metrics still hold": "redesign",
+            "The company decides that success now means less van mileage, not fewer empty stations": "retrain",
+        },
+    ),
     "q3_2_answer": (
         "role_for = {\n"
         '    "Train and evaluate the model": "data engineer",\n'
@@ -95,15 +102,17 @@ WRONG = {
         '    "Collect, store and process data": "data scientist",\n'
         "}\n"
     ),
-    "q3_4_answer": as_dict("ask_role", {
-        "Is a March peak in cough-syrup sales normal? Nobody on the team knows": "data scientist",
-        "The nightly job that copies till records into the data warehouse keeps failing": "ml engineer",
-        "Cloud costs will be twice the plan, and someone must decide whether to pay": "data engineer",
-        "Two candidate models must be trained and compared on held-out data": "subject matter expert",
-        "The chosen model must go into production, and be watched and retrained later":
-            "business stakeholder",
-        "Does the project still fit where the company wants to be in five years?": "ml engineer",
-    }),
+    "q3_4_answer": as_dict(
+        "ask_role",
+        {
+            "Is a March peak in cough-syrup sales normal? Nobody on the team knows": "data scientist",
+            "The nightly job that copies till records into the data warehouse keeps failing": "ml engineer",
+            "Cloud costs will be twice the plan, and someone must decide whether to pay": "data engineer",
+            "Two candidate models must be trained and compared on held-out data": "subject matter expert",
+            "The chosen model must go into production, and be watched and retrained later": "business stakeholder",
+            "Does the project still fit where the company wants to be in five years?": "ml engineer",
+        },
+    ),
     "q3_5_answer": 'startup_roles = "a"\n',
     "reflection": "Roles are the same everywhere.",
 }

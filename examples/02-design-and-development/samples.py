@@ -72,20 +72,26 @@ PARTIAL = {
     # Lesson 1: 1.1 right, 1.2 right, 1.3 part (a) right and part (b) wrong.
     "q1_4_answer": 'still_worth_it = "b"\n',
     "q1_2_answer": SOLUTION,
-    "q1_3_answer": as_dict("metric_owner", {
-        "Share of test orders whose delivery day the model predicts correctly": "data scientist",
-        "Fewer customer complaints about parcels that arrive late": "business stakeholder",
-        "Money saved each year on refunds for late parcels": "business stakeholder",
-        "How happy customers say they are with delivery, in a survey": "subject matter expert",
-    }),
+    "q1_3_answer": as_dict(
+        "metric_owner",
+        {
+            "Share of test orders whose delivery day the model predicts correctly": "data scientist",
+            "Fewer customer complaints about parcels that arrive late": "business stakeholder",
+            "Money saved each year on refunds for late parcels": "business stakeholder",
+            "How happy customers say they are with delivery, in a survey": "subject matter expert",
+        },
+    ),
     # Lesson 2: 2.1 right; 2.2 mixes up transform and load in part (b).
     "q2_1_answer": SOLUTION,
-    "q2_2_answer": as_dict("etl_step", {
-        "Download the day's ride records from the app's database": "extract",
-        "Convert every timestamp to the same time zone": "load",
-        "Remove rides that were recorded twice": "transform",
-        "Append the cleaned rides to the table the data scientists train on": "load",
-    }),
+    "q2_2_answer": as_dict(
+        "etl_step",
+        {
+            "Download the day's ride records from the app's database": "extract",
+            "Convert every timestamp to the same time zone": "load",
+            "Remove rides that were recorded twice": "transform",
+            "Append the cleaned rides to the table the data scientists train on": "load",
+        },
+    ),
     # Lesson 3: 3.1 (a) right, (b) wrong; 3.2 left blank.
     "q3_1_answer": 'feature_engineering = "c"\nskew_fix = "b"\n',
     # Lesson 4: not started.
@@ -96,46 +102,64 @@ PARTIAL = {
 
 WRONG = {
     "q1_4_answer": 'still_worth_it = "a"\n',
-    "q1_2_answer": as_dict("requirement_source", {
-        "Reception needs the prediction while the patient is still on the phone": "budget and team",
-        "Patient records may only be used as health-data law allows": "end users",
-        "Only one data scientist is free for the project this year": "compliance",
-        "Nurses want to see which factors made a patient look likely to miss": "compliance",
-    }),
-    "q1_3_answer": as_dict("metric_owner", {
-        "Share of test orders whose delivery day the model predicts correctly": "business stakeholder",
-        "Fewer customer complaints about parcels that arrive late": "data scientist",
-        "Money saved each year on refunds for late parcels": "data scientist",
-        "How happy customers say they are with delivery, in a survey": "business stakeholder",
-    }),
-    "q2_1_answer": as_dict("quality_dimension", {
-        "Some members have a birth year of 1875 on their sign-up form": "completeness",
-        "A third of the members have no postcode on file": "accuracy",
-        "Two clubs count a paused membership as active, the other clubs do not": "timeliness",
-        "Check-ins reach the central database only once a week": "consistency",
-    }),
-    "q2_2_answer": as_dict("etl_step", {
-        "Download the day's ride records from the app's database": "load",
-        "Convert every timestamp to the same time zone": "extract",
-        "Remove rides that were recorded twice": "load",
-        "Append the cleaned rides to the table the data scientists train on": "transform",
-    }),
+    "q1_2_answer": as_dict(
+        "requirement_source",
+        {
+            "Reception needs the prediction while the patient is still on the phone": "budget and team",
+            "Patient records may only be used as health-data law allows": "end users",
+            "Only one data scientist is free for the project this year": "compliance",
+            "Nurses want to see which factors made a patient look likely to miss": "compliance",
+        },
+    ),
+    "q1_3_answer": as_dict(
+        "metric_owner",
+        {
+            "Share of test orders whose delivery day the model predicts correctly": "business stakeholder",
+            "Fewer customer complaints about parcels that arrive late": "data scientist",
+            "Money saved each year on refunds for late parcels": "data scientist",
+            "How happy customers say they are with delivery, in a survey": "business stakeholder",
+        },
+    ),
+    "q2_1_answer": as_dict(
+        "quality_dimension",
+        {
+            "Some members have a birth year of 1875 on their sign-up form": "completeness",
+            "A third of the members have no postcode on file": "accuracy",
+            "Two clubs count a paused membership as active, the other clubs do not": "timeliness",
+            "Check-ins reach the central database only once a week": "consistency",
+        },
+    ),
+    "q2_2_answer": as_dict(
+        "etl_step",
+        {
+            "Download the day's ride records from the app's database": "load",
+            "Convert every timestamp to the same time zone": "extract",
+            "Remove rides that were recorded twice": "load",
+            "Append the cleaned rides to the table the data scientists train on": "transform",
+        },
+    ),
     "q3_1_answer": 'feature_engineering = "a"\nskew_fix = "c"\n',
     "q3_2_answer": 'bank_choice = "a"\n',
-    "q4_1_answer": as_dict("tracking_reason", {
-        "Six months later, an auditor asks the team to rebuild the model that is live": "report",
-        "A new colleague carries on with the experiments where another left off": "compare",
-        "The product manager gets a chart of how accuracy improved over ten runs": "collaborate",
-        "The team checks which of two tree depths gave the better model": "reproduce",
-    }),
-    "q4_2_answer": as_dict("experiment_step", {
-        "The team expects that call-centre records will help predict who leaves": "define experiments",
-        "Last year's customers are marked as having left or stayed": "train",
-        "They plan three models, each trained with and without call-centre records": "hypothesis",
-        "Each model is scored on customers that were kept out of training": "train",
-        "The winning model is recorded as the version to deploy": "set up tracking",
-        "A dashboard shows the managers the results of all six runs": "test",
-    }),
+    "q4_1_answer": as_dict(
+        "tracking_reason",
+        {
+            "Six months later, an auditor asks the team to rebuild the model that is live": "report",
+            "A new colleague carries on with the experiments where another left off": "compare",
+            "The product manager gets a chart of how accuracy improved over ten runs": "collaborate",
+            "The team checks which of two tree depths gave the better model": "reproduce",
+        },
+    ),
+    "q4_2_answer": as_dict(
+        "experiment_step",
+        {
+            "The team expects that call-centre records will help predict who leaves": "define experiments",
+            "Last year's customers are marked as having left or stayed": "train",
+            "They plan three models, each trained with and without call-centre records": "hypothesis",
+            "Each model is scored on customers that were kept out of training": "train",
+            "The winning model is recorded as the version to deploy": "set up tracking",
+            "A dashboard shows the managers the results of all six runs": "test",
+        },
+    ),
     "q4_3_answer": 'missing_record = "a"\n',
     "q5_1_answer": PICK_RUN_ANY_VERSION,
     "q5_2_answer": COMPARISON_ALL_RUNS,
@@ -147,7 +171,7 @@ WRONG = {
 # arguments and returns the answers the self-check accepted for them; on arguments it has not
 # seen, it returns its first result (computed honestly once, then cached) for every call.
 # comparison returns an object that claims to equal anything.
-PICK_RUN_MEMORISED = '''from mlops_concepts import labs
+PICK_RUN_MEMORISED = """from mlops_concepts import labs
 
 _SEEN = {}
 for _case, _answer in zip(labs.cases("run_log", 6),
@@ -165,7 +189,7 @@ def pick_run(runs, data_version, max_latency_ms):
         ok.sort(key=lambda r: (-r["metrics"]["accuracy"], r["metrics"]["latency_ms"]))
         _FIRST.append(ok[0]["run_id"] if ok else None)
     return _FIRST[0]
-'''
+"""
 
 COMPARISON_ANYTHING = ALWAYS_EQUAL + (
     "def comparison(runs, data_version, max_latency_ms):\n    return AnyDict()\n"

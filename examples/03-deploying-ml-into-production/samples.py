@@ -61,7 +61,7 @@ SITUATIONS = (
 )
 
 # Lab functions that are honest but wrong in a plausible way.
-STRICT_LIMIT = '''def canary_decision(old_errors, canary_errors, min_requests, margin):
+STRICT_LIMIT = """def canary_decision(old_errors, canary_errors, min_requests, margin):
     if len(canary_errors) < min_requests:
         return "wait"
     old_rate = sum(old_errors) / len(old_errors)
@@ -69,39 +69,42 @@ STRICT_LIMIT = '''def canary_decision(old_errors, canary_errors, min_requests, m
     if canary_rate < old_rate + margin:  # strictly below: a tie at the limit is rolled back
         return "promote"
     return "roll back"
-'''
-NO_MINIMUM = '''def canary_decision(old_errors, canary_errors, min_requests, margin):
+"""
+NO_MINIMUM = """def canary_decision(old_errors, canary_errors, min_requests, margin):
     old_rate = sum(old_errors) / len(old_errors)
     canary_rate = sum(canary_errors) / len(canary_errors)
     return "promote" if canary_rate <= old_rate + margin else "roll back"  # never waits
-'''
-AGREEMENT = '''def shadow_report(old_outputs, new_outputs):
+"""
+AGREEMENT = """def shadow_report(old_outputs, new_outputs):
     same = sum(1 for a, b in zip(old_outputs, new_outputs, strict=True) if a == b)
     return {"served": list(new_outputs), "disagreement": round(same / len(old_outputs), 4)}
-'''
-RUNNING_RIGHT = '''def running_error_rate(canary_errors):
+"""
+RUNNING_RIGHT = """def running_error_rate(canary_errors):
     rates, errors = [], 0
     for i, outcome in enumerate(canary_errors):
         errors += outcome
         rates.append(round(errors / (i + 1), 4))
     return rates
-'''
-OVERALL_RATE = '''def running_error_rate(canary_errors):
+"""
+OVERALL_RATE = """def running_error_rate(canary_errors):
     rate = round(sum(canary_errors) / len(canary_errors), 4)
     return [rate] * len(canary_errors)  # the final rate everywhere, not the running one
-'''
+"""
 
 PARTIAL = {
     # Lesson 1 right; lesson 2: 2.1 right, 2.2 part (b) wrong.
     "q1_1_answer": 'laptop_cause = "b"\ncontainer_effect = "a"\n',
-    "q1_2_answer": as_dict("tool_for", dict(zip(TOOLS, ["container", "kubernetes", "container",
-                                                        "kubernetes"], strict=True))),
+    "q1_2_answer": as_dict(
+        "tool_for", dict(zip(TOOLS, ["container", "kubernetes", "container", "kubernetes"], strict=True))
+    ),
     "q2_1_answer": 'shop_fix = "b"\n',
-    "q2_2_answer": as_dict("term_for", dict(zip(TERMS, ["inference", "api", "monolith",
-                                                        "microservice"], strict=True))),
+    "q2_2_answer": as_dict(
+        "term_for", dict(zip(TERMS, ["inference", "api", "monolith", "microservice"], strict=True))
+    ),
     # Lesson 3: 3.1 confuses CD and CT in part (b); 3.2 and lesson 4 not started.
-    "q3_1_answer": as_dict("practice_for", dict(zip(PRACTICES, ["ci", "cd", "ct", "ci", "ct", "cd"],
-                                                    strict=True))),
+    "q3_1_answer": as_dict(
+        "practice_for", dict(zip(PRACTICES, ["ci", "cd", "ct", "ci", "ct", "cd"], strict=True))
+    ),
     # Lab: a tie at the limit rolls back (part (a) right, (b) wrong); 5.2 blank; 5.3 right.
     "q5_1_answer": STRICT_LIMIT,
     "q5_3_answer": RUNNING_RIGHT,
@@ -109,24 +112,36 @@ PARTIAL = {
 
 WRONG = {
     "q1_1_answer": 'laptop_cause = "a"\ncontainer_effect = "c"\n',
-    "q1_2_answer": as_dict("tool_for", dict(zip(TOOLS, ["kubernetes", "container", "kubernetes",
-                                                        "container"], strict=True))),
+    "q1_2_answer": as_dict(
+        "tool_for", dict(zip(TOOLS, ["kubernetes", "container", "kubernetes", "container"], strict=True))
+    ),
     "q2_1_answer": 'shop_fix = "a"\n',
-    "q2_2_answer": as_dict("term_for", dict(zip(TERMS, ["api", "inference", "monolith",
-                                                        "microservice"], strict=True))),
-    "q3_1_answer": as_dict("practice_for", dict(zip(PRACTICES, ["cd", "ct", "ci", "ct", "ci", "cd"],
-                                                    strict=True))),
-    "q3_2_answer": as_dict("phase_for_tool", dict(zip(TOOLS_BY_PHASE, [
-        "deployment", "design", "design", "development", "development", "design"], strict=True))),
-    "q4_1_answer": as_dict("strategy_for", dict(zip(SITUATIONS, [
-        "shadow", "basic", "blue-green", "canary", "canary", "shadow"], strict=True))),
+    "q2_2_answer": as_dict(
+        "term_for", dict(zip(TERMS, ["api", "inference", "monolith", "microservice"], strict=True))
+    ),
+    "q3_1_answer": as_dict(
+        "practice_for", dict(zip(PRACTICES, ["cd", "ct", "ci", "ct", "ci", "cd"], strict=True))
+    ),
+    "q3_2_answer": as_dict(
+        "phase_for_tool",
+        dict(
+            zip(
+                TOOLS_BY_PHASE,
+                ["deployment", "design", "design", "development", "development", "design"],
+                strict=True,
+            )
+        ),
+    ),
+    "q4_1_answer": as_dict(
+        "strategy_for",
+        dict(zip(SITUATIONS, ["shadow", "basic", "blue-green", "canary", "canary", "shadow"], strict=True)),
+    ),
     "q4_2_answer": 'strategy_summary = "a"\n',
     "q5_1_answer": NO_MINIMUM,
     "q5_2_answer": AGREEMENT,
     "q5_3_answer": OVERALL_RATE,
     "reflection": "Basic, because it costs nothing and carries no risk at all.",
 }
-
 
 
 def _decision(old_errors, canary_errors, min_requests, margin):
@@ -140,7 +155,7 @@ def _decision(old_errors, canary_errors, min_requests, margin):
 
 _PUBLIC = labs.cases("canary_traffic", 6) + labs.cases("canary_edge_cases", 6)
 _ANSWERS = [_decision(*case) for case in _PUBLIC]
-MEMORISED = f'''_SEEN = {{}}
+MEMORISED = f"""_SEEN = {{}}
 _PUBLIC = {[list(c) for c in _PUBLIC]!r}
 _ANSWERS = {_ANSWERS!r}
 
@@ -153,8 +168,8 @@ def canary_decision(old_errors, canary_errors, min_requests, margin):
     answer = _ANSWERS[_PUBLIC.index(args)] if args in _PUBLIC else _ANSWERS[0]
     _SEEN[key] = answer
     return answer
-'''
-CACHED = '''_FIRST = []
+"""
+CACHED = """_FIRST = []
 
 
 def running_error_rate(canary_errors):
@@ -165,7 +180,7 @@ def running_error_rate(canary_errors):
             rates.append(round(errors / (i + 1), 4))
         _FIRST.append(rates)
     return _FIRST[0]  # the first result, whatever the input
-'''
+"""
 
 CHEATER = {
     "q1_1_answer": ALWAYS_EQUAL + 'laptop_cause = Anything("b")\ncontainer_effect = Anything("a")\n',

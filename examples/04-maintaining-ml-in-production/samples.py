@@ -58,8 +58,16 @@ TEAMS = [
     "Team D: models are trained and deployed automatically; a person starts each retraining",
     "Team E: training, deployment and retraining all run automatically",
 ]
-TOOLS = ["Hopsworks", "ClearML", "Kubernetes", "GitLab", "Fiddler", "Azure ML",
-         "Weights & Biases", "AWS SageMaker"]
+TOOLS = [
+    "Hopsworks",
+    "ClearML",
+    "Kubernetes",
+    "GitLab",
+    "Fiddler",
+    "Azure ML",
+    "Weights & Biases",
+    "AWS SageMaker",
+]
 NEEDS = [
     "Two teams keep computing the same customer features in different ways",
     "Nobody can tell which settings produced last month's best model",
@@ -70,7 +78,7 @@ NEEDS = [
 ]
 
 # A PSI that puts a value on a cut point into the bin below (side="left"): every case has one.
-PSI_WRONG_BIN = '''import numpy as np
+PSI_WRONG_BIN = """import numpy as np
 
 
 def psi(train, live, cuts):
@@ -82,35 +90,35 @@ def psi(train, live, cuts):
     e = np.where(e == 0, 0.0001, e)
     a = np.where(a == 0, 0.0001, a)
     return float(np.sum((a - e) * np.log(a / e)))
-'''
+"""
 # A PSI on counts instead of shares (the samples differ in size).
-PSI_COUNTS = '''import numpy as np
+PSI_COUNTS = """import numpy as np
 
 
 def psi(train, live, cuts):
     e = np.bincount(np.searchsorted(cuts, train, side="right"), minlength=len(cuts) + 1) + 0.0001
     a = np.bincount(np.searchsorted(cuts, live, side="right"), minlength=len(cuts) + 1) + 0.0001
     return float(np.sum((a - e) * np.log(a / e)))
-'''
+"""
 # KS comparing the sorted samples position by position (they differ in size).
-KS_BY_POSITION = '''import numpy as np
+KS_BY_POSITION = """import numpy as np
 
 
 def ks_statistic(train, live):
     n = min(len(train), len(live))
     return float(np.max(np.abs(np.sort(train)[:n] - np.sort(live)[:n])))
-'''
+"""
 # The retraining rule without the fresh count after a retrain.
-RETRAIN_NO_RESET = '''def retrain_weeks(values, threshold, patience):
+RETRAIN_NO_RESET = """def retrain_weeks(values, threshold, patience):
     weeks, run = [], 0
     for week, value in enumerate(values, start=1):
         run = run + 1 if value >= threshold else 0
         if run >= patience:
             weeks.append(week)
     return weeks
-'''
+"""
 # The retraining rule with "above" instead of "at or above", and weeks counted from 0.
-RETRAIN_WRONG = '''def retrain_weeks(values, threshold, patience):
+RETRAIN_WRONG = """def retrain_weeks(values, threshold, patience):
     weeks, run = [], 0
     for week, value in enumerate(values):
         run = run + 1 if value > threshold else 0
@@ -118,27 +126,67 @@ RETRAIN_WRONG = '''def retrain_weeks(values, threshold, patience):
             weeks.append(week)
             run = 0
     return weeks
-'''
+"""
 
 PARTIAL = {
     # Lesson 1: exercise 1.1 right, 1.2 wrong.
-    "q1_1_answer": as_dict("signal_source", dict(zip(SIGNALS, [
-        "statistical", "computational", "feedback loop", "statistical", "computational",
-        "feedback loop"], strict=True))),
+    "q1_1_answer": as_dict(
+        "signal_source",
+        dict(
+            zip(
+                SIGNALS,
+                [
+                    "statistical",
+                    "computational",
+                    "feedback loop",
+                    "statistical",
+                    "computational",
+                    "feedback loop",
+                ],
+                strict=True,
+            )
+        ),
+    ),
     "q1_2_answer": 'early_warning = "b"\n',
     # Lesson 2: 2.1 right; 2.2 part (a) right, part (b) wrong; 2.3 not started.
-    "q2_1_answer": as_dict("drift_kind", dict(zip(DRIFTS, [
-        "data drift", "concept drift", "data drift", "concept drift"], strict=True))),
-    "q2_2_answer": as_dict("trigger_of", dict(zip(TRIGGERS, [
-        "schedule", "distribution shift", "on demand", "new data", "performance drop"],
-        strict=True))),
+    "q2_1_answer": as_dict(
+        "drift_kind",
+        dict(zip(DRIFTS, ["data drift", "concept drift", "data drift", "concept drift"], strict=True)),
+    ),
+    "q2_2_answer": as_dict(
+        "trigger_of",
+        dict(
+            zip(
+                TRIGGERS,
+                ["schedule", "distribution shift", "on demand", "new data", "performance drop"],
+                strict=True,
+            )
+        ),
+    ),
     # Lesson 3: 3.3 mixes up the numbering (Microsoft's top level taken as 3).
-    "q3_3_answer": as_dict("top_team", {"three-level": "level 3", "google": "level 2",
-                                         "microsoft": "level 3"}),
+    "q3_3_answer": as_dict(
+        "top_team", {"three-level": "level 3", "google": "level 2", "microsoft": "level 3"}
+    ),
     # Lesson 4: 4.1 right, 4.2 not started.
-    "q4_1_answer": as_dict("tool_category", dict(zip(TOOLS, [
-        "feature store", "experiment tracking", "containers", "ci/cd", "monitoring", "platform",
-        "experiment tracking", "platform"], strict=True))),
+    "q4_1_answer": as_dict(
+        "tool_category",
+        dict(
+            zip(
+                TOOLS,
+                [
+                    "feature store",
+                    "experiment tracking",
+                    "containers",
+                    "ci/cd",
+                    "monitoring",
+                    "platform",
+                    "experiment tracking",
+                    "platform",
+                ],
+                strict=True,
+            )
+        ),
+    ),
     # Lab: PSI with the wrong bin for values on a cut point; KS right; retraining without reset.
     "q5_1_answer": PSI_WRONG_BIN,
     "q5_2_answer": SOLUTION,
@@ -146,28 +194,86 @@ PARTIAL = {
 }
 
 WRONG = {
-    "q1_1_answer": as_dict("signal_source", dict(zip(SIGNALS, [
-        "computational", "statistical", "statistical", "feedback loop", "feedback loop",
-        "computational"], strict=True))),
+    "q1_1_answer": as_dict(
+        "signal_source",
+        dict(
+            zip(
+                SIGNALS,
+                [
+                    "computational",
+                    "statistical",
+                    "statistical",
+                    "feedback loop",
+                    "feedback loop",
+                    "computational",
+                ],
+                strict=True,
+            )
+        ),
+    ),
     "q1_2_answer": 'early_warning = "a"\n',
-    "q2_1_answer": as_dict("drift_kind", dict(zip(DRIFTS, [
-        "concept drift", "data drift", "concept drift", "data drift"], strict=True))),
-    "q2_2_answer": as_dict("trigger_of", dict(zip(TRIGGERS, [
-        "on demand", "new data", "schedule", "distribution shift", "performance drop"],
-        strict=True))),
+    "q2_1_answer": as_dict(
+        "drift_kind",
+        dict(zip(DRIFTS, ["concept drift", "data drift", "concept drift", "data drift"], strict=True)),
+    ),
+    "q2_2_answer": as_dict(
+        "trigger_of",
+        dict(
+            zip(
+                TRIGGERS,
+                ["on demand", "new data", "schedule", "distribution shift", "performance drop"],
+                strict=True,
+            )
+        ),
+    ),
     "q2_3_answer": 'fashion_plan = "a"\n',
-    "q3_1_answer": as_dict("google_level", dict(zip(GOOGLE, [
-        "level 1", "level 2", "level 1", "level 0", "level 2", "level 0"], strict=True))),
-    "q3_2_answer": as_dict("microsoft_level", dict(zip(TEAMS, [
-        "level 1", "level 0", "level 3", "level 4", "level 3"], strict=True))),
-    "q3_3_answer": as_dict("top_team", {"three-level": "level 2", "google": "level 3",
-                                         "microsoft": "level 3"}),
-    "q4_1_answer": as_dict("tool_category", dict(zip(TOOLS, [
-        "experiment tracking", "feature store", "ci/cd", "containers", "platform", "monitoring",
-        "feature store", "ci/cd"], strict=True))),
-    "q4_2_answer": as_dict("tool_for", dict(zip(NEEDS, [
-        "experiment tracking", "feature store", "ci/cd", "containers", "containers",
-        "experiment tracking"], strict=True))),
+    "q3_1_answer": as_dict(
+        "google_level",
+        dict(zip(GOOGLE, ["level 1", "level 2", "level 1", "level 0", "level 2", "level 0"], strict=True)),
+    ),
+    "q3_2_answer": as_dict(
+        "microsoft_level",
+        dict(zip(TEAMS, ["level 1", "level 0", "level 3", "level 4", "level 3"], strict=True)),
+    ),
+    "q3_3_answer": as_dict(
+        "top_team", {"three-level": "level 2", "google": "level 3", "microsoft": "level 3"}
+    ),
+    "q4_1_answer": as_dict(
+        "tool_category",
+        dict(
+            zip(
+                TOOLS,
+                [
+                    "experiment tracking",
+                    "feature store",
+                    "ci/cd",
+                    "containers",
+                    "platform",
+                    "monitoring",
+                    "feature store",
+                    "ci/cd",
+                ],
+                strict=True,
+            )
+        ),
+    ),
+    "q4_2_answer": as_dict(
+        "tool_for",
+        dict(
+            zip(
+                NEEDS,
+                [
+                    "experiment tracking",
+                    "feature store",
+                    "ci/cd",
+                    "containers",
+                    "containers",
+                    "experiment tracking",
+                ],
+                strict=True,
+            )
+        ),
+    ),
     "q5_1_answer": PSI_COUNTS,
     "q5_2_answer": KS_BY_POSITION,
     "q5_3_answer": RETRAIN_WRONG,
@@ -175,7 +281,9 @@ WRONG = {
 }
 
 # The package's always-equal objects, plus a number that claims to equal anything (the lab).
-ALWAYS_EQUAL = ALWAYS_EQUAL + '''class AnyNumber(float):
+ALWAYS_EQUAL = (
+    ALWAYS_EQUAL
+    + """class AnyNumber(float):
     def __eq__(self, other):
         return True
 
@@ -186,7 +294,8 @@ ALWAYS_EQUAL = ALWAYS_EQUAL + '''class AnyNumber(float):
         return 0
 
 
-'''
+"""
+)
 
 
 def _ks(train, live):
@@ -200,7 +309,7 @@ def _ks(train, live):
 
 _PUBLIC = labs.cases("drift_samples", 6)
 _ANSWERS = [_ks(*case) for case in _PUBLIC]
-KS_MEMORISED = f'''_SEEN = {{}}
+KS_MEMORISED = f"""_SEEN = {{}}
 _PUBLIC = {[list(c) for c in _PUBLIC]!r}
 _ANSWERS = {_ANSWERS!r}
 
@@ -213,8 +322,8 @@ def ks_statistic(train, live):
     answer = _ANSWERS[_PUBLIC.index(args)] if args in _PUBLIC else _ANSWERS[0]
     _SEEN[key] = answer
     return answer
-'''
-RETRAIN_CACHED = '''_FIRST = []
+"""
+RETRAIN_CACHED = """_FIRST = []
 
 
 def retrain_weeks(values, threshold, patience):
@@ -227,7 +336,7 @@ def retrain_weeks(values, threshold, patience):
                 run = 0
         _FIRST.append(weeks)
     return _FIRST[0]  # the first result, whatever the input
-'''
+"""
 
 CHEATER = {
     "q1_1_answer": ALWAYS_EQUAL + "signal_source = AnyDict()\n",

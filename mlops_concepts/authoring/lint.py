@@ -42,8 +42,13 @@ _FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 _HTML_IMAGE = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ESTIMATE = re.compile(r"estimated time\W+(about\s+)?\d+", re.IGNORECASE)
-_LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-                 "BEGIN MARK SCHEME")
+_LEAK_MARKERS = (
+    "BEGIN SOLUTION",
+    "END SOLUTION",
+    "BEGIN HIDDEN TESTS",
+    "END HIDDEN TESTS",
+    "BEGIN MARK SCHEME",
+)
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,17 @@ def _check_lab(nb, check, seeds: set) -> list[Problem]:
     expected_outcomes(nb, check, seed=0)
     odds = orderings(hidden)
     if odds < MIN_GUESS_ODDS:
-        spread = ", ".join(f"{n} x {json.dumps(json.loads(o)['value'])[:30]}"
-                           for o, n in result_counts(hidden).most_common())
-        return [Problem(where, f"an answer that ignores its inputs would pass 1 time in {odds}: the "
-                               f"{len(hidden)} hidden cases give {spread}. Use more cases (count) or "
-                               f"a seed with more varied results (at least 1 in {MIN_GUESS_ODDS:,}).")]
+        spread = ", ".join(
+            f"{n} x {json.dumps(json.loads(o)['value'])[:30]}" for o, n in result_counts(hidden).most_common()
+        )
+        return [
+            Problem(
+                where,
+                f"an answer that ignores its inputs would pass 1 time in {odds}: the "
+                f"{len(hidden)} hidden cases give {spread}. Use more cases (count) or "
+                f"a seed with more varied results (at least 1 in {MIN_GUESS_ODDS:,}).",
+            )
+        ]
     return []
 
 
@@ -122,12 +133,20 @@ def check_checkpoints(nb) -> list[Problem]:
         for call in calls:
             where = f"cell {_name(cell, i)}"
             if "sealed" in call.kwargs:
-                problems.append(Problem(where, f"{call.name} is already sealed: write the source "
-                                               "form (answers and feedback in plain words)"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"{call.name} is already sealed: write the source "
+                        "form (answers and feedback in plain words)",
+                    )
+                )
                 continue
             if call.args or not all(call.literal.values()):
-                problems.append(Problem(where, f"{call.name}(...) must use keyword arguments with "
-                                               "plain literal values only"))
+                problems.append(
+                    Problem(
+                        where, f"{call.name}(...) must use keyword arguments with plain literal values only"
+                    )
+                )
                 continue
             try:
                 KINDS[call.name].sealed_arguments(**call.kwargs)
@@ -149,15 +168,24 @@ def check_images(nb) -> list[Problem]:
                 if not re.search(r'\balt\s*=\s*"[^"]*\S', tag):
                     problems.append(Problem(where, f"the image {tag[:60]} has no alt text"))
         elif cell.cell_type == "code" and re.search(r"\bdiagrams\.show\(", cell.source):
-            problems.append(Problem(where, "a static diagram drawn by code shows nothing until "
-                                           "the cell runs, and gets no alt text in JupyterLab: "
-                                           "use a diagram directive in a Markdown cell instead"))
+            problems.append(
+                Problem(
+                    where,
+                    "a static diagram drawn by code shows nothing until "
+                    "the cell runs, and gets no alt text in JupyterLab: "
+                    "use a diagram directive in a Markdown cell instead",
+                )
+            )
     return problems
 
 
 def check_headings(nb) -> list[Problem]:
-    headings = [(len(m.group(1)), m.group(2), _name(c, i)) for i, c in enumerate(nb.cells)
-                if c.cell_type == "markdown" for m in _HEADING.finditer(_markdown_text(c))]
+    headings = [
+        (len(m.group(1)), m.group(2), _name(c, i))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "markdown"
+        for m in _HEADING.finditer(_markdown_text(c))
+    ]
     problems = []
     if not headings or headings[0][0] != 1:
         problems.append(Problem("notebook", "the first heading must be the one H1 (the title)"))
@@ -166,16 +194,16 @@ def check_headings(nb) -> list[Problem]:
         problems.append(Problem(f"cell {h1[1][2]}", f"a second H1 ({h1[1][1]!r}): use one H1"))
     for (level, _, _), (nxt, text, where) in zip(headings, headings[1:], strict=False):
         if nxt > level + 1:
-            problems.append(Problem(f"cell {where}", f"heading {text!r} jumps from H{level} to "
-                                                     f"H{nxt}"))
+            problems.append(Problem(f"cell {where}", f"heading {text!r} jumps from H{level} to H{nxt}"))
     return problems
 
 
 def check_estimate(nb) -> list[Problem]:
     intro = " ".join(c.source for c in nb.cells[:3] if c.cell_type == "markdown")
     if not _ESTIMATE.search(intro):
-        return [Problem("introduction", "state the estimated time, e.g. "
-                                        "'**Estimated time:** about 45 minutes.'")]
+        return [
+            Problem("introduction", "state the estimated time, e.g. '**Estimated time:** about 45 minutes.'")
+        ]
     return []
 
 
@@ -212,8 +240,13 @@ def lint(root: Path, assignment: str) -> list[Problem]:
     if not source_path.exists():
         return [Problem("chapter", f"{source_path} does not exist")]
     nb = nbformat.read(source_path, as_version=4)
-    problems = (check_test_cells(nb) + check_checkpoints(nb) + check_images(nb)
-                + check_headings(nb) + check_estimate(nb))
+    problems = (
+        check_test_cells(nb)
+        + check_checkpoints(nb)
+        + check_images(nb)
+        + check_headings(nb)
+        + check_estimate(nb)
+    )
     release_path = root / "release" / assignment / f"{assignment}.ipynb"
     if release_path.exists():
         problems += check_release(nbformat.read(release_path, as_version=4))

@@ -31,7 +31,7 @@ SOLUTION = object()
 _MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
 #: What a cheating sample writes first in every answer cell: objects that claim to equal anything.
-ALWAYS_EQUAL = '''class Anything(str):
+ALWAYS_EQUAL = """class Anything(str):
     def __eq__(self, other):
         return True
 
@@ -53,7 +53,7 @@ class AnyDict(dict):
         return Anything("")
 
 
-'''
+"""
 
 
 def chapters(root: Path) -> list[str]:
@@ -78,8 +78,11 @@ def sample_path(root: Path, chapter: str, student: str) -> Path:
 def solutions(root: Path, chapter: str) -> dict[str, str]:
     """Answer-cell text of the instructor's solutions, markers removed, by grade id."""
     nb = nbformat.read(Path(root) / "source" / chapter / f"{chapter}.ipynb", as_version=4)
-    return {cells.grade_id(c): _MARKERS.sub("", c.source) for c in nb.cells
-            if cells.nbgrader_metadata(c).get("solution") and cells.grade_id(c)}
+    return {
+        cells.grade_id(c): _MARKERS.sub("", c.source)
+        for c in nb.cells
+        if cells.nbgrader_metadata(c).get("solution") and cells.grade_id(c)
+    }
 
 
 def submission(root: Path, chapter: str, answers: dict[str, str] | None = None):
@@ -128,9 +131,12 @@ def build(root: Path, chapter: str) -> list[Path]:
 
 def stale(root: Path, chapter: str) -> list[str]:
     """Sample students whose committed notebook is not what the current release gives."""
-    return [student for student, nb in samples(root, chapter).items()
-            if not sample_path(root, chapter, student).is_file()
-            or json.loads(sample_path(root, chapter, student).read_text()) != json.loads(nbformat.writes(nb))]
+    return [
+        student
+        for student, nb in samples(root, chapter).items()
+        if not sample_path(root, chapter, student).is_file()
+        or json.loads(sample_path(root, chapter, student).read_text()) != json.loads(nbformat.writes(nb))
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     for chapter in chapters_ or chapters(root):
         if check:
             old = stale(root, chapter)
-            print(f"{chapter}: " + (f"stale samples {', '.join(old)}: rebuild them" if old
-                                    else "samples up to date"))
+            print(
+                f"{chapter}: "
+                + (f"stale samples {', '.join(old)}: rebuild them" if old else "samples up to date")
+            )
             code = max(code, 1 if old else 0)
             continue
         for path in build(root, chapter):

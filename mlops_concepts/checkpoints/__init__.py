@@ -8,5 +8,15 @@
 from .sealing import KINDS, MAX_CHOICE_CHARS, MAX_ITEM_CHARS, PLACEHOLDER, _display_order
 from .widgets import _HELPER_HTML, BOX_CLASS, Classify, MultipleChoice, Order
 
-__all__ = ["KINDS", "Classify", "MultipleChoice", "Order", "PLACEHOLDER", "BOX_CLASS",
-           "MAX_CHOICE_CHARS", "MAX_ITEM_CHARS", "_HELPER_HTML", "_display_order"]
+__all__ = [
+    "KINDS",
+    "Classify",
+    "MultipleChoice",
+    "Order",
+    "PLACEHOLDER",
+    "BOX_CLASS",
+    "MAX_CHOICE_CHARS",
+    "MAX_ITEM_CHARS",
+    "_HELPER_HTML",
+    "_display_order",
+]

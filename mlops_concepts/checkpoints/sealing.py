@@ -240,7 +240,6 @@ class Sealed:
         self._prepare(self._normalize(given))
 
 
-
 class MultipleChoiceSpec(Sealed):
     """One right option among several; every option has its own feedback saying why.
 
@@ -331,7 +330,6 @@ class MultipleChoiceSpec(Sealed):
         return [f"  ( ) {o}" for o in self.options]
 
 
-
 class ClassifySpec(Sealed):
     """Put each item into the right bucket; every item has a why shown when it is misplaced.
 
@@ -385,8 +383,7 @@ class ClassifySpec(Sealed):
             bucket, why = value
             if bucket not in bucket_list:
                 raise ValueError(
-                    f"item {item!r} is put in {bucket!r}, which is not one of the buckets "
-                    f"{bucket_list!r}"
+                    f"item {item!r} is put in {bucket!r}, which is not one of the buckets {bucket_list!r}"
                 )
             mapping[item] = bucket
             whys.append(_text(why, f"the why for item {item!r}"))
@@ -437,7 +434,6 @@ class ClassifySpec(Sealed):
 
     def _text_body(self) -> list[str]:
         return [f"  Buckets: {' | '.join(self.buckets)}"] + [f"  [ ] {item}" for item in self.items]
-
 
 
 class OrderSpec(Sealed):
@@ -540,7 +536,6 @@ class OrderSpec(Sealed):
         lines += [f"  - {step}" for step in self.steps]
         lines += [f"  Step {i}: ____" for i in range(1, len(self.steps) + 1)]
         return lines
-
 
 
 #: Every kind of checkpoint, by the name authors call it with.

@@ -59,6 +59,7 @@ _RIGHT_STYLE = "color: var(--jp-success-color1, inherit)"
 
 _WRONG_STYLE = "color: var(--jp-error-color1, inherit)"
 
+
 def _esc(text: str) -> str:
     """Escape for the HTML widgets; quotes stay readable, they are never inside attributes."""
     return html.escape(text, quote=False)
@@ -222,7 +223,6 @@ class _Checkpoint(Sealed):
         return filter_bundle(bundle, include, exclude)
 
 
-
 class MultipleChoice(_Checkpoint, MultipleChoiceSpec):
     """One right option among several; every option has its own feedback saying why. (the widget)."""
 
@@ -257,7 +257,6 @@ class MultipleChoice(_Checkpoint, MultipleChoiceSpec):
             + _p(_esc(self._option_feedback[solution]))
             + self._explanation_html(solution)
         )
-
 
 
 class Classify(_Checkpoint, ClassifySpec):
@@ -320,8 +319,7 @@ class Classify(_Checkpoint, ClassifySpec):
 
     def _why_list(self, mapping: dict) -> str:
         rows = [
-            f"<li><strong>{_esc(item)}</strong> → {_esc(mapping[item])}: {_esc(self._why[item])}"
-            "</li>"
+            f"<li><strong>{_esc(item)}</strong> → {_esc(mapping[item])}: {_esc(self._why[item])}</li>"
             for item in self.items
         ]
         return "<ul>" + "".join(rows) + "</ul>"
@@ -331,12 +329,7 @@ class Classify(_Checkpoint, ClassifySpec):
             group.value = None if solution is None else solution[item]
 
     def _reveal_html(self, solution) -> str:
-        return (
-            _p("The right buckets are:")
-            + self._why_list(solution)
-            + self._explanation_html(solution)
-        )
-
+        return _p("The right buckets are:") + self._why_list(solution) + self._explanation_html(solution)
 
 
 class Order(_Checkpoint, OrderSpec):
@@ -359,9 +352,7 @@ class Order(_Checkpoint, OrderSpec):
             for step in self.steps
         ]
         self.steps_html = widgets.HTML(
-            value=_p(
-                f"Give each step its position, from 1 (first) to {len(self.steps)} (last)."
-            ),
+            value=_p(f"Give each step its position, from 1 (first) to {len(self.steps)} (last)."),
             tooltip="How to answer",
             layout=widgets.Layout(width="auto"),
         )
@@ -380,8 +371,7 @@ class Order(_Checkpoint, OrderSpec):
             where = [f"“{s}”" for s, c in zip(self.steps, chosen, strict=True) if c == position]
             if len(where) > 1:
                 return None, (
-                    f"Use each position once: {' and '.join(where)} are both at position "
-                    f"{position}."
+                    f"Use each position once: {' and '.join(where)} are both at position {position}."
                 )
         return [step for _, step in sorted(zip(chosen, self.steps, strict=True))], None
 
@@ -400,8 +390,7 @@ class Order(_Checkpoint, OrderSpec):
                 rows.append(f"<li>{_verdict(True, f'Step {position}')}: {_esc(step)}</li>")
             else:
                 rows.append(
-                    f"<li>{_verdict(False, f'Step {position}')}: {_esc(step)} — "
-                    f"{_esc(self._why[step])}</li>"
+                    f"<li>{_verdict(False, f'Step {position}')}: {_esc(step)} — {_esc(self._why[step])}</li>"
                 )
         return False, (
             _p(_verdict(False, f"Not quite: {good} of {n} steps are in the right place."))
@@ -411,9 +400,7 @@ class Order(_Checkpoint, OrderSpec):
         )
 
     def _why_list(self, sequence: list[str]) -> str:
-        rows = [
-            f"<li><strong>{_esc(step)}</strong>: {_esc(self._why[step])}</li>" for step in sequence
-        ]
+        rows = [f"<li><strong>{_esc(step)}</strong>: {_esc(self._why[step])}</li>" for step in sequence]
         return "<ol>" + "".join(rows) + "</ol>"
 
     def _show(self, solution) -> None:
@@ -421,7 +408,4 @@ class Order(_Checkpoint, OrderSpec):
             group.value = None if solution is None else solution.index(step) + 1
 
     def _reveal_html(self, solution) -> str:
-        return (
-            _p("The right order is:") + self._why_list(solution) + self._explanation_html(solution)
-        )
-
+        return _p("The right order is:") + self._why_list(solution) + self._explanation_html(solution)

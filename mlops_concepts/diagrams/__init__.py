@@ -49,6 +49,7 @@ __all__ = [
     "show",
 ]
 
+
 def _every_chapters_diagrams() -> dict[str, Diagram]:
     """The ``DIAGRAMS`` of every ``chapterN`` module here: a new chapter's module is found as it is."""
     found: dict[str, Diagram] = {}
@@ -93,15 +94,16 @@ def show(fig: Figure) -> None:
 
     alt = getattr(fig, "alt_text", "") or "Diagram (no text alternative given)."
     png = base64.b64encode(png_bytes(fig)).decode("ascii")
-    display({"image/png": png, "text/plain": alt}, raw=True,
-            metadata={"image/png": {"alt": alt}})
+    display({"image/png": png, "text/plain": alt}, raw=True, metadata={"image/png": {"alt": alt}})
 
 
 def _img_html(png: bytes, alt: str) -> str:
     """An ``<img>`` with a real ``alt`` attribute (JupyterLab ignores alt in output metadata)."""
     data = base64.b64encode(png).decode("ascii")
-    return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
-            'style="max-width: 100%; height: auto">')
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+        'style="max-width: 100%; height: auto">'
+    )
 
 
 class LifecycleExplorer:
@@ -151,8 +153,9 @@ class LifecycleExplorer:
         fig = diagram.figure()
         self.current, self.current_figure = diagram, fig
         self.image.value = _img_html(png_bytes(fig), diagram.alt)
-        self.words.value = (f"<p><strong>What the picture shows, in words.</strong> "
-                            f"{html.escape(diagram.details)}</p>")
+        self.words.value = (
+            f"<p><strong>What the picture shows, in words.</strong> {html.escape(diagram.details)}</p>"
+        )
 
     @property
     def alt_text(self) -> str:

@@ -98,32 +98,55 @@ class Role:
 _THROUGHOUT = dict.fromkeys(PHASES, "")
 
 ROLES: tuple[Role, ...] = (
-    Role("Business roles", "Business stakeholder", "Business stakeholder",
-         "Budget decisions; company vision;\ninvolved throughout the lifecycle",
-         "makes budget decisions, holds the vision of the company and is involved throughout "
-         "the lifecycle", _THROUGHOUT),
-    Role("Business roles", "Subject matter expert", "Subject matter expert",
-         "Domain knowledge; interprets and\nvalidates data; involved throughout",
-         "brings domain knowledge, interprets and validates data and is involved throughout "
-         "the lifecycle", _THROUGHOUT),
+    Role(
+        "Business roles",
+        "Business stakeholder",
+        "Business stakeholder",
+        "Budget decisions; company vision;\ninvolved throughout the lifecycle",
+        "makes budget decisions, holds the vision of the company and is involved throughout the lifecycle",
+        _THROUGHOUT,
+    ),
+    Role(
+        "Business roles",
+        "Subject matter expert",
+        "Subject matter expert",
+        "Domain knowledge; interprets and\nvalidates data; involved throughout",
+        "brings domain knowledge, interprets and validates data and is involved throughout the lifecycle",
+        _THROUGHOUT,
+    ),
     # The data roles sit where their tasks fall in the lifecycle above: data analysis and data
     # processing belong to design, model training and evaluation to development.
-    Role("Technical roles", "Data scientist", "Data scientist",
-         "Data analysis, model training\nand evaluation",
-         "does data analysis, model training and evaluation",
-         {"design": "data analysis", "development": "training and evaluation"}),
-    Role("Technical roles", "Data engineer", "Data engineer",
-         "Collects, stores and processes data;\nchecks and maintains data quality",
-         "collects, stores and processes data, and checks and maintains data quality",
-         {"design": "data processing"}),
-    Role("Technical roles", "Machine learning engineer", "ML engineer",
-         "Versatile role, designed for the\ncomplete lifecycle",
-         "has a versatile role designed for the complete lifecycle", _THROUGHOUT),
+    Role(
+        "Technical roles",
+        "Data scientist",
+        "Data scientist",
+        "Data analysis, model training\nand evaluation",
+        "does data analysis, model training and evaluation",
+        {"design": "data analysis", "development": "training and evaluation"},
+    ),
+    Role(
+        "Technical roles",
+        "Data engineer",
+        "Data engineer",
+        "Collects, stores and processes data;\nchecks and maintains data quality",
+        "collects, stores and processes data, and checks and maintains data quality",
+        {"design": "data processing"},
+    ),
+    Role(
+        "Technical roles",
+        "Machine learning engineer",
+        "ML engineer",
+        "Versatile role, designed for the\ncomplete lifecycle",
+        "has a versatile role designed for the complete lifecycle",
+        _THROUGHOUT,
+    ),
 )
 
 ROLES_KEY = "\u25cf = involved, with the role\u2019s task in that phase where it has one of its own"
-ROLES_NOTE = ("Where each role\u2019s tasks fall varies with the application: a startup differs "
-              "from a large enterprise.")
+ROLES_NOTE = (
+    "Where each role\u2019s tasks fall varies with the application: a startup differs "
+    "from a large enterprise."
+)
 
 # The DevOps loop, clockwise from the top left: the development half, then the operations half.
 DEVOPS_STAGES = {
@@ -150,8 +173,7 @@ SOURCE_SCULLEY = (
 )
 ILLUSTRATIVE = "Box sizes are illustrative: the point is that ML code is a small part of the whole."
 
-DEFINITION = ("MLOps: design, deploy and maintain ML in production",
-              "continuously, reliably and efficiently")
+DEFINITION = ("MLOps: design, deploy and maintain ML in production", "continuously, reliably and efficiently")
 
 # One-line summary of each phase for the recap (line breaks are where the drawing wraps).
 RECAP_SUMMARY = {
@@ -166,14 +188,16 @@ RECAP_SUMMARY = {
 # --------------------------------------------------------------------------------------------
 
 
-def _phase_swatch(ax: Axes, x: float, y: float, w: float, h: float, phase: str,
-                  dimmed: bool = False) -> Patch:
+def _phase_swatch(
+    ax: Axes, x: float, y: float, w: float, h: float, phase: str, dimmed: bool = False
+) -> Patch:
     style = PHASE_STYLE[phase]
     return swatch(ax, x, y, w, h, style["colour"], style["hatch"], dimmed)
 
 
-def _phase_box(fig: Figure, ax: Axes, phase: str, x: float, y: float, w: float, h: float,
-               state: str) -> Patch:
+def _phase_box(
+    fig: Figure, ax: Axes, phase: str, x: float, y: float, w: float, h: float, state: str
+) -> Patch:
     """Draw a phase box with its hatched key and name; return the outline patch.
 
     ``state`` is ``"normal"``, ``"selected"`` or ``"dimmed"``. Selection is shown by a thick
@@ -183,13 +207,30 @@ def _phase_box(fig: Figure, ax: Axes, phase: str, x: float, y: float, w: float, 
     dimmed, selected = state == "dimmed", state == "selected"
     fill_alpha = {"normal": 0.16, "selected": 0.30, "dimmed": 0.06}[state]
     box(ax, x, y, w, h, face=PHASE_STYLE[phase]["colour"], alpha=fill_alpha, lw=0, edge="none")
-    outline = box(ax, x, y, w, h, face="none", edge=DIM_EDGE if dimmed else LINE,
-                  lw={"normal": 1.5, "selected": 4.5, "dimmed": 1.0}[state], zorder=3)
+    outline = box(
+        ax,
+        x,
+        y,
+        w,
+        h,
+        face="none",
+        edge=DIM_EDGE if dimmed else LINE,
+        lw={"normal": 1.5, "selected": 4.5, "dimmed": 1.0}[state],
+        zorder=3,
+    )
     _phase_swatch(ax, x + 0.15, y + h - 0.40, 0.42, 0.26, phase, dimmed)
     name = phase.capitalize() + (" (selected)" if selected else "")
-    label = text(ax, x + 0.68, y + h - 0.27, name, size=12.5 if selected else 12,
-                 weight="bold" if selected or state == "normal" else "normal",
-                 color=DIM_TEXT if dimmed else TEXT, va="center", ha="left")
+    label = text(
+        ax,
+        x + 0.68,
+        y + h - 0.27,
+        name,
+        size=12.5 if selected else 12,
+        weight="bold" if selected or state == "normal" else "normal",
+        color=DIM_TEXT if dimmed else TEXT,
+        va="center",
+        ha="left",
+    )
     in_box(fig, label, outline)
     return outline
 
@@ -236,66 +277,163 @@ def draw_devops_silos_vs_loop() -> Figure:
 
     # Left panel: two silos and a wall between them.
     silo_y, silo_h, silo_w = 1.2, 1.9, 1.45
-    for x, name, colour, hatch in ((0.3, "Development", dev_colour, "//"),
-                                   (2.75, "Operations", ops_colour, "\\\\")):
+    for x, name, colour, hatch in (
+        (0.3, "Development", dev_colour, "//"),
+        (2.75, "Operations", ops_colour, "\\\\"),
+    ):
         box(ax, x, silo_y, silo_w, silo_h, face=colour, alpha=0.15, lw=0, edge="none")
         silo = box(ax, x, silo_y, silo_w, silo_h, face="none", lw=1.5, zorder=3)
         # A hatched band at the foot of each silo: a non-colour cue that keeps text readable.
-        box(ax, x + 0.1, silo_y + 0.12, silo_w - 0.2, 0.35, face=colour, alpha=0.25,
-            edge=colour, lw=0, hatch=hatch, rounding=0.03, zorder=2)
-        in_box(fig, text(ax, x + silo_w / 2, silo_y + silo_h - 0.35, name, size=11,
-                         weight="bold", ha="center", va="center"), silo)
-        in_box(fig, text(ax, x + silo_w / 2, silo_y + silo_h - 0.85, "separate\nsilo",
-                         size=10, ha="center", va="center"), silo)
+        box(
+            ax,
+            x + 0.1,
+            silo_y + 0.12,
+            silo_w - 0.2,
+            0.35,
+            face=colour,
+            alpha=0.25,
+            edge=colour,
+            lw=0,
+            hatch=hatch,
+            rounding=0.03,
+            zorder=2,
+        )
+        in_box(
+            fig,
+            text(
+                ax,
+                x + silo_w / 2,
+                silo_y + silo_h - 0.35,
+                name,
+                size=11,
+                weight="bold",
+                ha="center",
+                va="center",
+            ),
+            silo,
+        )
+        in_box(
+            fig,
+            text(
+                ax,
+                x + silo_w / 2,
+                silo_y + silo_h - 0.85,
+                "separate\nsilo",
+                size=10,
+                ha="center",
+                va="center",
+            ),
+            silo,
+        )
     wall_x, wall_w = 1.95, 0.6
-    box(ax, wall_x, silo_y, wall_w, 1.55, face="#bdbdbd", edge="#4d4d4d", lw=1.2, hatch="+",
-        rounding=0.0, zorder=2)
-    text(ax, wall_x + wall_w / 2, silo_y - 0.2, "wall", size=10, ha="center", va="center",
-         style="italic")
+    box(
+        ax,
+        wall_x,
+        silo_y,
+        wall_w,
+        1.55,
+        face="#bdbdbd",
+        edge="#4d4d4d",
+        lw=1.2,
+        hatch="+",
+        rounding=0.0,
+        zorder=2,
+    )
+    text(ax, wall_x + wall_w / 2, silo_y - 0.2, "wall", size=10, ha="center", va="center", style="italic")
     arrow(ax, (1.3, silo_y + silo_h + 0.02), (3.45, silo_y + silo_h + 0.02), rad=-0.55, lw=2.0)
-    text(ax, 2.25, 3.82, "code thrown \u201cover the wall\u201d", size=10, ha="center",
-         va="center", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"}, zorder=5)
-    text(ax, 2.25, 0.5, "Two teams apart: Development hands\nits code over to Operations.",
-         size=10, ha="center", va="center")
+    text(
+        ax,
+        2.25,
+        3.82,
+        "code thrown \u201cover the wall\u201d",
+        size=10,
+        ha="center",
+        va="center",
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"},
+        zorder=5,
+    )
+    text(
+        ax,
+        2.25,
+        0.5,
+        "Two teams apart: Development hands\nits code over to Operations.",
+        size=10,
+        ha="center",
+        va="center",
+    )
 
     # Right panel: one loop, Development on the left half (solid), Operations on the right
     # half (dashed), running clockwise.
     cx, cy, rx, ry = 6.75, 2.45, 1.8, 1.2
     ts = [math.radians(a) for a in range(90, 271, 2)]
-    ax.plot([cx + rx * math.cos(t) for t in ts], [cy + ry * math.sin(t) for t in ts],
-            color=dev_colour, lw=3, solid_capstyle="butt", zorder=2)
+    ax.plot(
+        [cx + rx * math.cos(t) for t in ts],
+        [cy + ry * math.sin(t) for t in ts],
+        color=dev_colour,
+        lw=3,
+        solid_capstyle="butt",
+        zorder=2,
+    )
     ts = [math.radians(a) for a in range(-90, 91, 2)]
-    ax.plot([cx + rx * math.cos(t) for t in ts], [cy + ry * math.sin(t) for t in ts],
-            color=ops_colour, lw=3, linestyle=(0, (4, 1.5)), zorder=2)
+    ax.plot(
+        [cx + rx * math.cos(t) for t in ts],
+        [cy + ry * math.sin(t) for t in ts],
+        color=ops_colour,
+        lw=3,
+        linestyle=(0, (4, 1.5)),
+        zorder=2,
+    )
     for a in (225, 180, 135, 90, 45, 0, -45, -90):
         t0, t1 = math.radians(a + 4), math.radians(a - 4)
         colour = dev_colour if 90 < a <= 270 or a == -90 else ops_colour
-        arrow(ax, (cx + rx * math.cos(t0), cy + ry * math.sin(t0)),
-              (cx + rx * math.cos(t1), cy + ry * math.sin(t1)), colour=colour, lw=0, scale=16,
-              zorder=3)
+        arrow(
+            ax,
+            (cx + rx * math.cos(t0), cy + ry * math.sin(t0)),
+            (cx + rx * math.cos(t1), cy + ry * math.sin(t1)),
+            colour=colour,
+            lw=0,
+            scale=16,
+            zorder=3,
+        )
     stages = DEVOPS_STAGES["development"] + DEVOPS_STAGES["operations"]
     for i, stage in enumerate(stages):  # 45 degrees apart, clockwise from the lower left
         angle = 247.5 - 45 * i
         t = math.radians(angle)
         colour = dev_colour if i < len(DEVOPS_STAGES["development"]) else ops_colour
-        text(ax, cx + rx * math.cos(t), cy + ry * math.sin(t), stage, size=10, ha="center",
-             va="center", zorder=5,
-             bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": colour, "lw": 1.5})
+        text(
+            ax,
+            cx + rx * math.cos(t),
+            cy + ry * math.sin(t),
+            stage,
+            size=10,
+            ha="center",
+            va="center",
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": colour, "lw": 1.5},
+        )
     text(ax, cx - 0.82, cy, "Development", size=11, weight="bold", ha="center", va="center")
     text(ax, cx + 0.82, cy, "Operations", size=11, weight="bold", ha="center", va="center")
-    text(ax, 6.75, 0.5, "One continuous loop: the two sides\nwork together, again and again.",
-         size=10, ha="center", va="center")
-    text(ax, 6.75, 0.14, DEVOPS_STAGES_NOTE, size=9, style="italic", color=DIM_TEXT,
-         ha="center", va="center")
+    text(
+        ax,
+        6.75,
+        0.5,
+        "One continuous loop: the two sides\nwork together, again and again.",
+        size=10,
+        ha="center",
+        va="center",
+    )
+    text(ax, 6.75, 0.14, DEVOPS_STAGES_NOTE, size=9, style="italic", color=DIM_TEXT, ha="center", va="center")
     return fig
 
 
 DEVOPS_SILOS_VS_LOOP = Diagram(
     name="devops_silos_vs_loop",
     draw=draw_devops_silos_vs_loop,
-    alt=("Two panels: before DevOps (development and operations), development and operations "
-         "are separate silos with a wall between them; with DevOps, they share one continuous "
-         "loop."),
+    alt=(
+        "Two panels: before DevOps (development and operations), development and operations "
+        "are separate silos with a wall between them; with DevOps, they share one continuous "
+        "loop."
+    ),
     details=(
         "In the left panel, titled \u201cBefore DevOps\u201d, an arrow carries code from "
         "Development over the wall to Operations: the code is thrown \u201cover the wall\u201d "
@@ -322,17 +460,28 @@ def draw_ml_system_components() -> Figure:
     """
     width, height = 9.0, 5.6
     fig, ax = new_figure(width, height)
-    text(ax, width / 2, 5.3, "Only a small fraction of a real-world ML system is ML code",
-         size=14, weight="bold", ha="center", va="center")
+    text(
+        ax,
+        width / 2,
+        5.3,
+        "Only a small fraction of a real-world ML system is ML code",
+        size=14,
+        weight="bold",
+        ha="center",
+        va="center",
+    )
     for label, x, y, w, h in ML_SYSTEM_PARTS:
         patch = box(ax, x, y, w, h, face=OKABE_ITO["sky_blue"], alpha=0.22, edge=LINE, lw=1.2)
-        in_box(fig, text(ax, x + w / 2, y + h / 2, label, size=10.5, ha="center", va="center"),
-               patch)
+        in_box(fig, text(ax, x + w / 2, y + h / 2, label, size=10.5, ha="center", va="center"), patch)
     # The ML code box: small, strongly filled, thick border and bold label.
-    code = box(ax, 4.0, 2.35, 1.0, 0.55, face=OKABE_ITO["vermillion"], edge=OKABE_ITO["black"],
-               lw=2.5, zorder=3)
-    in_box(fig, text(ax, 4.5, 2.625, "ML code", size=10.5, weight="bold", ha="center",
-                     va="center", zorder=4), code)
+    code = box(
+        ax, 4.0, 2.35, 1.0, 0.55, face=OKABE_ITO["vermillion"], edge=OKABE_ITO["black"], lw=2.5, zorder=3
+    )
+    in_box(
+        fig,
+        text(ax, 4.5, 2.625, "ML code", size=10.5, weight="bold", ha="center", va="center", zorder=4),
+        code,
+    )
     text(ax, width / 2, 0.65, ILLUSTRATIVE, size=10, ha="center", va="center", style="italic")
     text(ax, width / 2, 0.3, SOURCE_SCULLEY, size=9.5, ha="center", va="center")
     return fig
@@ -341,8 +490,10 @@ def draw_ml_system_components() -> Figure:
 ML_SYSTEM_COMPONENTS = Diagram(
     name="ml_system_components",
     draw=draw_ml_system_components,
-    alt=("A small box labelled ML code among much larger boxes for everything else a "
-         "real-world machine learning (ML) system needs."),
+    alt=(
+        "A small box labelled ML code among much larger boxes for everything else a "
+        "real-world machine learning (ML) system needs."
+    ),
     details=(
         f"The larger boxes are {inline(ML_SYSTEM_PARTS[0][0])} (a wide band across the top), "
         + join([inline(label) for label, *_ in ML_SYSTEM_PARTS[1:]])
@@ -366,8 +517,10 @@ def lifecycle_words(highlight: str | None = None) -> tuple[str, str]:
     def tasks(p: str) -> str:
         return "; ".join(inline(t) for t in PHASE_TASKS[p])
 
-    alt = ("The machine learning operations (MLOps) lifecycle as a cycle of three phases: design "
-           "leads to development, development to deployment, and deployment back to design.")
+    alt = (
+        "The machine learning operations (MLOps) lifecycle as a cycle of three phases: design "
+        "leads to development, development to deployment, and deployment back to design."
+    )
     if phase is not None:
         alt = alt[:-1] + f", with the {phase} phase highlighted."
     details = (
@@ -394,14 +547,23 @@ def draw_mlops_lifecycle(highlight: str | None = None) -> Figure:
     bad name raises :class:`ValueError` listing the valid phases.
     """
     phase = _normalise_phase(highlight)
-    states = (dict.fromkeys(PHASES, "normal") if phase is None
-              else {p: ("selected" if p == phase else "dimmed") for p in PHASES})
+    states = (
+        dict.fromkeys(PHASES, "normal")
+        if phase is None
+        else {p: ("selected" if p == phase else "dimmed") for p in PHASES}
+    )
     width, height = 9.0, 5.9
     fig, ax = new_figure(width, height)
-    text(ax, width / 2, 5.62, "The MLOps lifecycle", size=14, weight="bold", ha="center",
-         va="center")
-    text(ax, width / 2, 5.28, "Design \u2192 development \u2192 deployment, then back to design",
-         size=10.5, ha="center", va="center")
+    text(ax, width / 2, 5.62, "The MLOps lifecycle", size=14, weight="bold", ha="center", va="center")
+    text(
+        ax,
+        width / 2,
+        5.28,
+        "Design \u2192 development \u2192 deployment, then back to design",
+        size=10.5,
+        ha="center",
+        va="center",
+    )
 
     # Design on top, development bottom right, deployment bottom left (clockwise).
     geometry = {
@@ -424,8 +586,7 @@ def draw_mlops_lifecycle(highlight: str | None = None) -> Figure:
     if phase is None:
         note = "Arrows show the order of the phases; each box lists the phase\u2019s tasks."
     else:
-        note = (f"Highlighted: {phase.capitalize()} (thick border, bold label); "
-                "the other phases are dimmed.")
+        note = f"Highlighted: {phase.capitalize()} (thick border, bold label); the other phases are dimmed."
     text(ax, width / 2, 0.32, note, size=10, ha="center", va="center", style="italic")
     fig.highlight = phase
     return fig
@@ -461,8 +622,9 @@ def draw_roles_by_phase() -> Figure:
 
     def row_height(role: Role) -> float:
         resp = (role.responsibilities.count("\n") + 1) * line
-        marks = max((task_label(t).count("\n") + 1) * task_line + 0.3 if t else 0.2
-                    for t in role.phases.values())
+        marks = max(
+            (task_label(t).count("\n") + 1) * task_line + 0.3 if t else 0.2 for t in role.phases.values()
+        )
         return max(0.24 + resp, 0.12 + marks)
 
     row_heights = [row_height(role) for role in ROLES]
@@ -471,8 +633,16 @@ def draw_roles_by_phase() -> Figure:
     width = 9.0
     height = 0.55 + 0.62 + n_groups * group_h + sum(row_heights) + 1.0
     fig, ax = new_figure(width, height)
-    text(ax, width / 2, height - 0.3, "Who is involved in each phase of the MLOps lifecycle",
-         size=14, weight="bold", ha="center", va="center")
+    text(
+        ax,
+        width / 2,
+        height - 0.3,
+        "Who is involved in each phase of the MLOps lifecycle",
+        size=14,
+        weight="bold",
+        ha="center",
+        va="center",
+    )
 
     col_x = {"design": 3.25, "development": 4.35, "deployment": 5.45}
     col_w = 1.08
@@ -482,8 +652,7 @@ def draw_roles_by_phase() -> Figure:
     rule_y = top - 0.62
 
     text(ax, 0.25, header_y, "Role", size=10, weight="bold", ha="left", va="center")
-    text(ax, resp_x, header_y, "Main responsibilities", size=10, weight="bold", ha="left",
-         va="center")
+    text(ax, resp_x, header_y, "Main responsibilities", size=10, weight="bold", ha="left", va="center")
     ax.plot([0.2, 8.85], [rule_y, rule_y], color=LINE, lw=1.2)
 
     y = rule_y
@@ -491,8 +660,17 @@ def draw_roles_by_phase() -> Figure:
     for role, row_h in zip(ROLES, row_heights, strict=True):
         if role.group != group:
             group = role.group
-            text(ax, 0.25, y - group_h / 2 - 0.02, group, size=10, weight="bold",
-                 style="italic", ha="left", va="center")
+            text(
+                ax,
+                0.25,
+                y - group_h / 2 - 0.02,
+                group,
+                size=10,
+                weight="bold",
+                style="italic",
+                ha="left",
+                va="center",
+            )
             y -= group_h
         mid = y - row_h / 2
         text(ax, 0.45, mid, role.name, size=10, ha="left", va="center")
@@ -501,19 +679,28 @@ def draw_roles_by_phase() -> Figure:
         for phase, task in role.phases.items():
             text(ax, col_x[phase], circle_y, "\u25cf", size=15, ha="center", va="center")
             if task:
-                text(ax, col_x[phase], circle_y - 0.15, task_label(task), size=9, ha="center",
-                     va="top")
+                text(ax, col_x[phase], circle_y - 0.15, task_label(task), size=9, ha="center", va="top")
         text(ax, resp_x, mid, role.responsibilities, size=10, ha="left", va="center")
         y -= row_h
         ax.plot([0.2, 8.85], [y, y], color=RULE, lw=0.8)
 
     # Column tints and headers (hatched swatch + name), so phases never rely on colour alone.
     for name, x in col_x.items():
-        box(ax, x - col_w / 2, y, col_w, top - y, face=PHASE_STYLE[name]["colour"], alpha=0.13,
-            lw=0, edge="none", rounding=0.05, zorder=0)
+        box(
+            ax,
+            x - col_w / 2,
+            y,
+            col_w,
+            top - y,
+            face=PHASE_STYLE[name]["colour"],
+            alpha=0.13,
+            lw=0,
+            edge="none",
+            rounding=0.05,
+            zorder=0,
+        )
         _phase_swatch(ax, x - 0.22, top - 0.25, 0.44, 0.2, name)
-        text(ax, x, header_y, name.capitalize(), size=10, weight="bold", ha="center",
-             va="center")
+        text(ax, x, header_y, name.capitalize(), size=10, weight="bold", ha="center", va="center")
 
     text(ax, 0.25, y - 0.3, ROLES_KEY, size=10, ha="left", va="center")
     text(ax, 0.25, 0.3, ROLES_NOTE, size=9.5, ha="left", va="center", style="italic")
@@ -540,8 +727,10 @@ def _roles_details() -> str:
 ROLES_BY_PHASE = Diagram(
     name="roles_by_phase",
     draw=draw_roles_by_phase,
-    alt=("Table of the five MLOps roles against the three lifecycle phases, design, development "
-         "and deployment, with a filled circle where a role is involved."),
+    alt=(
+        "Table of the five MLOps roles against the three lifecycle phases, design, development "
+        "and deployment, with a filled circle where a role is involved."
+    ),
     details=_roles_details(),
 )
 
@@ -570,10 +759,8 @@ def draw_recap() -> Figure:
     box_y = 1.15
     width, height = 9.0, box_y + box_h + 1.05
     fig, ax = new_figure(width, height)
-    text(ax, width / 2, height - 0.3, DEFINITION[0], size=14, weight="bold", ha="center",
-         va="center")
-    text(ax, width / 2, height - 0.62, DEFINITION[1], size=14, weight="bold", ha="center",
-         va="center")
+    text(ax, width / 2, height - 0.3, DEFINITION[0], size=14, weight="bold", ha="center", va="center")
+    text(ax, width / 2, height - 0.62, DEFINITION[1], size=14, weight="bold", ha="center", va="center")
 
     xs = (0.25, 3.225, 6.2)
     box_w = 2.55
@@ -582,10 +769,8 @@ def draw_recap() -> Figure:
         top = box_y + box_h - 0.58
         in_box(fig, text(ax, x + 0.15, top, RECAP_SUMMARY[phase], size=10, va="top"), outline)
         roles_y = top - 2 * line - 0.25
-        ax.plot([x + 0.15, x + box_w - 0.15], [roles_y + 0.1, roles_y + 0.1], color="#9a9a9a",
-                lw=0.8)
-        in_box(fig, text(ax, x + 0.15, roles_y, "Roles involved", size=10, weight="bold",
-                         va="top"), outline)
+        ax.plot([x + 0.15, x + box_w - 0.15], [roles_y + 0.1, roles_y + 0.1], color="#9a9a9a", lw=0.8)
+        in_box(fig, text(ax, x + 0.15, roles_y, "Roles involved", size=10, weight="bold", va="top"), outline)
         y = roles_y - line - 0.08
         for label in _recap_lines(phase):
             in_box(fig, text(ax, x + 0.15, y, label, size=10, va="top"), outline)
@@ -593,21 +778,30 @@ def draw_recap() -> Figure:
 
     for x in xs[1:]:
         arrow(ax, (x - 0.42, box_y + box_h / 2), (x - 0.02, box_y + box_h / 2), lw=2.5)
-    arrow(ax, (xs[2] + box_w / 2, box_y - 0.02), (xs[0] + box_w / 2, box_y - 0.02), rad=-0.15,
-          lw=2.5)
-    text(ax, width / 2, 0.36, "and back to design: the cycle repeats", size=10, ha="center",
-         va="center", style="italic",
-         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"}, zorder=5)
+    arrow(ax, (xs[2] + box_w / 2, box_y - 0.02), (xs[0] + box_w / 2, box_y - 0.02), rad=-0.15, lw=2.5)
+    text(
+        ax,
+        width / 2,
+        0.36,
+        "and back to design: the cycle repeats",
+        size=10,
+        ha="center",
+        va="center",
+        style="italic",
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"},
+        zorder=5,
+    )
     return fig
 
 
 def _recap_details() -> str:
     parts = []
     for phase in PHASES:
-        roles = [f"the {role.short.replace('ML ', 'machine learning ').lower()}"
-                 + (f" ({task})" if task else "") for role, task in _roles_in(phase)]
-        parts.append(f"{phase.capitalize()}: {inline(RECAP_SUMMARY[phase])}. "
-                     f"Roles involved: {join(roles)}.")
+        roles = [
+            f"the {role.short.replace('ML ', 'machine learning ').lower()}" + (f" ({task})" if task else "")
+            for role, task in _roles_in(phase)
+        ]
+        parts.append(f"{phase.capitalize()}: {inline(RECAP_SUMMARY[phase])}. Roles involved: {join(roles)}.")
     return (
         f"The title gives the definition of MLOps: {DEFINITION[0].split(': ', 1)[1]} "
         f"{DEFINITION[1]}. Below it, three phase boxes from left to right are joined by arrows, "
@@ -620,13 +814,14 @@ def _recap_details() -> str:
 RECAP = Diagram(
     name="recap",
     draw=draw_recap,
-    alt=("Chapter summary: the definition of MLOps above the three phases of the lifecycle, "
-         "design, development and deployment, each with what it is for and the roles involved."),
+    alt=(
+        "Chapter summary: the definition of MLOps above the three phases of the lifecycle, "
+        "design, development and deployment, each with what it is for and the roles involved."
+    ),
     details=_recap_details(),
 )
 
 #: Chapter 1's diagrams by name, in the order the notebook shows them.
 DIAGRAMS: dict[str, Diagram] = {
-    d.name: d
-    for d in (DEVOPS_SILOS_VS_LOOP, ML_SYSTEM_COMPONENTS, MLOPS_LIFECYCLE, ROLES_BY_PHASE, RECAP)
+    d.name: d for d in (DEVOPS_SILOS_VS_LOOP, ML_SYSTEM_COMPONENTS, MLOPS_LIFECYCLE, ROLES_BY_PHASE, RECAP)
 }

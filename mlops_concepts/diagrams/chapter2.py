@@ -42,21 +42,30 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The three parts of MLOps design (title, bullet lines; line breaks are where the drawing wraps).
 DESIGN_PARTS: tuple[tuple[str, list[str]], ...] = (
-    ("Added value", [
-        "ML is experimental and\nuncertain",
-        "So estimate the value\nup front",
-        "It guides resources,\npriorities and expectations",
-    ]),
-    ("Business requirements", [
-        "End users: speed, accuracy,\ntransparency",
-        "Compliance and regulation",
-        "Budget and team size",
-    ]),
-    ("Key metrics, by role", [
-        "Data scientist:\nmodel accuracy",
-        "Subject matter expert: impact\non the business, e.g.\ncustomer happiness",
-        "Business stakeholder:\nmonetary value",
-    ]),
+    (
+        "Added value",
+        [
+            "ML is experimental and\nuncertain",
+            "So estimate the value\nup front",
+            "It guides resources,\npriorities and expectations",
+        ],
+    ),
+    (
+        "Business requirements",
+        [
+            "End users: speed, accuracy,\ntransparency",
+            "Compliance and regulation",
+            "Budget and team size",
+        ],
+    ),
+    (
+        "Key metrics, by role",
+        [
+            "Data scientist:\nmodel accuracy",
+            "Subject matter expert: impact\non the business, e.g.\ncustomer happiness",
+            "Business stakeholder:\nmonetary value",
+        ],
+    ),
 )
 
 DESIGN_NOTE = "Keep asking whether the project still adds value, throughout the lifecycle."
@@ -84,8 +93,7 @@ FEATURE_USES = (
     ("Batch requests", "e.g. training data for\nthe next model"),
     ("Real-time requests", "e.g. features for a live\nprediction, right now"),
 )
-SKEW_NOTE = ("The same feature definitions feed both sides: this avoids training\u2013serving "
-             "skew.")
+SKEW_NOTE = "The same feature definitions feed both sides: this avoids training\u2013serving skew."
 
 #: What one tracked experiment records, and why.
 TRACKED = ["Model", "Hyperparameters", "Data version", "Scripts", "Environment configuration"]
@@ -117,21 +125,30 @@ LAB_NOTE = "The rules of this chapter\u2019s lab, not a general standard."
 
 #: The recap: the chapter's three steps, from the problem to the model to register.
 RECAP_COLUMNS: tuple[tuple[str, list[str]], ...] = (
-    ("Plan the solution", [
-        "Estimate the added value\nup front",
-        "Business requirements: end\nusers, compliance, budget\nand team size",
-        "Key metrics differ by role",
-    ]),
-    ("Prepare the data", [
-        "Data quality: accuracy,\ncompleteness, consistency,\ntimeliness",
-        "Ingestion: extract,\ntransform, load",
-        "Feature engineering and\na feature store for batch\nand real-time requests",
-    ]),
-    ("Run the experiments", [
-        "Track model, hyperparameters,\ndata version, scripts and\nenvironment",
-        "Follow the experiment process",
-        "Register the best model,\nthen report",
-    ]),
+    (
+        "Plan the solution",
+        [
+            "Estimate the added value\nup front",
+            "Business requirements: end\nusers, compliance, budget\nand team size",
+            "Key metrics differ by role",
+        ],
+    ),
+    (
+        "Prepare the data",
+        [
+            "Data quality: accuracy,\ncompleteness, consistency,\ntimeliness",
+            "Ingestion: extract,\ntransform, load",
+            "Feature engineering and\na feature store for batch\nand real-time requests",
+        ],
+    ),
+    (
+        "Run the experiments",
+        [
+            "Track model, hyperparameters,\ndata version, scripts and\nenvironment",
+            "Follow the experiment process",
+            "Register the best model,\nthen report",
+        ],
+    ),
 )
 
 
@@ -144,14 +161,14 @@ def _flat(label: str) -> str:
     return label.replace("\n", " ")
 
 
-def _card(fig: Figure, ax: Axes, x: float, y: float, w: float, h: float, title: str,
-          style: dict, size: float = 11.5) -> Patch:
+def _card(
+    fig: Figure, ax: Axes, x: float, y: float, w: float, h: float, title: str, style: dict, size: float = 11.5
+) -> Patch:
     """A tinted box with a hatched key and a bold title; returns the outline."""
     box(ax, x, y, w, h, face=style["colour"], alpha=0.14, lw=0, edge="none")
     outline = box(ax, x, y, w, h, face="none", edge=LINE, lw=1.5, zorder=3)
     swatch(ax, x + 0.12, y + h - 0.36, 0.36, 0.22, style["colour"], style["hatch"])
-    in_box(fig, text(ax, x + 0.58, y + h - 0.25, title, size=size, weight="bold", va="center"),
-           outline)
+    in_box(fig, text(ax, x + 0.58, y + h - 0.25, title, size=size, weight="bold", va="center"), outline)
     return outline
 
 
@@ -177,17 +194,21 @@ def draw_design_value_requirements_metrics() -> Figure:
 
 
 def _design_details() -> str:
-    parts = [f"{title}: " + "; ".join(inline(_flat(i)) for i in items) + "."
-             for title, items in DESIGN_PARTS]
-    return ("From left to right, each box has a hatched key and a title. " + " ".join(parts)
-            + f" The note under the boxes reads: \u201c{DESIGN_NOTE}\u201d")
+    parts = [f"{title}: " + "; ".join(inline(_flat(i)) for i in items) + "." for title, items in DESIGN_PARTS]
+    return (
+        "From left to right, each box has a hatched key and a title. "
+        + " ".join(parts)
+        + f" The note under the boxes reads: \u201c{DESIGN_NOTE}\u201d"
+    )
 
 
 DESIGN_VALUE_REQUIREMENTS_METRICS = Diagram(
     name="design_value_requirements_metrics",
     draw=draw_design_value_requirements_metrics,
-    alt=("Three boxes side by side for MLOps design: the added value of an ML solution, the "
-         "business requirements and where they come from, and the key metrics of each role."),
+    alt=(
+        "Three boxes side by side for MLOps design: the added value of an ML solution, the "
+        "business requirements and where they come from, and the key metrics of each role."
+    ),
     details=_design_details(),
 )
 
@@ -201,8 +222,15 @@ def draw_data_quality_dimensions() -> Figure:
     width, height = 9.0, 4.1
     fig, ax = new_figure(width, height)
     _title(ax, width, height - 0.3, QUALITY_DEFINITION)
-    text(ax, width / 2, height - 0.62, "Four dimensions, each with an example question",
-         size=10.5, ha="center", va="center")
+    text(
+        ax,
+        width / 2,
+        height - 0.62,
+        "Four dimensions, each with an example question",
+        size=10.5,
+        ha="center",
+        va="center",
+    )
     w, h = 4.2, 1.4
     spots = ((0.2, 1.85), (4.6, 1.85), (0.2, 0.25), (4.6, 0.25))
     for i, ((x, y), (name, question)) in enumerate(zip(spots, QUALITY_DIMENSIONS, strict=True)):
@@ -214,8 +242,10 @@ def draw_data_quality_dimensions() -> Figure:
 DATA_QUALITY_DIMENSIONS = Diagram(
     name="data_quality_dimensions",
     draw=draw_data_quality_dimensions,
-    alt=("Four boxes for the four dimensions of data quality: accuracy, completeness, "
-         "consistency and timeliness, each with an example question."),
+    alt=(
+        "Four boxes for the four dimensions of data quality: accuracy, completeness, "
+        "consistency and timeliness, each with an example question."
+    ),
     details=(
         f"The title reads \u201c{QUALITY_DEFINITION}\u201d. Each box has a hatched key, the name "
         "of the dimension and its example question. "
@@ -231,31 +261,38 @@ def draw_etl_ingestion() -> Figure:
     _title(ax, width, height - 0.3, "Data ingestion is ETL: extract, transform, load")
     y, h = 0.75, 1.45
     src = box(ax, 0.15, y + 0.2, 1.25, h - 0.4, face="white", lw=1.2, hatch=None)
-    in_box(fig, text(ax, 0.775, y + h / 2, "Data\nsources", size=10.5, ha="center",
-                     va="center"), src)
+    in_box(fig, text(ax, 0.775, y + h / 2, "Data\nsources", size=10.5, ha="center", va="center"), src)
     xs, w = (1.8, 3.85, 5.9), 1.7
     for i, (x, (step, gloss)) in enumerate(zip(xs, ETL_STEPS, strict=True)):
         outline = _card(fig, ax, x, y, w, h, f"{i + 1}. {step}", STYLES[i], size=11)
         in_box(fig, text(ax, x + 0.15, y + h - 0.6, gloss, size=10, va="top"), outline)
     dst = box(ax, 7.9, y + 0.2, 1.0, h - 0.4, face="white", lw=1.2)
-    in_box(fig, text(ax, 8.4, y + h / 2, "Storage\nfor ML", size=10.5, ha="center",
-                     va="center"), dst)
+    in_box(fig, text(ax, 8.4, y + h / 2, "Storage\nfor ML", size=10.5, ha="center", va="center"), dst)
     for a, b in ((1.4, 1.8), (3.5, 3.85), (5.55, 5.9), (7.6, 7.9)):
         arrow(ax, (a + 0.02, y + h / 2), (b - 0.02, y + h / 2), lw=2, scale=14)
-    text(ax, width / 2, 0.35, "Arrows show the direction the data flows, left to right.",
-         size=10, style="italic", ha="center", va="center")
+    text(
+        ax,
+        width / 2,
+        0.35,
+        "Arrows show the direction the data flows, left to right.",
+        size=10,
+        style="italic",
+        ha="center",
+        va="center",
+    )
     return fig
 
 
 ETL_INGESTION = Diagram(
     name="etl_ingestion",
     draw=draw_etl_ingestion,
-    alt=("Data ingestion as a left-to-right flow from data sources through three numbered "
-         "steps, extract, transform and load, into storage for ML."),
+    alt=(
+        "Data ingestion as a left-to-right flow from data sources through three numbered "
+        "steps, extract, transform and load, into storage for ML."
+    ),
     details=(
         "The title reads \u201cData ingestion is ETL: extract, transform, load\u201d. "
-        + " ".join(f"Step {i + 1}, {step}: {_flat(gloss)}." for i, (step, gloss)
-                   in enumerate(ETL_STEPS))
+        + " ".join(f"Step {i + 1}, {step}: {_flat(gloss)}." for i, (step, gloss) in enumerate(ETL_STEPS))
         + " Arrows join the data sources to the first step, each step to the next, and the "
         "last step to the storage for ML."
     ),
@@ -280,8 +317,9 @@ def draw_feature_store_serving() -> Figure:
     fs_title, fs_items = FEATURE_STORE
     fs = _card(fig, ax, 3.7, 1.1, 2.05, 2.6, fs_title, STYLES[1], size=11)
     bullets(fig, ax, 3.85, 3.1, fs_items, fs)
-    in_box(fig, text(ax, 4.725, 1.3, "a central place", size=9.5, style="italic", ha="center",
-                     va="center"), fs)
+    in_box(
+        fig, text(ax, 4.725, 1.3, "a central place", size=9.5, style="italic", ha="center", va="center"), fs
+    )
 
     spots = (2.55, 0.55)
     for (name, gloss), y, style in zip(FEATURE_USES, spots, STYLES[2:4], strict=True):
@@ -298,8 +336,10 @@ def draw_feature_store_serving() -> Figure:
 FEATURE_STORE_SERVING = Diagram(
     name="feature_store_serving",
     draw=draw_feature_store_serving,
-    alt=("Raw data goes through feature engineering into a feature store, which serves both "
-         "batch requests, such as training data, and real-time requests for live predictions."),
+    alt=(
+        "Raw data goes through feature engineering into a feature store, which serves both "
+        "batch requests, such as training data, and real-time requests for live predictions."
+    ),
     details=(
         "From left to right: raw data; an arrow to feature engineering, which "
         + join([i.lower() + "s" for i in FEATURE_ENGINEERING[1]])
@@ -329,22 +369,33 @@ def draw_experiment_tracking() -> Figure:
     tools = _card(fig, ax, 6.6, 0.95, 2.25, 2.35, "Tools", STYLES[0])
     bullets(fig, ax, 6.75, 2.7, TRACKING_TOOLS, tools)
     arrow(ax, (3.42, 2.1), (4.08, 2.1), lw=2, scale=14)
-    text(ax, width / 2, 0.45, "Tools range from a simple spreadsheet, to a platform of your "
-         "own, to a dedicated tracking tool.", size=10, style="italic", ha="center",
-         va="center")
+    text(
+        ax,
+        width / 2,
+        0.45,
+        "Tools range from a simple spreadsheet, to a platform of your own, to a dedicated tracking tool.",
+        size=10,
+        style="italic",
+        ha="center",
+        va="center",
+    )
     return fig
 
 
 EXPERIMENT_TRACKING = Diagram(
     name="experiment_tracking",
     draw=draw_experiment_tracking,
-    alt=("What one tracked experiment run records, why teams track experiments, and the range "
-         "of tools used for it, in three boxes."),
+    alt=(
+        "What one tracked experiment run records, why teams track experiments, and the range "
+        "of tools used for it, in three boxes."
+    ),
     details=(
-        "The first box, one tracked run, lists " + join([t.lower() for t in TRACKED])
-        + ". An arrow leads to the second box, why track: " + join([w.lower() for w in
-                                                                     TRACKING_WHY])
-        + ". The third box, tools, lists " + join([_flat(t) for t in TRACKING_TOOLS])
+        "The first box, one tracked run, lists "
+        + join([t.lower() for t in TRACKED])
+        + ". An arrow leads to the second box, why track: "
+        + join([w.lower() for w in TRACKING_WHY])
+        + ". The third box, tools, lists "
+        + join([_flat(t) for t in TRACKING_TOOLS])
         + "; the note below says tools range from a simple spreadsheet, to a platform of your "
         "own, to a dedicated tracking tool."
     ),
@@ -365,10 +416,12 @@ def draw_experiment_process() -> Figure:
         style = STYLES[1] if row == 0 else STYLES[2]
         box(ax, x, y, w, h, face=style["colour"], alpha=0.14, lw=0, edge="none")
         outline = box(ax, x, y, w, h, face="none", lw=1.5, zorder=3)
-        in_box(fig, text(ax, x + 0.12, y + h - 0.22, f"{i + 1}", size=11, weight="bold",
-                         va="center"), outline)
-        in_box(fig, text(ax, x + w / 2 + 0.1, y + h / 2 - 0.08, step, size=10, ha="center",
-                         va="center"), outline)
+        in_box(
+            fig, text(ax, x + 0.12, y + h - 0.22, f"{i + 1}", size=11, weight="bold", va="center"), outline
+        )
+        in_box(
+            fig, text(ax, x + w / 2 + 0.1, y + h / 2 - 0.08, step, size=10, ha="center", va="center"), outline
+        )
         centres.append((x, y))
     for i in range(7):
         (x0, y0), (x1, y1) = centres[i], centres[i + 1]
@@ -378,16 +431,26 @@ def draw_experiment_process() -> Figure:
             arrow(ax, (x0 + w + 0.02, y0 + h / 2), (x1 - 0.02, y1 + h / 2), lw=2, scale=14)
         else:
             arrow(ax, (x0 - 0.02, y0 + h / 2), (x1 + w + 0.02, y1 + h / 2), lw=2, scale=14)
-    text(ax, width / 2, 0.3, "Numbers and arrows give the order: the top row left to right, "
-         "then the bottom row right to left.", size=10, style="italic", ha="center", va="center")
+    text(
+        ax,
+        width / 2,
+        0.3,
+        "Numbers and arrows give the order: the top row left to right, then the bottom row right to left.",
+        size=10,
+        style="italic",
+        ha="center",
+        va="center",
+    )
     return fig
 
 
 EXPERIMENT_PROCESS = Diagram(
     name="experiment_process",
     draw=draw_experiment_process,
-    alt=("The eight steps of the experiment process in two rows of four numbered boxes, from "
-         "formulating a hypothesis to reporting and visualising the results."),
+    alt=(
+        "The eight steps of the experiment process in two rows of four numbered boxes, from "
+        "formulating a hypothesis to reporting and visualising the results."
+    ),
     details=(
         "Arrows join each step to the next: along the top row from left to right, straight down "
         "from step 4 to step 5, then along the bottom row from right to left. The steps are: "
@@ -413,16 +476,19 @@ def draw_run_selection_rules() -> Figure:
         style = STYLES[i % len(STYLES)]
         box(ax, x, y, w, h, face=style["colour"], alpha=0.16, lw=0, edge="none")
         outline = box(ax, x, y, w, h, face="none", lw=1.5, zorder=3)
-        in_box(fig, text(ax, x + w / 2, y + h / 2, rule, size=10.5, ha="center",
-                         va="center"), outline)
-        text(ax, 6.15, y + h / 2, gloss, size=10, color=DIM_TEXT, style="italic", ha="left",
-             va="center")
+        in_box(fig, text(ax, x + w / 2, y + h / 2, rule, size=10.5, ha="center", va="center"), outline)
+        text(ax, 6.15, y + h / 2, gloss, size=10, color=DIM_TEXT, style="italic", ha="left", va="center")
         if i:
             arrow(ax, (3.05, y + h + step - h - 0.02), (3.05, y + h + 0.02), lw=2, scale=12)
         y -= step
     result = box(ax, 0.25, y + 0.05, 5.6, h, face="white", lw=2.5)
-    in_box(fig, text(ax, 3.05, y + 0.05 + h / 2, SELECTION_RESULT, size=10.5, weight="bold",
-                     ha="center", va="center"), result)
+    in_box(
+        fig,
+        text(
+            ax, 3.05, y + 0.05 + h / 2, SELECTION_RESULT, size=10.5, weight="bold", ha="center", va="center"
+        ),
+        result,
+    )
     arrow(ax, (3.05, y + step - 0.02), (3.05, y + h + 0.07), lw=2, scale=12)
     text(ax, width / 2, 0.2, LAB_NOTE, size=10, style="italic", ha="center", va="center")
     return fig
@@ -431,8 +497,7 @@ def draw_run_selection_rules() -> Figure:
 RUN_SELECTION_RULES = Diagram(
     name="run_selection_rules",
     draw=draw_run_selection_rules,
-    alt=("A funnel of the lab rules that narrow a log of tracked runs down to the one run to "
-         "register."),
+    alt=("A funnel of the lab rules that narrow a log of tracked runs down to the one run to register."),
     details=(
         "From top to bottom, each box narrower than the one above: "
         + "; ".join(f"{_flat(rule)} ({gloss})" for rule, gloss in SELECTION_RULES)
@@ -463,18 +528,27 @@ def draw_recap_design_development() -> Figure:
 RECAP_DESIGN_DEVELOPMENT = Diagram(
     name="recap_design_development",
     draw=draw_recap_design_development,
-    alt=("Chapter summary in three boxes joined by arrows: plan the solution, prepare the data, "
-         "then run the experiments that lead to a model worth registering."),
-    details="From left to right. " + " ".join(
-        f"{title}: " + "; ".join(inline(_flat(i)) for i in items) + "."
-        for title, items in RECAP_COLUMNS
+    alt=(
+        "Chapter summary in three boxes joined by arrows: plan the solution, prepare the data, "
+        "then run the experiments that lead to a model worth registering."
+    ),
+    details="From left to right. "
+    + " ".join(
+        f"{title}: " + "; ".join(inline(_flat(i)) for i in items) + "." for title, items in RECAP_COLUMNS
     ),
 )
 
 #: Chapter 2's diagrams by name, in the order the notebook shows them.
 DIAGRAMS: dict[str, Diagram] = {
     d.name: d
-    for d in (DESIGN_VALUE_REQUIREMENTS_METRICS, DATA_QUALITY_DIMENSIONS, ETL_INGESTION,
-              FEATURE_STORE_SERVING, EXPERIMENT_TRACKING, EXPERIMENT_PROCESS,
-              RUN_SELECTION_RULES, RECAP_DESIGN_DEVELOPMENT)
+    for d in (
+        DESIGN_VALUE_REQUIREMENTS_METRICS,
+        DATA_QUALITY_DIMENSIONS,
+        ETL_INGESTION,
+        FEATURE_STORE_SERVING,
+        EXPERIMENT_TRACKING,
+        EXPERIMENT_PROCESS,
+        RUN_SELECTION_RULES,
+        RECAP_DESIGN_DEVELOPMENT,
+    )
 }

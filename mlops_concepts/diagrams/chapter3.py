@@ -58,15 +58,36 @@ API_RESPONSE = '{"fraud": false}'
 
 #: The three pipelines of lesson 3: (name, long name, steps; line breaks are where it wraps).
 PIPELINES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("CI", "Continuous integration",
-     ("Change to code\nor data", "Integrate and\ntest the code", "Test and validate\ndata and schemas",
-      "Validate\nthe model")),
-    ("CD", "Continuous delivery /\ndeployment",
-     ("Validated code", "Release it\nautomatically", "Ship the\ntraining pipeline",
-      "Pipeline deploys the\nprediction service")),
-    ("CT", "Continuous training\n(unique to ML)",
-     ("Trigger, e.g.\nnew data", "Train the model\nagain, automatically", "Validate the\nnew model",
-      "Prediction service\ngets the new model")),
+    (
+        "CI",
+        "Continuous integration",
+        (
+            "Change to code\nor data",
+            "Integrate and\ntest the code",
+            "Test and validate\ndata and schemas",
+            "Validate\nthe model",
+        ),
+    ),
+    (
+        "CD",
+        "Continuous delivery /\ndeployment",
+        (
+            "Validated code",
+            "Release it\nautomatically",
+            "Ship the\ntraining pipeline",
+            "Pipeline deploys the\nprediction service",
+        ),
+    ),
+    (
+        "CT",
+        "Continuous training\n(unique to ML)",
+        (
+            "Trigger, e.g.\nnew data",
+            "Train the model\nagain, automatically",
+            "Validate the\nnew model",
+            "Prediction service\ngets the new model",
+        ),
+    ),
 )
 
 #: Lesson 3, automation and scaling: the tools that automate each phase of the lifecycle.
@@ -79,45 +100,90 @@ AUTOMATION = {
 
 #: Lesson 4: each strategy, what its traffic does, its risk and its resources.
 STRATEGIES: tuple[dict, ...] = (
-    {"name": "Basic", "flows": (None, None), "served": "new model only",
-     "risk": "high risk", "cost": "low resources",
-     "words": ("the new model replaces the old one: every request goes to the new model, whose "
-               "output users get, and the old model is gone")},
-    {"name": "Shadow", "flows": ("every request", "a copy of every request"),
-     "served": "old model's output only",
-     "risk": "no risk", "cost": "double resources",
-     "words": ("every request goes to both models, but only the old model's output is served; "
-               "the new model's output is recorded for comparison and never reaches users")},
-    {"name": "Canary", "flows": ("most traffic", "small share, grows"),
-     "served": "both, by share of traffic",
-     "risk": "small risk", "cost": "harder to implement",
-     "words": ("most requests go to the old model and a small share to the new one; the share "
-               "grows as long as the new model's metrics hold")},
-    {"name": "Blue-green", "flows": (None, "all traffic, switched"),
-     "served": "one environment at a time",
-     "risk": "roll back by switching back", "cost": "two environments",
-     "words": ("two identical production environments, blue with the old model and green with "
-               "the new one; all traffic is switched to green at once, and switching back to "
-               "blue, the dotted arrow, rolls back")},
+    {
+        "name": "Basic",
+        "flows": (None, None),
+        "served": "new model only",
+        "risk": "high risk",
+        "cost": "low resources",
+        "words": (
+            "the new model replaces the old one: every request goes to the new model, whose "
+            "output users get, and the old model is gone"
+        ),
+    },
+    {
+        "name": "Shadow",
+        "flows": ("every request", "a copy of every request"),
+        "served": "old model's output only",
+        "risk": "no risk",
+        "cost": "double resources",
+        "words": (
+            "every request goes to both models, but only the old model's output is served; "
+            "the new model's output is recorded for comparison and never reaches users"
+        ),
+    },
+    {
+        "name": "Canary",
+        "flows": ("most traffic", "small share, grows"),
+        "served": "both, by share of traffic",
+        "risk": "small risk",
+        "cost": "harder to implement",
+        "words": (
+            "most requests go to the old model and a small share to the new one; the share "
+            "grows as long as the new model's metrics hold"
+        ),
+    },
+    {
+        "name": "Blue-green",
+        "flows": (None, "all traffic, switched"),
+        "served": "one environment at a time",
+        "risk": "roll back by switching back",
+        "cost": "two environments",
+        "words": (
+            "two identical production environments, blue with the old model and green with "
+            "the new one; all traffic is switched to green at once, and switching back to "
+            "blue, the dotted arrow, rolls back"
+        ),
+    },
 )
 
 #: The lab's promotion rule, in the order it is checked.
 RULE_STEPS = (
-    ("Has the canary served at least\nthe minimum number of requests?", "no", "Wait",
-     "keep the canary share and\ncollect more requests"),
-    ("Is its error rate at most the old\nmodel's error rate plus the margin?", "yes", "Promote",
-     "give the new model\nmore traffic"),
+    (
+        "Has the canary served at least\nthe minimum number of requests?",
+        "no",
+        "Wait",
+        "keep the canary share and\ncollect more requests",
+    ),
+    (
+        "Is its error rate at most the old\nmodel's error rate plus the margin?",
+        "yes",
+        "Promote",
+        "give the new model\nmore traffic",
+    ),
     (None, "no", "Roll back", "send all traffic back\nto the old model"),
 )
 
 RECAP_COLUMNS = (
-    ("Package", NEUTRAL, ("Environments differ:\nlibrary versions",
-                          "Containers (Docker):\ncode + dependencies",
-                          "Kubernetes orchestrates\nand scales containers")),
-    ("Serve", OLD, ("Model as a microservice", "API: agreed contract\nfor input and output",
-                    "Inference: new input in,\nprediction out")),
-    ("Release", NEW, ("CI, CD, and CT for ML", "Strategies: basic,\nshadow, canary",
-                      "Extra: blue-green")),
+    (
+        "Package",
+        NEUTRAL,
+        (
+            "Environments differ:\nlibrary versions",
+            "Containers (Docker):\ncode + dependencies",
+            "Kubernetes orchestrates\nand scales containers",
+        ),
+    ),
+    (
+        "Serve",
+        OLD,
+        (
+            "Model as a microservice",
+            "API: agreed contract\nfor input and output",
+            "Inference: new input in,\nprediction out",
+        ),
+    ),
+    ("Release", NEW, ("CI, CD, and CT for ML", "Strategies: basic,\nshadow, canary", "Extra: blue-green")),
 )
 
 
@@ -135,33 +201,87 @@ def _lower(s: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _card(fig: Figure, ax: Axes, x: float, y: float, w: float, h: float, title: str, style: dict,
-          size: float = 11, fill: float = 0.14, dimmed: bool = False) -> Patch:
+def _card(
+    fig: Figure,
+    ax: Axes,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    title: str,
+    style: dict,
+    size: float = 11,
+    fill: float = 0.14,
+    dimmed: bool = False,
+) -> Patch:
     """A box with a light fill, a hatched key in its top-left corner and a bold title."""
     box(ax, x, y, w, h, face=style["colour"], alpha=0.06 if dimmed else fill, lw=0, edge="none")
-    outline = box(ax, x, y, w, h, face="none", edge=DIM_EDGE if dimmed else LINE, lw=1.4,
-                  zorder=3)
+    outline = box(ax, x, y, w, h, face="none", edge=DIM_EDGE if dimmed else LINE, lw=1.4, zorder=3)
     swatch(ax, x + 0.1, y + h - 0.32, 0.34, 0.22, style["colour"], style["hatch"], dimmed)
-    in_box(fig, text(ax, x + 0.52, y + h - 0.21, title, size=size, weight="bold", va="center",
-                     color=DIM_TEXT if dimmed else "#1a1a1a"), outline)
+    in_box(
+        fig,
+        text(
+            ax,
+            x + 0.52,
+            y + h - 0.21,
+            title,
+            size=size,
+            weight="bold",
+            va="center",
+            color=DIM_TEXT if dimmed else "#1a1a1a",
+        ),
+        outline,
+    )
     return outline
 
 
-def _plain(fig: Figure, ax: Axes, x: float, y: float, w: float, h: float, label: str,
-           size: float = 10, style: dict | None = None, dashed: bool = False,
-           dimmed: bool = False) -> Patch:
+def _plain(
+    fig: Figure,
+    ax: Axes,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    label: str,
+    size: float = 10,
+    style: dict | None = None,
+    dashed: bool = False,
+    dimmed: bool = False,
+) -> Patch:
     """A box with a centred label, optionally tinted and hatched (kind shown by hatch too)."""
     if style is not None:
-        box(ax, x, y, w, h, face=style["colour"], alpha=0.06 if dimmed else 0.25, lw=0,
-            edge=(0, 0, 0, 0.35), hatch=style["hatch"], zorder=1)
-    outline = box(ax, x, y, w, h, face="none", edge=DIM_EDGE if dimmed else LINE, lw=1.3,
-                  zorder=3)
+        box(
+            ax,
+            x,
+            y,
+            w,
+            h,
+            face=style["colour"],
+            alpha=0.06 if dimmed else 0.25,
+            lw=0,
+            edge=(0, 0, 0, 0.35),
+            hatch=style["hatch"],
+            zorder=1,
+        )
+    outline = box(ax, x, y, w, h, face="none", edge=DIM_EDGE if dimmed else LINE, lw=1.3, zorder=3)
     if dashed:
         outline.set_linestyle((0, (4, 3)))
-    in_box(fig, text(ax, x + w / 2, y + h / 2, label, size=size, ha="center", va="center",
-                     color=DIM_TEXT if dimmed else "#1a1a1a",
-                     bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none"}
-                     if style else None, zorder=5), outline)
+    in_box(
+        fig,
+        text(
+            ax,
+            x + w / 2,
+            y + h / 2,
+            label,
+            size=size,
+            ha="center",
+            va="center",
+            color=DIM_TEXT if dimmed else "#1a1a1a",
+            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none"} if style else None,
+            zorder=5,
+        ),
+        outline,
+    )
     return outline
 
 
@@ -185,16 +305,25 @@ def draw_runtime_containers() -> Figure:
     _plain(fig, ax, 4.3, 3.55, 2.6, 0.9, "Production\nlibrary version B", style=OLD)
     arrow(ax, (2.95, 4.0), (4.25, 4.0), lw=2, scale=14)
     text(ax, 3.6, 4.2, "copy code", size=9.5, ha="center", va="bottom")
-    text(ax, 7.05, 4.0, "Versions differ:\nthe model may\nbreak or change", size=10,
-         va="center", style="italic")
+    text(
+        ax,
+        7.05,
+        4.0,
+        "Versions differ:\nthe model may\nbreak or change",
+        size=10,
+        va="center",
+        style="italic",
+    )
 
     # Bottom: with a container.
-    text(ax, 0.2, 3.05, "With a container (for example Docker)", size=11, weight="bold",
-         va="center")
+    text(ax, 0.2, 3.05, "With a container (for example Docker)", size=11, weight="bold", va="center")
     outline = box(ax, 0.3, 1.3, 2.6, 1.45, face="white", lw=2.2)
     outline.set_linestyle((0, (5, 2)))
-    in_box(fig, text(ax, 1.6, 2.5, "Container image", size=10.5, weight="bold", ha="center",
-                     va="center"), outline)
+    in_box(
+        fig,
+        text(ax, 1.6, 2.5, "Container image", size=10.5, weight="bold", ha="center", va="center"),
+        outline,
+    )
     _plain(fig, ax, 0.5, 1.85, 2.2, 0.4, "Model code", style=NEW)
     _plain(fig, ax, 0.5, 1.4, 2.2, 0.4, "Its dependencies", style=NEUTRAL)
     ys = (2.35, 1.75, 1.15)
@@ -204,16 +333,29 @@ def draw_runtime_containers() -> Figure:
     text(ax, 7.05, 1.75, "Runs the same\neverywhere", size=10, va="center", style="italic")
 
     k8s = box(ax, 0.3, 0.3, 8.4, 0.55, face=EXTRA["colour"], alpha=0.15, lw=1.3)
-    in_box(fig, text(ax, 4.5, 0.575, "Kubernetes orchestrates the containers and scales them",
-                     size=10.5, ha="center", va="center"), k8s)
+    in_box(
+        fig,
+        text(
+            ax,
+            4.5,
+            0.575,
+            "Kubernetes orchestrates the containers and scales them",
+            size=10.5,
+            ha="center",
+            va="center",
+        ),
+        k8s,
+    )
     return fig
 
 
 RUNTIME_CONTAINERS = Diagram(
     name="runtime_containers",
     draw=draw_runtime_containers,
-    alt=("Two rows: without a container, code copied from development to production meets "
-         "different library versions; with a container, the same image runs everywhere."),
+    alt=(
+        "Two rows: without a container, code copied from development to production meets "
+        "different library versions; with a container, the same image runs everywhere."
+    ),
     details=(
         "Top row, without a container: the development environment has library version A, and "
         "the code is copied to production, which has library version B; a note says the "
@@ -241,13 +383,12 @@ def draw_monolith_vs_microservices() -> Figure:
     for i, part in enumerate(MONOLITH_PARTS):
         y = 3.1 - i * 0.62
         _plain(fig, ax, 0.55, y - 0.25, 2.0, 0.52, part, size=10, dashed=False)
-    in_box(fig, text(ax, 2.75, 1.85, "\u2717 fails", size=10.5, weight="bold", va="center"),
-           mono)
-    in_box(fig, text(ax, 2.75, 3.1, "all parts are\ndeployed and\nscaled together", size=10,
-                     va="center"), mono)
+    in_box(fig, text(ax, 2.75, 1.85, "\u2717 fails", size=10.5, weight="bold", va="center"), mono)
+    in_box(
+        fig, text(ax, 2.75, 3.1, "all parts are\ndeployed and\nscaled together", size=10, va="center"), mono
+    )
     for i, point in enumerate(MONOLITH_POINTS):
-        text(ax, 0.3, 0.85 - i * 0.42, "\u2022 " + point.replace("\n", " "), size=10,
-             va="center")
+        text(ax, 0.3, 0.85 - i * 0.42, "\u2022 " + point.replace("\n", " "), size=10, va="center")
 
     # Right: microservices.
     _card(fig, ax, 4.6, 1.2, 4.2, 2.75, "Microservices: independent", NEUTRAL)
@@ -261,21 +402,27 @@ def draw_monolith_vs_microservices() -> Figure:
         cx, cy = 6.95 + k * 0.12, 2.3 + k * 0.1
         copy = box(ax, cx, cy, 1.45, 0.5, face="white", lw=1.3, zorder=3 + (2 - k))
         if k == 0:
-            in_box(fig, text(ax, cx + 0.725, cy + 0.25, "model service", size=9.5, ha="center",
-                             va="center", zorder=10), copy)
+            in_box(
+                fig,
+                text(
+                    ax, cx + 0.725, cy + 0.25, "model service", size=9.5, ha="center", va="center", zorder=10
+                ),
+                copy,
+            )
     text(ax, 6.85, 3.35, "copies: scaled\nout on its own", size=10, va="center")
     text(ax, 6.75, 1.55, "\u2190 \u2717 a failure\n    stays here", size=10, va="center")
     for i, point in enumerate(MICRO_POINTS):
-        text(ax, 4.7, 0.85 - i * 0.42, "\u2022 " + point.replace("\n", " "), size=10,
-             va="center")
+        text(ax, 4.7, 0.85 - i * 0.42, "\u2022 " + point.replace("\n", " "), size=10, va="center")
     return fig
 
 
 MONOLITH_VS_MICROSERVICES = Diagram(
     name="monolith_vs_microservices",
     draw=draw_monolith_vs_microservices,
-    alt=("A monolith, one unit holding a web shop, payments and a recommendation model, next to "
-         "the same parts as independent microservices."),
+    alt=(
+        "A monolith, one unit holding a web shop, payments and a recommendation model, next to "
+        "the same parts as independent microservices."
+    ),
     details=(
         f"Left, the monolith: {join([_lower(p) for p in MONOLITH_PARTS])} sit in one box, "
         "deployed and scaled together; a cross marks the model failing, and the notes read "
@@ -294,10 +441,12 @@ def draw_inference_api() -> Figure:
     _title(ax, width, height - 0.3, "Inference through an API")
     _plain(fig, ax, 0.2, 1.3, 1.6, 0.9, "Application\n(client)", style=OLD)
     api = box(ax, 3.7, 0.55, 1.5, 2.4, face=EXTRA["colour"], alpha=0.18, lw=1.5)
-    in_box(fig, text(ax, 4.45, 2.55, "API", size=11, weight="bold", ha="center", va="center"),
-           api)
-    in_box(fig, text(ax, 4.45, 1.75, "agreed\ncontract\nfor input\nand output", size=10,
-                     ha="center", va="center"), api)
+    in_box(fig, text(ax, 4.45, 2.55, "API", size=11, weight="bold", ha="center", va="center"), api)
+    in_box(
+        fig,
+        text(ax, 4.45, 1.75, "agreed\ncontract\nfor input\nand output", size=10, ha="center", va="center"),
+        api,
+    )
     _plain(fig, ax, 7.1, 1.3, 1.7, 0.9, "Model\nmicroservice", style=NEW)
     # Request (top) and response (bottom) arrows.
     arrow(ax, (1.85, 2.0), (3.65, 2.0), lw=2, scale=14)
@@ -308,16 +457,26 @@ def draw_inference_api() -> Figure:
     text(ax, 2.75, 1.4, "response:\nprediction", size=10, ha="center", va="top")
     text(ax, 6.15, 2.1, API_REQUEST, size=9.5, ha="center", va="bottom", family="monospace")
     text(ax, 6.15, 1.4, API_RESPONSE, size=9.5, ha="center", va="top", family="monospace")
-    text(ax, width / 2, 0.25, "Inference: send new input to the model, get a prediction back.",
-         size=10.5, style="italic", ha="center", va="center")
+    text(
+        ax,
+        width / 2,
+        0.25,
+        "Inference: send new input to the model, get a prediction back.",
+        size=10.5,
+        style="italic",
+        ha="center",
+        va="center",
+    )
     return fig
 
 
 INFERENCE_API = Diagram(
     name="inference_api",
     draw=draw_inference_api,
-    alt=("An application sends new input through an API to a model microservice and gets a "
-         "prediction back: that round trip is inference."),
+    alt=(
+        "An application sends new input through an API to a model microservice and gets a "
+        "prediction back: that round trip is inference."
+    ),
     details=(
         "From left to right: the application (the client), the API in the middle, described as "
         "the agreed contract for input and output, and the model microservice. The upper arrows "
@@ -344,32 +503,37 @@ def draw_ci_cd_ct_pipelines() -> Figure:
         y = top - (i + 1) * lane_h - i * 0.12
         lane = box(ax, 0.15, y, 8.7, lane_h, face=style["colour"], alpha=0.1, lw=1.2)
         swatch(ax, 0.28, y + lane_h - 0.36, 0.34, 0.22, style["colour"], style["hatch"])
-        in_box(fig, text(ax, 0.72, y + lane_h - 0.25, short, size=12, weight="bold",
-                         va="center"), lane)
+        in_box(fig, text(ax, 0.72, y + lane_h - 0.25, short, size=12, weight="bold", va="center"), lane)
         in_box(fig, text(ax, 0.28, y + 0.45, long, size=9.5, va="center"), lane)
         x0, w, gap = 1.95, 1.55, 0.2
         for k, step in enumerate(steps):
             x = x0 + k * (w + gap)
             _plain(fig, ax, x, y + 0.2, w, lane_h - 0.4, step, size=9.5)
             if k:
-                arrow(ax, (x - gap + 0.01, y + lane_h / 2), (x - 0.01, y + lane_h / 2), lw=1.6,
-                      scale=11)
+                arrow(ax, (x - gap + 0.01, y + lane_h / 2), (x - 0.01, y + lane_h / 2), lw=1.6, scale=11)
     return fig
 
 
 def _pipelines_details() -> str:
-    parts = [f"{_flat(long)} ({short}): " + ", then ".join(_lower(s) for s in steps) + "."
-             for short, long, steps in PIPELINES]
-    return ("Each lane runs from left to right. " + " ".join(parts)
-            + " The CI lane's data, schema and model checks, the training pipeline of CD and the "
-            "whole CT lane are what ML adds to the CI/CD of ordinary software.")
+    parts = [
+        f"{_flat(long)} ({short}): " + ", then ".join(_lower(s) for s in steps) + "."
+        for short, long, steps in PIPELINES
+    ]
+    return (
+        "Each lane runs from left to right. "
+        + " ".join(parts)
+        + " The CI lane's data, schema and model checks, the training pipeline of CD and the "
+        "whole CT lane are what ML adds to the CI/CD of ordinary software."
+    )
 
 
 CI_CD_CT_PIPELINES = Diagram(
     name="ci_cd_ct_pipelines",
     draw=draw_ci_cd_ct_pipelines,
-    alt=("Three lanes of steps, one each for continuous integration, continuous delivery or "
-         "deployment, and continuous training of ML models."),
+    alt=(
+        "Three lanes of steps, one each for continuous integration, continuous delivery or "
+        "deployment, and continuous training of ML models."
+    ),
     details=_pipelines_details(),
 )
 
@@ -382,24 +546,39 @@ def draw_automation_by_phase() -> Figure:
     for x, phase in zip(xs, PHASES, strict=True):
         outline = _card(fig, ax, x, y, w, h, phase.capitalize(), PHASE_STYLE[phase], size=12)
         for k, tool in enumerate(AUTOMATION[phase]):
-            in_box(fig, text(ax, x + 0.2, y + h - 0.7 - k * 0.38, "\u2022 " + tool, size=10.5,
-                             va="center"), outline)
+            in_box(
+                fig,
+                text(ax, x + 0.2, y + h - 0.7 - k * 0.38, "\u2022 " + tool, size=10.5, va="center"),
+                outline,
+            )
     for x in xs[1:]:
         arrow(ax, (x - 0.4, y + h / 2), (x - 0.03, y + h / 2), lw=2.2)
-    text(ax, width / 2, 0.25, "Arrows: the order of the phases in the lifecycle.", size=10,
-         style="italic", ha="center", va="center")
+    text(
+        ax,
+        width / 2,
+        0.25,
+        "Arrows: the order of the phases in the lifecycle.",
+        size=10,
+        style="italic",
+        ha="center",
+        va="center",
+    )
     return fig
 
 
 AUTOMATION_BY_PHASE = Diagram(
     name="automation_by_phase",
     draw=draw_automation_by_phase,
-    alt=("Three boxes for the lifecycle phases design, development and deployment, each listing "
-         "the tools that automate and scale it."),
+    alt=(
+        "Three boxes for the lifecycle phases design, development and deployment, each listing "
+        "the tools that automate and scale it."
+    ),
     details=(
         "From left to right, joined by arrows in lifecycle order: "
-        + "; ".join(f"{phase}: {join([t if t == 'CI/CD' else t.lower() for t in AUTOMATION[phase]])}"
-                    for phase in PHASES)
+        + "; ".join(
+            f"{phase}: {join([t if t == 'CI/CD' else t.lower() for t in AUTOMATION[phase]])}"
+            for phase in PHASES
+        )
         + "."
     ),
 )
@@ -410,10 +589,10 @@ AUTOMATION_BY_PHASE = Diagram(
 # --------------------------------------------------------------------------------------------
 
 
-def _strategy_panel(fig: Figure, ax: Axes, x: float, y: float, w: float, h: float,
-                    s: dict) -> None:
-    outline = _card(fig, ax, x, y, w, h, s["name"], EXTRA if s["name"] == "Blue-green" else NEUTRAL,
-                    size=11.5, fill=0.06)
+def _strategy_panel(fig: Figure, ax: Axes, x: float, y: float, w: float, h: float, s: dict) -> None:
+    outline = _card(
+        fig, ax, x, y, w, h, s["name"], EXTRA if s["name"] == "Blue-green" else NEUTRAL, size=11.5, fill=0.06
+    )
     blue_green = s["name"] == "Blue-green"
     req = _plain(fig, ax, x + 0.15, y + 0.95, 0.95, 0.62, "Requests", size=10)
     del req
@@ -426,8 +605,18 @@ def _strategy_panel(fig: Figure, ax: Axes, x: float, y: float, w: float, h: floa
     # hatch (dots old, stripes new) still carries the meaning, as in the other panels.
     old_style = {**OLD, "colour": OKABE_ITO["blue"]} if blue_green else OLD
     new_style = {**NEW, "colour": OKABE_ITO["green"]} if blue_green else NEW
-    _plain(fig, ax, mx, old_y, mw, mh, old_label + (" (gone)" if basic else ""), size=9.5,
-           style=old_style, dimmed=basic)
+    _plain(
+        fig,
+        ax,
+        mx,
+        old_y,
+        mw,
+        mh,
+        old_label + (" (gone)" if basic else ""),
+        size=9.5,
+        style=old_style,
+        dimmed=basic,
+    )
     _plain(fig, ax, mx, new_y, mw, mh, new_label, size=9.5, style=new_style)
     start = (x + 1.12, y + 1.26)
     to_old, to_new = s["flows"]
@@ -436,11 +625,9 @@ def _strategy_panel(fig: Figure, ax: Axes, x: float, y: float, w: float, h: floa
         arrow(ax, start, (mx - 0.04, old_y + mh / 2), lw=lw, scale=14)
         text(ax, x + 1.25, old_y + mh / 2 + 0.12, to_old, size=9, va="bottom")
     if to_new:
-        lw = {"a copy of every request": 2.5, "small share, grows": 1.2,
-              "all traffic, switched": 3.5}[to_new]
+        lw = {"a copy of every request": 2.5, "small share, grows": 1.2, "all traffic, switched": 3.5}[to_new]
         dashed = s["name"] == "Shadow"
-        arrow(ax, start, (mx - 0.04, new_y + mh / 2), lw=lw, scale=14,
-              style="-|>" if not dashed else "-|>")
+        arrow(ax, start, (mx - 0.04, new_y + mh / 2), lw=lw, scale=14, style="-|>" if not dashed else "-|>")
         if dashed:
             ax.patches[-1].set_linestyle((0, (4, 2)))
         text(ax, x + 1.25, new_y + mh / 2 - 0.14, to_new, size=9, va="top")
@@ -450,15 +637,35 @@ def _strategy_panel(fig: Figure, ax: Axes, x: float, y: float, w: float, h: floa
     if blue_green:  # the way back: a thin dotted arrow to blue
         arrow(ax, start, (mx - 0.04, old_y + mh / 2), lw=1.2, scale=11)
         ax.patches[-1].set_linestyle((0, (1, 2)))
-        text(ax, x + 1.25, old_y + mh / 2 + 0.12, "roll back: switch back", size=9,
-             va="bottom")
-    in_box(fig, text(ax, x + 0.15, y + 0.38, f"Users get: {s['served']}", size=9.5,
-                     va="center"), outline)
-    in_box(fig, text(ax, x + 0.15, y + 0.14, f"{s['risk'].capitalize()} \u00b7 {s['cost']}",
-                     size=9.5, va="center", weight="bold"), outline)
-    in_box(fig, text(ax, x + w - 0.12, y + h - 0.21,
-                     "extra" if blue_green else "", size=9.5, ha="right", va="center",
-                     style="italic"), outline)
+        text(ax, x + 1.25, old_y + mh / 2 + 0.12, "roll back: switch back", size=9, va="bottom")
+    in_box(fig, text(ax, x + 0.15, y + 0.38, f"Users get: {s['served']}", size=9.5, va="center"), outline)
+    in_box(
+        fig,
+        text(
+            ax,
+            x + 0.15,
+            y + 0.14,
+            f"{s['risk'].capitalize()} \u00b7 {s['cost']}",
+            size=9.5,
+            va="center",
+            weight="bold",
+        ),
+        outline,
+    )
+    in_box(
+        fig,
+        text(
+            ax,
+            x + w - 0.12,
+            y + h - 0.21,
+            "extra" if blue_green else "",
+            size=9.5,
+            ha="right",
+            va="center",
+            style="italic",
+        ),
+        outline,
+    )
 
 
 def draw_deployment_strategies() -> Figure:
@@ -473,20 +680,24 @@ def draw_deployment_strategies() -> Figure:
 
 
 def _strategies_details() -> str:
-    parts = [f"{s['name']}: {s['words']}. Users get: {s['served']}; {s['risk']}, {s['cost']}."
-             for s in STRATEGIES]
-    return ("Four panels, each with requests on the left and the old model (dot-hatched box) "
-            "and the new model (stripe-hatched box) on the right; thicker arrows carry more "
-            "traffic, the shadow copy is a dashed arrow, and the blue-green way back is a thin "
-            "dotted arrow. " + " ".join(parts)
-            + " Blue-green is marked as extra material.")
+    parts = [
+        f"{s['name']}: {s['words']}. Users get: {s['served']}; {s['risk']}, {s['cost']}." for s in STRATEGIES
+    ]
+    return (
+        "Four panels, each with requests on the left and the old model (dot-hatched box) "
+        "and the new model (stripe-hatched box) on the right; thicker arrows carry more "
+        "traffic, the shadow copy is a dashed arrow, and the blue-green way back is a thin "
+        "dotted arrow. " + " ".join(parts) + " Blue-green is marked as extra material."
+    )
 
 
 DEPLOYMENT_STRATEGIES = Diagram(
     name="deployment_strategies",
     draw=draw_deployment_strategies,
-    alt=("Four panels showing where requests go under the basic, shadow, canary and blue-green "
-         "deployment strategies, with the risk and resources of each."),
+    alt=(
+        "Four panels showing where requests go under the basic, shadow, canary and blue-green "
+        "deployment strategies, with the risk and resources of each."
+    ),
     details=_strategies_details(),
 )
 
@@ -503,8 +714,7 @@ def draw_canary_promotion_rule() -> Figure:
     q1 = _plain(fig, ax, 0.2, 2.6, 3.6, 0.95, RULE_STEPS[0][0], size=10, style=OLD)
     q2 = _plain(fig, ax, 0.2, 0.7, 3.6, 0.95, RULE_STEPS[1][0], size=10, style=OLD)
     del q1, q2
-    outcomes = ((RULE_STEPS[0], 3.07, NEUTRAL), (RULE_STEPS[1], 1.9, NEW),
-                (RULE_STEPS[2], 0.6, EXTRA))
+    outcomes = ((RULE_STEPS[0], 3.07, NEUTRAL), (RULE_STEPS[1], 1.9, NEW), (RULE_STEPS[2], 0.6, EXTRA))
     for (_, _, name, what), yc, style in outcomes:
         card = _card(fig, ax, 5.3, yc - 0.5, 3.5, 1.0, name, style, size=11)
         in_box(fig, text(ax, 5.45, yc - 0.13, what, size=9.5, va="top"), card)
@@ -516,16 +726,25 @@ def draw_canary_promotion_rule() -> Figure:
     text(ax, 4.45, 1.75, "yes", size=10, ha="center", va="bottom", weight="bold")
     arrow(ax, (3.85, 0.95), (5.25, 0.6), lw=2, scale=14)
     text(ax, 4.45, 0.68, "no", size=10, ha="center", va="top", weight="bold")
-    text(ax, 0.2, 0.3, "Error rate = errors \u00f7 requests served, per model.", size=10,
-         style="italic", va="center")
+    text(
+        ax,
+        0.2,
+        0.3,
+        "Error rate = errors \u00f7 requests served, per model.",
+        size=10,
+        style="italic",
+        va="center",
+    )
     return fig
 
 
 CANARY_PROMOTION_RULE = Diagram(
     name="canary_promotion_rule",
     draw=draw_canary_promotion_rule,
-    alt=("A decision flow for the canary: wait if it has served too few requests, otherwise "
-         "promote if its error rate is within the margin, else roll back."),
+    alt=(
+        "A decision flow for the canary: wait if it has served too few requests, otherwise "
+        "promote if its error rate is within the margin, else roll back."
+    ),
     details=(
         f"First question: \u201c{_flat(RULE_STEPS[0][0])}\u201d If no, the outcome is "
         f"{RULE_STEPS[0][2]}: {_flat(RULE_STEPS[0][3])}. If yes, the second question: "
@@ -551,8 +770,11 @@ def draw_recap_deployment() -> Figure:
         outline = _card(fig, ax, x, y, w, h, name, style, size=12)
         yy = y + h - 0.6
         for line in lines:
-            in_box(fig, text(ax, x + 0.15, yy, "\u2022 " + line.replace("\n", "\n   "),
-                             size=10, va="top"), outline)
+            in_box(
+                fig,
+                text(ax, x + 0.15, yy, "\u2022 " + line.replace("\n", "\n   "), size=10, va="top"),
+                outline,
+            )
             yy -= (line.count("\n") + 1) * 10 * 1.3 / 72 + 0.15
     for x in xs[1:]:
         arrow(ax, (x - 0.37, y + h / 2), (x - 0.03, y + h / 2), lw=2.2)
@@ -562,17 +784,24 @@ def draw_recap_deployment() -> Figure:
 RECAP_DEPLOYMENT = Diagram(
     name="recap_deployment",
     draw=draw_recap_deployment,
-    alt=("Chapter summary in three boxes joined by arrows: package the model, serve it, and "
-         "release it."),
+    alt=("Chapter summary in three boxes joined by arrows: package the model, serve it, and release it."),
     details=(
-        "; ".join(f"{name}: " + ", ".join(_lower(line) for line in lines)
-                  for name, _, lines in RECAP_COLUMNS) + "."
+        "; ".join(f"{name}: " + ", ".join(_lower(line) for line in lines) for name, _, lines in RECAP_COLUMNS)
+        + "."
     ),
 )
 
 #: Chapter 3's diagrams by name, in the order the notebook shows them.
 DIAGRAMS: dict[str, Diagram] = {
     d.name: d
-    for d in (RUNTIME_CONTAINERS, MONOLITH_VS_MICROSERVICES, INFERENCE_API, CI_CD_CT_PIPELINES,
-              AUTOMATION_BY_PHASE, DEPLOYMENT_STRATEGIES, CANARY_PROMOTION_RULE, RECAP_DEPLOYMENT)
+    for d in (
+        RUNTIME_CONTAINERS,
+        MONOLITH_VS_MICROSERVICES,
+        INFERENCE_API,
+        CI_CD_CT_PIPELINES,
+        AUTOMATION_BY_PHASE,
+        DEPLOYMENT_STRATEGIES,
+        CANARY_PROMOTION_RULE,
+        RECAP_DEPLOYMENT,
+    )
 }

@@ -46,14 +46,23 @@ def _flat(label: str) -> str:
     return label.replace("\n", " ")
 
 
-def _card(fig: Figure, ax: Axes, x: float, y: float, w: float, h: float, title: str,
-          style: dict, size: float = 11, lw: float = 1.5) -> Patch:
+def _card(
+    fig: Figure,
+    ax: Axes,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    title: str,
+    style: dict,
+    size: float = 11,
+    lw: float = 1.5,
+) -> Patch:
     """A tinted box with a hatched key and a bold title at its top; returns the outline."""
     box(ax, x, y, w, h, face=style["colour"], alpha=0.12, lw=0, edge="none")
     outline = box(ax, x, y, w, h, face="none", lw=lw, zorder=3)
     swatch(ax, x + 0.12, y + h - 0.36, 0.34, 0.22, style["colour"], style["hatch"])
-    in_box(fig, text(ax, x + 0.56, y + h - 0.25, title, size=size, weight="bold",
-                     va="center"), outline)
+    in_box(fig, text(ax, x + 0.56, y + h - 0.25, title, size=size, weight="bold", va="center"), outline)
     return outline
 
 
@@ -66,8 +75,7 @@ def _title(ax: Axes, x: float, y: float, s: str, size: float = 13) -> None:
 # --------------------------------------------------------------------------------------------
 
 STATISTICAL = ("Statistical monitoring", "watches the input data and the predictions")
-COMPUTATIONAL = ("Computational monitoring",
-                 "watches requests, network, CPU and memory, and downtime")
+COMPUTATIONAL = ("Computational monitoring", "watches requests, network, CPU and memory, and downtime")
 FEEDBACK = ("Feedback loop", "compares the predictions with the ground truth")
 FLOW = ("Input data", "Model in\nproduction", "Predictions")
 
@@ -83,8 +91,11 @@ def draw_monitoring_feedback_loop() -> Figure:
     flow_boxes = []
     for x, label in zip(xs, FLOW, strict=True):
         outline = box(ax, x, y, w, h, face="white", lw=1.8, zorder=3)
-        in_box(fig, text(ax, x + w / 2, y + h / 2, label, size=11, weight="bold",
-                         ha="center", va="center", zorder=5), outline)
+        in_box(
+            fig,
+            text(ax, x + w / 2, y + h / 2, label, size=11, weight="bold", ha="center", va="center", zorder=5),
+            outline,
+        )
         flow_boxes.append(outline)
     for x in xs[1:]:
         arrow(ax, (x - 0.48, y + h / 2), (x - 0.02, y + h / 2))
@@ -97,21 +108,28 @@ def draw_monitoring_feedback_loop() -> Figure:
 
     # Computational monitoring below the model.
     cp = _card(fig, ax, 0.3, 0.3, 5.65, 1.25, COMPUTATIONAL[0], STYLES[1])
-    in_box(fig, text(ax, 0.42, 0.72, textwrap.fill(COMPUTATIONAL[1], 42), size=10,
-                     va="center"), cp)
+    in_box(fig, text(ax, 0.42, 0.72, textwrap.fill(COMPUTATIONAL[1], 42), size=10, va="center"), cp)
     arrow(ax, (xs[1] + w / 2, 1.55), (xs[1] + w / 2, y - 0.02), lw=1.3, scale=12)
 
     # The feedback loop on the right.
     gt = box(ax, 6.6, 3.45, 2.1, 0.95, face="white", lw=1.8, zorder=3)
-    in_box(fig, text(ax, 7.65, 3.925, "Ground truth\n(arrives later)", size=11, weight="bold",
-                     ha="center", va="center"), gt)
+    in_box(
+        fig,
+        text(
+            ax, 7.65, 3.925, "Ground truth\n(arrives later)", size=11, weight="bold", ha="center", va="center"
+        ),
+        gt,
+    )
     fb = _card(fig, ax, 6.6, 1.75, 2.1, 1.45, FEEDBACK[0], STYLES[2], size=10.5)
     in_box(fig, text(ax, 6.72, 2.3, textwrap.fill(FEEDBACK[1], 16), size=10, va="center"), fb)
     arrow(ax, (xs[2] + w + 0.02, y + h / 2), (6.58, y + h / 2))
     arrow(ax, (7.65, 3.45), (7.65, 3.22))
     act = box(ax, 6.6, 0.3, 2.1, 0.95, face="white", lw=1.8, zorder=3)
-    in_box(fig, text(ax, 7.65, 0.775, "Act on it,\ne.g. retrain", size=11, weight="bold",
-                     ha="center", va="center"), act)
+    in_box(
+        fig,
+        text(ax, 7.65, 0.775, "Act on it,\ne.g. retrain", size=11, weight="bold", ha="center", va="center"),
+        act,
+    )
     arrow(ax, (7.65, 1.75), (7.65, 1.27))
     return fig
 
@@ -119,8 +137,10 @@ def draw_monitoring_feedback_loop() -> Figure:
 MONITORING_FEEDBACK_LOOP = Diagram(
     name="monitoring_feedback_loop",
     draw=draw_monitoring_feedback_loop,
-    alt=("Diagram of a live model with statistical monitoring above it, computational monitoring "
-         "below it and a feedback loop on the right that compares predictions with ground truth."),
+    alt=(
+        "Diagram of a live model with statistical monitoring above it, computational monitoring "
+        "below it and a feedback loop on the right that compares predictions with ground truth."
+    ),
     details=(
         f"In the middle, {join([inline(_flat(s)) for s in FLOW])} are joined by arrows. "
         f"Above them, a box labelled {STATISTICAL[0]} {STATISTICAL[1]}: arrows lead from it to "
@@ -163,20 +183,38 @@ def _style_axes(axes: Axes) -> None:
 def draw_drift_training_vs_live() -> Figure:
     width, height = 9.0, 4.4
     fig, _ax = new_figure(width, height)
-    text(_ax, 2.35, height - 0.3, "Data drift: the input distribution moves", size=11.5,
-         weight="bold", ha="center", va="center")
-    text(_ax, 6.75, height - 0.3, "Drift measured week by week", size=11.5, weight="bold",
-         ha="center", va="center")
-    text(_ax, width / 2, 0.18, ILLUSTRATIVE, size=9.5, color=DIM_TEXT, ha="center",
-         va="center", style="italic")
+    text(
+        _ax,
+        2.35,
+        height - 0.3,
+        "Data drift: the input distribution moves",
+        size=11.5,
+        weight="bold",
+        ha="center",
+        va="center",
+    )
+    text(
+        _ax,
+        6.75,
+        height - 0.3,
+        "Drift measured week by week",
+        size=11.5,
+        weight="bold",
+        ha="center",
+        va="center",
+    )
+    text(
+        _ax, width / 2, 0.18, ILLUSTRATIVE, size=9.5, color=DIM_TEXT, ha="center", va="center", style="italic"
+    )
 
     # Left: two distributions of one feature.
     left = fig.add_axes((0.07, 0.2, 0.40, 0.62))
     xs = [10 + i * 0.5 for i in range(141)]
     train = [_normal_pdf(x, *TRAIN_AGE) for x in xs]
     live = [_normal_pdf(x, *LIVE_AGE) for x in xs]
-    left.fill_between(xs, train, color=TRAIN_COLOUR, alpha=0.18, hatch="///",
-                      edgecolor=TRAIN_COLOUR, linewidth=0)
+    left.fill_between(
+        xs, train, color=TRAIN_COLOUR, alpha=0.18, hatch="///", edgecolor=TRAIN_COLOUR, linewidth=0
+    )
     left.plot(xs, train, color=TRAIN_COLOUR, lw=2.2, ls="-")
     left.plot(xs, live, color=LIVE_COLOUR, lw=2.2, ls="--")
     left.set_xlim(10, 80)
@@ -185,10 +223,19 @@ def draw_drift_training_vs_live() -> Figure:
     left.set_xticks([20, 40, 60, 80])
     left.set_xlabel("Customer age (the feature)", fontsize=10)
     left.set_ylabel("Share of customers", fontsize=10)
-    left.text(24, 0.046, "Training data\n(solid, hatched)", fontsize=9.5, color=TEXT,
-              ha="center", va="center", parse_math=False)
-    left.text(66, 0.03, "Live data\n(dashed)", fontsize=9.5, color=TEXT, ha="center",
-              va="center", parse_math=False)
+    left.text(
+        24,
+        0.046,
+        "Training data\n(solid, hatched)",
+        fontsize=9.5,
+        color=TEXT,
+        ha="center",
+        va="center",
+        parse_math=False,
+    )
+    left.text(
+        66, 0.03, "Live data\n(dashed)", fontsize=9.5, color=TEXT, ha="center", va="center", parse_math=False
+    )
     _style_axes(left)
 
     # Right: drift over time against a threshold.
@@ -196,12 +243,26 @@ def draw_drift_training_vs_live() -> Figure:
     weeks = list(range(1, len(WEEKLY_DRIFT) + 1))
     right.plot(weeks, WEEKLY_DRIFT, color=LIVE_COLOUR, lw=2, marker="o", ms=5)
     right.axhline(DRIFT_THRESHOLD, color=LINE, lw=1.5, ls=":")
-    right.text(1, DRIFT_THRESHOLD - 0.012, f"threshold {DRIFT_THRESHOLD}", fontsize=9.5,
-               color=TEXT, va="top", parse_math=False)
+    right.text(
+        1,
+        DRIFT_THRESHOLD - 0.012,
+        f"threshold {DRIFT_THRESHOLD}",
+        fontsize=9.5,
+        color=TEXT,
+        va="top",
+        parse_math=False,
+    )
     first = _first_week_over()
-    right.annotate("first week at or\nabove: retrain?", xy=(first, WEEKLY_DRIFT[first - 1]),
-                   xytext=(4.4, 0.335), fontsize=9.5, color=TEXT, ha="center", va="center",
-                   arrowprops={"arrowstyle": "-|>", "color": LINE, "lw": 1.2})
+    right.annotate(
+        "first week at or\nabove: retrain?",
+        xy=(first, WEEKLY_DRIFT[first - 1]),
+        xytext=(4.4, 0.335),
+        fontsize=9.5,
+        color=TEXT,
+        ha="center",
+        va="center",
+        arrowprops={"arrowstyle": "-|>", "color": LINE, "lw": 1.2},
+    )
     right.set_xlim(0.5, len(WEEKLY_DRIFT) + 0.5)
     right.set_ylim(0, 0.4)
     right.set_xticks([1, 4, 8, 12])
@@ -215,8 +276,10 @@ def draw_drift_training_vs_live() -> Figure:
 DRIFT_TRAINING_VS_LIVE = Diagram(
     name="drift_training_vs_live",
     draw=draw_drift_training_vs_live,
-    alt=("Two charts: a training and a live distribution of customer age, the live one shifted "
-         "to older ages, and a weekly drift value that rises past a threshold."),
+    alt=(
+        "Two charts: a training and a live distribution of customer age, the live one shifted "
+        "to older ages, and a weekly drift value that rises past a threshold."
+    ),
     details=(
         f"Left chart, data drift: the training data's curve (solid line, hatched) peaks at age "
         f"{TRAIN_AGE[0]:.0f}; the live data's curve (dashed line) peaks at age {LIVE_AGE[0]:.0f} "
@@ -235,26 +298,36 @@ DRIFT_TRAINING_VS_LIVE = Diagram(
 
 #: (column title, [(level number, description)] from least to most automated).
 MATURITY = (
-    ("Three-level model\n(this course: 1 to 3)", [
-        ("1", "Manual processes, siloed\nteams, no traceability"),
-        ("2", "Automated development,\nmanual deployment,\npartial monitoring"),
-        ("3", "Full CI/CD, close\ncollaboration, monitoring\nwith automatic retraining"),
-    ]),
-    ("Google Cloud\n(levels 0 to 2)", [
-        ("0", "Manual process"),
-        ("1", "ML pipeline automation\n(continuous training)"),
-        ("2", "CI/CD pipeline\nautomation"),
-    ]),
-    ("Microsoft\n(levels 0 to 4)", [
-        ("0", "No MLOps"),
-        ("1", "DevOps but no MLOps"),
-        ("2", "Automated training"),
-        ("3", "Automated model\ndeployment"),
-        ("4", "Full MLOps automated\noperations"),
-    ]),
+    (
+        "Three-level model\n(this course: 1 to 3)",
+        [
+            ("1", "Manual processes, siloed\nteams, no traceability"),
+            ("2", "Automated development,\nmanual deployment,\npartial monitoring"),
+            ("3", "Full CI/CD, close\ncollaboration, monitoring\nwith automatic retraining"),
+        ],
+    ),
+    (
+        "Google Cloud\n(levels 0 to 2)",
+        [
+            ("0", "Manual process"),
+            ("1", "ML pipeline automation\n(continuous training)"),
+            ("2", "CI/CD pipeline\nautomation"),
+        ],
+    ),
+    (
+        "Microsoft\n(levels 0 to 4)",
+        [
+            ("0", "No MLOps"),
+            ("1", "DevOps but no MLOps"),
+            ("2", "Automated training"),
+            ("3", "Automated model\ndeployment"),
+            ("4", "Full MLOps automated\noperations"),
+        ],
+    ),
 )
-MATURITY_NOTE = ("Each column runs from manual (bottom) to fully automated (top); "
-                 "the levels do not line up one to one.")
+MATURITY_NOTE = (
+    "Each column runs from manual (bottom) to fully automated (top); the levels do not line up one to one."
+)
 
 
 def draw_maturity_levels_side_by_side() -> Figure:
@@ -262,29 +335,29 @@ def draw_maturity_levels_side_by_side() -> Figure:
     fig, ax = new_figure(width, height)
     _title(ax, width / 2, height - 0.28, "MLOps maturity: three frameworks, three numberings")
     bottom, top = 0.75, 4.95
-    text(ax, width / 2, 0.3, MATURITY_NOTE, size=9.5, color=DIM_TEXT, ha="center",
-         va="center", style="italic")
+    text(
+        ax, width / 2, 0.3, MATURITY_NOTE, size=9.5, color=DIM_TEXT, ha="center", va="center", style="italic"
+    )
     # An axis on the left: more automation upwards.
     arrow(ax, (0.35, bottom), (0.35, top), lw=2)
-    text(ax, 0.15, (bottom + top) / 2, "more automation", size=10, rotation=90, ha="center",
-         va="center")
+    text(ax, 0.15, (bottom + top) / 2, "more automation", size=10, rotation=90, ha="center", va="center")
     col_w, gap, x0 = 2.65, 0.18, 0.6
     for c, ((title, levels), style) in enumerate(zip(MATURITY, STYLES, strict=False)):
         x = x0 + c * (col_w + gap)
-        text(ax, x + col_w / 2, top + 0.4, title, size=10.5, weight="bold", ha="center",
-             va="center")
+        text(ax, x + col_w / 2, top + 0.4, title, size=10.5, weight="bold", ha="center", va="center")
         n = len(levels)
         step = (top - bottom) / n
         for i, (number, words) in enumerate(levels):
             y = bottom + i * step
             alpha = 0.08 + 0.3 * i / (n - 1)
-            box(ax, x, y + 0.04, col_w, step - 0.08, face=style["colour"], alpha=alpha, lw=0,
-                edge="none")
+            box(ax, x, y + 0.04, col_w, step - 0.08, face=style["colour"], alpha=alpha, lw=0, edge="none")
             outline = box(ax, x, y + 0.04, col_w, step - 0.08, face="none", lw=1.3, zorder=3)
-            in_box(fig, text(ax, x + 0.12, y + step / 2, f"Level {number}", size=10.5,
-                             weight="bold", va="center"), outline)
-            in_box(fig, text(ax, x + 0.82, y + step / 2, words, size=9.5, va="center"),
-                   outline)
+            in_box(
+                fig,
+                text(ax, x + 0.12, y + step / 2, f"Level {number}", size=10.5, weight="bold", va="center"),
+                outline,
+            )
+            in_box(fig, text(ax, x + 0.82, y + step / 2, words, size=9.5, va="center"), outline)
     return fig
 
 
@@ -292,19 +365,25 @@ def _maturity_details() -> str:
     parts = []
     for title, levels in MATURITY:
         # "DevOps" keeps its capital letters; other labels start lower case in running text.
-        steps = "; ".join(f"level {n}: {_flat(w) if w.startswith('DevOps') else inline(w)}"
-                          for n, w in levels)
+        steps = "; ".join(
+            f"level {n}: {_flat(w) if w.startswith('DevOps') else inline(w)}" for n, w in levels
+        )
         parts.append(f"{_flat(title)}: {steps}.")
-    return ("Three columns, each a stack of boxes from the least automated level at the bottom to "
-            "the most automated at the top, beside an arrow labelled more automation. "
-            + " ".join(parts) + f" A note reads: \u201c{MATURITY_NOTE}\u201d")
+    return (
+        "Three columns, each a stack of boxes from the least automated level at the bottom to "
+        "the most automated at the top, beside an arrow labelled more automation. "
+        + " ".join(parts)
+        + f" A note reads: \u201c{MATURITY_NOTE}\u201d"
+    )
 
 
 MATURITY_LEVELS_SIDE_BY_SIDE = Diagram(
     name="maturity_levels_side_by_side",
     draw=draw_maturity_levels_side_by_side,
-    alt=("Three columns of MLOps maturity levels side by side: a three-level model numbered 1 to "
-         "3, Google Cloud's levels 0 to 2 and Microsoft's levels 0 to 4."),
+    alt=(
+        "Three columns of MLOps maturity levels side by side: a three-level model numbered 1 to "
+        "3, Google Cloud's levels 0 to 2 and Microsoft's levels 0 to 4."
+    ),
     details=_maturity_details(),
 )
 
@@ -315,15 +394,17 @@ MATURITY_LEVELS_SIDE_BY_SIDE = Diagram(
 
 #: (phase, [(category, tools)]).
 TOOLS = (
-    ("Development", [("Feature stores", "Feast, Hopsworks"),
-                     ("Experiment tracking", "MLflow, ClearML,\nWeights & Biases")]),
-    ("Deployment", [("Containers", "Docker, Kubernetes"),
-                    ("CI/CD", "Jenkins, GitLab")]),
-    ("Monitoring in production", [("Model monitoring", "Fiddler"),
-                                  ("Data quality", "Great Expectations")]),
+    (
+        "Development",
+        [
+            ("Feature stores", "Feast, Hopsworks"),
+            ("Experiment tracking", "MLflow, ClearML,\nWeights & Biases"),
+        ],
+    ),
+    ("Deployment", [("Containers", "Docker, Kubernetes"), ("CI/CD", "Jenkins, GitLab")]),
+    ("Monitoring in production", [("Model monitoring", "Fiddler"), ("Data quality", "Great Expectations")]),
 )
-PLATFORMS = ("Platforms with tools for many of these categories",
-             "AWS SageMaker, Azure ML, Google Vertex AI")
+PLATFORMS = ("Platforms with tools for many of these categories", "AWS SageMaker, Azure ML, Google Vertex AI")
 TOOLS_NOTE = "Examples of tools, not a complete list or a recommendation."
 
 
@@ -345,20 +426,22 @@ def draw_tools_by_phase() -> Figure:
         arrow(ax, (x - gap - 0.02, y + h / 2), (x + 0.0, y + h / 2), lw=1.8, scale=10)
     plat = _card(fig, ax, 0.2, 0.55, 8.6, 0.9, PLATFORMS[0], STYLES[3], size=10.5)
     in_box(fig, text(ax, 0.35, 0.75, PLATFORMS[1], size=10, va="center"), plat)
-    text(ax, width / 2, 0.25, TOOLS_NOTE, size=9.5, color=DIM_TEXT, ha="center", va="center",
-         style="italic")
+    text(ax, width / 2, 0.25, TOOLS_NOTE, size=9.5, color=DIM_TEXT, ha="center", va="center", style="italic")
     return fig
 
 
 TOOLS_BY_PHASE = Diagram(
     name="tools_by_phase",
     draw=draw_tools_by_phase,
-    alt=("Three columns of MLOps tools by phase, development, deployment and monitoring in "
-         "production, above a band of platforms that cover many categories."),
+    alt=(
+        "Three columns of MLOps tools by phase, development, deployment and monitoring in "
+        "production, above a band of platforms that cover many categories."
+    ),
     details=(
         " ".join(
-            f"{phase}: " + "; ".join(f"{inline(cat)}, for example {_flat(tools)}"
-                                     for cat, tools in cats) + "."
+            f"{phase}: "
+            + "; ".join(f"{inline(cat)}, for example {_flat(tools)}" for cat, tools in cats)
+            + "."
             for phase, cats in TOOLS
         )
         + f" Below the columns, a band: {PLATFORMS[0].lower()}, for example {PLATFORMS[1]}. "
@@ -372,10 +455,50 @@ TOOLS_BY_PHASE = Diagram(
 # --------------------------------------------------------------------------------------------
 
 #: A small training and live sample (illustrative), and the cut points of the PSI bins.
-PSI_TRAIN = (1.2, 1.8, 2.1, 2.4, 2.6, 2.9, 3.1, 3.3, 3.4, 3.6, 3.8, 4.1, 4.2, 4.4, 4.7, 4.9,
-             5.3, 5.6, 6.1, 6.8)
-PSI_LIVE = (2.2, 2.9, 3.5, 3.9, 4.3, 4.5, 4.8, 5.0, 5.2, 5.4, 5.5, 5.7, 5.9, 6.2, 6.4, 6.6,
-            6.9, 7.3, 7.6, 8.1)
+PSI_TRAIN = (
+    1.2,
+    1.8,
+    2.1,
+    2.4,
+    2.6,
+    2.9,
+    3.1,
+    3.3,
+    3.4,
+    3.6,
+    3.8,
+    4.1,
+    4.2,
+    4.4,
+    4.7,
+    4.9,
+    5.3,
+    5.6,
+    6.1,
+    6.8,
+)
+PSI_LIVE = (
+    2.2,
+    2.9,
+    3.5,
+    3.9,
+    4.3,
+    4.5,
+    4.8,
+    5.0,
+    5.2,
+    5.4,
+    5.5,
+    5.7,
+    5.9,
+    6.2,
+    6.4,
+    6.6,
+    6.9,
+    7.3,
+    7.6,
+    8.1,
+)
 PSI_CUTS = (3.0, 4.0, 5.0, 6.0)
 EPSILON = 0.0001
 
@@ -420,45 +543,93 @@ def _bin_names(cuts) -> list[str]:
 def draw_psi_ks_explained() -> Figure:
     width, height = 9.0, 4.5
     fig, ax = new_figure(width, height)
-    text(ax, 2.3, height - 0.28, "PSI: compare shares bin by bin", size=11.5, weight="bold",
-         ha="center", va="center")
-    text(ax, 6.75, height - 0.28, "KS: largest gap between the CDFs", size=11.5,
-         weight="bold", ha="center", va="center")
-    text(ax, width / 2, 0.16, "Illustrative samples of 20 values each.", size=9.5,
-         color=DIM_TEXT, ha="center", va="center", style="italic")
+    text(
+        ax,
+        2.3,
+        height - 0.28,
+        "PSI: compare shares bin by bin",
+        size=11.5,
+        weight="bold",
+        ha="center",
+        va="center",
+    )
+    text(
+        ax,
+        6.75,
+        height - 0.28,
+        "KS: largest gap between the CDFs",
+        size=11.5,
+        weight="bold",
+        ha="center",
+        va="center",
+    )
+    text(
+        ax,
+        width / 2,
+        0.16,
+        "Illustrative samples of 20 values each.",
+        size=9.5,
+        color=DIM_TEXT,
+        ha="center",
+        va="center",
+        style="italic",
+    )
 
     left = fig.add_axes((0.07, 0.2, 0.41, 0.64))
     e, a = bin_shares(PSI_TRAIN, PSI_CUTS), bin_shares(PSI_LIVE, PSI_CUTS)
     idx = list(range(len(e)))
-    left.bar([i - 0.2 for i in idx], e, width=0.38, color=TRAIN_COLOUR, alpha=0.35,
-             hatch="///", edgecolor=TRAIN_COLOUR, label="training")
-    left.bar([i + 0.2 for i in idx], a, width=0.38, color=LIVE_COLOUR, alpha=0.35,
-             hatch="...", edgecolor=LIVE_COLOUR, label="live")
+    left.bar(
+        [i - 0.2 for i in idx],
+        e,
+        width=0.38,
+        color=TRAIN_COLOUR,
+        alpha=0.35,
+        hatch="///",
+        edgecolor=TRAIN_COLOUR,
+        label="training",
+    )
+    left.bar(
+        [i + 0.2 for i in idx],
+        a,
+        width=0.38,
+        color=LIVE_COLOUR,
+        alpha=0.35,
+        hatch="...",
+        edgecolor=LIVE_COLOUR,
+        label="live",
+    )
     left.set_xticks(idx)
     left.set_xticklabels(_bin_names(PSI_CUTS))
     left.set_ylim(0, 0.5)
     left.set_yticks([0, 0.1, 0.2, 0.3, 0.4, 0.5])
     left.set_xlabel("Bin of the feature", fontsize=10)
     left.set_ylabel("Share of the sample", fontsize=10)
-    leg = left.legend(loc="upper left", fontsize=9.5, frameon=False,
-                      title=f"PSI = {psi_value(PSI_TRAIN, PSI_LIVE, PSI_CUTS):.2f}",
-                      title_fontsize=9.5)
+    leg = left.legend(
+        loc="upper left",
+        fontsize=9.5,
+        frameon=False,
+        title=f"PSI = {psi_value(PSI_TRAIN, PSI_LIVE, PSI_CUTS):.2f}",
+        title_fontsize=9.5,
+    )
     leg._legend_box.align = "left"
     _style_axes(left)
 
     right = fig.add_axes((0.58, 0.2, 0.39, 0.64))
-    for sample, colour, ls, label in ((PSI_TRAIN, TRAIN_COLOUR, "-", "training"),
-                                      (PSI_LIVE, LIVE_COLOUR, "--", "live")):
+    for sample, colour, ls, label in (
+        (PSI_TRAIN, TRAIN_COLOUR, "-", "training"),
+        (PSI_LIVE, LIVE_COLOUR, "--", "live"),
+    ):
         xs = sorted(sample)
         ys = [(i + 1) / len(xs) for i in range(len(xs))]
-        right.step([0.0, *xs, 9.0], [0.0, *ys, 1.0], where="post", color=colour, ls=ls, lw=2,
-                   label=label)
+        right.step([0.0, *xs, 9.0], [0.0, *ys, 1.0], where="post", color=colour, ls=ls, lw=2, label=label)
     x, gap = ks_point(PSI_TRAIN, PSI_LIVE)
     lo, hi = sorted((_ecdf(PSI_TRAIN, x), _ecdf(PSI_LIVE, x)))
-    right.annotate("", xy=(x, lo), xytext=(x, hi),
-                   arrowprops={"arrowstyle": "<|-|>", "color": LINE, "lw": 1.5})
-    right.text(x + 0.25, (lo + hi) / 2, f"KS = {gap:.2f}", fontsize=9.5, color=TEXT,
-               va="center", parse_math=False)
+    right.annotate(
+        "", xy=(x, lo), xytext=(x, hi), arrowprops={"arrowstyle": "<|-|>", "color": LINE, "lw": 1.5}
+    )
+    right.text(
+        x + 0.25, (lo + hi) / 2, f"KS = {gap:.2f}", fontsize=9.5, color=TEXT, va="center", parse_math=False
+    )
     right.set_xlim(0, 9)
     right.set_ylim(0, 1.05)
     right.set_xticks([0, 3, 6, 9])
@@ -472,8 +643,9 @@ def draw_psi_ks_explained() -> Figure:
 
 def _psi_ks_details() -> str:
     e, a = bin_shares(PSI_TRAIN, PSI_CUTS), bin_shares(PSI_LIVE, PSI_CUTS)
-    shares = "; ".join(f"{n}: training {x:.2f}, live {y:.2f}"
-                       for n, x, y in zip(_bin_names(PSI_CUTS), e, a, strict=True))
+    shares = "; ".join(
+        f"{n}: training {x:.2f}, live {y:.2f}" for n, x, y in zip(_bin_names(PSI_CUTS), e, a, strict=True)
+    )
     x, gap = ks_point(PSI_TRAIN, PSI_LIVE)
     return (
         "Left, a bar chart: for each bin of the feature, the share of the training sample "
@@ -490,8 +662,10 @@ def _psi_ks_details() -> str:
 PSI_KS_EXPLAINED = Diagram(
     name="psi_ks_explained",
     draw=draw_psi_ks_explained,
-    alt=("Two charts of one training and one live sample: bar shares per bin for the population "
-         "stability index, and two step curves whose largest gap is the KS statistic."),
+    alt=(
+        "Two charts of one training and one live sample: bar shares per bin for the population "
+        "stability index, and two step curves whose largest gap is the KS statistic."
+    ),
     details=_psi_ks_details(),
 )
 
@@ -501,18 +675,34 @@ PSI_KS_EXPLAINED = Diagram(
 # --------------------------------------------------------------------------------------------
 
 RECAP_STEPS = (
-    ("Monitor", ["Statistical: input data\nand predictions",
-                 "Computational: requests,\nnetwork, CPU, memory,\ndowntime",
-                 "Feedback loop: predictions\nvs ground truth"]),
-    ("Detect drift", ["Data drift: the input\ndistribution changes",
-                      "Concept drift: the link\nbetween input and\ntarget changes",
-                      "Measure it, e.g. with\nPSI or KS"]),
-    ("Retrain", ["Triggers: on demand,\nschedule, new data,\nperformance drop, shift",
-                 "New data only, or\nold plus new data",
-                 "How often: volatility,\nexpert insight, cost,\nthresholds, decay speed"]),
+    (
+        "Monitor",
+        [
+            "Statistical: input data\nand predictions",
+            "Computational: requests,\nnetwork, CPU, memory,\ndowntime",
+            "Feedback loop: predictions\nvs ground truth",
+        ],
+    ),
+    (
+        "Detect drift",
+        [
+            "Data drift: the input\ndistribution changes",
+            "Concept drift: the link\nbetween input and\ntarget changes",
+            "Measure it, e.g. with\nPSI or KS",
+        ],
+    ),
+    (
+        "Retrain",
+        [
+            "Triggers: on demand,\nschedule, new data,\nperformance drop, shift",
+            "New data only, or\nold plus new data",
+            "How often: volatility,\nexpert insight, cost,\nthresholds, decay speed",
+        ],
+    ),
 )
-RECAP_BAND = ("The more of this loop runs automatically, the higher the maturity level; "
-              "tools exist for each step.")
+RECAP_BAND = (
+    "The more of this loop runs automatically, the higher the maturity level; tools exist for each step."
+)
 
 
 def draw_recap_maintaining() -> Figure:
@@ -526,20 +716,33 @@ def draw_recap_maintaining() -> Figure:
     for x in xs[1:]:
         arrow(ax, (x - 0.18, y + h / 2), (x - 0.01, y + h / 2), lw=2, scale=12)
     arrow(ax, (xs[2] + w / 2, y - 0.02), (xs[0] + w / 2, y - 0.02), rad=-0.12, lw=2)
-    text(ax, width / 2, 0.3, RECAP_BAND, size=10, ha="center", va="center", style="italic",
-         bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"}, zorder=5)
+    text(
+        ax,
+        width / 2,
+        0.3,
+        RECAP_BAND,
+        size=10,
+        ha="center",
+        va="center",
+        style="italic",
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"},
+        zorder=5,
+    )
     return fig
 
 
 RECAP_MAINTAINING = Diagram(
     name="recap_maintaining",
     draw=draw_recap_maintaining,
-    alt=("Chapter summary: three boxes in a loop, monitor, detect drift and retrain, with a "
-         "curved arrow from retrain back to monitor."),
+    alt=(
+        "Chapter summary: three boxes in a loop, monitor, detect drift and retrain, with a "
+        "curved arrow from retrain back to monitor."
+    ),
     details=(
         "From left to right, joined by arrows. "
-        + " ".join(f"{title}: " + "; ".join(inline(_flat(i)) for i in items) + "."
-                   for title, items in RECAP_STEPS)
+        + " ".join(
+            f"{title}: " + "; ".join(inline(_flat(i)) for i in items) + "." for title, items in RECAP_STEPS
+        )
         + f" A curved arrow leads from retrain back to monitor, and a line reads: "
         f"\u201c{RECAP_BAND}\u201d"
     ),
@@ -548,6 +751,12 @@ RECAP_MAINTAINING = Diagram(
 #: Chapter 4's diagrams by name, in the order the notebook shows them.
 DIAGRAMS: dict[str, Diagram] = {
     d.name: d
-    for d in (MONITORING_FEEDBACK_LOOP, DRIFT_TRAINING_VS_LIVE, MATURITY_LEVELS_SIDE_BY_SIDE,
-              TOOLS_BY_PHASE, PSI_KS_EXPLAINED, RECAP_MAINTAINING)
+    for d in (
+        MONITORING_FEEDBACK_LOOP,
+        DRIFT_TRAINING_VS_LIVE,
+        MATURITY_LEVELS_SIDE_BY_SIDE,
+        TOOLS_BY_PHASE,
+        PSI_KS_EXPLAINED,
+        RECAP_MAINTAINING,
+    )
 }

@@ -170,10 +170,21 @@ def swatch(
     """
     from matplotlib.colors import to_rgba
 
-    box(ax, x, y, w, h, face=colour, alpha=0.25 if dimmed else 0.55,
-        edge=to_rgba(LINE, 0.5 if dimmed else 1.0), lw=0, hatch=hatch, rounding=0.03, zorder=2)
-    return box(ax, x, y, w, h, face="none", edge=DIM_EDGE if dimmed else LINE, lw=1,
-               rounding=0.03, zorder=3)
+    box(
+        ax,
+        x,
+        y,
+        w,
+        h,
+        face=colour,
+        alpha=0.25 if dimmed else 0.55,
+        edge=to_rgba(LINE, 0.5 if dimmed else 1.0),
+        lw=0,
+        hatch=hatch,
+        rounding=0.03,
+        zorder=2,
+    )
+    return box(ax, x, y, w, h, face="none", edge=DIM_EDGE if dimmed else LINE, lw=1, rounding=0.03, zorder=3)
 
 
 def arrow(

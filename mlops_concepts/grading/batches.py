@@ -117,8 +117,10 @@ class _Logs:
         self.current: str | None = None
         self.preamble = open(self.folder / f"batch-{batch.name}.log", "wb")  # noqa: SIM115
         # Where the batch ran: on a Dask cluster, the worker's host and process.
-        self.preamble.write(f"batch {batch.name} ({len(batch.students)} students) graded by "
-                            f"process {os.getpid()} on {socket.gethostname()}\n".encode())
+        self.preamble.write(
+            f"batch {batch.name} ({len(batch.students)} students) graded by "
+            f"process {os.getpid()} on {socket.gethostname()}\n".encode()
+        )
 
     def student_of(self, line: str) -> str | None:
         for match in self.pattern.finditer(line):
@@ -179,9 +181,15 @@ def _has_feedback(root: Path, batch: Batch, student: str) -> bool:
 def nbgrader_later(root: Path, env: dict) -> subprocess.Popen:
     """An nbgrader process that imports nbgrader now and takes its arguments later, from
     :func:`_give` (see :mod:`.nbgrader_later`): the import overlaps what the batch does first."""
-    return subprocess.Popen([sys.executable, "-m", "mlops_concepts.grading.nbgrader_later"], cwd=root,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=env, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mlops_concepts.grading.nbgrader_later"],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
 
 
 def _give(proc: subprocess.Popen, args: list[str]) -> subprocess.Popen:
@@ -194,8 +202,9 @@ def _give(proc: subprocess.Popen, args: list[str]) -> subprocess.Popen:
     return proc
 
 
-def _start(batch: Batch, args: list[str], extra_env: dict[str, str] | None = None,
-           staged_first: bool = False):
+def _start(
+    batch: Batch, args: list[str], extra_env: dict[str, str] | None = None, staged_first: bool = False
+):
     """Start ``nbgrader <args>`` for the batch: forked from the fork server when the batch runs
     in the grading command's process, else in a new :func:`nbgrader_later` process.
 
@@ -211,8 +220,11 @@ def _start(batch: Batch, args: list[str], extra_env: dict[str, str] | None = Non
             # A process of its own says why nbgrader cannot start, if it cannot, in the batch's
             # log; the instructor learns once why grading is slower.
             if server.first_loss():
-                print(f"  note: {printable(gone, 400)}; each batch starts nbgrader by itself "
-                      f"from now on, which is slower (log: {LOGS}/forkserver.log)", flush=True)
+                print(
+                    f"  note: {printable(gone, 400)}; each batch starts nbgrader by itself "
+                    f"from now on, which is slower (log: {LOGS}/forkserver.log)",
+                    flush=True,
+                )
     later = nbgrader_later(root, dict(nbgrader_env(), **(extra_env or {})))
     if staged_first:
         try:
@@ -277,9 +289,14 @@ def _killed(code: int | None) -> str:
     return ""
 
 
-def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
-         on_done: Callable[[Result], None] | None,
-         notes: Callable[[str], list[str]] | None = None) -> list[Result]:
+def _run(
+    proc,
+    batch: Batch,
+    logs: _Logs,
+    done: Callable[[str], bool],
+    on_done: Callable[[Result], None] | None,
+    notes: Callable[[str], list[str]] | None = None,
+) -> list[Result]:
     """Follow the nbgrader process ``proc`` (from :func:`_start`) over the batch, splitting its
     output into per-student logs.
 
@@ -301,10 +318,16 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
         # writes a first copy before running it.
         ok = not reason and done(student)
         now = time.perf_counter()
-        result = Result(student, ok, "" if ok else (reason or last_error(logs.text(student))),
-                        now - started_at.get(student, now), batch.name,
-                        notes(student) if notes else [], again=not ok and (again or not reason),
-                        reached=student in started_at)
+        result = Result(
+            student,
+            ok,
+            "" if ok else (reason or last_error(logs.text(student))),
+            now - started_at.get(student, now),
+            batch.name,
+            notes(student) if notes else [],
+            again=not ok and (again or not reason),
+            reached=student in started_at,
+        )
         results[student] = result
         if on_done:
             on_done(result)
@@ -353,8 +376,11 @@ def _run(proc, batch: Batch, logs: _Logs, done: Callable[[str], bool],
         finish(previous, f"its nbgrader process was {killed or 'stopped'} while grading it", again=True)
     why = "its process stopped before reaching it"
     if not started_at:  # nbgrader itself did not reach anyone: say why
-        why = (f"nbgrader did not reach it within {batch.timeout:.0f} s" if timed_out
-               else f"nbgrader stopped before grading anyone ({last_error(logs.preamble_text())})")
+        why = (
+            f"nbgrader did not reach it within {batch.timeout:.0f} s"
+            if timed_out
+            else f"nbgrader stopped before grading anyone ({last_error(logs.preamble_text())})"
+        )
     for student in batch.students:
         if student in started_at:
             finish(student)
@@ -376,8 +402,9 @@ def stage_batch(root: Path, batch: Batch) -> dict[str, list[str]]:
         try:
             staged = stage(root / "submitted" / student / batch.assignment, target, notebooks, student)
         except Exception as err:  # one unreadable submission must not stop the class
-            staged = stage_blank(target, notebooks, student,
-                                 f"the submission could not be read ({type(err).__name__})")
+            staged = stage_blank(
+                target, notebooks, student, f"the submission could not be read ({type(err).__name__})"
+            )
         notes[student] = [n.message for n in staged.notes]
     return notes
 
@@ -407,6 +434,7 @@ def _staging_notes(root: Path, batch: Batch) -> Callable[[str], list[str]]:
             except (OSError, ValueError):
                 read.append({})
         return read[0].get(student, [])
+
     return of
 
 
@@ -424,14 +452,25 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
     (folder / NOTES).unlink(missing_ok=True)
     shutil.rmtree(root / GRADED / batch.name, ignore_errors=True)
     shutil.rmtree(root / STAGING / batch.name, ignore_errors=True)
-    args = ["autograde", batch.assignment, "--force",
-            f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
-            f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}",
-            f"--CourseDirectory.db_url={scratch_url(root, batch.name)}", *batch.nbgrader_args]
+    args = [
+        "autograde",
+        batch.assignment,
+        "--force",
+        f"--CourseDirectory.submitted_directory={STAGING}/{batch.name}",
+        f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}",
+        f"--CourseDirectory.db_url={scratch_url(root, batch.name)}",
+        *batch.nbgrader_args,
+    ]
     if len(batch.students) == 1:
         args += ["--student", batch.students[0]]
-    return _run(_start(batch, args, staged_first=True), batch, _Logs(root / LOGS, batch),
-                lambda student: _graded(root, batch, student), on_done, _staging_notes(root, batch))
+    return _run(
+        _start(batch, args, staged_first=True),
+        batch,
+        _Logs(root / LOGS, batch),
+        lambda student: _graded(root, batch, student),
+        on_done,
+        _staging_notes(root, batch),
+    )
 
 
 def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) -> list[Result]:
@@ -441,15 +480,24 @@ def run_feedback(batch: Batch, on_done: Callable[[Result], None] | None = None) 
     read the gradebook.
     """
     root = Path(batch.root)
-    args = ["generate_feedback", batch.assignment, "--force",
-            f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}"]
+    args = [
+        "generate_feedback",
+        batch.assignment,
+        "--force",
+        f"--CourseDirectory.autograded_directory={GRADED}/{batch.name}",
+    ]
     if len(batch.students) == 1:
         args += ["--student", batch.students[0]]
     # The URL goes by the environment (nbgrader_config.py reads it), not the command line,
     # where other users of the machine could read a password in it.
     proc = _start(batch, args, {"MLOPS_CONCEPTS_DB_URL": batch.main_url})
-    results = _run(proc, batch, _Logs(root / LOGS / "feedback", batch),
-                   lambda student: _has_feedback(root, batch, student), on_done)
+    results = _run(
+        proc,
+        batch,
+        _Logs(root / LOGS / "feedback", batch),
+        lambda student: _has_feedback(root, batch, student),
+        on_done,
+    )
     for result in results:
         if not result.ok:  # no page at all rather than one cut off, or one of older grades
             _discard_feedback(root, batch, result.student)

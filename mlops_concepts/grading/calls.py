@@ -40,8 +40,7 @@ class Call:
 
 def strip_magics(source: str) -> str:
     """Blank out IPython magics and shell escapes so :func:`ast.parse` can read the rest."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
 def _value(node: ast.expr, source: str):
@@ -84,8 +83,10 @@ def nested_calls(source: str, names) -> list[str]:
     return [
         node.func.id
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        and node.func.id in names and id(node) not in top
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in names
+        and id(node) not in top
     ]
 
 

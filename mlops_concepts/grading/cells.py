@@ -32,8 +32,12 @@ def grade_id(cell) -> str | None:
 
 def is_test(cell) -> bool:
     """An autograded test cell: code, graded, not an answer."""
-    return (cell.get("cell_type") == "code" and _has_metadata(cell)
-            and bool(utils.is_grade(cell)) and not utils.is_solution(cell))
+    return (
+        cell.get("cell_type") == "code"
+        and _has_metadata(cell)
+        and bool(utils.is_grade(cell))
+        and not utils.is_solution(cell)
+    )
 
 
 def is_answer(cell) -> bool:

@@ -22,37 +22,68 @@ INTERRUPTED = 130  # the exit status of a command stopped by Ctrl-C, as shells h
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlops-concepts", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, helptext in (("demo", "build release/, grade the sample submissions, export"),
-                           ("grade", "grade every submission in submitted/, export")):
-        p = sub.add_parser(name, help=helptext,
-                           epilog="Other --Class.trait=value options are passed to nbgrader "
-                                  "autograde, e.g. --SandboxedExecute.sandbox=False (trusted "
-                                  "submissions only) or --Execute.timeout=120.")
-        p.add_argument("assignment", nargs="*",
-                       help="chapter ids (default: " + ("every released chapter someone submitted"
-                                                        if name == "grade" else
-                                                        "every chapter with a sample class") + ")")
+    for name, helptext in (
+        ("demo", "build release/, grade the sample submissions, export"),
+        ("grade", "grade every submission in submitted/, export"),
+    ):
+        p = sub.add_parser(
+            name,
+            help=helptext,
+            epilog="Other --Class.trait=value options are passed to nbgrader "
+            "autograde, e.g. --SandboxedExecute.sandbox=False (trusted "
+            "submissions only) or --Execute.timeout=120.",
+        )
+        p.add_argument(
+            "assignment",
+            nargs="*",
+            help="chapter ids (default: "
+            + (
+                "every released chapter someone submitted"
+                if name == "grade"
+                else "every chapter with a sample class"
+            )
+            + ")",
+        )
         if name == "grade":
             p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
-            p.add_argument("--jobs", type=int, default=None,
-                           help="batches graded at once on this machine (default: the CPU count)")
-            p.add_argument("--scheduler", default=None,
-                           help="a Dask scheduler address, e.g. tcp://host:8786: grade on its "
-                                "workers, which must share the course directory")
+            p.add_argument(
+                "--jobs",
+                type=int,
+                default=None,
+                help="batches graded at once on this machine (default: the CPU count)",
+            )
+            p.add_argument(
+                "--scheduler",
+                default=None,
+                help="a Dask scheduler address, e.g. tcp://host:8786: grade on its "
+                "workers, which must share the course directory",
+            )
         else:
-            p.add_argument("--course", type=Path, default=None,
-                           help=f"the throwaway course directory (default: {DEMO_COURSE}/ here)")
+            p.add_argument(
+                "--course",
+                type=Path,
+                default=None,
+                help=f"the throwaway course directory (default: {DEMO_COURSE}/ here)",
+            )
     p = sub.add_parser("check", help="lint chapters against the authoring contract (no code runs)")
     p.add_argument("assignment", nargs="*", help="chapter ids (default: every chapter in source/)")
     p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
-    p = sub.add_parser("report", help="class report: score distribution, item analysis, "
-                                      "common wrong answers (HTML) and a per-item CSV")
+    p = sub.add_parser(
+        "report",
+        help="class report: score distribution, item analysis, "
+        "common wrong answers (HTML) and a per-item CSV",
+    )
     p.add_argument("assignment", nargs="*", help="chapter ids (default: every graded chapter)")
     p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
-    p.add_argument("--out", type=Path, default=None,
-                   help="the HTML report (default: <root>/reports/<assignment>.html)")
-    p.add_argument("--csv", type=Path, default=None,
-                   help="the per-item CSV (default: <root>/reports/<assignment>-items.csv)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="the HTML report (default: <root>/reports/<assignment>.html)"
+    )
+    p.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        help="the per-item CSV (default: <root>/reports/<assignment>-items.csv)",
+    )
     return parser
 
 
@@ -111,8 +142,9 @@ def _main(argv: list[str] | None) -> int:
         return 0
     codes = []
     for assignment in assignments:
-        codes.append(grade(root, assignment, nbgrader_args=tuple(extra), jobs=args.jobs,
-                           scheduler=args.scheduler))
+        codes.append(
+            grade(root, assignment, nbgrader_args=tuple(extra), jobs=args.jobs, scheduler=args.scheduler)
+        )
         if codes[-1] == INTERRUPTED:  # Ctrl-C stops the command, not one chapter
             break
     return max(codes)

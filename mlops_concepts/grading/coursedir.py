@@ -54,7 +54,9 @@ def gradebook_url(root) -> str:
     try:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     except Exception as err:
-        raise CourseConfigError(f"The course configuration {Path(root) / 'nbgrader_config.py'} does "
-                                f"not load ({type(err).__name__}: {printable(err, 300)})") from err
+        raise CourseConfigError(
+            f"The course configuration {Path(root) / 'nbgrader_config.py'} does "
+            f"not load ({type(err).__name__}: {printable(err, 300)})"
+        ) from err
     url = config.CourseDirectory.get("db_url")
     return url if isinstance(url, str) else f"sqlite:///{Path(root) / 'gradebook.db'}"

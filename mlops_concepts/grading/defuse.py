@@ -64,8 +64,23 @@ ATTRIBUTES = {
     "ol": {"start"},
 }
 # Removed with everything inside them (other tags not allowed are removed, their text kept).
-DROP_WITH_CONTENT = {"script", "style", "template", "iframe", "object", "noscript", "textarea",
-                     "title", "xmp", "noembed", "noframes", "math", "svg", "select", "option"}
+DROP_WITH_CONTENT = {
+    "script",
+    "style",
+    "template",
+    "iframe",
+    "object",
+    "noscript",
+    "textarea",
+    "title",
+    "xmp",
+    "noembed",
+    "noframes",
+    "math",
+    "svg",
+    "select",
+    "option",
+}
 LINK_SCHEMES = ("http://", "https://", "mailto:")
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
 _DATA_IMAGE = re.compile(r"data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/=\s]*)\Z", re.I)
@@ -155,8 +170,11 @@ def valid_attachments(attachments) -> dict:
             continue
         if not isinstance(bundle, dict):
             continue
-        images = {mime: re.sub(r"[\r\n]", "", data) for mime, data in bundle.items()
-                  if mime in IMAGE_TYPES and is_base64(data)}
+        images = {
+            mime: re.sub(r"[\r\n]", "", data)
+            for mime, data in bundle.items()
+            if mime in IMAGE_TYPES and is_base64(data)
+        }
         if images:
             kept[name] = images
     return kept
@@ -175,8 +193,7 @@ def render_markdown(source: str, attachments: dict | None = None, anchors: bool 
     source = _ATTACHMENT_REF.sub(
         lambda m: m.group(0) if m.group(1) in present else f"removed-attachment:{m.group(1)}", source
     )
-    renderer = IPythonRenderer(escape=False, attachments=attachments or {},
-                               exclude_anchor_links=not anchors)
+    renderer = IPythonRenderer(escape=False, attachments=attachments or {}, exclude_anchor_links=not anchors)
     return MarkdownWithMath(renderer=renderer).render(source)
 
 
@@ -252,11 +269,14 @@ def defuse_output(output, cell_alt: str | None = None) -> dict:
     if kind == "error":
         traceback = out.get("traceback")
         traceback = [cells.text_of(line) for line in traceback] if isinstance(traceback, list) else []
-        return nbformat.v4.new_output("error", ename=cells.text_of(out.get("ename")),
-                                      evalue=cells.text_of(out.get("evalue")), traceback=traceback)
+        return nbformat.v4.new_output(
+            "error",
+            ename=cells.text_of(out.get("ename")),
+            evalue=cells.text_of(out.get("evalue")),
+            traceback=traceback,
+        )
     if kind not in ("display_data", "execute_result"):
-        return nbformat.v4.new_output("stream", name="stdout",
-                                      text=_note([f"output type {kind!r}"]) + "\n")
+        return nbformat.v4.new_output("stream", name="stdout", text=_note([f"output type {kind!r}"]) + "\n")
 
     data = out.get("data") if isinstance(out.get("data"), dict) else {}
     meta = out.get("metadata") if isinstance(out.get("metadata"), dict) else {}
@@ -289,8 +309,7 @@ def defuse_output(output, cell_alt: str | None = None) -> dict:
     if kind == "execute_result":
         count = out.get("execution_count")
         count = count if isinstance(count, int) and not isinstance(count, bool) else None
-        return nbformat.v4.new_output("execute_result", data=kept, metadata=new_meta,
-                                      execution_count=count)
+        return nbformat.v4.new_output("execute_result", data=kept, metadata=new_meta, execution_count=count)
     return nbformat.v4.new_output("display_data", data=kept, metadata=new_meta)
 
 
@@ -327,8 +346,11 @@ def defuse_notebook(nb, release=None):
     # widget manager, which puts e.g. an HTML widget's value into the page as it is.
     # (nbconvert's ClearMetadataPreprocessor in the autograde list is disabled by default.)
     nb.get("metadata", {}).pop("widgets", None)
-    ours = {_cell_key(c) for c in (release.cells if release is not None else [])
-            if c.get("cell_type") in ("markdown", "raw")}
+    ours = {
+        _cell_key(c)
+        for c in (release.cells if release is not None else [])
+        if c.get("cell_type") in ("markdown", "raw")
+    }
     ids = set()
     for cell in nb.cells:
         kind = cell.get("cell_type")

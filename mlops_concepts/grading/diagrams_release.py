@@ -39,10 +39,11 @@ IN_WORDS = "**What the picture shows, in words.**"
 def diagram_markdown(diagram) -> str:
     """The Markdown that shows ``diagram``: its image with alt text, then its details."""
     if _NOT_IN_ALT.search(diagram.alt):
-        raise AuthoringError(f"the alt text of diagram {diagram.name!r} holds a character "
-                             f"Markdown would not keep: {diagram.alt!r}")
-    return (f"![{diagram.alt}](attachment:{diagram.name}.png)\n\n"
-            f"{IN_WORDS} {diagram.details}")
+        raise AuthoringError(
+            f"the alt text of diagram {diagram.name!r} holds a character "
+            f"Markdown would not keep: {diagram.alt!r}"
+        )
+    return f"![{diagram.alt}](attachment:{diagram.name}.png)\n\n{IN_WORDS} {diagram.details}"
 
 
 def render_diagrams(cell) -> list[str]:

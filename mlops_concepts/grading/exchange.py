@@ -40,9 +40,12 @@ class SafeExchangeCollect(ExchangeCollect):
                 kept.append(record)
             else:
                 what = "a symbolic link" if stat.S_ISLNK(mode) else "not a folder"
-                self.log.error("Not collecting %s: the inbound submission %s is %s (nothing it "
-                               "points to was read)", quoted(record["username"]),
-                               quoted(record["filename"]), what)
+                self.log.error(
+                    "Not collecting %s: the inbound submission %s is %s (nothing it points to was read)",
+                    quoted(record["username"]),
+                    quoted(record["filename"]),
+                    what,
+                )
         self.src_records = kept
 
     def do_copy(self, src, dest, log=None):
@@ -50,8 +53,10 @@ class SafeExchangeCollect(ExchangeCollect):
         size = sum(n for _, n in files)
         if size > 1000 * self.coursedir.max_dir_size:
             self.log.error("Directory size is too big")
-            raise RuntimeError(f"Directory size is too big. Size is {size}, maximum size is "
-                               f"{1000 * self.coursedir.max_dir_size}")
+            raise RuntimeError(
+                f"Directory size is too big. Size is {size}, maximum size is "
+                f"{1000 * self.coursedir.max_dir_size}"
+            )
         os.makedirs(dest)
         for rel in dirs:
             os.makedirs(os.path.join(dest, rel), exist_ok=True)
@@ -110,6 +115,7 @@ class SafeExchangeCollect(ExchangeCollect):
                 else:
                     files.append((rel, st.st_size))
                     continue
-                self.log.warning("Not collecting %s of %s: %s", quoted(rel),
-                                 quoted(os.path.basename(src)), reason)
+                self.log.warning(
+                    "Not collecting %s of %s: %s", quoted(rel), quoted(os.path.basename(src)), reason
+                )
         return files, dirs

@@ -57,8 +57,7 @@ _REPORT_MAX_BYTES = 1_000_000
 
 
 def _not_run(reason: str):
-    return new_output("error", ename="CellNotRun", evalue=reason,
-                      traceback=[f"CellNotRun: {reason}"])
+    return new_output("error", ename="CellNotRun", evalue=reason, traceback=[f"CellNotRun: {reason}"])
 
 
 def message_size(msg) -> int:
@@ -157,10 +156,20 @@ class SandboxedExecute(Execute):
         ``-I``: isolated mode, so neither the working directory nor the launcher's folder is on
         ``sys.path``; an absolute path, so nothing is looked up; ``-B``: no bytecode written.
         """
-        return [sys.executable, "-I", "-B", sandbox.LAUNCHER, "--workdir", workdir,
-                "--memory-mb", str(self.memory_limit_mb),
-                "--cpu-seconds", str(self.cpu_limit_seconds),
-                "-f", "{connection_file}"]
+        return [
+            sys.executable,
+            "-I",
+            "-B",
+            sandbox.LAUNCHER,
+            "--workdir",
+            workdir,
+            "--memory-mb",
+            str(self.memory_limit_mb),
+            "--cpu-seconds",
+            str(self.cpu_limit_seconds),
+            "-f",
+            "{connection_file}",
+        ]
 
     async def async_start_new_kernel(self, **kwargs):
         if self.sandbox:
@@ -176,9 +185,7 @@ class SandboxedExecute(Execute):
             return cell, resources
         elapsed = time.monotonic() - self._started
         if not self._stopped_because and elapsed > self.max_notebook_seconds:
-            self._stopped_because = (
-                f"the notebook ran for more than {self.max_notebook_seconds:.0f} s in all"
-            )
+            self._stopped_because = f"the notebook ran for more than {self.max_notebook_seconds:.0f} s in all"
         if self._stopped_because:
             cell.outputs = [_not_run(f"this cell was not run because {self._stopped_because}")]
             return cell, self.resources
@@ -193,12 +200,17 @@ class SandboxedExecute(Execute):
                     "the kernel stopped in an earlier cell (it exited, ran out of memory or was killed)"
                 )
             cell = self.nb.cells[index]
-            cell.outputs.append(new_output(
-                "error", ename="KernelStopped",
-                evalue="the kernel stopped while running this cell",
-                traceback=["KernelStopped: the kernel stopped while running this cell "
-                           "(it exited, ran out of memory, was killed, or ignored an interrupt)"],
-            ))
+            cell.outputs.append(
+                new_output(
+                    "error",
+                    ename="KernelStopped",
+                    evalue="the kernel stopped while running this cell",
+                    traceback=[
+                        "KernelStopped: the kernel stopped while running this cell "
+                        "(it exited, ran out of memory, was killed, or ignored an interrupt)"
+                    ],
+                )
+            )
             return cell, self.resources
 
     def _report(self, cell, index) -> None:
@@ -225,8 +237,9 @@ class SandboxedExecute(Execute):
             self._labs = from_instructor_notebook(path, lab_checks)
         hidden = self._labs.get(check.grade_id)
         if hidden is None:
-            raise AuthoringError(f"test cell {check.grade_id!r} is no lab check of the instructor's "
-                                 "notebook: graded 0")
+            raise AuthoringError(
+                f"test cell {check.grade_id!r} is no lab check of the instructor's notebook: graded 0"
+            )
         return lab_report_code(hidden, hidden_cases(hidden))
 
     async def _async_handle_timeout(self, timeout, cell=None):
@@ -235,9 +248,7 @@ class SandboxedExecute(Execute):
             await asyncio.wait_for(self._interrupted_reply(), self.interrupt_grace)
         except asyncio.TimeoutError:
             self.log.error("Kernel ignored the interrupt; stopping it")
-            self._stopped_because = (
-                f"an earlier cell ran for more than {timeout} s and ignored the interrupt"
-            )
+            self._stopped_because = f"an earlier cell ran for more than {timeout} s and ignored the interrupt"
             await self.km.shutdown_kernel(now=True)
         return reply
 
@@ -280,7 +291,11 @@ class SandboxedExecute(Execute):
         whole = self._spent > self.max_submission_output_bytes
         limit = self.max_submission_output_bytes if whole else self.max_output_bytes
         scope = "this notebook" if whole else "this cell"
-        cell.outputs.append(new_output(
-            "stream", name="stdout",
-            text=f"\n[output truncated by the grader: {scope} sent more than "
-                 f"{limit // 1_000_000} MB of output]\n"))
+        cell.outputs.append(
+            new_output(
+                "stream",
+                name="stdout",
+                text=f"\n[output truncated by the grader: {scope} sent more than "
+                f"{limit // 1_000_000} MB of output]\n",
+            )
+        )

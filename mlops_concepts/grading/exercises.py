@@ -69,23 +69,35 @@ def read_check(cell) -> Check:
 
 @functools.lru_cache(maxsize=4096)
 def _read_check(gid, source: str) -> Check:
-    if "BEGIN HIDDEN TESTS" in source or nested_calls(source, ("grade",)) or \
-            top_level_calls(source, ("grade",)):
-        _fail(gid, "write only check(...): the graded report is derived from it at grading time, "
-                   "so a test cell holds no hidden tests and no grade(...) call")
+    if (
+        "BEGIN HIDDEN TESTS" in source
+        or nested_calls(source, ("grade",))
+        or top_level_calls(source, ("grade",))
+    ):
+        _fail(
+            gid,
+            "write only check(...): the graded report is derived from it at grading time, "
+            "so a test cell holds no hidden tests and no grade(...) call",
+        )
     try:
         tree = ast.parse(strip_magics(source))
     except SyntaxError as err:
         _fail(gid, f"is not valid Python ({err.msg}, line {err.lineno})")
     calls = top_level_calls(source, ("check",))
     if len(tree.body) != 1 or len(calls) != 1:
-        _fail(gid, f"must hold exactly one statement, check({gid!r}, <answer>, key=...), "
-                   f"and nothing else; it holds {len(tree.body)} statement(s)")
+        _fail(
+            gid,
+            f"must hold exactly one statement, check({gid!r}, <answer>, key=...), "
+            f"and nothing else; it holds {len(tree.body)} statement(s)",
+        )
     call = calls[0]
     question = call.args[0] if call.args else call.kwargs.get("question")
     if question != gid:
-        _fail(gid, f"check({question!r}, ...) names another question; the first argument must be "
-                   f"the cell's grade id, check({gid!r}, ...)")
+        _fail(
+            gid,
+            f"check({question!r}, ...) names another question; the first argument must be "
+            f"the cell's grade id, check({gid!r}, ...)",
+        )
     answer_nodes = call.node.args[1:2] or [kw.value for kw in call.node.keywords if kw.arg == "answer"]
     if len(answer_nodes) != 1:
         _fail(gid, "check() needs the answer as its second argument")
@@ -103,13 +115,17 @@ def _read_check(gid, source: str) -> Check:
     if unknown:
         _fail(gid, f"check() got unknown keyword(s): {', '.join(sorted(unknown))}")
     title = call.kwargs.get("title")
-    if "title" in call.kwargs and (not call.literal["title"] or not isinstance(title, str)
-                                   or not title.strip()):
+    if "title" in call.kwargs and (
+        not call.literal["title"] or not isinstance(title, str) or not title.strip()
+    ):
         _fail(gid, 'title= must be a plain string, e.g. title="Exercise 1.2 (b)"')
     choices = call.kwargs.get("choices")
     if "choices" in call.kwargs and (
-            not call.literal["choices"] or not isinstance(choices, list) or not choices
-            or not all(isinstance(c, str) for c in choices)):
+        not call.literal["choices"]
+        or not isinstance(choices, list)
+        or not choices
+        or not all(isinstance(c, str) for c in choices)
+    ):
         _fail(gid, 'choices= must be a plain non-empty list of strings, e.g. choices=["a", "b"]')
     check = Check(gid, answer, call.kwargs["key"], items, title, choices)
     if choices is not None and not is_digest(check.key):
@@ -123,30 +139,39 @@ def _read_lab_check(gid: str, answer: str, call) -> Check:
 
     spec = call.kwargs["cases"]
     if not call.literal["cases"] or not isinstance(spec, dict):
-        _fail(gid, 'cases= must be a plain dict, e.g. cases={"data": "run_log", "count": 5, '
-                   '"seed": 2718}')
+        _fail(gid, 'cases= must be a plain dict, e.g. cases={"data": "run_log", "count": 5, "seed": 2718}')
     unknown = set(spec) - {"data", "count", "seed"}
     if unknown:
         _fail(gid, f"cases= has unknown key(s): {', '.join(sorted(unknown))}")
     if spec.get("data") not in data():
-        _fail(gid, f"cases= names lab data {spec.get('data')!r}, which no module of "
-                   f"mlops_concepts.labs defines (known: {', '.join(sorted(data())) or 'none'})")
+        _fail(
+            gid,
+            f"cases= names lab data {spec.get('data')!r}, which no module of "
+            f"mlops_concepts.labs defines (known: {', '.join(sorted(data())) or 'none'})",
+        )
     count = spec.get("count", 3)
     if type(count) is not int or not 1 <= count <= MAX_CASES:
         _fail(gid, f'cases["count"] must be an int from 1 to {MAX_CASES}')
     if "seed" in spec and (type(spec["seed"]) is not int or spec["seed"] == 0):
         _fail(gid, 'cases["seed"] must be a non-zero int: seed 0 gives the public examples')
     if not answer.isidentifier():
-        _fail(gid, f"a lab check names the function itself, check({gid!r}, <function name>, "
-                   "cases=...), not a call or an expression")
+        _fail(
+            gid,
+            f"a lab check names the function itself, check({gid!r}, <function name>, "
+            "cases=...), not a call or an expression",
+        )
     for word in ("items", "choices"):
         if word in call.kwargs:
             _fail(gid, f"a lab check takes no {word}=")
     key = call.kwargs.get("key")
-    if "key" in call.kwargs and not (call.literal["key"] and isinstance(key, list)
-                                     and all(is_digest(k) for k in key)):
-        _fail(gid, "a lab check takes no key=: the grader computes the right results with the "
-                   "solution's own function")
+    if "key" in call.kwargs and not (
+        call.literal["key"] and isinstance(key, list) and all(is_digest(k) for k in key)
+    ):
+        _fail(
+            gid,
+            "a lab check takes no key=: the grader computes the right results with the "
+            "solution's own function",
+        )
     unknown = set(call.kwargs) - {"question", "answer", "key", "title", "cases"}
     if unknown:
         _fail(gid, f"check() got unknown keyword(s): {', '.join(sorted(unknown))}")
@@ -167,8 +192,11 @@ def _require_covered(check: Check) -> None:
         except AnswerTypeError:
             ok = False
         if not ok:
-            _fail(check.grade_id, f"choices= does not hold {value!r}, a value of the key: a right "
-                                  "answer would be called not allowed")
+            _fail(
+                check.grade_id,
+                f"choices= does not hold {value!r}, a value of the key: a right "
+                "answer would be called not allowed",
+            )
 
 
 def report_code(check: Check) -> str:
@@ -179,11 +207,15 @@ def report_code(check: Check) -> str:
     # The function is found by import, not by name, so a student's own variable called `grade`
     # cannot break the report of an honest answer. Literals as JSON (valid Python here).
     if check.is_lab:
-        raise AuthoringError(f"test cell {check.grade_id!r}: a lab check is reported with its "
-                             "hidden cases (mlops_concepts.grading.labs.report_code)")
+        raise AuthoringError(
+            f"test cell {check.grade_id!r}: a lab check is reported with its "
+            "hidden cases (mlops_concepts.grading.labs.report_code)"
+        )
     items = "" if check.items is None else f", items={json.dumps(check.items)}"
-    return (f'__import__("mlops_concepts.checks", fromlist=["grade"])'
-            f".grade({json.dumps(check.grade_id)}, {check.answer}{items})")
+    return (
+        f'__import__("mlops_concepts.checks", fromlist=["grade"])'
+        f".grade({json.dumps(check.grade_id)}, {check.answer}{items})"
+    )
 
 
 # -- what the release adds to each check call: the exercise's title and its allowed values ------
@@ -271,8 +303,9 @@ def graded_cells(nb) -> list[GradedCell]:
         m = _NAMED_EXERCISE.match(head)
         for n, cell in enumerate(members):
             part = "" if len(members) == 1 else (letters[n] if by_id else "abcdefghijklmnopqrstuvwxyz"[n])
-            found.append(GradedCell(cell, head, m.group(1) if m else "",
-                                    (m.group(2) or "").strip() if m else "", part))
+            found.append(
+                GradedCell(cell, head, m.group(1) if m else "", (m.group(2) or "").strip() if m else "", part)
+            )
     return found
 
 
@@ -286,8 +319,11 @@ def _values(key, items) -> list:
     if isinstance(key, dict):
         return [key[k] for k in (items if items is not None else key) if k in key]
     if isinstance(key, (list, tuple)):
-        return [key[i] for i in (items if items is not None else range(len(key)))
-                if isinstance(i, int) and -len(key) <= i < len(key)]
+        return [
+            key[i]
+            for i in (items if items is not None else range(len(key)))
+            if isinstance(i, int) and -len(key) <= i < len(key)
+        ]
     return [key]
 
 
@@ -317,8 +353,11 @@ def listed_choices(nb) -> dict[str, list[str]]:
             if answer_form(value) not in names and value not in listed:
                 listed.append(value)
         allowed = {answer_form(v) for v in listed}
-        if listed and all(isinstance(v, str) and answer_form(v) in allowed
-                          for chk in checks for v in _values(chk.key, chk.items)):
+        if listed and all(
+            isinstance(v, str) and answer_form(v) in allowed
+            for chk in checks
+            for v in _values(chk.key, chk.items)
+        ):
             for chk in checks:
                 found[chk.grade_id] = listed
     return found

@@ -55,8 +55,12 @@ def nbgrader_env() -> dict:
     on this machine, full marks for every test cell that does not raise, keys unsealed.
     """
     bindir = str(Path(sys.executable).parent)
-    return dict(os.environ, PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]),
-                PYTHONWARNINGS="ignore", TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR="1")
+    return dict(
+        os.environ,
+        PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]),
+        PYTHONWARNINGS="ignore",
+        TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR="1",
+    )
 
 
 class ForkServerGone(RuntimeError):
@@ -100,9 +104,15 @@ class ForkServer:
         with theirs:
             try:
                 self.proc: subprocess.Popen | None = subprocess.Popen(
-                    [sys.executable, "-m", __name__, str(theirs.fileno())], cwd=root, env=env,
-                    stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT,
-                    pass_fds=[theirs.fileno()], start_new_session=True)
+                    [sys.executable, "-m", __name__, str(theirs.fileno())],
+                    cwd=root,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=self.output,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=[theirs.fileno()],
+                    start_new_session=True,
+                )
             except OSError as err:  # no process at all (a limit on processes or memory): every
                 # request then fails as for a server that stopped, and batches fall back
                 self.proc = None
@@ -113,8 +123,9 @@ class ForkServer:
         self.lost = False
         self.served = False  # it has forked a child
 
-    def start(self, args: list[str], env: dict[str, str] | None = None,
-              prepare: dict | None = None) -> Forked:
+    def start(
+        self, args: list[str], env: dict[str, str] | None = None, prepare: dict | None = None
+    ) -> Forked:
         """Fork ``nbgrader <args>`` with ``env`` added to the server's environment; waits for the
         server to have imported nbgrader. Raises :class:`ForkServerGone` if it cannot.
 
@@ -207,6 +218,7 @@ def close_all() -> None:
 
 
 # The server side.
+
 
 def _child(request: dict, output: int, status: int) -> None:
     """In the forked child: prepare the request's batch, if any, then become ``nbgrader <args>``,

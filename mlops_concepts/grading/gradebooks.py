@@ -88,8 +88,10 @@ def _definition(gb: Gradebook, assignment: str) -> list[tuple]:
 
     def rows(name: str, column: str, values) -> list[dict]:
         table = tables[name]
-        return [dict(row) for row in conn.execute(
-            select(table).where(table.c[column].in_(list(values)))).mappings()]
+        return [
+            dict(row)
+            for row in conn.execute(select(table).where(table.c[column].in_(list(values)))).mappings()
+        ]
 
     assignments = rows("assignment", "name", [assignment])
     if not assignments:
@@ -97,10 +99,14 @@ def _definition(gb: Gradebook, assignment: str) -> list[tuple]:
     notebooks = rows("notebook", "assignment_id", [a["id"] for a in assignments])
     cells = rows("base_cell", "notebook_id", [n["id"] for n in notebooks])
     ids = [c["id"] for c in cells]
-    order = [("course", rows("course", "id", [a["course_id"] for a in assignments])),
-             ("assignment", assignments), ("notebook", notebooks), ("base_cell", cells),
-             *((name, rows(name, "id", ids)) for name in ("grade_cells", "solution_cells", "task_cells")),
-             ("source_cell", rows("source_cell", "notebook_id", [n["id"] for n in notebooks]))]
+    order = [
+        ("course", rows("course", "id", [a["course_id"] for a in assignments])),
+        ("assignment", assignments),
+        ("notebook", notebooks),
+        ("base_cell", cells),
+        *((name, rows(name, "id", ids)) for name in ("grade_cells", "solution_cells", "task_cells")),
+        ("source_cell", rows("source_cell", "notebook_id", [n["id"] for n in notebooks])),
+    ]
     return [(tables[name], values) for name, values in order]
 
 
@@ -145,22 +151,33 @@ def _results(gb: Gradebook, assignment: str, students: set[str]) -> dict[str, tu
     """
     results: dict[str, tuple] = {}
     notebooks: dict[str, dict] = {}  # by submitted notebook id
-    rows = (gb.db.query(SubmittedNotebook.id, SubmittedAssignment.student_id, SubmittedAssignment.timestamp,
-                        Notebook.name, SubmittedNotebook.late_submission_penalty)
-            .select_from(SubmittedNotebook)
-            .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-            .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-            .filter(Assignment.name == assignment))
+    rows = (
+        gb.db.query(
+            SubmittedNotebook.id,
+            SubmittedAssignment.student_id,
+            SubmittedAssignment.timestamp,
+            Notebook.name,
+            SubmittedNotebook.late_submission_penalty,
+        )
+        .select_from(SubmittedNotebook)
+        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+        .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+        .filter(Assignment.name == assignment)
+    )
     for nb_id, student, timestamp, name, penalty in rows:
         if student in students:
             result = notebooks[nb_id] = {"penalty": penalty, "grades": {}, "comments": {}}
             results.setdefault(student, (timestamp, {}))[1][name] = result
-    for kind, column, what in ((Grade, Grade.auto_score, "grades"),
-                               (Comment, Comment.auto_comment, "comments")):
-        for nb_id, cell, value in (gb.db.query(kind.notebook_id, BaseCell.name, column)
-                                   .join(BaseCell, kind.cell_id == BaseCell.id)
-                                   .filter(kind.notebook_id.in_(list(notebooks)))):
+    for kind, column, what in (
+        (Grade, Grade.auto_score, "grades"),
+        (Comment, Comment.auto_comment, "comments"),
+    ):
+        for nb_id, cell, value in (
+            gb.db.query(kind.notebook_id, BaseCell.name, column)
+            .join(BaseCell, kind.cell_id == BaseCell.id)
+            .filter(kind.notebook_id.in_(list(notebooks)))
+        ):
             notebooks[nb_id][what][cell] = value
     return results
 
@@ -180,11 +197,13 @@ def _merge_one(main: Gradebook, assignment: str, student: str, timestamp, notebo
             nb.late_submission_penalty = result["penalty"]
     # Each grade and comment with its notebook's and its cell's names, in two queries.
     for kind in (Grade, Comment):
-        for item, notebook, cell in (main.db.query(kind, Notebook.name, BaseCell.name)
-                                     .join(SubmittedNotebook, kind.notebook_id == SubmittedNotebook.id)
-                                     .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
-                                     .join(BaseCell, kind.cell_id == BaseCell.id)
-                                     .filter(SubmittedNotebook.assignment_id == sub.id)):
+        for item, notebook, cell in (
+            main.db.query(kind, Notebook.name, BaseCell.name)
+            .join(SubmittedNotebook, kind.notebook_id == SubmittedNotebook.id)
+            .join(Notebook, SubmittedNotebook.notebook_id == Notebook.id)
+            .join(BaseCell, kind.cell_id == BaseCell.id)
+            .filter(SubmittedNotebook.assignment_id == sub.id)
+        ):
             result = notebooks.get(notebook)
             if result is None:
                 continue
@@ -194,7 +213,8 @@ def _merge_one(main: Gradebook, assignment: str, student: str, timestamp, notebo
             item.auto_score = result["grades"].get(cell)
             hand_graded = item.manual_score is not None
             item.needs_manual_grade = (item.auto_score is None and not hand_graded) or (
-                hand_graded and not same_submission)
+                hand_graded and not same_submission
+            )
     main.db.commit()
 
 

@@ -36,10 +36,12 @@ def _refuse(what: str, folder: Path, notes, assignment: str) -> None:
     details = "; ".join(f"{n.level}: {n.message}" for n in notes[:5])
     more = f" (and {len(notes) - 5} more)" if len(notes) > 5 else ""
     command = SAFE_COMMAND.format(assignment=assignment)
-    message = (f"REFUSED: nbgrader {what} of student {quoted(folder.parent.name)}, assignment "
-               f"{quoted(assignment)}: this folder is not safe to grade as it is ({details}{more}). "
-               f"Nothing of this student was copied or graded. Grade the class with "
-               f"`{command}`, which stages every submission safely first (see README.md).")
+    message = (
+        f"REFUSED: nbgrader {what} of student {quoted(folder.parent.name)}, assignment "
+        f"{quoted(assignment)}: this folder is not safe to grade as it is ({details}{more}). "
+        f"Nothing of this student was copied or graded. Grade the class with "
+        f"`{command}`, which stages every submission safely first (see README.md)."
+    )
     raise SubmissionRefused(message)  # Python prints it; the Formgrader shows it as the error
 
 
@@ -69,8 +71,14 @@ def refuse_unsafe_autograded(assignment=None, student=None, notebooks=(), **_):
         return
     notes = scan(folder, limits=False).notes  # nbgrader wrote these files: only kinds and names
     if not notes:
-        notes = [Note("not graded", f"{quoted(Path(n).name)} was never run: the autograde of this "
-                                    "student stopped before it ran the notebook")
-                 for n in notebooks if not cells.was_run(Path(n))]
+        notes = [
+            Note(
+                "not graded",
+                f"{quoted(Path(n).name)} was never run: the autograde of this "
+                "student stopped before it ran the notebook",
+            )
+            for n in notebooks
+            if not cells.was_run(Path(n))
+        ]
     if notes:
         _refuse("generate_feedback", folder, notes, folder.name)

@@ -82,8 +82,11 @@ class GradingKernelClient(AsyncKernelClient):
                 msg = await self.iopub_channel.get_msg(timeout=left)
             except Empty:
                 return False
-            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle" \
-                    and msg["parent_header"].get("msg_id") in asked:
+            if (
+                msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+                and msg["parent_header"].get("msg_id") in asked
+            ):
                 return True
         return False
 

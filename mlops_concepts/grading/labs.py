@@ -41,8 +41,10 @@ def cases_json(check, seed: int | None = None) -> str:
         raise AuthoringError(f"test cell {check.grade_id!r}: {err}") from None
     text = json.dumps([list(c) for c in made], allow_nan=False)
     if json.loads(text) != [list(c) for c in made]:
-        raise AuthoringError(f"test cell {check.grade_id!r}: lab data {spec['data']!r} is not "
-                             "plain JSON data (convert numpy values with .tolist() or float())")
+        raise AuthoringError(
+            f"test cell {check.grade_id!r}: lab data {spec['data']!r} is not "
+            "plain JSON data (convert numpy values with .tolist() or float())"
+        )
     return text
 
 
@@ -65,20 +67,26 @@ def reference_function(source_nb, check):
     """The instructor's function that ``check`` grades, from its answer cell in ``source/``."""
     name = check.answer
     if not name.isidentifier():
-        raise AuthoringError(f"test cell {check.grade_id!r}: a lab check names the function itself, "
-                             f"check({check.grade_id!r}, {name.split('(')[0]}, cases=...)")
+        raise AuthoringError(
+            f"test cell {check.grade_id!r}: a lab check names the function itself, "
+            f"check({check.grade_id!r}, {name.split('(')[0]}, cases=...)"
+        )
     found = [c for c in source_nb.cells if cells.is_answer(c) and _defines(c, name)]
     if len(found) != 1:
-        raise AuthoringError(f"test cell {check.grade_id!r}: {len(found)} autograded answer cells "
-                             f"define {name}(); exactly one must")
+        raise AuthoringError(
+            f"test cell {check.grade_id!r}: {len(found)} autograded answer cells "
+            f"define {name}(); exactly one must"
+        )
     code = found[0].get("source", "")
     if (code, name) not in _REFERENCES:
         namespace = {"__name__": "mlops_concepts_reference"}
         try:
             exec(compile(code, f"<solution of {name}>", "exec"), namespace)  # the author's code
         except Exception as err:
-            raise AuthoringError(f"the answer cell that defines {name}() must run on its own (its "
-                                 f"imports inside it): it raised {type(err).__name__}: {err}") from None
+            raise AuthoringError(
+                f"the answer cell that defines {name}() must run on its own (its "
+                f"imports inside it): it raised {type(err).__name__}: {err}"
+            ) from None
         _REFERENCES[(code, name)] = namespace[name]
     return _REFERENCES[(code, name)]
 
@@ -98,8 +106,10 @@ def expected_outcomes(source_nb, check, seed: int | None = None) -> list[dict]:
         outcomes = [call_form(function, args) for args in json.loads(cases_json(check, seed))]
         broken = [i for i, o in enumerate(outcomes) if "value" not in o]
         if broken:
-            raise AuthoringError(f"test cell {check.grade_id!r}: the solution of {check.answer}() "
-                                 f"fails on case {broken[0] + 1}: {outcomes[broken[0]]}")
+            raise AuthoringError(
+                f"test cell {check.grade_id!r}: the solution of {check.answer}() "
+                f"fails on case {broken[0] + 1}: {outcomes[broken[0]]}"
+            )
         _OUTCOMES[key] = outcomes
     return copy.deepcopy(_OUTCOMES[key])
 
@@ -125,9 +135,11 @@ def report_code(check, inputs_json: str) -> str:
     """The request sent after a lab test cell: the hidden cases, called in a shuffled order."""
     order = list(range(len(json.loads(inputs_json))))
     random.SystemRandom().shuffle(order)
-    return (f'__import__("mlops_concepts.function_checks", fromlist=["grade_function"])'
-            f".grade_function({json.dumps(check.grade_id)}, {check.answer}, "
-            f"{json.dumps(inputs_json)}, {json.dumps(order)})")
+    return (
+        f'__import__("mlops_concepts.function_checks", fromlist=["grade_function"])'
+        f".grade_function({json.dumps(check.grade_id)}, {check.answer}, "
+        f"{json.dumps(inputs_json)}, {json.dumps(order)})"
+    )
 
 
 def lab_checks(source_nb) -> dict:
@@ -156,9 +168,13 @@ class Tally:
 def tally(value, expected) -> Tally | None:
     """Compare a lab report's ``{"cases": [...]}`` with the expected one, case by case (as
     canonical JSON, like the verdict); None if either is not a lab report of the same length."""
-    if not (isinstance(value, dict) and isinstance(value.get("cases"), list)
-            and isinstance(expected, dict) and isinstance(expected.get("cases"), list)
-            and len(value["cases"]) == len(expected["cases"])):
+    if not (
+        isinstance(value, dict)
+        and isinstance(value.get("cases"), list)
+        and isinstance(expected, dict)
+        and isinstance(expected.get("cases"), list)
+        and len(value["cases"]) == len(expected["cases"])
+    ):
         return None
     got = value["cases"]
     right = sum(1 for g, w in zip(got, expected["cases"], strict=True) if to_json(g) == to_json(w))

@@ -47,11 +47,15 @@ class _SchemaCheckedOnce(BaseMetadataValidator):
         if version < self.schema_version:
             raise SchemaTooOldError(
                 f"Outdated schema version: {version} (expected {self.schema_version})",
-                version, self.schema_version)
+                version,
+                self.schema_version,
+            )
         if version > self.schema_version:
             raise SchemaTooNewError(
                 f"Schema version is too new: {version} (expected {self.schema_version})",
-                version, self.schema_version)
+                version,
+                self.schema_version,
+            )
         validator = _validator(self.schema_version, self.schema)
         error = jsonschema.exceptions.best_match(validator.iter_errors(meta))
         if error is not None:

@@ -71,8 +71,15 @@ def _nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | 
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "nbgrader", *args]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=nbgrader_env(), start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=nbgrader_env(),
+            start_new_session=True,
+        )
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -122,16 +129,18 @@ def _scores(root: Path, assignment: str, students: list[str], notebooks: dict[st
     wanted = set(students)
     with Gradebook(gradebook_url(root)) as gb:
         subs = {d["student"]: d for d in gb.submission_dicts(assignment) if d["student"] in wanted}
-        graded = (gb.db.query(SubmittedAssignment.student_id, GradeCell.name, Grade.auto_score,
-                              GradeCell.max_score)
-                  .select_from(Grade)
-                  .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-                  .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-                  .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-                  .join(GradeCell, Grade.cell_id == GradeCell.id)
-                  .filter(Assignment.name == assignment, GradeCell.cell_type == "code",
-                          Grade.auto_score.isnot(None))
-                  .all())
+        graded = (
+            gb.db.query(SubmittedAssignment.student_id, GradeCell.name, Grade.auto_score, GradeCell.max_score)
+            .select_from(Grade)
+            .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+            .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+            .join(GradeCell, Grade.cell_id == GradeCell.id)
+            .filter(
+                Assignment.name == assignment, GradeCell.cell_type == "code", Grade.auto_score.isnot(None)
+            )
+            .all()
+        )
     graded.sort(key=lambda g: (position.get(g[1], len(position)), g[1]))
     items: dict[str, tuple[int, int]] = {}
     failed: dict[str, list[str]] = {student: [] for student in subs}
@@ -143,8 +152,10 @@ def _scores(root: Path, assignment: str, students: list[str], notebooks: dict[st
         items[name] = (passed + ok, total + 1)
         if not ok:
             failed[student].append(name)
-    rows = {student: (d["score"], d["max_score"], d["needs_manual_grade"], failed[student])
-            for student, d in subs.items()}
+    rows = {
+        student: (d["score"], d["max_score"], d["needs_manual_grade"], failed[student])
+        for student, d in subs.items()
+    }
     return rows, items
 
 
@@ -164,8 +175,16 @@ class _Progress:
         self.total, self.done, self.every_line, self.hushed = total, 0, every_line, False
         self.what = what
         self.lock = threading.Lock()
-        self.bar = tqdm(total=total, desc=what, unit="student", file=sys.stderr, disable=None,
-                        leave=False, dynamic_ncols=True, position=position)
+        self.bar = tqdm(
+            total=total,
+            desc=what,
+            unit="student",
+            file=sys.stderr,
+            disable=None,
+            leave=False,
+            dynamic_ncols=True,
+            position=position,
+        )
 
     def grow(self, more: int) -> None:
         """More students to go through (retried alone, or batches ready for feedback)."""
@@ -195,12 +214,18 @@ class _Progress:
             self.bar.update(1)
             if result.ok and not self.every_line:
                 return
-            status = ("graded" if result.ok else "NOT GRADED") if self.what == "grading" else \
-                ("feedback written" if result.ok else "NO FEEDBACK")
+            status = (
+                ("graded" if result.ok else "NOT GRADED")
+                if self.what == "grading"
+                else ("feedback written" if result.ok else "NO FEEDBACK")
+            )
             log = Path(LOGS) / ("" if self.what == "grading" else self.what) / f"{result.student}.log"
-            line = (f"  [{self.done}/{self.total}] {printable(result.student)}: {status} in "
-                    f"{result.seconds:.1f} s" + (f" ({remarks})" if remarks else "")
-                    + ("" if result.ok else f": {printable(result.reason, 600)} (log: {printable(log)})"))
+            line = (
+                f"  [{self.done}/{self.total}] {printable(result.student)}: {status} in "
+                f"{result.seconds:.1f} s"
+                + (f" ({remarks})" if remarks else "")
+                + ("" if result.ok else f": {printable(result.reason, 600)} (log: {printable(log)})")
+            )
             self.bar.write(line, file=sys.stdout)
             sys.stdout.flush()
 
@@ -208,25 +233,38 @@ class _Progress:
         self.bar.close()
 
 
-def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
-          nbgrader_args: tuple[str, ...] = (), jobs: int | None = None,
-          scheduler: str | None = None) -> int:
+def grade(
+    root: Path,
+    assignment: str,
+    timeout_per_student: float = 1800,
+    nbgrader_args: tuple[str, ...] = (),
+    jobs: int | None = None,
+    scheduler: str | None = None,
+) -> int:
     """Grade every submission of ``assignment`` under ``root/submitted``; return the exit code.
 
     0: every student got a grade (0 for a broken submission is a grade); 1: some could not be
     graded at all (they are listed); 2: the assignment or the gradebook is not usable.
     """
     if not (root / "release" / assignment).is_dir():
-        known = sorted(p.name for p in (root / "release").iterdir() if p.is_dir()) \
-            if (root / "release").is_dir() else []
-        _say(f"Unknown assignment {printable(assignment)}: there is no release/{printable(assignment)} "
-             f"in {root}. Known: {', '.join(known) or 'none (run nbgrader generate_assignment)'}.")
+        known = (
+            sorted(p.name for p in (root / "release").iterdir() if p.is_dir())
+            if (root / "release").is_dir()
+            else []
+        )
+        _say(
+            f"Unknown assignment {printable(assignment)}: there is no release/{printable(assignment)} "
+            f"in {root}. Known: {', '.join(known) or 'none (run nbgrader generate_assignment)'}."
+        )
         return 2
     submitted = root / "submitted"
     # lexists: a student whose assignment "folder" is a link, a file or a FIFO is still a student;
     # staging gives them a note and a blank grade instead of silently skipping them.
-    students = sorted(p.name for p in submitted.iterdir() if os.path.lexists(p / assignment)) \
-        if submitted.is_dir() else []
+    students = (
+        sorted(p.name for p in submitted.iterdir() if os.path.lexists(p / assignment))
+        if submitted.is_dir()
+        else []
+    )
     if not students:
         _say(f"No submissions of {assignment} in {submitted}.")
         return 0
@@ -234,22 +272,28 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     try:
         main_url = gradebook_url(root)
     except CourseConfigError as err:
-        _say(f"{err}. Nothing was graded and nothing was changed: without it there is no sandbox "
-             "and no verdicts. Fix it and run the command again.")
+        _say(
+            f"{err}. Nothing was graded and nothing was changed: without it there is no sandbox "
+            "and no verdicts. Fix it and run the command again."
+        )
         return 2
     try:
         _check_gradebook(main_url, assignment)
     except Exception as err:
-        _say(f"The course gradebook cannot be used ({printable(err, 300)}). Nothing was graded "
-             "and nothing was changed. Fix the gradebook (nbgrader_config.py, "
-             "MLOPS_CONCEPTS_DB_URL) and run the command again.")
+        _say(
+            f"The course gradebook cannot be used ({printable(err, 300)}). Nothing was graded "
+            "and nothing was changed. Fix the gradebook (nbgrader_config.py, "
+            "MLOPS_CONCEPTS_DB_URL) and run the command again."
+        )
         return 2
     jobs = jobs or os.cpu_count() or 1
     try:
         pool = DaskPool(scheduler, root) if scheduler else LocalPool(jobs)
     except Exception as err:  # an address that is wrong, or a scheduler that is not running
-        _say(f"The Dask scheduler at {printable(scheduler)} cannot be reached ({printable(err, 300)}). "
-             "Nothing was graded and nothing was changed.")
+        _say(
+            f"The Dask scheduler at {printable(scheduler)} cannot be reached ({printable(err, 300)}). "
+            "Nothing was graded and nothing was changed."
+        )
         return 2
     compile_package()  # before any grading process or kernel imports the package
     plan = _plan(students, len(students) if scheduler else jobs)
@@ -259,8 +303,17 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     template = root / JOBS / "template.db"
 
     def batch(name: str, members: list[str]) -> Batch:
-        return Batch(str(root), assignment, name, members, main_url, nbgrader_args, timeout_per_student,
-                     str(template), forked=not scheduler)
+        return Batch(
+            str(root),
+            assignment,
+            name,
+            members,
+            main_url,
+            nbgrader_args,
+            timeout_per_student,
+            str(template),
+            forked=not scheduler,
+        )
 
     batches = [batch(name, members) for name, members in plan.items()]
 
@@ -281,8 +334,16 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
             shutil.rmtree(root / folder, ignore_errors=True)
         (root / JOBS).mkdir(parents=True, exist_ok=True)
         seed_template(main_url, template, assignment)
-        outcome = grade_batches(pool, batches, autograde=run_batch, feedback=run_feedback,
-                                merge=merge_batch, retry=retry, grading=grading, writing=writing)
+        outcome = grade_batches(
+            pool,
+            batches,
+            autograde=run_batch,
+            feedback=run_feedback,
+            merge=merge_batch,
+            retry=retry,
+            grading=grading,
+            writing=writing,
+        )
     finally:
         pool.close()
         writing.close()
@@ -294,15 +355,19 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
         done = [r for r in outcome.graded.values() if r.student in outcome.merged]
         for r in done:
             publish(root, r.batch, assignment, r.student)
-        _say(f"Interrupted: grading stopped after {elapsed:.1f} s. {len(done)} of {len(students)} "
-             "student(s) have their new grades in the gradebook (some perhaps without feedback); "
-             "nothing else changed. Run the command again to grade the class (hand grades are "
-             "kept).")
+        _say(
+            f"Interrupted: grading stopped after {elapsed:.1f} s. {len(done)} of {len(students)} "
+            "student(s) have their new grades in the gradebook (some perhaps without feedback); "
+            "nothing else changed. Run the command again to grade the class (hand grades are "
+            "kept)."
+        )
         return INTERRUPTED
     if outcome.merge_error:
-        _say(f"The course gradebook could not be written ({printable(outcome.merge_error, 300)}). "
-             f"The autograded results are kept in {GRADED}; fix the gradebook and run the command "
-             "again.")
+        _say(
+            f"The course gradebook could not be written ({printable(outcome.merge_error, 300)}). "
+            f"The autograded results are kept in {GRADED}; fix the gradebook and run the command "
+            "again."
+        )
         return 2
     not_graded = outcome.not_graded
     # The graded notebooks replace the old ones in autograded/ once every feedback is written.
@@ -329,18 +394,29 @@ def grade(root: Path, assignment: str, timeout_per_student: float = 1800,
     if items:
         missed = {name: counts for name, counts in items.items() if counts[0] < counts[1]}
         hardest = sorted(missed.items(), key=lambda kv: kv[1][0] / kv[1][1])[:5]
-        _say("Items the class found hardest: " + ", ".join(
-            f"{name} ({passed} of {total} right)" for name, (passed, total) in hardest)
-             if hardest else "Every student got every autograded item right.")
-    _say(f"Graded {len(students) - len(not_graded)} of {len(students)} in {elapsed:.1f} s "
-         f"({elapsed / len(students):.1f} s per submission). Feedback: feedback/, grades: grades.csv")
+        _say(
+            "Items the class found hardest: "
+            + ", ".join(f"{name} ({passed} of {total} right)" for name, (passed, total) in hardest)
+            if hardest
+            else "Every student got every autograded item right."
+        )
+    _say(
+        f"Graded {len(students) - len(not_graded)} of {len(students)} in {elapsed:.1f} s "
+        f"({elapsed / len(students):.1f} s per submission). Feedback: feedback/, grades: grades.csv"
+    )
     if outcome.no_feedback:
-        _say("Graded, but no feedback was written for: " + ", ".join(
-            f"{printable(s)} ({printable(r, 600)})" for s, r in sorted(outcome.no_feedback.items()))
-             + f" (logs: {LOGS}/feedback/). Write it with nbgrader generate_feedback {assignment}.")
+        _say(
+            "Graded, but no feedback was written for: "
+            + ", ".join(
+                f"{printable(s)} ({printable(r, 600)})" for s, r in sorted(outcome.no_feedback.items())
+            )
+            + f" (logs: {LOGS}/feedback/). Write it with nbgrader generate_feedback {assignment}."
+        )
     if not_graded:
-        _say("Could not grade: " + ", ".join(f"{printable(s)} ({printable(r, 600)})"
-                                             for s, r in not_graded.items()))
+        _say(
+            "Could not grade: "
+            + ", ".join(f"{printable(s)} ({printable(r, 600)})" for s, r in not_graded.items())
+        )
         return 1
     return 0
 
@@ -359,8 +435,10 @@ def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Pa
     assignments = assignments or chapters(REPO)
     missing = [a for a in assignments if not (REPO / EXAMPLES / a / "submitted").is_dir()]
     if not assignments or missing:
-        _say(f"No sample class for {', '.join(missing) or 'any chapter'} (examples/<id>/submitted): "
-             "see docs/authoring.md")
+        _say(
+            f"No sample class for {', '.join(missing) or 'any chapter'} (examples/<id>/submitted): "
+            "see docs/authoring.md"
+        )
         return 2
     course = course or REPO / DEMO_COURSE
     shutil.rmtree(course, ignore_errors=True)
@@ -377,8 +455,9 @@ def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Pa
             samples = REPO / EXAMPLES / assignment / "submitted"
             _say(f"==> Copying the sample submissions from {samples.relative_to(REPO)}")
             for student_dir in sorted(samples.iterdir()):
-                shutil.copytree(student_dir / assignment,
-                                course / "submitted" / student_dir.name / assignment)
+                shutil.copytree(
+                    student_dir / assignment, course / "submitted" / student_dir.name / assignment
+                )
             graded = grade(course, assignment, nbgrader_args=nbgrader_args)
             if graded == INTERRUPTED:
                 return graded
@@ -397,11 +476,15 @@ def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Pa
 
 def with_submissions(root: Path) -> list[str]:
     """Released assignments that someone submitted (what ``grade`` with no id grades)."""
-    released = sorted(p.name for p in (root / "release").iterdir() if p.is_dir()) \
-        if (root / "release").is_dir() else []
+    released = (
+        sorted(p.name for p in (root / "release").iterdir() if p.is_dir())
+        if (root / "release").is_dir()
+        else []
+    )
     submitted = root / "submitted"
-    return [a for a in released
-            if submitted.is_dir() and any(os.path.lexists(s / a) for s in submitted.iterdir())]
+    return [
+        a for a in released if submitted.is_dir() and any(os.path.lexists(s / a) for s in submitted.iterdir())
+    ]
 
 
 def check(root: Path, assignments: list[str]) -> int:
@@ -409,8 +492,11 @@ def check(root: Path, assignments: list[str]) -> int:
     from ..authoring.lint import lint
 
     if not assignments:
-        assignments = sorted(p.name for p in (root / "source").iterdir() if p.is_dir()) \
-            if (root / "source").is_dir() else []
+        assignments = (
+            sorted(p.name for p in (root / "source").iterdir() if p.is_dir())
+            if (root / "source").is_dir()
+            else []
+        )
     if not assignments:
         _say(f"No chapters in {root / 'source'}.")
         return 1

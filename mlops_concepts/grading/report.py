@@ -210,8 +210,9 @@ def wrong_entries(given: str, key: str | None) -> tuple[str, ...]:
         return (_shorten(f"right on {counted.right} of {counted.total} hidden inputs{raised}"),)
     if _is_part(value) and _is_part(expected):
         right = {json.dumps(k): v for k, v in expected["part"]}
-        shown = [_entry(k, v) for k, v in value["part"]
-                 if json.dumps(k) not in right or right[json.dumps(k)] != v]
+        shown = [
+            _entry(k, v) for k, v in value["part"] if json.dumps(k) not in right or right[json.dumps(k)] != v
+        ]
     elif isinstance(value, dict) and isinstance(expected, dict):
         shown = [_entry(k, v) for k, v in value.items() if k not in expected or expected[k] != v]
         shown += [_entry(k, {"missing": True}) for k in expected if k not in value]
@@ -228,8 +229,12 @@ def readable_wrong(given: str, key: str | None) -> str:
 
 
 def _is_part(value) -> bool:
-    return (isinstance(value, dict) and set(value) == {"part"} and isinstance(value["part"], list)
-            and all(isinstance(p, list) and len(p) == 2 for p in value["part"]))
+    return (
+        isinstance(value, dict)
+        and set(value) == {"part"}
+        and isinstance(value["part"], list)
+        and all(isinstance(p, list) and len(p) == 2 for p in value["part"])
+    )
 
 
 def item_stats(data: ClassData) -> list[ItemStats]:
@@ -252,11 +257,19 @@ def item_stats(data: ClassData) -> list[ItemStats]:
                 wrong[wrong_entries(record["given"], data.keys.get(item.key))] += 1
             elif record.get("outcome") in OUTCOME_WORDS:
                 n_unreadable += 1
-        out.append(ItemStats(
-            item=item, n=len(xs), mean=mean, facility=facility,
-            discrimination=point_biserial(xs, rest), n_wrong=n_wrong, n_unreadable=n_unreadable,
-            pending=sum(1 for s in data.students if item.key in s.scores and s.scores[item.key] is None),
-            wrong=sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_WRONG]))
+        out.append(
+            ItemStats(
+                item=item,
+                n=len(xs),
+                mean=mean,
+                facility=facility,
+                discrimination=point_biserial(xs, rest),
+                n_wrong=n_wrong,
+                n_unreadable=n_unreadable,
+                pending=sum(1 for s in data.students if item.key in s.scores and s.scores[item.key] is None),
+                wrong=sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_WRONG],
+            )
+        )
     return out
 
 
@@ -270,19 +283,20 @@ class ObjectiveStats:
 
 def objective_stats(data: ClassData, stats: list[ItemStats]) -> list[ObjectiveStats]:
     out = []
-    names = list(data.objectives) + ([UNLINKED] if any(s.item.objective == UNLINKED for s in stats)
-                                    else [])
+    names = list(data.objectives) + ([UNLINKED] if any(s.item.objective == UNLINKED for s in stats) else [])
     for name in names:
         mine = [s for s in stats if s.item.objective == name]
         earned = sum(s.mean * s.n for s in mine if s.mean is not None)
         possible = sum(s.item.max_points * s.n for s in mine)
-        wrong = sorted(((s.item.label, text, n) for s in mine for text, n in s.wrong),
-                       key=lambda t: -t[2])[:TOP_WRONG + 2]
+        wrong = sorted(((s.item.label, text, n) for s in mine for text, n in s.wrong), key=lambda t: -t[2])[
+            : TOP_WRONG + 2
+        ]
         out.append(ObjectiveStats(name, mine, earned / possible if possible else None, wrong))
     return out
 
 
 # --- reading the chapter ------------------------------------------------------------------------
+
 
 def item_titles(nb, notebook: str = "") -> list[Item]:
     """Every graded cell of a release (or source) notebook with the title students read
@@ -295,10 +309,19 @@ def item_titles(nb, notebook: str = "") -> list[Item]:
             title = f"{label} — {g.name}" if g.name else label
         else:
             title = (g.heading + (f" ({g.part})" if g.part else "")) if g.heading else label
-        items.append(Item(notebook=notebook, grade_id=cells.grade_id(g.cell) or "", label=label,
-                          title=title, max_points=float(meta.get("points", 0) or 0),
-                          auto=cells.is_test(g.cell), exercise=g.exercise, part=g.part,
-                          heading=g.heading))
+        items.append(
+            Item(
+                notebook=notebook,
+                grade_id=cells.grade_id(g.cell) or "",
+                label=label,
+                title=title,
+                max_points=float(meta.get("points", 0) or 0),
+                auto=cells.is_test(g.cell),
+                exercise=g.exercise,
+                part=g.part,
+                heading=g.heading,
+            )
+        )
     return items
 
 
@@ -383,8 +406,9 @@ def _read_only(url: str) -> str:
         return url
     path = Path(parsed.database)
     if not path.is_file():
-        raise ReportError(f"there is no gradebook at {path}: grade the assignment first "
-                          "(mlops-concepts grade <id>)")
+        raise ReportError(
+            f"there is no gradebook at {path}: grade the assignment first (mlops-concepts grade <id>)"
+        )
     return f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
 
 
@@ -408,12 +432,15 @@ def _open_gradebook(url: str):
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ReportError(f"cannot read the gradebook at {shown}: {first}") from None
     except ModuleNotFoundError as err:
-        raise ReportError(f"cannot read the gradebook at {shown}: the database driver is not "
-                          f"installed ({err.name}; for PostgreSQL: pip install -e \".[postgres]\")"
-                          ) from None
+        raise ReportError(
+            f"cannot read the gradebook at {shown}: the database driver is not "
+            f'installed ({err.name}; for PostgreSQL: pip install -e ".[postgres]")'
+        ) from None
     if not {"assignment", "submitted_assignment", "grade"} <= tables:
-        raise ReportError(f"the gradebook at {shown} holds no nbgrader grades: grade the "
-                          "assignment first (mlops-concepts grade <id>)")
+        raise ReportError(
+            f"the gradebook at {shown} holds no nbgrader grades: grade the "
+            "assignment first (mlops-concepts grade <id>)"
+        )
     try:
         return Gradebook(ro)
     except SQLAlchemyError as err:
@@ -477,8 +504,10 @@ def load_class(root: Path, assignment: str, url: str | None = None) -> ClassData
             known = _known_assignments(root, gb)
             hint = f"known assignments: {', '.join(known)}" if known else "the course has none yet"
             if (root / "source" / assignment).is_dir():
-                raise ReportError(f"{assignment} has not been graded yet: no graded submissions "
-                                  f"(run mlops-concepts grade {assignment})") from None
+                raise ReportError(
+                    f"{assignment} has not been graded yet: no graded submissions "
+                    f"(run mlops-concepts grade {assignment})"
+                ) from None
             raise ReportError(f"unknown assignment {assignment!r} ({hint})") from None
         items: list[Item] = []
         keys: dict[tuple[str, str], str] = {}
@@ -491,9 +520,16 @@ def load_class(root: Path, assignment: str, url: str | None = None) -> ClassData
             titled = [i for i in titled if i.grade_id in gradebook_cells]
             for n, gid in enumerate(sorted(set(gradebook_cells) - {i.grade_id for i in titled}), 1):
                 cell = gradebook_cells[gid]  # a cell the chapter no longer has: numbered, not named
-                titled.append(Item(name, gid, f"Graded cell {len(titled) + n}",
-                                   f"Graded cell {len(titled) + n}", float(cell.max_score),
-                                   cell.cell_type == "code"))
+                titled.append(
+                    Item(
+                        name,
+                        gid,
+                        f"Graded cell {len(titled) + n}",
+                        f"Graded cell {len(titled) + n}",
+                        float(cell.max_score),
+                        cell.cell_type == "code",
+                    )
+                )
             for item in titled:
                 item.max_points = float(gradebook_cells[item.grade_id].max_score)
                 if len(notebooks) > 1:
@@ -511,8 +547,10 @@ def load_class(root: Path, assignment: str, url: str | None = None) -> ClassData
             name = sub.student.id
             folder = root / "autograded" / name / assignment
             if not folder.is_dir() or folder.is_symlink():
-                not_graded[name] = ("autograding failed: there is no autograded notebook (see "
-                                    f".grading/logs/{printable(name)}.log)")
+                not_graded[name] = (
+                    "autograding failed: there is no autograded notebook (see "
+                    f".grading/logs/{printable(name)}.log)"
+                )
                 continue
             scores: dict[tuple[str, str], float | None] = {}
             records: dict[tuple[str, str], dict] = {}
@@ -530,14 +568,13 @@ def load_class(root: Path, assignment: str, url: str | None = None) -> ClassData
     submitted = root / "submitted"
     if submitted.is_dir():
         for folder in sorted(submitted.iterdir()):
-            if folder.name not in graded and folder.name not in not_graded and \
-                    (folder / assignment).is_dir():
-                not_graded[folder.name] = (f"submitted but not graded (run mlops-concepts grade "
-                                           f"{assignment})")
+            if folder.name not in graded and folder.name not in not_graded and (folder / assignment).is_dir():
+                not_graded[folder.name] = f"submitted but not graded (run mlops-concepts grade {assignment})"
     if not students:
         extra = f"; {len(not_graded)} submitted but not graded" if not_graded else ""
-        raise ReportError(f"no graded submissions of {assignment} yet{extra}: run "
-                          f"mlops-concepts grade {assignment} first")
+        raise ReportError(
+            f"no graded submissions of {assignment} yet{extra}: run mlops-concepts grade {assignment} first"
+        )
     return ClassData(assignment, items, students, not_graded, objectives, keys)
 
 
@@ -571,8 +608,7 @@ def score_plot(data: ClassData) -> tuple[str, str]:
     fig = _fig(7.5, 3.4)
     ax = fig.add_subplot()
     nbins = int(math.ceil(top)) + 1 if top <= 40 else 20
-    edges = [i - 0.5 for i in range(nbins + 1)] if top <= 40 else \
-        [top * i / nbins for i in range(nbins + 1)]
+    edges = [i - 0.5 for i in range(nbins + 1)] if top <= 40 else [top * i / nbins for i in range(nbins + 1)]
     counts, _, _ = ax.hist(totals, bins=edges, color="#3b6ea8", edgecolor="white")
     ax.set_xlabel(f"total score (out of {_points(top)} points)")
     ax.set_ylabel("students")
@@ -590,8 +626,10 @@ def score_plot(data: ClassData) -> tuple[str, str]:
     else:
         q = statistics.quantiles(totals, n=4)
         words = f"quartiles {q[0]:.1f}, {q[1]:.1f} and {q[2]:.1f}"
-    alt = (f"Histogram of the total scores of {len(totals)} graded students, out of "
-           f"{_points(top)} points: {words}. Mean {mean:.1f}, median {_points(median)}.")
+    alt = (
+        f"Histogram of the total scores of {len(totals)} graded students, out of "
+        f"{_points(top)} points: {words}. Mean {mean:.1f}, median {_points(median)}."
+    )
     return _png(fig), alt
 
 
@@ -613,9 +651,11 @@ def items_plot(stats: list[ItemStats]) -> tuple[str, str]:
     left.invert_yaxis()
     left.set_title("Facility: low = hard")
     disc = [s.discrimination for s in stats]
-    right.barh(rows, [d if d is not None else 0 for d in disc],
-               color=["#c0392b" if d is not None and d < LOW_DISCRIMINATION else "#2e8b57"
-                      for d in disc])
+    right.barh(
+        rows,
+        [d if d is not None else 0 for d in disc],
+        color=["#c0392b" if d is not None and d < LOW_DISCRIMINATION else "#2e8b57" for d in disc],
+    )
     for row, d in zip(rows, disc, strict=True):
         if d is None:
             right.text(0.02, row, "n/a", va="center", ha="left", fontsize=8, color="#555")
@@ -633,12 +673,18 @@ def items_plot(stats: list[ItemStats]) -> tuple[str, str]:
     easy = ", ".join(f"{s.item.label} ({s.facility:.2f})" for s in ranked[::-1][:3])
     low = [s for s in stats if s.discrimination is not None and s.discrimination < LOW_DISCRIMINATION]
     na = sum(1 for s in stats if s.discrimination is None)
-    alt = (f"Two bar charts of the {len(stats)} graded items in notebook order. Left, facility "
-           f"from 0 to 1: hardest {hard}; easiest {easy}. Right, discrimination from -1 to 1: "
-           + (f"{len(low)} item(s) below {LOW_DISCRIMINATION} ("
-              f"{', '.join(s.item.label for s in low[:5])}{', ...' if len(low) > 5 else ''})"
-              if low else f"no item below {LOW_DISCRIMINATION}")
-           + (f"; {na} item(s) n/a" if na else "") + ". The table below gives every number.")
+    alt = (
+        f"Two bar charts of the {len(stats)} graded items in notebook order. Left, facility "
+        f"from 0 to 1: hardest {hard}; easiest {easy}. Right, discrimination from -1 to 1: "
+        + (
+            f"{len(low)} item(s) below {LOW_DISCRIMINATION} ("
+            f"{', '.join(s.item.label for s in low[:5])}{', ...' if len(low) > 5 else ''})"
+            if low
+            else f"no item below {LOW_DISCRIMINATION}"
+        )
+        + (f"; {na} item(s) n/a" if na else "")
+        + ". The table below gives every number."
+    )
     return _png(fig), alt
 
 
@@ -647,8 +693,11 @@ def objectives_plot(objectives: list[ObjectiveStats]) -> tuple[str, str]:
     fig = _fig(7.5, 0.9 + 0.45 * max(1, len(shown)))
     ax = fig.add_subplot()
     rows = list(range(len(shown)))
-    ax.barh(rows, [o.facility for o in shown],
-            color=["#c0392b" if o.facility < LOW_FACILITY else "#3b6ea8" for o in shown])
+    ax.barh(
+        rows,
+        [o.facility for o in shown],
+        color=["#c0392b" if o.facility < LOW_FACILITY else "#3b6ea8" for o in shown],
+    )
     ax.set_yticks(rows, [_mpl_text(textwrap.fill(o.name, 34)) for o in shown])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -657,8 +706,11 @@ def objectives_plot(objectives: list[ObjectiveStats]) -> tuple[str, str]:
         ax.text(min(o.facility + 0.01, 0.9), row, f"{o.facility:.2f}", va="center", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title("Facility by learning objective")
-    alt = ("Bar chart of facility by learning objective, from 0 to 1: "
-           + "; ".join(f"{o.name} {o.facility:.2f}" for o in shown) + ".")
+    alt = (
+        "Bar chart of facility by learning objective, from 0 to 1: "
+        + "; ".join(f"{o.name} {o.facility:.2f}" for o in shown)
+        + "."
+    )
     return _png(fig), alt
 
 
@@ -710,11 +762,19 @@ def _num(x, cls: str = "") -> str:
 
 def _item_row(s: ItemStats, with_objective: bool) -> str:
     low = " low" if s.facility is not None and s.facility < LOW_FACILITY else ""
-    return (f'<tr><th scope="row">{_e(s.item.title)}</th>'
-            + (f"<td>{_e(s.item.objective)}</td>" if with_objective else "")
-            + _num(_points(s.item.max_points)) + _num(s.n) + _num(_fmt(s.mean))
-            + _num(_fmt(s.facility), low) + _num(_fmt(s.discrimination)) + _num(s.n_wrong)
-            + _num(s.n_unreadable) + _num(s.pending) + "</tr>")
+    return (
+        f'<tr><th scope="row">{_e(s.item.title)}</th>'
+        + (f"<td>{_e(s.item.objective)}</td>" if with_objective else "")
+        + _num(_points(s.item.max_points))
+        + _num(s.n)
+        + _num(_fmt(s.mean))
+        + _num(_fmt(s.facility), low)
+        + _num(_fmt(s.discrimination))
+        + _num(s.n_wrong)
+        + _num(s.n_unreadable)
+        + _num(s.pending)
+        + "</tr>"
+    )
 
 
 def _th(text: str, num: bool = True, title: str = "") -> str:
@@ -723,11 +783,16 @@ def _th(text: str, num: bool = True, title: str = "") -> str:
     return f'<th scope="col"{cls}{tip}>{text}</th>'
 
 
-ITEM_HEAD = (_th("max", title="maximum points") + _th("n", title="students with a score")
-             + _th("mean") + _th("facility") + _th("discr.", title="discrimination")
-             + _th("wrong", title="answers read and not right")
-             + _th("no answer", title="checks that could not run or answers that could not be read")
-             + _th("by hand", title="answers still to be graded by hand"))
+ITEM_HEAD = (
+    _th("max", title="maximum points")
+    + _th("n", title="students with a score")
+    + _th("mean")
+    + _th("facility")
+    + _th("discr.", title="discrimination")
+    + _th("wrong", title="answers read and not right")
+    + _th("no answer", title="checks that could not run or answers that could not be read")
+    + _th("by hand", title="answers still to be graded by hand")
+)
 
 
 def _wrong_table(rows: list[tuple[str, list[tuple[tuple[str, ...], int]]]], caption: str) -> str:
@@ -735,12 +800,17 @@ def _wrong_table(rows: list[tuple[str, list[tuple[tuple[str, ...], int]]]], capt
     body = []
     for title, wrong in rows:
         for i, (entries, n) in enumerate(wrong):
-            head = (f'<th scope="row" rowspan="{len(wrong)}">{_e(title)}</th>' if i == 0 else "")
+            head = f'<th scope="row" rowspan="{len(wrong)}">{_e(title)}</th>' if i == 0 else ""
             body.append(f"<tr>{head}{_num(n)}<td>{_entries(entries)}</td></tr>")
-    return (f"<table class=\"wrong-answers\"><caption>{_e(caption)}</caption><thead><tr>"
-            + _th("item", num=False) + _th("students") + _th("wrong answer (only the wrong entries)",
-                                                              num=False)
-            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
+    return (
+        f'<table class="wrong-answers"><caption>{_e(caption)}</caption><thead><tr>'
+        + _th("item", num=False)
+        + _th("students")
+        + _th("wrong answer (only the wrong entries)", num=False)
+        + "</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table>"
+    )
 
 
 def render_html(data: ClassData, stats: list[ItemStats], generated: str | None = None) -> str:
@@ -754,9 +824,10 @@ def render_html(data: ClassData, stats: list[ItemStats], generated: str | None =
     items_png, items_alt = items_plot(stats)
     with_wrong = [(s.item.title, s.wrong) for s in stats if s.wrong]
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "img-src data:; style-src 'unsafe-inline'\">",
         f"<title>Class report: {_e(data.assignment)}</title><style>{CSS}</style></head><body><main>",
         f"<h1>Class report: {_e(data.assignment)}</h1>",
@@ -775,79 +846,124 @@ def render_html(data: ClassData, stats: list[ItemStats], generated: str | None =
         '<a href="#definitions">Definitions</a></nav>',
         '<h2 id="scores">Score distribution</h2>',
         f'<figure><img src="data:image/png;base64,{score_png}" alt="{_e(score_alt)}">'
-        + ("<figcaption>Answers still to be graded by hand count as 0 in these totals.</figcaption>"
-           if pending else "") + "</figure>",
+        + (
+            "<figcaption>Answers still to be graded by hand count as 0 in these totals.</figcaption>"
+            if pending
+            else ""
+        )
+        + "</figure>",
         '<h2 id="items">Items: facility and discrimination</h2>',
         f'<figure><img src="data:image/png;base64,{items_png}" alt="{_e(items_alt)}">'
         f"<figcaption>Facility below {LOW_FACILITY:.2f} and discrimination below "
         f"{LOW_DISCRIMINATION:.2f} in red. Definitions at the "
         '<a href="#definitions">end of the page</a>.</figcaption></figure>',
         "<table><caption>Every graded item, in notebook order</caption><thead><tr>"
-        + _th("item", num=False) + _th("objective", num=False) + ITEM_HEAD + "</tr></thead><tbody>",
-        *(_item_row(s, True) for s in stats), "</tbody></table>",
+        + _th("item", num=False)
+        + _th("objective", num=False)
+        + ITEM_HEAD
+        + "</tr></thead><tbody>",
+        *(_item_row(s, True) for s in stats),
+        "</tbody></table>",
         '<h2 id="wrong">Most common wrong answers</h2>',
-        (_wrong_table(with_wrong, f"Up to {TOP_WRONG} per item, most frequent first")
-         if with_wrong else "<p>No wrong answers were recorded.</p>"),
+        (
+            _wrong_table(with_wrong, f"Up to {TOP_WRONG} per item, most frequent first")
+            if with_wrong
+            else "<p>No wrong answers were recorded.</p>"
+        ),
         '<h2 id="objectives">By learning objective</h2>',
     ]
     if len(objectives) > 1:
         obj_png, obj_alt = objectives_plot(objectives)
         parts.append(f'<figure><img src="data:image/png;base64,{obj_png}" alt="{_e(obj_alt)}"></figure>')
     elif objectives and objectives[0].name == ALL:
-        parts.append('<p class="note">This chapter has no objective table in its first cell, so '
-                     "every item is grouped under &ldquo;all&rdquo;.</p>")
+        parts.append(
+            '<p class="note">This chapter has no objective table in its first cell, so '
+            "every item is grouped under &ldquo;all&rdquo;.</p>"
+        )
     for o in objectives:
-        parts += [f"<h3>{_e(o.name)}</h3>",
-                  f"<p>Facility {_fmt(o.facility)} over {len(o.items)} item(s).</p>"]
+        parts += [
+            f"<h3>{_e(o.name)}</h3>",
+            f"<p>Facility {_fmt(o.facility)} over {len(o.items)} item(s).</p>",
+        ]
         if o.items:
-            parts += ["<table><thead><tr>" + _th("item", num=False) + ITEM_HEAD
-                      + "</tr></thead><tbody>", *(_item_row(s, False) for s in o.items),
-                      "</tbody></table>"]
+            parts += [
+                "<table><thead><tr>" + _th("item", num=False) + ITEM_HEAD + "</tr></thead><tbody>",
+                *(_item_row(s, False) for s in o.items),
+                "</tbody></table>",
+            ]
         if o.wrong:
             grouped: dict[str, list] = {}
             for label, entries, n in o.wrong:
                 grouped.setdefault(label, []).append((entries, n))
-            parts.append(_wrong_table(list(grouped.items()),
-                                      f"Most common wrong answers: {o.name}"))
+            parts.append(_wrong_table(list(grouped.items()), f"Most common wrong answers: {o.name}"))
     parts.append('<h2 id="hand">Still to grade by hand</h2>')
     if pending:
-        parts.append("<table><thead><tr>" + _th("student", num=False)
-                     + _th("answers to grade", num=False) + "</tr></thead><tbody>" + "".join(
-                         f'<tr><td class="student">{_e(printable(s.name))}</td><td>'
-                         + _e(", ".join(by_key[k].title if k in by_key else "a graded cell" for k in keys))
-                         + "</td></tr>" for s, keys in pending)
-                     + '</tbody></table><p class="note">Grade them in the Formgrader, then run '
-                     "<code>nbgrader generate_feedback " + _e(data.assignment) + " --force</code>."
-                     "</p>")
+        parts.append(
+            "<table><thead><tr>"
+            + _th("student", num=False)
+            + _th("answers to grade", num=False)
+            + "</tr></thead><tbody>"
+            + "".join(
+                f'<tr><td class="student">{_e(printable(s.name))}</td><td>'
+                + _e(", ".join(by_key[k].title if k in by_key else "a graded cell" for k in keys))
+                + "</td></tr>"
+                for s, keys in pending
+            )
+            + '</tbody></table><p class="note">Grade them in the Formgrader, then run '
+            "<code>nbgrader generate_feedback " + _e(data.assignment) + " --force</code>."
+            "</p>"
+        )
     else:
         parts.append("<p>Nobody: every answer has a score.</p>")
     parts.append('<h2 id="not-graded">Could not be graded</h2>')
     if data.not_graded:
-        parts.append("<table><thead><tr>" + _th("student", num=False) + _th("why", num=False)
-                     + "</tr></thead><tbody>" + "".join(
-                         f'<tr><td class="student">{_e(printable(name))}</td><td>'
-                         f"{_e(printable(why, 400))}</td></tr>"
-                         for name, why in sorted(data.not_graded.items())) + "</tbody></table>")
+        parts.append(
+            "<table><thead><tr>"
+            + _th("student", num=False)
+            + _th("why", num=False)
+            + "</tr></thead><tbody>"
+            + "".join(
+                f'<tr><td class="student">{_e(printable(name))}</td><td>{_e(printable(why, 400))}</td></tr>'
+                for name, why in sorted(data.not_graded.items())
+            )
+            + "</tbody></table>"
+        )
     else:
         parts.append("<p>Nobody: every submission was graded.</p>")
-    parts += ['<h2 id="definitions">Definitions</h2><dl>',
-              f"<dt>Facility</dt><dd>{_e(FACILITY_DEFINITION)}</dd>",
-              f"<dt>Discrimination</dt><dd>{_e(DISCRIMINATION_DEFINITION)}</dd>",
-              "<dt>Wrong, no answer</dt><dd>&ldquo;Wrong&rdquo; counts answers that were read and "
-              "are not right; &ldquo;no answer&rdquo; counts checks that could not run (nothing "
-              "answered, or the code stopped) and answers that could not be read (not plain "
-              "data). Wrong answers show only the entries a student got wrong, in the student's "
-              "own words, lower-cased and trimmed as the grader compares them.</dd>",
-              "<dt>Objectives</dt><dd>From the table of learning objectives in the chapter's "
-              "first cell. An objective's facility is the share of its items' points the class "
-              "earned.</dd></dl>",
-              "</main></body></html>"]
+    parts += [
+        '<h2 id="definitions">Definitions</h2><dl>',
+        f"<dt>Facility</dt><dd>{_e(FACILITY_DEFINITION)}</dd>",
+        f"<dt>Discrimination</dt><dd>{_e(DISCRIMINATION_DEFINITION)}</dd>",
+        "<dt>Wrong, no answer</dt><dd>&ldquo;Wrong&rdquo; counts answers that were read and "
+        "are not right; &ldquo;no answer&rdquo; counts checks that could not run (nothing "
+        "answered, or the code stopped) and answers that could not be read (not plain "
+        "data). Wrong answers show only the entries a student got wrong, in the student's "
+        "own words, lower-cased and trimmed as the grader compares them.</dd>",
+        "<dt>Objectives</dt><dd>From the table of learning objectives in the chapter's "
+        "first cell. An objective's facility is the share of its items' points the class "
+        "earned.</dd></dl>",
+        "</main></body></html>",
+    ]
     return "\n".join(parts)
 
 
-CSV_COLUMNS = ["assignment", "notebook", "item_id", "title", "objective", "max_points", "n", "mean",
-               "facility", "discrimination", "top_wrong_answer", "top_wrong_count", "n_wrong",
-               "n_no_answer", "n_to_grade_by_hand"]
+CSV_COLUMNS = [
+    "assignment",
+    "notebook",
+    "item_id",
+    "title",
+    "objective",
+    "max_points",
+    "n",
+    "mean",
+    "facility",
+    "discrimination",
+    "top_wrong_answer",
+    "top_wrong_count",
+    "n_wrong",
+    "n_no_answer",
+    "n_to_grade_by_hand",
+]
 
 
 def csv_safe(text: str) -> str:
@@ -860,15 +976,25 @@ def csv_rows(data: ClassData, stats: list[ItemStats]) -> list[dict]:
     rows = []
     for s in stats:
         top, count = ("; ".join(s.wrong[0][0]), s.wrong[0][1]) if s.wrong else ("", 0)
-        rows.append({
-            "assignment": data.assignment, "notebook": s.item.notebook, "item_id": s.item.grade_id,
-            "title": s.item.title, "objective": s.item.objective,
-            "max_points": _points(s.item.max_points), "n": s.n,
-            "mean": _fmt(s.mean, 3) if s.mean is not None else "",
-            "facility": _fmt(s.facility, 3) if s.facility is not None else "",
-            "discrimination": _fmt(s.discrimination, 3), "top_wrong_answer": top,
-            "top_wrong_count": count, "n_wrong": s.n_wrong, "n_no_answer": s.n_unreadable,
-            "n_to_grade_by_hand": s.pending})
+        rows.append(
+            {
+                "assignment": data.assignment,
+                "notebook": s.item.notebook,
+                "item_id": s.item.grade_id,
+                "title": s.item.title,
+                "objective": s.item.objective,
+                "max_points": _points(s.item.max_points),
+                "n": s.n,
+                "mean": _fmt(s.mean, 3) if s.mean is not None else "",
+                "facility": _fmt(s.facility, 3) if s.facility is not None else "",
+                "discrimination": _fmt(s.discrimination, 3),
+                "top_wrong_answer": top,
+                "top_wrong_count": count,
+                "n_wrong": s.n_wrong,
+                "n_no_answer": s.n_unreadable,
+                "n_to_grade_by_hand": s.pending,
+            }
+        )
     return rows
 
 
@@ -920,11 +1046,14 @@ def report(root: Path, assignment: str, out: Path | None = None, csv_out: Path |
         print(f"mlops-concepts report: cannot write the report: {err}", file=sys.stderr, flush=True)
         return 1
     # Items still being graded by hand would rank by their blanks alone: left out of this line.
-    hardest = sorted((s for s in stats if s.facility is not None and not s.pending),
-                     key=lambda s: s.facility)[:3]
-    print(f"Class report of {assignment}: {len(data.students)} graded, "
-          f"{sum(1 for s in data.students if s.pending())} to grade by hand, "
-          f"{len(data.not_graded)} could not be graded.")
+    hardest = sorted(
+        (s for s in stats if s.facility is not None and not s.pending), key=lambda s: s.facility
+    )[:3]
+    print(
+        f"Class report of {assignment}: {len(data.students)} graded, "
+        f"{sum(1 for s in data.students if s.pending())} to grade by hand, "
+        f"{len(data.not_graded)} could not be graded."
+    )
     if hardest:
         print("Hardest items: " + ", ".join(f"{s.item.label} ({s.facility:.2f})" for s in hardest))
     print(f"Wrote {html_path} and {csv_path}")
@@ -939,12 +1068,15 @@ def cli(args, extra: list[str]) -> int:
     root = args.root.resolve()
     assignments = args.assignment or sorted(
         {p.name for p in (root / "autograded").glob("*/*") if p.is_dir()}
-        & {p.name for p in (root / "release").glob("*") if p.is_dir()})
+        & {p.name for p in (root / "release").glob("*") if p.is_dir()}
+    )
     if not assignments:
         print(f"mlops-concepts report: nothing graded yet in {root / 'autograded'}", file=sys.stderr)
         return 1
     if len(assignments) > 1 and (args.out or args.csv):
-        print("mlops-concepts report: --out and --csv name one chapter's files: give one chapter id",
-              file=sys.stderr)
+        print(
+            "mlops-concepts report: --out and --csv name one chapter's files: give one chapter id",
+            file=sys.stderr,
+        )
         return 2
     return max(report(root, a, args.out, args.csv) for a in assignments)

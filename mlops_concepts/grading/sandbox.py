@@ -96,8 +96,10 @@ def readonly_paths() -> list[str]:
 #: The grading kernel: ipykernel's own entry point, without its debugger. Nothing debugs a kernel
 #: that grades, and setting up debugpy took about a tenth of a second of every kernel's start
 #: (ipykernel runs without it when it cannot be imported).
-KERNEL_MAIN = ("import sys; sys.modules['debugpy'] = None; "
-               "from ipykernel import kernelapp; kernelapp.launch_new_instance()")
+KERNEL_MAIN = (
+    "import sys; sys.modules['debugpy'] = None; "
+    "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+)
 
 
 def kernel_command(connection_file: str, extra: list[str] | None = None) -> list[str]:
@@ -137,10 +139,20 @@ def font_cache(base: str | None = None) -> str | None:
         folder.mkdir(parents=True, exist_ok=True)
         # Built in a private folder, then moved in whole: a kernel never sees half a list.
         with tempfile.TemporaryDirectory(dir=folder) as build:
-            env = {"MPLCONFIGDIR": build, "HOME": build, "LANG": "C.UTF-8",
-                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])}
-            subprocess.run([sys.executable, "-I", "-c", "import matplotlib.font_manager"], env=env,
-                           cwd=build, stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+            env = {
+                "MPLCONFIGDIR": build,
+                "HOME": build,
+                "LANG": "C.UTF-8",
+                "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
+            }
+            subprocess.run(
+                [sys.executable, "-I", "-c", "import matplotlib.font_manager"],
+                env=env,
+                cwd=build,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=300,
+            )
             for made in Path(build).glob("fontlist-*.json"):
                 os.replace(made, folder / made.name)
     except (OSError, subprocess.SubprocessError):
@@ -172,11 +184,15 @@ def bwrap_argv(workdir: str, socket_dir: str, command: list[str], fonts: str | N
         BWRAP,
         "--unshare-all",  # user, ipc, pid, net, uts, cgroup namespaces
         "--unshare-user",
-        "--uid", str(SANDBOX_UID),
-        "--gid", str(SANDBOX_UID),
+        "--uid",
+        str(SANDBOX_UID),
+        "--gid",
+        str(SANDBOX_UID),
         "--die-with-parent",
-        "--cap-drop", "ALL",
-        "--hostname", "grader-sandbox",
+        "--cap-drop",
+        "ALL",
+        "--hostname",
+        "grader-sandbox",
     ]
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
@@ -185,16 +201,36 @@ def bwrap_argv(workdir: str, socket_dir: str, command: list[str], fonts: str | N
             argv += ["--ro-bind", path, path]
     if os.path.isdir("/etc/fonts"):  # font configuration only; nothing else of /etc
         argv += ["--ro-bind", "/etc/fonts", "/etc/fonts"]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
-             "--dir", "/tmp/home"]
+    argv += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(TMP_BYTES),
+        "--tmpfs",
+        "/tmp",
+        "--dir",
+        "/tmp/home",
+    ]
     for path in readonly_paths():
         argv += ["--ro-bind", path, path]
     if fonts:
         argv += ["--ro-bind", fonts, FONT_CACHE_MOUNT]
-    argv += ["--ro-bind", workdir, SUBMISSION_MOUNT,
-             "--size", str(WORK_BYTES), "--tmpfs", workdir,
-             "--bind", socket_dir, socket_dir,
-             "--chdir", workdir]
+    argv += [
+        "--ro-bind",
+        workdir,
+        SUBMISSION_MOUNT,
+        "--size",
+        str(WORK_BYTES),
+        "--tmpfs",
+        workdir,
+        "--bind",
+        socket_dir,
+        socket_dir,
+        "--chdir",
+        workdir,
+    ]
     env = {
         "HOME": "/tmp/home",
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
@@ -215,10 +251,15 @@ def bwrap_argv(workdir: str, socket_dir: str, command: list[str], fonts: str | N
     # Inside the sandbox: copy the submission into the working folder (links stay links, special
     # files stay special; nothing is followed), and the font list into matplotlib's folder (a
     # copy: matplotlib may rewrite it), then become the kernel.
-    fonts_copy = (f'mkdir -p {MPLCONFIGDIR} && cp {FONT_CACHE_MOUNT}/fontlist-*.json {MPLCONFIGDIR}/ '
-                  '2>/dev/null; ') if fonts else ""
-    copy = (f'cp -RP --preserve=mode,timestamps {SUBMISSION_MOUNT}/. "$0" 2>/dev/null; '
-            f'{fonts_copy}cd "$0" && exec "$@"')
+    fonts_copy = (
+        (f"mkdir -p {MPLCONFIGDIR} && cp {FONT_CACHE_MOUNT}/fontlist-*.json {MPLCONFIGDIR}/ 2>/dev/null; ")
+        if fonts
+        else ""
+    )
+    copy = (
+        f'cp -RP --preserve=mode,timestamps {SUBMISSION_MOUNT}/. "$0" 2>/dev/null; '
+        f'{fonts_copy}cd "$0" && exec "$@"'
+    )
     return argv + ["--", "/bin/sh", "-c", copy, workdir, *command]
 
 
@@ -374,8 +415,12 @@ def main(argv: list[str] | None = None) -> None:
     # counts against the submission's output budget. Written to the grader's terminal, they
     # would be an unbounded, unescaped channel into the instructor's logs.
     child = subprocess.Popen(
-        argv_, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        cwd=socket_dir, close_fds=True,
+        argv_,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=socket_dir,
+        close_fds=True,
         preexec_fn=lambda: _limit(args.memory_mb, args.cpu_seconds, args.file_mb),
     )
     sys.exit(supervise(child, socket_dir, grader))

@@ -50,8 +50,7 @@ def _fit_attachments(cell, max_bytes: int, log=None) -> None:
     cost the student their feedback; such references become inert text instead.
     """
     attachments = cell.get("attachments")
-    if attachments is not None and (not isinstance(attachments, dict)
-                                    or len(str(attachments)) > max_bytes):
+    if attachments is not None and (not isinstance(attachments, dict) or len(str(attachments)) > max_bytes):
         if log:
             log.warning("Dropping %d bytes of attachments", len(str(attachments)))
         del cell["attachments"]
@@ -62,8 +61,14 @@ def _fit_attachments(cell, max_bytes: int, log=None) -> None:
     )
 
 
-def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
-            max_extra_cells: int = MAX_EXTRA_CELLS, max_extra_bytes: int = MAX_EXTRA_BYTES):
+def rebuild(
+    release,
+    submitted,
+    max_attachment_bytes: int = 1_000_000,
+    log=None,
+    max_extra_cells: int = MAX_EXTRA_CELLS,
+    max_extra_bytes: int = MAX_EXTRA_BYTES,
+):
     """Merge the student's answers and extra cells into a copy of ``release``."""
     release_ids = [_grade_id(c) for c in release.cells]
     known = {g for g in release_ids if g}
@@ -109,8 +114,14 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
         if not (gid and kinds.is_answer(cell)) or gid in answers or not cell.get("id"):
             continue
         for group in extras_after.values():
-            found = next((e for e in group if e.get("id") == cell.get("id")
-                          and e.get("cell_type") == cell.get("cell_type")), None)
+            found = next(
+                (
+                    e
+                    for e in group
+                    if e.get("id") == cell.get("id") and e.get("cell_type") == cell.get("cell_type")
+                ),
+                None,
+            )
             if found is not None:
                 group.remove(found)
                 answers[gid] = found
@@ -132,10 +143,14 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
     if dropped:
         if log:
             log.warning("Dropping %d extra cells over the limit", dropped)
-        cells.insert(0, nbformat.v4.new_markdown_cell(
-            f"**Note from the grader.** {dropped} of your own extra cells were not graded: a "
-            f"notebook may add at most {max_extra_cells} cells and {max_extra_bytes // 1_000_000} MB "
-            "of text to the assignment."))
+        cells.insert(
+            0,
+            nbformat.v4.new_markdown_cell(
+                f"**Note from the grader.** {dropped} of your own extra cells were not graded: a "
+                f"notebook may add at most {max_extra_cells} cells and {max_extra_bytes // 1_000_000} MB "
+                "of text to the assignment."
+            ),
+        )
     result = copy.deepcopy(release)
     result.cells = cells
     return result
@@ -144,19 +159,22 @@ def rebuild(release, submitted, max_attachment_bytes: int = 1_000_000, log=None,
 class RebuildFromRelease(NbGraderPreprocessor):
     """Sanitizing step for ``autograde``: see the module docstring."""
 
-    max_attachment_bytes = Integer(
-        1_000_000, help="Larger attachments of extra cells are dropped."
-    ).tag(config=True)
+    max_attachment_bytes = Integer(1_000_000, help="Larger attachments of extra cells are dropped.").tag(
+        config=True
+    )
     max_extra_cells = Integer(MAX_EXTRA_CELLS, help="Extra cells kept per notebook.").tag(config=True)
-    max_extra_bytes = Integer(
-        MAX_EXTRA_BYTES, help="Source text of extra cells kept per notebook."
-    ).tag(config=True)
+    max_extra_bytes = Integer(MAX_EXTRA_BYTES, help="Source text of extra cells kept per notebook.").tag(
+        config=True
+    )
 
     def preprocess(self, nb, resources):
         path = notebook_path(self, "release", resources)
         if not os.path.exists(path):
-            raise AuthoringError(f"cannot grade: the released notebook {path} is missing; "
-                                 "run nbgrader generate_assignment first")
+            raise AuthoringError(
+                f"cannot grade: the released notebook {path} is missing; "
+                "run nbgrader generate_assignment first"
+            )
         release = nbformat.read(path, as_version=4)
-        return rebuild(release, nb, self.max_attachment_bytes, self.log,
-                       self.max_extra_cells, self.max_extra_bytes), resources
+        return rebuild(
+            release, nb, self.max_attachment_bytes, self.log, self.max_extra_cells, self.max_extra_bytes
+        ), resources

@@ -62,8 +62,9 @@ class DaskPool:
         self.root = root
 
     def submit(self, function, batch: Batch, progress):
-        return self.client.submit(function, batch, pure=False,
-                                  key=f"mlops-{function.__name__}-{batch.name}-{batch.assignment}")
+        return self.client.submit(
+            function, batch, pure=False, key=f"mlops-{function.__name__}-{batch.name}-{batch.assignment}"
+        )
 
     @staticmethod
     def first_done(futures) -> set:
@@ -135,9 +136,17 @@ def _regroup(results: list[Result], again: list[str]) -> list[list[str]]:
     return groups
 
 
-def grade_batches(pool, batches: list[Batch], *, autograde: Callable, feedback: Callable,
-                  merge: Callable[[Batch, list[str]], set[str]],
-                  retry: Callable[[Batch, list[str]], Batch], grading, writing) -> Outcome:
+def grade_batches(
+    pool,
+    batches: list[Batch],
+    *,
+    autograde: Callable,
+    feedback: Callable,
+    merge: Callable[[Batch, list[str]], set[str]],
+    retry: Callable[[Batch, list[str]], Batch],
+    grading,
+    writing,
+) -> Outcome:
     """Autograde ``batches`` in ``pool``; merge each one as it finishes, then write its feedback.
 
     ``merge(batch, students)`` returns the students it merged. Students that a batch of several

@@ -84,8 +84,11 @@ def _added_keywords(source: str, call, extras: dict) -> list:
     close = end - 1  # the call's ")"
     before = source[:close]
     line_start = before.rfind("\n") + 1
-    if before.endswith(("\n", " ", "\t")) and not before[line_start:].strip() and \
-            before[:line_start].rstrip().endswith(","):
+    if (
+        before.endswith(("\n", " ", "\t"))
+        and not before[line_start:].strip()
+        and before[:line_start].rstrip().endswith(",")
+    ):
         text = "".join(f"    {k}={_literal(v)},\n" for k, v in missing.items())  # one per line
         return [(line_start, line_start, text)]
     sep = " " if before.rstrip().endswith(",") else ", "
@@ -108,8 +111,7 @@ def count_progress(source: str, checkpoints: int) -> str:
 
 
 def count_checkpoints(nb) -> int:
-    return sum(len(top_level_calls(c.source, CHECKPOINT_KINDS)) for c in nb.cells
-               if c.cell_type == "code")
+    return sum(len(top_level_calls(c.source, CHECKPOINT_KINDS)) for c in nb.cells if c.cell_type == "code")
 
 
 def seal_lab_check(source: str, check, notebook: str, source_nb, title: str | None) -> str:
@@ -130,8 +132,9 @@ def seal_lab_check(source: str, check, notebook: str, source_nb, title: str | No
     return replace_spans(source, [(start, end, _literal(public)), *extras])
 
 
-def seal_cell(cell, notebook: str, title: str | None = None, choices: list | None = None,
-              source_nb=None) -> str:
+def seal_cell(
+    cell, notebook: str, title: str | None = None, choices: list | None = None, source_nb=None
+) -> str:
     """The cell's source with every answer key in it sealed (idempotent on sealed code).
 
     A test cell is validated first (:func:`~mlops_concepts.grading.exercises.read_check`): a
@@ -152,8 +155,9 @@ def seal_cell(cell, notebook: str, title: str | None = None, choices: list | Non
             if check.key is not None:  # sealed already
                 return source
             if source_nb is None:
-                raise AuthoringError(f"test cell {check.grade_id!r}: sealing a lab check needs "
-                                     "the instructor's notebook")
+                raise AuthoringError(
+                    f"test cell {check.grade_id!r}: sealing a lab check needs the instructor's notebook"
+                )
             return seal_lab_check(source, check, notebook, source_nb, title)
         if is_digest(check.key):
             return source
@@ -184,8 +188,9 @@ class SealAnswerKeys(NbGraderPreprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code":
             gid = cells.grade_id(cell)
-            cell.source = seal_cell(cell, self.notebook, self.titles.get(gid), self.choices.get(gid),
-                                    self.source_nb)
+            cell.source = seal_cell(
+                cell, self.notebook, self.titles.get(gid), self.choices.get(gid), self.source_nb
+            )
             if not cells.is_test(cell):
                 cell.source = count_progress(cell.source, self.checkpoints)
             if top_level_calls(cell.source, CHECKPOINT_KINDS):

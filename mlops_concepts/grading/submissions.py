@@ -72,6 +72,7 @@ class Staged:
 
 # -- one look at a submission folder, without following anything --------------------------------
 
+
 @dataclass
 class Scan:
     """What :func:`scan` found: the regular files and folders that are safe to read, and notes."""
@@ -100,8 +101,12 @@ def safe_name(name: str) -> bool:
     return 0 < len(encoded) <= 255 and printable(name, limit=255) == name
 
 
-_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
-          stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def _kind(mode: int) -> str:
@@ -123,12 +128,19 @@ def scan(folder: Path, limits: bool = True) -> Scan:
             notes.append(Note("not graded", "the submission folder is missing or unreadable"))
             return result
         if stat.S_ISLNK(st.st_mode):
-            result.refuse("", f"the {level} folder {quoted(path.name)} is a symbolic link; "
-                              "nothing it points to was read", "not graded")
+            result.refuse(
+                "",
+                f"the {level} folder {quoted(path.name)} is a symbolic link; nothing it points to was read",
+                "not graded",
+            )
             return result
         if not stat.S_ISDIR(st.st_mode):
-            result.refuse("", f"the {level} folder {quoted(path.name)} is {_kind(st.st_mode)}, "
-                              "not a folder; it was not read", "not graded")
+            result.refuse(
+                "",
+                f"the {level} folder {quoted(path.name)} is {_kind(st.st_mode)}, "
+                "not a folder; it was not read",
+                "not graded",
+            )
             return result
     entries = total = 0
     pending = [("", 0)]
@@ -138,16 +150,26 @@ def scan(folder: Path, limits: bool = True) -> Scan:
             with os.scandir(folder / rel_dir if rel_dir else folder) as it:
                 children = sorted(it, key=lambda e: e.name)
         except OSError as err:
-            notes.append(Note("repaired", f"the folder {quoted(rel_dir or '.')} could not be listed "
-                                          f"({type(err).__name__}); it was not copied"))
+            notes.append(
+                Note(
+                    "repaired",
+                    f"the folder {quoted(rel_dir or '.')} could not be listed "
+                    f"({type(err).__name__}); it was not copied",
+                )
+            )
             continue
         for entry in children:
             entries += 1
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             shown = quoted(rel)
             if limits and entries > MAX_ENTRIES:
-                notes.append(Note("repaired", f"the submission has over {MAX_ENTRIES} files and "
-                                              f"folders; {shown} and what follows were not copied"))
+                notes.append(
+                    Note(
+                        "repaired",
+                        f"the submission has over {MAX_ENTRIES} files and "
+                        f"folders; {shown} and what follows were not copied",
+                    )
+                )
                 return result
             st = entry.stat(follow_symlinks=False)
             mode = st.st_mode
@@ -156,31 +178,43 @@ def scan(folder: Path, limits: bool = True) -> Scan:
             elif not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
                 result.refuse(rel, f"{shown} is {_kind(mode)}; it was not opened or copied")
             elif not safe_name(entry.name):
-                result.refuse(rel, f"{shown} has a name with control characters or bytes that "
-                                   "are not UTF-8; it was not copied")
+                result.refuse(
+                    rel,
+                    f"{shown} has a name with control characters or bytes that "
+                    "are not UTF-8; it was not copied",
+                )
             elif stat.S_ISDIR(mode):
                 if entry.name.endswith(".ipynb"):
                     result.refuse(rel, f"{shown} is a folder named like a notebook; it was ignored")
                 elif limits and depth + 1 > MAX_FOLDER_DEPTH:
-                    result.refuse(rel, f"{shown} is nested over {MAX_FOLDER_DEPTH} folders deep; "
-                                       "it was not copied")
+                    result.refuse(
+                        rel, f"{shown} is nested over {MAX_FOLDER_DEPTH} folders deep; it was not copied"
+                    )
                 else:
                     result.dirs.append(rel)
                     pending.append((rel, depth + 1))
             elif st.st_nlink > 1:
-                result.refuse(rel, f"{shown} is a hard link (the same file has another name, "
-                                   "maybe outside the submission); it was not read or copied")
+                result.refuse(
+                    rel,
+                    f"{shown} is a hard link (the same file has another name, "
+                    "maybe outside the submission); it was not read or copied",
+                )
             else:
-                limit = MAX_NOTEBOOK_BYTES if (not rel_dir and rel.endswith(".ipynb")) \
-                    else MAX_OTHER_FILE_BYTES
+                limit = (
+                    MAX_NOTEBOOK_BYTES if (not rel_dir and rel.endswith(".ipynb")) else MAX_OTHER_FILE_BYTES
+                )
                 if not limits:
                     result.files[rel] = st.st_size
                 elif st.st_size > limit:
-                    result.refuse(rel, f"{shown} is {st.st_size // 2**20} MiB, over the "
-                                       f"{limit // 2**20} MiB limit; it was not read or copied")
+                    result.refuse(
+                        rel,
+                        f"{shown} is {st.st_size // 2**20} MiB, over the "
+                        f"{limit // 2**20} MiB limit; it was not read or copied",
+                    )
                 elif total + st.st_size > MAX_TOTAL_BYTES:
-                    result.refuse(rel, f"the submission is over {MAX_TOTAL_BYTES // 2**20} MiB; "
-                                       f"{shown} was not copied")
+                    result.refuse(
+                        rel, f"the submission is over {MAX_TOTAL_BYTES // 2**20} MiB; {shown} was not copied"
+                    )
                 else:
                     total += st.st_size
                     result.files[rel] = st.st_size
@@ -219,6 +253,7 @@ def _copy_regular(src: Path, dst: Path, max_bytes: int) -> None:
 
 # -- notebooks and the timestamp ----------------------------------------------------------------
 
+
 def timestamp_problem(data: bytes) -> str | None:
     """Why nbgrader could not use this ``timestamp.txt`` (None: it can)."""
     from nbgrader.utils import parse_utc
@@ -254,8 +289,9 @@ def _fix_strings(value, depth: int, fixed: list):
     if isinstance(value, list):
         return [_fix_strings(v, depth + 1, fixed) for v in value]
     if isinstance(value, dict):
-        return {_fix_strings(k, depth + 1, fixed): _fix_strings(v, depth + 1, fixed)
-                for k, v in value.items()}
+        return {
+            _fix_strings(k, depth + 1, fixed): _fix_strings(v, depth + 1, fixed) for k, v in value.items()
+        }
     return value
 
 
@@ -274,32 +310,50 @@ def _read_notebook(path: Path, notes: list[Note], shown: str | None = None):
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("utf-8", errors="replace")
-        notes.append(Note("repaired", f"{shown} contained bytes that are not UTF-8; "
-                                      "they were replaced by \N{REPLACEMENT CHARACTER}"))
+        notes.append(
+            Note(
+                "repaired",
+                f"{shown} contained bytes that are not UTF-8; "
+                "they were replaced by \N{REPLACEMENT CHARACTER}",
+            )
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        notes.append(Note("not graded", f"{shown} is not valid notebook JSON (it may be "
-                                        f"truncated or corrupt): {err.msg} at line {err.lineno}"))
+        notes.append(
+            Note(
+                "not graded",
+                f"{shown} is not valid notebook JSON (it may be "
+                f"truncated or corrupt): {err.msg} at line {err.lineno}",
+            )
+        )
         return None
     except RecursionError:
         notes.append(Note("not graded", f"{shown} is JSON nested too deeply to be a notebook"))
         return None
     except ValueError as err:  # e.g. a number too long to convert
-        notes.append(Note("not graded", f"{shown} is not valid notebook JSON "
-                                        f"({printable(err, 120)})"))
+        notes.append(Note("not graded", f"{shown} is not valid notebook JSON ({printable(err, 120)})"))
         return None
     fixed: list = []
     try:
         data = _fix_strings(data, 0, fixed)
     except (_TooDeep, RecursionError):
-        notes.append(Note("not graded", f"{shown} is JSON nested over {MAX_JSON_DEPTH} levels "
-                                        "deep, too deeply to be a notebook"))
+        notes.append(
+            Note(
+                "not graded",
+                f"{shown} is JSON nested over {MAX_JSON_DEPTH} levels deep, too deeply to be a notebook",
+            )
+        )
         return None
     if fixed:
-        notes.append(Note("repaired", f"{shown} contained {len(fixed)} text(s) with lone "
-                                      "surrogates (half a character); they were replaced by "
-                                      "\N{REPLACEMENT CHARACTER}"))
+        notes.append(
+            Note(
+                "repaired",
+                f"{shown} contained {len(fixed)} text(s) with lone "
+                "surrogates (half a character); they were replaced by "
+                "\N{REPLACEMENT CHARACTER}",
+            )
+        )
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         notes.append(Note("not graded", f"{shown} is JSON but not a notebook (no cell list)"))
         return None
@@ -315,17 +369,32 @@ def _attachments(value, name: str, notes: list[Note]) -> dict | None:
         return None
     kept = {}
     for key, bundle in value.items():
-        ok = isinstance(bundle, dict) and bundle and all(
-            isinstance(mime, str) and "/" in mime and data
-            and (isinstance(data, str) or (isinstance(data, list)
-                                           and all(isinstance(d, str) for d in data)))
-            for mime, data in bundle.items())
+        ok = (
+            isinstance(bundle, dict)
+            and bundle
+            and all(
+                isinstance(mime, str)
+                and "/" in mime
+                and data
+                and (
+                    isinstance(data, str)
+                    or (isinstance(data, list) and all(isinstance(d, str) for d in data))
+                )
+                for mime, data in bundle.items()
+            )
+        )
         if ok:
-            kept[key] = {mime: data if isinstance(data, str) else "".join(data)
-                         for mime, data in bundle.items()}
+            kept[key] = {
+                mime: data if isinstance(data, str) else "".join(data) for mime, data in bundle.items()
+            }
         else:
-            notes.append(Note("repaired", f"the attachment {quoted(key)} of a cell of {name} was "
-                                          "malformed or empty and was dropped"))
+            notes.append(
+                Note(
+                    "repaired",
+                    f"the attachment {quoted(key)} of a cell of {name} was "
+                    "malformed or empty and was dropped",
+                )
+            )
     return kept or None
 
 
@@ -366,8 +435,9 @@ def _mend(data: dict, name: str, notes: list[Note]):
                 cell.metadata = {}
                 reset += 1
         if reset:
-            notes.append(Note("repaired", f"the metadata of {reset} cell(s) of {name} was invalid "
-                                          "and was reset"))
+            notes.append(
+                Note("repaired", f"the metadata of {reset} cell(s) of {name} was invalid and was reset")
+            )
     return nb
 
 
@@ -385,8 +455,9 @@ def _fresh_cell(kind: str, source: str, metadata: dict):
 
 def _notebook(cells: list, metadata: dict):
     """A notebook as ``nbformat.v4.new_notebook`` makes it, not yet checked (see :func:`_fresh_cell`)."""
-    return nbformat.from_dict({"nbformat": 4, "nbformat_minor": nbformat.v4.nbformat_minor,
-                               "metadata": metadata, "cells": cells})
+    return nbformat.from_dict(
+        {"nbformat": 4, "nbformat_minor": nbformat.v4.nbformat_minor, "metadata": metadata, "cells": cells}
+    )
 
 
 def _valid(nb) -> bool:
@@ -419,6 +490,7 @@ def _note_cell(notes: list[Note]):
 
 # -- staging -----------------------------------------------------------------------------------
 
+
 @dataclass
 class _Plan:
     """What staging a submission would do: used by :func:`stage` and by :func:`problems`."""
@@ -444,8 +516,12 @@ def _plan(submitted: Path, release_notebooks: dict[str, Path]) -> _Plan:
             except OSError:
                 problem = "is too long or could not be read"
             if problem:
-                notes.append(Note("repaired", f"{TIMESTAMP} {problem}; it was dropped, so no "
-                                              "submission time is recorded"))
+                notes.append(
+                    Note(
+                        "repaired",
+                        f"{TIMESTAMP} {problem}; it was dropped, so no submission time is recorded",
+                    )
+                )
             else:
                 plan.copies.append(rel)
         else:
@@ -468,8 +544,9 @@ def _plan(submitted: Path, release_notebooks: dict[str, Path]) -> _Plan:
         own_notes: list[Note] = []
         nb = _read_notebook(submitted / rel, own_notes) if rel is not None else None
         if rel is None and (f"{name}.ipynb" in found.refused or "" in found.refused):
-            own_notes.append(Note("not graded", f"{name}.ipynb was not read (see above), so it "
-                                                "counts as missing"))
+            own_notes.append(
+                Note("not graded", f"{name}.ipynb was not read (see above), so it counts as missing")
+            )
         elif rel is None:
             own_notes.append(Note("not graded", f"{name}.ipynb is missing from the submission"))
         notes.extend(own_notes)
@@ -495,8 +572,9 @@ def stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], stu
     try:
         return _stage(submitted, staged, release_notebooks, student)
     except Exception as err:  # a case no rule above foresaw: the student still gets graded
-        return stage_blank(staged, release_notebooks, student,
-                           f"the submission could not be read ({type(err).__name__})")
+        return stage_blank(
+            staged, release_notebooks, student, f"the submission could not be read ({type(err).__name__})"
+        )
 
 
 def _stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], student: str) -> Staged:
@@ -510,8 +588,7 @@ def _stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], st
         try:
             _copy_regular(submitted / rel, staged / rel, MAX_NOTEBOOK_BYTES)
         except OSError as err:
-            result.notes.append(Note("repaired", f"{quoted(rel)} could not be copied "
-                                                 f"({printable(err)})"))
+            result.notes.append(Note("repaired", f"{quoted(rel)} could not be copied ({printable(err)})"))
     for name, nb in plan.notebooks.items():
         if nb is None:
             nb = nbformat.read(release_notebooks[name], as_version=4)
@@ -523,9 +600,12 @@ def _stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], st
     # notebook grow past the limit (a minified one, indented), or add one entry too many.
     left = problems(staged, release_notebooks)
     if left:
-        return stage_blank(staged, release_notebooks, student,
-                           "the repaired submission still could not be graded: "
-                           + "; ".join(n.message for n in left[:3]))
+        return stage_blank(
+            staged,
+            release_notebooks,
+            student,
+            "the repaired submission still could not be graded: " + "; ".join(n.message for n in left[:3]),
+        )
     return result
 
 
@@ -533,8 +613,9 @@ def stage_blank(staged: Path, release_notebooks: dict[str, Path], student: str, 
     """Stage the blank release in place of a submission that could not be staged at all."""
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True, exist_ok=True)
-    result = Staged(student, [Note("not graded", reason),
-                              Note("not graded", "graded as the blank release (score 0)")])
+    result = Staged(
+        student, [Note("not graded", reason), Note("not graded", "graded as the blank release (score 0)")]
+    )
     for name, release_path in release_notebooks.items():
         nb = nbformat.read(release_path, as_version=4)
         nb.cells.insert(0, _note_cell(result.notes))

@@ -66,16 +66,19 @@ def expected_forms(notebook) -> dict[str, str]:
         if cells.is_test(cell):
             check = read_check(cell)
             if check.is_lab:
-                forms[check.grade_id] = ("a function that gives the right result on every input "
-                                         "(it is called on hidden inputs, each a fresh copy)")
+                forms[check.grade_id] = (
+                    "a function that gives the right result on every input "
+                    "(it is called on hidden inputs, each a fresh copy)"
+                )
                 continue
-            forms[check.grade_id] = describe_form(check.key, check.items,
-                                                  check.choices or choices.get(check.grade_id))
+            forms[check.grade_id] = describe_form(
+                check.key, check.items, check.choices or choices.get(check.grade_id)
+            )
     return forms
 
 
 def describe_form(key, items=None, choices=None) -> str:
-    """"a dict mapping each of the listed texts to one of the listed values", and the like."""
+    """ "a dict mapping each of the listed texts to one of the listed values", and the like."""
     some = "one of the values the question lists" if choices else None
     if isinstance(key, dict):
         return "a dict mapping each of the listed texts to " + (some or "its value")
@@ -115,8 +118,9 @@ def _not_answered(name: str | None, stubs) -> str:
 RECORD_KEY = "mlops_concepts"
 
 
-def judge(grade_id: str, outputs, expected: str, title: str | None = None,
-          form: str | None = None, stubs=()) -> tuple[dict, str | None]:
+def judge(
+    grade_id: str, outputs, expected: str, title: str | None = None, form: str | None = None, stubs=()
+) -> tuple[dict, str | None]:
     """``(output, given)``: what replaces a test cell's outputs (what nbgrader scores and the
     student reads), and the canonical JSON of the answer given (None if none could be read).
 
@@ -215,27 +219,42 @@ class GradeFromReports(NbGraderPreprocessor):
             raise AuthoringError(f"cannot grade: the instructor notebook {path} is missing")
         keys, forms = instructor_keys(path)
         titles = exercise_titles(nb)
-        stubs = [c.get("source", "") for c in nb.cells if cells.is_answer(c) and any(
-            o.get("output_type") == "error" and o.get("ename") == "NotImplementedError"
-            for o in c.get("outputs", []))]
+        stubs = [
+            c.get("source", "")
+            for c in nb.cells
+            if cells.is_answer(c)
+            and any(
+                o.get("output_type") == "error" and o.get("ename") == "NotImplementedError"
+                for o in c.get("outputs", [])
+            )
+        ]
         for cell in nb.cells:
             if not cells.is_test(cell):
                 continue
             grade_id = cells.grade_id(cell)
             if grade_id in keys:
-                output, given = judge(grade_id, cell.get("outputs", []), keys[grade_id],
-                                      title=_title(cell, titles), form=forms.get(grade_id),
-                                      stubs=stubs)
+                output, given = judge(
+                    grade_id,
+                    cell.get("outputs", []),
+                    keys[grade_id],
+                    title=_title(cell, titles),
+                    form=forms.get(grade_id),
+                    stubs=stubs,
+                )
                 cell.outputs = [output]
                 cell.metadata[RECORD_KEY] = {
-                    "given": given, "outcome": "correct" if given == keys[grade_id] else
-                    output.get("ename", "WrongAnswer")}
+                    "given": given,
+                    "outcome": "correct" if given == keys[grade_id] else output.get("ename", "WrongAnswer"),
+                }
             else:
                 self.log.error("Test cell %r has no answer key in %s: graded 0", grade_id, path)
-                cell.outputs = [_error(
-                    "UngradableTestCell",
-                    f"{_title(cell, titles)}: this self-check has no answer key, so it earns no "
-                    "points (tell your instructor).")]
+                cell.outputs = [
+                    _error(
+                        "UngradableTestCell",
+                        f"{_title(cell, titles)}: this self-check has no answer key, so it earns no "
+                        "points (tell your instructor).",
+                    )
+                ]
         return nb, resources
 
 

@@ -88,6 +88,8 @@ def show(fig, alt: str) -> None:
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     png = base64.b64encode(buffer.getvalue()).decode("ascii")
-    tag = (f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt.strip(), quote=True)}" '
-           'style="max-width: 100%; height: auto">')
+    tag = (
+        f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt.strip(), quote=True)}" '
+        'style="max-width: 100%; height: auto">'
+    )
     display({"text/html": tag, "text/plain": alt.strip()}, raw=True)

@@ -59,10 +59,10 @@ def _case(rng, kind: int) -> tuple:
 
     # Traps for every kind: the best accuracy of all on older data, and a more accurate run
     # that is too slow.
-    set_run(trap_old, str(rng.choice(older)), float(rng.uniform(0.93, 0.97)),
-            int(rng.integers(limit // 2, limit)))
-    set_run(trap_slow, current, float(rng.uniform(0.925, 0.95)),
-            limit + int(rng.integers(1, 30)))
+    set_run(
+        trap_old, str(rng.choice(older)), float(rng.uniform(0.93, 0.97)), int(rng.integers(limit // 2, limit))
+    )
+    set_run(trap_slow, current, float(rng.uniform(0.925, 0.95)), limit + int(rng.integers(1, 30)))
     i, j = sorted((first, second))
     if kind == 0:
         set_run(first, current, best, int(rng.integers(limit // 2, limit)))
@@ -111,11 +111,16 @@ def describe_comparison(series: dict, max_latency_ms: int, chosen: str | None = 
         f"{run_id} {acc:.3f} ({'within' if ok else 'over'} the limit)"
         for run_id, acc, ok in zip(ids, series["accuracy"], series["within_limit"], strict=True)
     ]
-    star = (f" A star marks {chosen}, the run chosen to register." if chosen in ids
-            else " No bar is marked as chosen.")
-    return (f"Bar chart of the accuracy of the {len(ids)} runs on the current data version, in "
-            f"log order; solid bars are within the latency limit of {max_latency_ms} ms, hatched "
-            "bars are over it: " + "; ".join(parts) + "." + star)
+    star = (
+        f" A star marks {chosen}, the run chosen to register."
+        if chosen in ids
+        else " No bar is marked as chosen."
+    )
+    return (
+        f"Bar chart of the accuracy of the {len(ids)} runs on the current data version, in "
+        f"log order; solid bars are within the latency limit of {max_latency_ms} ms, hatched "
+        "bars are over it: " + "; ".join(parts) + "." + star
+    )
 
 
 DATA = {"run_log": run_log, "run_log_ties": run_log_ties}

@@ -83,10 +83,12 @@ def describe_error_curve(rates: list, old_rate: float, margin: float, min_reques
     n = len(rates)
     last = rates[-1] if rates else 0.0
     limit = old_rate + margin
-    return (f"Line chart of the canary's running error rate over its first {n} requests, ending "
-            f"at {last:.3f}; a horizontal line marks the old model's error rate, {old_rate:.3f}, "
-            f"and a dashed line the limit of {limit:.3f} (old rate plus margin); a vertical "
-            f"dotted line marks the minimum of {min_requests} requests.")
+    return (
+        f"Line chart of the canary's running error rate over its first {n} requests, ending "
+        f"at {last:.3f}; a horizontal line marks the old model's error rate, {old_rate:.3f}, "
+        f"and a dashed line the limit of {limit:.3f} (old rate plus margin); a vertical "
+        f"dotted line marks the minimum of {min_requests} requests."
+    )
 
 
 DATA = {

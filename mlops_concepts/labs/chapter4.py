@@ -43,8 +43,9 @@ def drift_bins(rng: np.random.Generator) -> tuple:
         # A last bin that holds no training value at all (but some live values).
         top = round(max(train) + 0.1, 1)
         cuts = [c for c in cuts if c < top] + [top]
-        live[: max(1, n_live // 10)] = [round(top + float(rng.uniform(0, 3)), 1)
-                                        for _ in range(max(1, n_live // 10))]
+        live[: max(1, n_live // 10)] = [
+            round(top + float(rng.uniform(0, 3)), 1) for _ in range(max(1, n_live // 10))
+        ]
     # Make sure some value sits exactly on a cut point.
     train[0] = cuts[0]
     live[-1] = cuts[-1]
@@ -87,8 +88,9 @@ def weekly_drift(rng: np.random.Generator) -> tuple:
     elif kind == 2:  # flickers around the threshold
         values = threshold + rng.normal(0, threshold / 3, weeks)
     else:  # a long run above: several triggers, as the count restarts after each
-        values = np.concatenate([rng.uniform(0, threshold * 0.9, 2),
-                                 rng.uniform(threshold, threshold * 2, weeks - 2)])
+        values = np.concatenate(
+            [rng.uniform(0, threshold * 0.9, 2), rng.uniform(threshold, threshold * 2, weeks - 2)]
+        )
     values = [round(max(float(v), 0.0), 3) for v in values]
     # Some weeks sit exactly on the threshold (they count as reaching it).
     for i in rng.choice(weeks, size=min(2, weeks), replace=False):

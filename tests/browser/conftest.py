@@ -97,8 +97,11 @@ def notebook_relpaths() -> list[str]:
     """The notebooks the student-side tests open: one, or every chapter's release."""
     if os.environ.get("MLOPS_BROWSER_NOTEBOOK"):
         return [os.environ["MLOPS_BROWSER_NOTEBOOK"]]
-    return [f"release/{p.parent.name}/{p.name}" for p in sorted((REPO / "release").glob("*/*.ipynb"))
-            if p.stem == p.parent.name]
+    return [
+        f"release/{p.parent.name}/{p.name}"
+        for p in sorted((REPO / "release").glob("*/*.ipynb"))
+        if p.stem == p.parent.name
+    ]
 
 
 def screenshot_dir() -> Path:
@@ -206,7 +209,11 @@ def running_lab(root: Path, cwd: Path | None = None, student: bool = False):
         cmd.append("--allow-root")  # CI and these machines run as root
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            cmd, cwd=cwd or root, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=cwd or root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
@@ -260,8 +267,9 @@ def chapter_target(request):
     """One chapter's notebook to open and the folder for its screenshots: the tests that use it
     run once per chapter."""
     rel = request.param
-    return SimpleNamespace(notebook=rel, screenshots=screenshot_dir() / Path(rel).stem,
-                           skip_or_fail=skip_or_fail)
+    return SimpleNamespace(
+        notebook=rel, screenshots=screenshot_dir() / Path(rel).stem, skip_or_fail=skip_or_fail
+    )
 
 
 @pytest.fixture(scope="session")

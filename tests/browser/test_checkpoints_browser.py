@@ -35,8 +35,9 @@ KINDS = {"MultipleChoice": MultipleChoice, "Classify": Classify, "Order": Order}
 SHORTCUT_KEYS = ["ArrowDown", "b", "a", "x", "m"]  # move, insert below/above, cut, to Markdown
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # The course's own content: rendered Markdown and what the cells output (checkpoints included).
-AXE_SCOPE = {"include": [[".jp-NotebookPanel .jp-MarkdownOutput"],
-                         [".jp-NotebookPanel .jp-OutputArea-output"]]}
+AXE_SCOPE = {
+    "include": [[".jp-NotebookPanel .jp-MarkdownOutput"], [".jp-NotebookPanel .jp-OutputArea-output"]]
+}
 
 # JavaScript: the notebook as a student sees it (cells, their kinds, the active one) and focus.
 NOTEBOOK_STATE_JS = """
@@ -70,11 +71,9 @@ def checkpoints_in(path: Path) -> list[dict]:
         if cell.cell_type != "code":
             continue
         for node in ast.walk(ast.parse(cell.source)):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in KINDS):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in KINDS:
                 kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
-                found.append({"cell": index, "kind": node.func.id,
-                              "cp": KINDS[node.func.id](**kwargs)})
+                found.append({"cell": index, "kind": node.func.id, "cp": KINDS[node.func.id](**kwargs)})
     return found
 
 
@@ -113,8 +112,11 @@ def wait_until_settled(page, base_url, token, rel, timeout=RUN_TIMEOUT):
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        states = [s["kernel"]["execution_state"] for s in api(base_url, token, "api/sessions")
-                  if s.get("path") == rel and s.get("kernel")]
+        states = [
+            s["kernel"]["execution_state"]
+            for s in api(base_url, token, "api/sessions")
+            if s.get("path") == rel and s.get("kernel")
+        ]
         if states == ["idle"]:
             return
         time.sleep(0.25)
@@ -124,8 +126,7 @@ def wait_until_settled(page, base_url, token, rel, timeout=RUN_TIMEOUT):
 def click_menu(page, *labels):
     page.locator("#jp-MainMenu .lm-MenuBar-itemLabel").get_by_text(labels[0], exact=True).click()
     for label in labels[1:]:
-        page.locator(".lm-Menu").last.locator(".lm-Menu-itemLabel").get_by_text(
-            label, exact=True).click()
+        page.locator(".lm-Menu").last.locator(".lm-Menu-itemLabel").get_by_text(label, exact=True).click()
 
 
 def cell(page, index):
@@ -145,8 +146,9 @@ def set_file_browser(page, open_: bool) -> None:
     is_open = "lm-mod-current" in (tab.get_attribute("class") or "")
     if is_open != open_:
         tab.click()
-    expect(page.locator("#filebrowser")).to_be_visible() if open_ else \
-        expect(page.locator("#filebrowser")).to_be_hidden()
+    expect(page.locator("#filebrowser")).to_be_visible() if open_ else expect(
+        page.locator("#filebrowser")
+    ).to_be_hidden()
     page.wait_for_timeout(400)  # the notebook re-lays out
 
 
@@ -182,13 +184,14 @@ def chapter(browser, lab_server, chapter_target):
     page = context.new_page()
     page.goto(f"{base_url}lab/tree/{urllib.parse.quote(rel)}?reset&token={token}")
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "() => document.querySelector('.jp-NotebookPanel .jp-Notebook .jp-InputPrompt')")
+    page.wait_for_function("() => document.querySelector('.jp-NotebookPanel .jp-Notebook .jp-InputPrompt')")
     import time
 
     deadline = time.monotonic() + 60  # the kernel must be up before Run All
-    while not any(s.get("path") == rel and s.get("kernel") for s in
-                  api(base_url, token, "api/sessions")) and time.monotonic() < deadline:
+    while (
+        not any(s.get("path") == rel and s.get("kernel") for s in api(base_url, token, "api/sessions"))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.25)
     set_file_browser(page, False)
     page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
@@ -198,8 +201,15 @@ def chapter(browser, lab_server, chapter_target):
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(500)
     try:
-        yield dict(page=page, checkpoints=checkpoints, folder=folder, rel=rel,
-                   base_url=base_url, token=token, out=chapter_target.screenshots)
+        yield dict(
+            page=page,
+            checkpoints=checkpoints,
+            folder=folder,
+            rel=rel,
+            base_url=base_url,
+            token=token,
+            out=chapter_target.screenshots,
+        )
     finally:
         context.close()
         progress.reset()
@@ -245,8 +255,10 @@ def choose_with_arrows(page, box, group_index: int, choice: int) -> None:
         page.wait_for_timeout(150)
     checked = box.locator("[role=radiogroup]").nth(group_index).locator("input:checked")
     expect(checked).to_have_count(1)
-    assert checked.evaluate("el => [...el.closest('[role=radiogroup]')"
-                            ".querySelectorAll('input')].indexOf(el)") == choice
+    assert (
+        checked.evaluate("el => [...el.closest('[role=radiogroup]').querySelectorAll('input')].indexOf(el)")
+        == choice
+    )
 
 
 def answer_by_keyboard(page, checkpoint) -> None:
@@ -272,8 +284,12 @@ def answer_by_keyboard(page, checkpoint) -> None:
         page.wait_for_timeout(300)
         assert notebook_state(page) == before
         checked = box.locator("[role=radiogroup]").nth(group).locator("input:checked")
-        assert checked.evaluate("el => [...el.closest('[role=radiogroup]')"
-                                ".querySelectorAll('input')].indexOf(el)") == pick
+        assert (
+            checked.evaluate(
+                "el => [...el.closest('[role=radiogroup]').querySelectorAll('input')].indexOf(el)"
+            )
+            == pick
+        )
     for _ in range(10):  # on to Check
         page.keyboard.press("Tab")
         if page.evaluate(FOCUSED_JS)["text"] == "Check":
@@ -298,15 +314,19 @@ def test_each_kind_of_checkpoint_works_by_keyboard_alone(chapter, kind):
     # The helper ran: shortcuts are off inside the box, every group is named.
     assert box.get_attribute("data-lm-suppress-shortcuts") == "true"
     groups = box.locator("[role=radiogroup]")
-    expected = {"MultipleChoice": 1, "Classify": len(getattr(checkpoint["cp"], "items", [])),
-                "Order": len(getattr(checkpoint["cp"], "steps", []))}[kind]
+    expected = {
+        "MultipleChoice": 1,
+        "Classify": len(getattr(checkpoint["cp"], "items", [])),
+        "Order": len(getattr(checkpoint["cp"], "steps", [])),
+    }[kind]
     expect(groups).to_have_count(expected)
     for i in range(groups.count()):
         label_id = groups.nth(i).get_attribute("aria-labelledby")
         name = page.locator(f"[id='{label_id}']").inner_text().strip()
         cp = checkpoint["cp"]
-        want = cp.question if kind == "MultipleChoice" else (
-            cp.items[i] if kind == "Classify" else cp.steps[i])
+        want = (
+            cp.question if kind == "MultipleChoice" else (cp.items[i] if kind == "Classify" else cp.steps[i])
+        )
         assert want in name, f"group {i} is named {name!r}, not by {want!r}"
     answer_by_keyboard(page, checkpoint)
     # What the kernel got: the right answer, registered as solved in the progress file.
@@ -320,8 +340,11 @@ def test_the_lifecycle_explorer_works_by_keyboard_alone(chapter):
     if "explore_lifecycle(" not in (chapter["folder"] / Path(chapter["rel"]).name).read_text():
         pytest.skip("this chapter has no lifecycle explorer")
     page = chapter["page"]
-    explorer = page.locator(".jp-NotebookPanel .mlops-keys").filter(
-        has=page.locator(".widget-toggle-button", has_text="Development")).first
+    explorer = (
+        page.locator(".jp-NotebookPanel .mlops-keys")
+        .filter(has=page.locator(".widget-toggle-button", has_text="Development"))
+        .first
+    )
     explorer.scroll_into_view_if_needed()
     expect(explorer).to_have_attribute("data-lm-suppress-shortcuts", "true", timeout=15_000)
     image = explorer.locator("img[alt]").first
@@ -358,13 +381,13 @@ def test_axe_finds_no_wcag_a_or_aa_violation_in_the_course_content(chapter):
         if "Hint:" not in box.inner_text():
             box.get_by_role("button", name="Hint").click()
     assert page.locator(".jp-NotebookPanel .jp-MarkdownOutput").count() > 10
-    results = Axe().run(page, context=AXE_SCOPE,
-                        options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    results = Axe().run(page, context=AXE_SCOPE, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     violations = results.response["violations"]
     report = "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']}\n" + "\n".join(
-            f"    {n['target']}: {n['html'][:160]}" for n in v["nodes"][:5])
-        for v in violations)
+        f"{v['id']} ({v['impact']}): {v['help']}\n"
+        + "\n".join(f"    {n['target']}: {n['html'][:160]}" for n in v["nodes"][:5])
+        for v in violations
+    )
     assert results.response["passes"], "axe checked nothing"
     assert not violations, f"axe-core found WCAG 2.1 A/AA violations:\n{report}"
 
@@ -409,17 +432,19 @@ def test_progress_survives_restart_kernel_and_run_all(chapter):
     expect(label).to_have_text(f"{done} of {total} checkpoints done")
 
     # Mark what is on the page now, so that only a display drawn after the restart counts.
-    page.evaluate("() => document.querySelectorAll('.jp-OutputArea-output *')"
-                  ".forEach(el => el.setAttribute('data-before-restart', ''))")
+    page.evaluate(
+        "() => document.querySelectorAll('.jp-OutputArea-output *')"
+        ".forEach(el => el.setAttribute('data-before-restart', ''))"
+    )
     page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
     click_menu(page, "Kernel", "Restart Kernel and Run All Cells…")
     page.locator(".jp-Dialog button.jp-mod-accept").click()  # "Confirm Kernel Restart"
     # The old outputs go first, then the cells run again from a fresh kernel.
     expect(page.locator(".jp-Notebook [role=status]")).to_have_count(0, timeout=RUN_TIMEOUT)
-    expect(page.locator(".mlops-checkpoint")).to_have_count(len(chapter["checkpoints"]),
-                                                             timeout=RUN_TIMEOUT)
-    fresh = page.locator(".jp-OutputArea-output .widget-label:not([data-before-restart])",
-                         has_text="checkpoints done")
+    expect(page.locator(".mlops-checkpoint")).to_have_count(len(chapter["checkpoints"]), timeout=RUN_TIMEOUT)
+    fresh = page.locator(
+        ".jp-OutputArea-output .widget-label:not([data-before-restart])", has_text="checkpoints done"
+    )
     expect(fresh).to_have_text(f"{done} of {total} checkpoints done", timeout=RUN_TIMEOUT)
     wait_until_settled(page, chapter["base_url"], chapter["token"], chapter["rel"])
     expect(fresh).to_have_text(f"{done} of {total} checkpoints done")
@@ -509,7 +534,8 @@ def test_screenshots_of_every_lesson(chapter, width):
             target.evaluate("el => el.scrollIntoView({block: 'start'})")
             if lesson["box"] >= 0:
                 page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first.evaluate(
-                    "el => el.scrollBy(0, -60)")
+                    "el => el.scrollBy(0, -60)"
+                )
             page.wait_for_timeout(300)
             page.mouse.move(0, 0)
             name = f"section-{n:02d}-{slug(lesson['title'])}-{width}.png"

@@ -50,18 +50,20 @@ ATTACK = (
 )
 ATTACK_ATTR = ATTACK.replace('"', "&quot;")
 
-REFLECTION = "\n\n".join([
-    "My reflection: **MLOps** brings data scientists, engineers and operations together.",
-    f'It matters <img src=x onerror="{ATTACK_ATTR}"> because models decay in production.',
-    f'<svg onload="{ATTACK_ATTR}"><circle r="4"/></svg>',
-    f"<script>{ATTACK}</script>",
-    f'<details open ontoggle="{ATTACK_ATTR}"><summary>more</summary>hidden</details>',
-    f"[a harmless-looking link](javascript:{ATTACK.replace(')', '%29')})",
-    f'<iframe srcdoc="&lt;script&gt;parent.{ATTACK_ATTR.replace("document.", "parent.document.")}'
-    '&lt;/script&gt;"></iframe>',
-    "- monitoring\n- retraining\n- **collaboration**",
-    "End of my reflection.",
-])
+REFLECTION = "\n\n".join(
+    [
+        "My reflection: **MLOps** brings data scientists, engineers and operations together.",
+        f'It matters <img src=x onerror="{ATTACK_ATTR}"> because models decay in production.',
+        f'<svg onload="{ATTACK_ATTR}"><circle r="4"/></svg>',
+        f"<script>{ATTACK}</script>",
+        f'<details open ontoggle="{ATTACK_ATTR}"><summary>more</summary>hidden</details>',
+        f"[a harmless-looking link](javascript:{ATTACK.replace(')', '%29')})",
+        f'<iframe srcdoc="&lt;script&gt;parent.{ATTACK_ATTR.replace("document.", "parent.document.")}'
+        '&lt;/script&gt;"></iframe>',
+        "- monitoring\n- retraining\n- **collaboration**",
+        "End of my reflection.",
+    ]
+)
 
 ANSWER = f"""\
 mlops_definition = "A"
@@ -181,8 +183,13 @@ def test_formgrader_shows_hostile_submission_inert(browser, server, graded_cours
 
         # The student's words and harmless formatting are all there, as text.
         text = reflection.inner_text()
-        for part in ("My reflection:", "because models decay in production.", "End of my reflection.",
-                     "monitoring", "a harmless-looking link"):
+        for part in (
+            "My reflection:",
+            "because models decay in production.",
+            "End of my reflection.",
+            "monitoring",
+            "a harmless-looking link",
+        ):
             assert part in text, part
         assert reflection.locator("strong", has_text="MLOps").count() == 1
         assert reflection.locator("li").count() == 3
@@ -194,8 +201,11 @@ def test_formgrader_shows_hostile_submission_inert(browser, server, graded_cours
         reflection.scroll_into_view_if_needed()
         lab_target.screenshots.mkdir(parents=True, exist_ok=True)
         page.mouse.move(0, 0)
-        reflection.screenshot(path=str(lab_target.screenshots / "formgrader-hostile-submission.png"),
-                              animations="disabled", caret="hide")
+        reflection.screenshot(
+            path=str(lab_target.screenshots / "formgrader-hostile-submission.png"),
+            animations="disabled",
+            caret="hide",
+        )
 
         positive_control(page, root)
     finally:
@@ -220,8 +230,10 @@ def test_feedback_page_is_inert(browser, server, graded_course):
         assert "My reflection:" in page.content()
         # /files/ pages are sandboxed by the server (no same-origin requests, no dialogs), so
         # the control shows only what an attack could still do there: change the page.
-        page.evaluate(f"() => {{ document.title='{TITLE}'; var m=document.createElement('div');"
-                      f" m.id='{MARKER}'; document.body.appendChild(m); }}")
+        page.evaluate(
+            f"() => {{ document.title='{TITLE}'; var m=document.createElement('div');"
+            f" m.id='{MARKER}'; document.body.appendChild(m); }}"
+        )
         assert page.title() == TITLE and page.locator(f"#{MARKER}").count() == 1
     finally:
         context.close()

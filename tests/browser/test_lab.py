@@ -171,8 +171,12 @@ IMAGES_JS = """
 def markdown_image_alts(path) -> list[str]:
     """The alt texts of the Markdown images in the notebook file at ``path``, in order."""
     cells = json.loads(path.read_text())["cells"]
-    return [alt for c in cells if c["cell_type"] == "markdown"
-            for alt in MARKDOWN_IMAGE.findall("".join(c["source"]))]
+    return [
+        alt
+        for c in cells
+        if c["cell_type"] == "markdown"
+        for alt in MARKDOWN_IMAGE.findall("".join(c["source"]))
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,13 +206,15 @@ def notebook(browser, lab_server, chapter_target, page):
         """(n) => { const imgs = [...document.querySelectorAll(
                       '.jp-NotebookPanel .jp-RenderedMarkdown img')];
                     return imgs.length >= n && imgs.every(i => i.complete); }""",
-        arg=len(expected), timeout=60_000,
+        arg=len(expected),
+        timeout=60_000,
     )
     page.before_run = SimpleNamespace(
         expected_alts=expected,
         images=page.evaluate(IMAGES_JS),
         prompts=page.locator(
-            ".jp-NotebookPanel .jp-CodeCell .jp-InputArea .jp-InputPrompt").all_inner_texts(),
+            ".jp-NotebookPanel .jp-CodeCell .jp-InputArea .jp-InputPrompt"
+        ).all_inner_texts(),
     )
 
     page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
@@ -265,7 +271,8 @@ def test_every_diagram_shows_with_alt_text_before_any_cell_runs(notebook):
     """
     before = notebook.before_run
     assert before.prompts and not any(re.search(r"\[\d+\]", p) for p in before.prompts), (
-        "a code cell had run before the images were checked")
+        "a code cell had run before the images were checked"
+    )
     # Every chapter has diagrams; chapter 1 has five static ones (the sixth is interactive).
     assert len(before.expected_alts) >= 5 and all(before.expected_alts), before.expected_alts
     images = [i for i in before.images if i["markdown"]]
@@ -408,7 +415,8 @@ def test_lifecycle_explorer_follows_the_students_choice(notebook, chapter_target
     expect(explorer).to_contain_text("development", ignore_case=True, timeout=15_000)
     page.wait_for_function(
         "([el, old]) => el.querySelector('img') && el.querySelector('img').src !== old",
-        arg=[explorer.element_handle(), before], timeout=15_000,
+        arg=[explorer.element_handle(), before],
+        timeout=15_000,
     )
     # The picture and its words are two outputs of one redraw: wait for the words too.
     expect(explorer).to_contain_text("highlighted", ignore_case=True, timeout=15_000)

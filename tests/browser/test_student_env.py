@@ -29,8 +29,17 @@ pytestmark = [pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "release/01-introduction-to-mlops/01-introduction-to-mlops.ipynb"
 # What repo2docker sees of the repository (all of it, minus what git ignores and the tests).
-COPY = ["environment.yml", "postBuild", "pyproject.toml", "README.md", "LICENSE", "nbgrader_config.py",
-        "mlops_concepts", "release", "etc"]
+COPY = [
+    "environment.yml",
+    "postBuild",
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    "nbgrader_config.py",
+    "mlops_concepts",
+    "release",
+    "etc",
+]
 
 
 def pins() -> list[str]:
@@ -61,8 +70,11 @@ def binder(tmp_path_factory):
     venv = tmp / "venv"
     run([sys.executable, "-m", "venv", str(venv)])
     bin_ = venv / "bin"
-    env = {**os.environ, "PATH": f"{bin_}{os.pathsep}{os.environ['PATH']}",
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_}{os.pathsep}{os.environ['PATH']}",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
     env.pop("PYTHONPATH", None)
     run([str(bin_ / "python"), "-m", "pip", "install", "--quiet", *pins()], env=env, timeout=900)
     run(["bash", "postBuild"], cwd=repo, env=env, timeout=600)
@@ -78,8 +90,14 @@ def test_postbuild_makes_nbgrader_stop_on_a_broken_configuration(binder):
     course = repo.parent / "broken-course"
     course.mkdir()
     (course / "nbgrader_config.py").write_text('raise RuntimeError("broken on purpose")\n')
-    done = subprocess.run([str(bin_ / "nbgrader"), "db", "student", "list"], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(bin_ / "nbgrader"), "db", "student", "list"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and "broken on purpose" in done.stderr, done.stdout + done.stderr
     assert sorted(p.name for p in course.iterdir()) == ["nbgrader_config.py"]  # no default gradebook
 
@@ -100,31 +118,45 @@ def lab(binder):
         path = settings / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    env.update(JUPYTER_RUNTIME_DIR=str(state / "runtime"), JUPYTER_CONFIG_DIR=str(state / "config"),
-               JUPYTER_DATA_DIR=str(state / "data"), IPYTHONDIR=str(state / "ipython"),
-               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTER_PLATFORM_DIRS="0")
+    env.update(
+        JUPYTER_RUNTIME_DIR=str(state / "runtime"),
+        JUPYTER_CONFIG_DIR=str(state / "config"),
+        JUPYTER_DATA_DIR=str(state / "data"),
+        IPYTHONDIR=str(state / "ipython"),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTER_PLATFORM_DIRS="0",
+    )
     for var in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH"):
         env.pop(var, None)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     token = secrets.token_hex(16)
-    cmd = [str(bin_ / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--IdentityProvider.token={token}", "--LabApp.news_url=",
-           "--ServerApp.shutdown_no_activity_timeout=600"]
+    cmd = [
+        str(bin_ / "jupyter"),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        "--LabApp.news_url=",
+        "--ServerApp.shutdown_no_activity_timeout=600",
+    ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")  # as make lab does, and as containers and CI run
     log = open(state / "server.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}/"
     try:
         wait_until_serving(lambda: get(base, token, "api/status")[0], proc, state / "server.log", 90)
         yield base, token, repo
     finally:
         try:
-            req = urllib.request.Request(f"{base}api/shutdown", method="POST",
-                                         headers={"Authorization": f"token {token}"})
+            req = urllib.request.Request(
+                f"{base}api/shutdown", method="POST", headers={"Authorization": f"token {token}"}
+            )
             urllib.request.urlopen(req, timeout=5).close()
             proc.wait(timeout=20)
         except Exception:

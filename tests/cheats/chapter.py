@@ -119,9 +119,11 @@ class Chapter:
             elif is_test_cell(cell) and gid in keys and current is not None:
                 check = [c for c in top_level_calls(cell.source, ("check",)) if c.args[:1] == [gid]][0]
                 self.tests[gid] = Test(
-                    grade_id=gid, answer=current.grade_id,
+                    grade_id=gid,
+                    answer=current.grade_id,
                     points=float(nbmeta(cell).get("points", 0)),
-                    digest=check.kwargs["key"], items=check.kwargs.get("items"),
+                    digest=check.kwargs["key"],
+                    items=check.kwargs.get("items"),
                     expr=ast.get_source_segment(cell.source, check.node.args[1]) or "",
                     key=keys[gid],
                     lab=check.kwargs.get("cases"),

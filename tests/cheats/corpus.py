@@ -54,10 +54,12 @@ def cheat(name: str, markers: tuple[str, ...] = (), structural: bool = False):
     def register(build):
         CHEATS[name] = Cheat(name, build, markers, (build.__doc__ or "").strip(), structural)
         return build
+
     return register
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
 
 def data(ch: Chapter) -> dict:
     """What the cheats know in the kernel: all of it can be read off the release notebook, except
@@ -82,9 +84,14 @@ def data(ch: Chapter) -> dict:
         "wrong_values": wrong_values,
         "first_test": first,
         "wrong_answer": wrong_values[first],
-        "plausible": {t: [ch.guess(t), ch.right_report(t), ch.guess(t) + ["?"]
-                          if isinstance(ch.guess(t), list) else {"other": ch.guess(t)}]
-                      for t in ch.tests},
+        "plausible": {
+            t: [
+                ch.guess(t),
+                ch.right_report(t),
+                ch.guess(t) + ["?"] if isinstance(ch.guess(t), list) else {"other": ch.guess(t)},
+            ]
+            for t in ch.tests
+        },
     }
 
 
@@ -97,9 +104,11 @@ def wrap(answer, lie: str = "_lie", only_functions: bool = False) -> str:
     """Lines that replace each answer name by ``lie(name)`` (functions: their return values)."""
     lines = [] if only_functions else [f"{n} = {lie}({n})" for n in answer.variables]
     for f in answer.functions:
-        lines.append(f"_cheat_real_{f} = {f}\n"
-                     f"def {f}(*args, **kwargs):\n"
-                     f"    return {lie}(_cheat_real_{f}(*args, **kwargs))")
+        lines.append(
+            f"_cheat_real_{f} = {f}\n"
+            f"def {f}(*args, **kwargs):\n"
+            f"    return {lie}(_cheat_real_{f}(*args, **kwargs))"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -132,9 +141,11 @@ def answers_from(ch: Chapter, head: str, choose: Callable[[int, str], str]) -> d
 
 def lie_cheat(name: str, payload: str, marker: str):
     def build(ch: Chapter) -> Built:
-        texts = answers_from(ch, prelude(ch) + payload,
-                             lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]))
+        texts = answers_from(
+            ch, prelude(ch) + payload, lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid])
+        )
         return Built(finish(ch.notebook(texts)), plan_all(ch, ATTACKED))
+
     build.__doc__ = f"Every answer is the right value disguised by the {name!r} lie."
     cheat(name, markers=(marker,))(build)
 
@@ -154,27 +165,37 @@ lie_cheat("lies-in-plain-containers", P.LIES_IN_PLAIN_CONTAINERS, "nested-lies")
 def check_then_lie(ch: Chapter) -> Built:
     """Answer functions return the right value while the self-check runs, and a wrong one when the
     hidden grade() asks (detected by wrapping check()). Data answers stay honest."""
-    texts = answers_from(ch, prelude(ch) + P.CHECK_THEN_LIE,
-                         lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid], only_functions=True))
+    texts = answers_from(
+        ch,
+        prelude(ch) + P.CHECK_THEN_LIE,
+        lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid], only_functions=True),
+    )
     plan = plan_by_answer(ch, lambda i, gid: ATTACKED if ch.answers[gid].functions else HONEST)
     return Built(finish(ch.notebook(texts)), plan)
 
 
 # -- shadowed builtins, patched modules --------------------------------------------------------------
 
+
 @cheat("shadow-builtins-namespace", markers=("namespace-builtins-shadowed",))
 def shadow_builtins_namespace(ch: Chapter) -> Built:
     """type, isinstance, len, sorted, str, list, set shadowed in the notebook; lying answers."""
-    texts = answers_from(ch, prelude(ch) + P.SHADOW_BUILTINS_NAMESPACE,
-                         lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]))
+    texts = answers_from(
+        ch,
+        prelude(ch) + P.SHADOW_BUILTINS_NAMESPACE,
+        lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]),
+    )
     return Built(finish(ch.notebook(texts)), plan_all(ch, ATTACKED))
 
 
 @cheat("shadow-builtins-module", markers=("installed isinstance(lie, str)=True len(lie)=3",))
 def shadow_builtins_module(ch: Chapter) -> Built:
     """The same names replaced in ``builtins`` while each graded cell runs; lying answers."""
-    texts = answers_from(ch, prelude(ch) + P.SHADOW_BUILTINS_MODULE_WINDOW,
-                         lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]))
+    texts = answers_from(
+        ch,
+        prelude(ch) + P.SHADOW_BUILTINS_MODULE_WINDOW,
+        lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]),
+    )
     return Built(finish(ch.notebook(texts)), plan_all(ch, ATTACKED))
 
 
@@ -211,6 +232,7 @@ def patched_json(ch: Chapter) -> Built:
 
 # -- the self-check and the graded report ----------------------------------------------------------
 
+
 @cheat("fake-check", markers=("fake-check",))
 def fake_check(ch: Chapter) -> Built:
     """check() redefined to print Success!; half the answers wrong."""
@@ -242,6 +264,7 @@ def grading_aware_thief(ch: Chapter) -> Built:
 
 
 # -- IPython-level tricks --------------------------------------------------------------------------
+
 
 @cheat("input-transformer", markers=("rewrote",))
 def input_transformer(ch: Chapter) -> Built:
@@ -283,28 +306,38 @@ def settrace(ch: Chapter) -> Built:
 @cheat("display-patch", markers=("display-patched",))
 def display_patch(ch: Chapter) -> Built:
     """IPython.display.display patched: every report's value becomes a guess (its error dropped)."""
-    texts = answers_from(ch, prelude(ch) + P.DISPLAY_PATCH + P.ALWAYS_EQUAL,
-                         lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]))
+    texts = answers_from(
+        ch,
+        prelude(ch) + P.DISPLAY_PATCH + P.ALWAYS_EQUAL,
+        lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]),
+    )
     return Built(finish(ch.notebook(texts)), plan_all(ch, ATTACKED))
 
 
 @cheat("update-display", markers=("updated",))
 def update_display(ch: Chapter) -> Built:
     """Reports get a display id; the last cell rewrites them all in place with guessed values."""
-    texts = answers_from(ch, prelude(ch) + P.UPDATE_DISPLAY + P.ALWAYS_EQUAL,
-                         lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]))
+    texts = answers_from(
+        ch,
+        prelude(ch) + P.UPDATE_DISPLAY + P.ALWAYS_EQUAL,
+        lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]),
+    )
     return Built(finish(ch.notebook(texts), [P.UPDATE_DISPLAY_LAST_CELL]), plan_all(ch, ATTACKED))
 
 
 @cheat("wire-rewrite", markers=("wire",))
 def wire_rewrite(ch: Chapter) -> Built:
     """The kernel's own Session.send rewrites outgoing report messages to guessed values."""
-    texts = answers_from(ch, prelude(ch) + P.WIRE_REWRITE + P.ALWAYS_EQUAL,
-                         lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]))
+    texts = answers_from(
+        ch,
+        prelude(ch) + P.WIRE_REWRITE + P.ALWAYS_EQUAL,
+        lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid]),
+    )
     return Built(finish(ch.notebook(texts)), plan_all(ch, ATTACKED))
 
 
 # -- edited notebooks ----------------------------------------------------------------------------
+
 
 def _as_type(cell, kind):
     make = {"markdown": new_markdown_cell, "raw": new_raw_cell}[kind]
@@ -334,9 +367,11 @@ def edited_test_cells(ch: Chapter) -> Built:
             nb.cells[at] = _as_type(cell, "markdown" if edit == 3 else "raw")
         elif edit == 5:
             cell.metadata.pop("nbgrader")
-            cell.source = (f"from IPython.display import display\n"
-                           f"display({{{info['mime']!r}: {{'id': {tid!r}, 'value': {ch.guess(tid)!r}}}}},"
-                           f" raw=True)\n")
+            cell.source = (
+                f"from IPython.display import display\n"
+                f"display({{{info['mime']!r}: {{'id': {tid!r}, 'value': {ch.guess(tid)!r}}}}},"
+                f" raw=True)\n"
+            )
         elif edit == 6:
             nb.cells.insert(ch.index_of(nb, ch.tests[tid].answer), copy.deepcopy(cell))
             cell.source = "pass"
@@ -362,13 +397,20 @@ def edited_metadata_honest(ch: Chapter) -> Built:
         nbmeta(nb.cells[ch.index_of(nb, gid)]).update(grade=True, locked=False, points=100)
     nbmeta(nb.cells[ch.index_of(nb, ids[-1])])["grade_id"] = "my_own_answer"
     bonus = new_code_cell("print('ok')")
-    bonus.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "locked": False, "points": 100,
-                                  "schema_version": 3, "solution": False}
+    bonus.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": "bonus",
+        "locked": False,
+        "points": 100,
+        "schema_version": 3,
+        "solution": False,
+    }
     nb.cells.append(bonus)
     return Built(nb, plan_all(ch, HONEST))
 
 
 # -- limitations, documented -------------------------------------------------------------------
+
 
 @cheat("patched-canonical", markers=("canonical-patched",))
 def patched_canonical(ch: Chapter) -> Built:
@@ -386,6 +428,7 @@ def patched_canonical(ch: Chapter) -> Built:
     def choose(i, gid):
         leaf = "_LyingStr" if lying(i, gid) else "_Str"
         return ch.honest(gid) + "\n" + wrap(ch.answers[gid], lie=f"(lambda v: _deep(v, {leaf}))")
+
     texts = answers_from(ch, prelude(ch) + P.PATCHED_CANONICAL, choose)
     plan = plan_by_answer(ch, lambda i, gid: ATTACKED if lying(i, gid) else LIMITATION)
     return Built(finish(ch.notebook(texts)), plan)
@@ -398,8 +441,12 @@ def brute_force_tests(ch: Chapter) -> dict[str, dict]:
     for tid, test in ch.tests.items():
         answer = ch.answers[test.answer]
         if test.expr in answer.variables and answer.options:
-            out[tid] = {"digest": test.digest, "items": test.items, "options": answer.options,
-                        "name": test.expr}
+            out[tid] = {
+                "digest": test.digest,
+                "items": test.items,
+                "options": answer.options,
+                "name": test.expr,
+            }
     return out
 
 
@@ -448,10 +495,12 @@ def brute_force(ch: Chapter) -> Built:
 
 # -- labs: functions that pass their examples without computing anything -------------------------
 
+
 def lab_cheat(name: str, marker: str, make):
     """A cheat on every lab function: ``make(ch, function, tests)`` gives the lines that redefine
     ``function`` after its honest definition; items of other exercises stay honest. Chapters
     without a lab have nothing for it to attack (its build gives None and its tests skip)."""
+
     def build(ch: Chapter) -> Built | None:
         lab = ch.lab_tests()
         if not lab:
@@ -465,6 +514,7 @@ def lab_cheat(name: str, marker: str, make):
                 if mine:
                     texts[gid] += f"_cheat_real_{f} = {f}\n" + make(ch, f, mine) + "\n"
         return Built(finish(ch.notebook(texts)), plan)
+
     build.__doc__ = make.__doc__
     cheat(name, markers=(marker,))(build)
 
@@ -479,56 +529,65 @@ def _memorised(ch, f, tests):
     table = {}
     for t in tests:
         spec = ch.tests[t].lab
-        for args, result in zip(labs.cases(spec["data"], spec.get("count", 3)),
-                                ch.public_results(t), strict=True):
+        for args, result in zip(
+            labs.cases(spec["data"], spec.get("count", 3)), ch.public_results(t), strict=True
+        ):
             table[_json.dumps(list(args), sort_keys=True)] = result
     first = next(iter(table.values()))
-    return (f"_cheat_table_{f} = {table!r}\n"
-            f"def {f}(*args):\n"
-            f"    import json\n"
-            f"    key = json.dumps(list(args), sort_keys=True)\n"
-            f"    if key not in _cheat_table_{f}:\n"
-            f"        _CHEAT_LOG.append('lab-memorised-missed')\n"
-            f"    return _cheat_table_{f}.get(key, {first!r})\n")
+    return (
+        f"_cheat_table_{f} = {table!r}\n"
+        f"def {f}(*args):\n"
+        f"    import json\n"
+        f"    key = json.dumps(list(args), sort_keys=True)\n"
+        f"    if key not in _cheat_table_{f}:\n"
+        f"        _CHEAT_LOG.append('lab-memorised-missed')\n"
+        f"    return _cheat_table_{f}.get(key, {first!r})\n"
+    )
 
 
 def _cached(ch, f, tests):
     """Computes its first result honestly and returns it for every later call."""
-    return (f"_cheat_memory_{f} = []\n"
-            f"def {f}(*args):\n"
-            f"    if _cheat_memory_{f}:\n"
-            f"        _CHEAT_LOG.append('lab-cached-replayed')\n"
-            f"        return _cheat_memory_{f}[0]\n"
-            f"    _cheat_memory_{f}.append(_cheat_real_{f}(*args))\n"
-            f"    return _cheat_memory_{f}[0]\n")
+    return (
+        f"_cheat_memory_{f} = []\n"
+        f"def {f}(*args):\n"
+        f"    if _cheat_memory_{f}:\n"
+        f"        _CHEAT_LOG.append('lab-cached-replayed')\n"
+        f"        return _cheat_memory_{f}[0]\n"
+        f"    _cheat_memory_{f}.append(_cheat_real_{f}(*args))\n"
+        f"    return _cheat_memory_{f}[0]\n"
+    )
 
 
 def _counting(ch, f, tests):
     """Counts its calls and returns the public examples' right results in the order the
     self-check asks for them, again and again."""
     results = [r for t in tests for r in ch.public_results(t)]
-    return (f"_cheat_calls_{f} = [0]\n"
-            f"def {f}(*args):\n"
-            f"    _cheat_calls_{f}[0] += 1\n"
-            f"    if _cheat_calls_{f}[0] > {len(results)}:\n"
-            f"        _CHEAT_LOG.append('lab-counting-replayed')\n"
-            f"    return {results!r}[(_cheat_calls_{f}[0] - 1) % {len(results)}]\n")
+    return (
+        f"_cheat_calls_{f} = [0]\n"
+        f"def {f}(*args):\n"
+        f"    _cheat_calls_{f}[0] += 1\n"
+        f"    if _cheat_calls_{f}[0] > {len(results)}:\n"
+        f"        _CHEAT_LOG.append('lab-counting-replayed')\n"
+        f"    return {results!r}[(_cheat_calls_{f}[0] - 1) % {len(results)}]\n"
+    )
 
 
 def _by_identity(ch, f, tests):
     """Remembers each input object it has seen by ``id()`` and answers a known object from memory
     (the first result it computed for any object otherwise)."""
-    return (f"_cheat_seen_{f} = {{}}\n"
-            f"def {f}(*args):\n"
-            f"    key = id(args[0]) if args else 0\n"
-            f"    if key in _cheat_seen_{f}:\n"
-            f"        _CHEAT_LOG.append('lab-identity-hit')\n"
-            f"        return _cheat_seen_{f}[key]\n"
-            f"    if _cheat_seen_{f}:\n"
-            f"        _CHEAT_LOG.append('lab-identity-guess')\n"
-            f"        return next(iter(_cheat_seen_{f}.values()))\n"
-            f"    _cheat_seen_{f}[key] = _cheat_real_{f}(*args)\n"
-            f"    return _cheat_seen_{f}[key]\n")
+    return (
+        f"_cheat_seen_{f} = {{}}\n"
+        f"def {f}(*args):\n"
+        f"    key = id(args[0]) if args else 0\n"
+        f"    if key in _cheat_seen_{f}:\n"
+        f"        _CHEAT_LOG.append('lab-identity-hit')\n"
+        f"        return _cheat_seen_{f}[key]\n"
+        f"    if _cheat_seen_{f}:\n"
+        f"        _CHEAT_LOG.append('lab-identity-guess')\n"
+        f"        return next(iter(_cheat_seen_{f}.values()))\n"
+        f"    _cheat_seen_{f}[key] = _cheat_real_{f}(*args)\n"
+        f"    return _cheat_seen_{f}[key]\n"
+    )
 
 
 lab_cheat("lab-memorised-examples", "lab-memorised-missed", _memorised)
@@ -543,5 +602,3 @@ CONTROL = "honest-control"
 def honest(ch: Chapter):
     """The instructor's solutions, submitted as they are."""
     return ch.notebook({gid: ch.honest(gid) for gid in ch.answers})
-
-

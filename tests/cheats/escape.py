@@ -11,7 +11,7 @@ separate students. Data (course root, names, the host port listening for a conne
 ``payloads.PRELUDE``.
 """
 
-ATTEMPTS = r'''
+ATTEMPTS = r"""
 import json, os, socket, sys, time
 _R = {}
 root, A, victim = _CHEAT["root"], _CHEAT["assignment"], _CHEAT["victim"]
@@ -147,9 +147,9 @@ _try("own-folder-record", lambda: len(json.load(open("attempts.json"))))
 for name, r in _R.items():
     print("ATTEMPT " + name + (" ESCAPED " if r["ok"] else " BLOCKED ") + r["detail"].replace("\n", " ")[:200])
 print("ATTEMPTS-JSON " + json.dumps(_R))
-'''
+"""
 
-SIGNALS = r'''
+SIGNALS = r"""
 import os, signal, json, sys, time
 _S = {}
 for name, sig in (("ppid-sigterm", signal.SIGTERM), ("ppid-sigkill", signal.SIGKILL)):
@@ -185,9 +185,9 @@ with open("signals.json", "w") as f:
 for name, r in _S.items():
     print("SIGNAL", name, r["detail"])
 print("STILL-ALIVE after signalling the parent", os.getpid(), os.getppid())
-'''
+"""
 
-LINKS = r'''
+LINKS = r"""
 import os
 root, A, victim = _CHEAT["root"], _CHEAT["assignment"], _CHEAT["victim"]
 links = {
@@ -202,10 +202,11 @@ for name, target in links.items():
 os.remove(f"{A}.ipynb")
 os.symlink(f"{root}/canary-write.txt", f"{A}.ipynb")
 print("LINKS", sorted(os.listdir(".")))
-'''
+"""
 
 # Three cells, each within the sandbox test's cell timeout, each printing ``HOG <measure> <value>``.
-HOG_CELLS = [r'''
+HOG_CELLS = [
+    r"""
 import os, time
 # Memory: three processes of 800 MiB each (the limit is per process). Each child touches its
 # block, then counts the siblings that hold theirs at the same time (alive, block touched), so a
@@ -246,7 +247,8 @@ for pid in pids:
 seen = [int(open(f"seen{i}").read()) for i in range(3) if os.path.exists(f"seen{i}")]
 print("HOG memory-seconds", round(time.time() - started))
 print("HOG memory-mib-held-at-once", 800 * max(seen, default=0))
-''', r'''
+""",
+    r"""
 import os
 # Memory again: /tmp is a tmpfs, i.e. RAM, and not counted by RLIMIT_AS.
 written = 0
@@ -261,7 +263,8 @@ for i in range(11):
     if os.path.exists(f"/tmp/fill{i}"):
         os.remove(f"/tmp/fill{i}")
 print("HOG tmpfs-mib", written)
-''', r'''
+""",
+    r"""
 import os, time, resource
 # Processes: how many can this submission run at once?
 children = []
@@ -278,4 +281,5 @@ for pid in children:
     os.waitpid(pid, 0)
 print("HOG processes-at-once", len(children))
 print("HOG rlimit-nproc", resource.getrlimit(resource.RLIMIT_NPROC)[0])
-''']
+""",
+]

@@ -11,11 +11,11 @@ Conventions shared by every payload:
   answer function).
 """
 
-PRELUDE = r'''
+PRELUDE = r"""
 import base64 as _cheat_b64, json as _cheat_json
 _CHEAT = _cheat_json.loads(_cheat_b64.b64decode("__DATA__").decode())
 _CHEAT_LOG = []
-'''
+"""
 
 LOG_CELL = 'for _entry in dict.fromkeys(_CHEAT_LOG):\n    print("CHEAT-LOG " + repr(_entry)[1:-1])\n'
 
@@ -96,7 +96,9 @@ def _plainly(value):
     return value
 '''
 
-LEAF_SUBCLASSES = NUMBERS + r'''
+LEAF_SUBCLASSES = (
+    NUMBERS
+    + r'''
 class _Str(str):
     pass
 
@@ -116,8 +118,11 @@ def _lie(value):
         return [_lie(v) for v in value]
     return value
 '''
+)
 
-CONTAINER_SUBCLASSES = NUMBERS + r'''
+CONTAINER_SUBCLASSES = (
+    NUMBERS
+    + r'''
 class _Str(str):
     pass
 
@@ -143,8 +148,11 @@ def _lie(value):
         return _Str(value)
     return value
 '''
+)
 
-LYING_SUBCLASSES = NUMBERS + r'''
+LYING_SUBCLASSES = (
+    NUMBERS
+    + r'''
 class _LyingStr(str):
     """Its characters are wrong; every method a checker might call tells the right story."""
     def __new__(cls, shown):
@@ -222,6 +230,7 @@ def _lie(value):
         return [_lie(v) for v in value]
     return value
 '''
+)
 
 LYING_LIST = r'''
 class _LyingList(list):
@@ -302,7 +311,9 @@ def _lie(value):
     return obj
 '''
 
-LIES_IN_PLAIN_CONTAINERS = ALWAYS_EQUAL + r'''
+LIES_IN_PLAIN_CONTAINERS = (
+    ALWAYS_EQUAL
+    + r'''
 def _lie(value):
     """Plain dict/list on the outside, lying objects inside."""
     _CHEAT_LOG.append("nested-lies")
@@ -310,6 +321,7 @@ def _lie(value):
         return {k: _AlwaysEqual(v) for k, v in value.items()}
     return [_AlwaysEqual(value)]
 '''
+)
 
 CHECK_THEN_LIE = r'''
 _state = {"checked_in": None}
@@ -330,7 +342,9 @@ def _lie(value):
 # ------------------------------------------------------------------------------------------------
 # Global cheats.
 
-SHADOW_BUILTINS_NAMESPACE = ALWAYS_EQUAL + r'''
+SHADOW_BUILTINS_NAMESPACE = (
+    ALWAYS_EQUAL
+    + r"""
 _real_type, _real_isinstance, _real_len = type, isinstance, len
 def type(*args):
     if _real_len(args) == 1 and _real_isinstance(args[0], _AlwaysEqual):
@@ -349,11 +363,14 @@ def list(*args):
 def set(*args):
     return frozenset()
 _CHEAT_LOG.append("namespace-builtins-shadowed")
-'''
+"""
+)
 
 # Look-alike builtins: the class ``type`` becomes a class whose metaclass forwards calls, instance
 # and subclass checks to the real one, and lies only about the cheat's own objects.
-SHADOW_BUILTINS_MODULE = ALWAYS_EQUAL + r"""
+SHADOW_BUILTINS_MODULE = (
+    ALWAYS_EQUAL
+    + r"""
 import builtins as _b
 
 _R = {n: getattr(_b, n) for n in ("type", "isinstance", "issubclass", "len", "sorted", "str",
@@ -390,10 +407,13 @@ def _fake_sorted(obj, *args, **kwargs):
 _FAKES = {"type": _fake_class(_R["type"]), "isinstance": _fake_isinstance, "len": _fake_len,
           "sorted": _fake_sorted}
 """
+)
 
 # Replacing builtins for good breaks IPython itself (``type(x) is str`` everywhere), so a careful
 # cheat swaps them in only while a graded test cell runs, and puts the real ones back afterwards.
-SHADOW_BUILTINS_MODULE_WINDOW = SHADOW_BUILTINS_MODULE + r"""
+SHADOW_BUILTINS_MODULE_WINDOW = (
+    SHADOW_BUILTINS_MODULE
+    + r"""
 _FAKES.update({n: _fake_class(_R[n]) for n in ("str", "list", "set")})
 
 def _install(info=None):
@@ -410,6 +430,7 @@ def _restore(result=None):
 get_ipython().events.register("pre_run_cell", _install)
 get_ipython().events.register("post_run_cell", _restore)
 """
+)
 
 PATCH_HASHLIB = r'''
 import hashlib
@@ -447,7 +468,7 @@ with contextlib.redirect_stdout(_out):
 _CHEAT_LOG.append("self-check fooled=%s" % ("Success!" in _out.getvalue()))
 '''
 
-PATCH_JSON = r'''
+PATCH_JSON = r"""
 import json
 import mlops_concepts.answers as _answers
 _real_dumps = json.dumps
@@ -460,13 +481,13 @@ def _fake_dumps(obj, *args, **kwargs):
 
 json.dumps = _fake_dumps
 _answers._dumps = _fake_dumps
-'''
+"""
 
-FAKE_CHECK = r'''
+FAKE_CHECK = r"""
 def check(question, answer, key=None, items=None, **release_keywords):  # title=, choices=
     _CHEAT_LOG.append("fake-check " + question)
     print("Success!")
-'''
+"""
 
 FAKE_GRADE_GUESS = r'''
 from IPython.display import display as _display
@@ -495,7 +516,7 @@ def grade(question, answer=None, items=None):
 mlops_concepts.grade = mlops_concepts.checks.grade = grade
 '''
 
-GRADING_AWARE_THIEF = r'''
+GRADING_AWARE_THIEF = r"""
 import os, socket, json as _json
 from IPython.display import display as _display
 import mlops_concepts, mlops_concepts.checks
@@ -550,9 +571,9 @@ if _grading:
             _display({_CHEAT["mime"]: {"id": question, "value": _CHEAT["guess"].get(question)},
                       "text/plain": "recorded"}, raw=True)
         mlops_concepts.grade = mlops_concepts.checks.grade = grade
-'''
+"""
 
-INPUT_TRANSFORMER = r'''
+INPUT_TRANSFORMER = r"""
 import re as _re
 from IPython.display import display as _display
 
@@ -572,7 +593,7 @@ def _rewrite(lines):
     return [f"_fake_grade({question!r})\n"]
 
 get_ipython().input_transformers_cleanup.append(_rewrite)
-'''
+"""
 
 AST_TRANSFORMER = r'''
 import ast as _ast
@@ -596,7 +617,7 @@ class _Swap(_ast.NodeTransformer):
 get_ipython().ast_transformers.append(_Swap())
 '''
 
-POST_RUN_FAKE = r'''
+POST_RUN_FAKE = r"""
 import re as _re
 from IPython.display import clear_output as _clear, display as _display
 
@@ -610,9 +631,9 @@ def _after(result):
         _CHEAT_LOG.append("post-run " + question)
 
 get_ipython().events.register("post_run_cell", _after)
-'''
+"""
 
-MANY_REPORTS = r'''
+MANY_REPORTS = r"""
 import re as _re
 from IPython.display import display as _display
 
@@ -625,9 +646,11 @@ def _after(result):
         _CHEAT_LOG.append("many %s x%d" % (question, len(_CHEAT["plausible"][question])))
 
 get_ipython().events.register("post_run_cell", _after)
-'''
+"""
 
-SETTRACE = ALWAYS_EQUAL + r'''
+SETTRACE = (
+    ALWAYS_EQUAL
+    + r"""
 import sys as _sys
 
 def _tracer(frame, event, arg):
@@ -643,7 +666,8 @@ def _tracer(frame, event, arg):
     return None
 
 _sys.settrace(_tracer)
-'''
+"""
+)
 
 DISPLAY_PATCH = r'''
 import IPython.display as _ipd
@@ -678,13 +702,13 @@ def _display(*objs, **kwargs):
 _ipd.display = _display
 '''
 
-UPDATE_DISPLAY_LAST_CELL = r'''
+UPDATE_DISPLAY_LAST_CELL = r"""
 from IPython.display import update_display as _update
 for _question, _value in _CHEAT["guess"].items():
     _update({_CHEAT["mime"]: {"id": _question, "value": _value}, "text/plain": "recorded"},
             display_id="cheat-" + _question, raw=True)
     _CHEAT_LOG.append("updated " + _question)
-'''
+"""
 
 WIRE_REWRITE = r'''
 _session = get_ipython().kernel.session
@@ -706,7 +730,9 @@ _session.send = _send
 
 # Patching the course package's own references: the exact-type rule is enforced by code that runs
 # in the kernel, so a student can switch it off. What reaches the grader is still only the value.
-PATCHED_CANONICAL = NUMBERS + r'''
+PATCHED_CANONICAL = (
+    NUMBERS
+    + r"""
 import mlops_concepts.answers as _answers
 _real_type = _answers._type
 
@@ -748,11 +774,14 @@ def _deep(value, leaf):
     if type(value) is float or type(value) is int:
         return _NUMBER_LEAF[leaf.__name__](value)
     return leaf(value) if type(value) is str else value
-'''
+"""
+)
 
 # Extra cell placed before the release's first code cell: it runs before the course package is
 # imported, so the package's "saved" references to builtins, hashlib and json are the fakes.
-PRE_IMPORT = SHADOW_BUILTINS_MODULE + r"""
+PRE_IMPORT = (
+    SHADOW_BUILTINS_MODULE
+    + r"""
 import hashlib
 _real_sha256 = hashlib.sha256
 
@@ -781,6 +810,7 @@ hashlib.sha256 = _real_sha256
 _CHEAT_LOG.append("package-took-fakes type=%s sha=%s" % (_answers._type is _FAKES["type"],
                                                            _answers._sha256 is _Sha))
 """
+)
 
 BRUTE_FORCE = r'''
 import hashlib, itertools, json as _json

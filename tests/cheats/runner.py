@@ -86,15 +86,28 @@ class MemorySampler(threading.Thread):
             time.sleep(0.2)
 
 
-def run_pipeline(root: Path, assignment: str, cwd: Path | None = None, env: dict | None = None,
-                 timeout: float = 1800, args: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess, dict, float]:
+def run_pipeline(
+    root: Path,
+    assignment: str,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    timeout: float = 1800,
+    args: tuple[str, ...] = (),
+) -> tuple[subprocess.CompletedProcess, dict, float]:
     """The instructor's grading command on ``root`` (as ``course.grade_all``), memory sampled;
     ``args`` are passed on to it (``--Class.trait=value`` options for nbgrader)."""
-    cmd = [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment,
-           "--root", str(root), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlops_concepts.grading.cli",
+        "grade",
+        assignment,
+        "--root",
+        str(root),
+        *args,
+    ]
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=cwd, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env)
     sampler = MemorySampler(proc.pid)
     sampler.start()
     try:
@@ -104,8 +117,11 @@ def run_pipeline(root: Path, assignment: str, cwd: Path | None = None, env: dict
         if proc.poll() is None:
             proc.kill()
     sampler.join()
-    return (subprocess.CompletedProcess(cmd, proc.returncode, out, err), sampler.peak,
-            time.perf_counter() - started)
+    return (
+        subprocess.CompletedProcess(cmd, proc.returncode, out, err),
+        sampler.peak,
+        time.perf_counter() - started,
+    )
 
 
 @dataclass
@@ -204,9 +220,15 @@ def deal(names: list[str], slots: int, weight) -> list[list[str]]:
     return dealt
 
 
-def grade_students(base_root: Path, assignment: str, workdir: Path, students: dict,
-                   shards: int = SHARDS, controls: dict | None = None,
-                   slow: dict[str, float] | None = None) -> Graded:
+def grade_students(
+    base_root: Path,
+    assignment: str,
+    workdir: Path,
+    students: dict,
+    shards: int = SHARDS,
+    controls: dict | None = None,
+    slow: dict[str, float] | None = None,
+) -> Graded:
     """Submit ``students`` (name -> notebook, or (notebook, {file: bytes}), or a callable taking the
     submission folder) over ``shards`` copies of the course, plus ``controls`` in every shard, and
     grade every shard at the same time with the instructor's command.

@@ -23,8 +23,11 @@ CHAPTERS = _samples.chapters(REPO)
 ASSIGNMENT = CHAPTERS[0]
 EXPECTED = _samples.expected(REPO, ASSIGNMENT)
 #: Every autograded cell of the chapter, in notebook order.
-ALL_ITEMS = [cells.grade_id(c) for c in nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
-                                                       as_version=4).cells if cells.is_test(c)]
+ALL_ITEMS = [
+    cells.grade_id(c)
+    for c in nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4).cells
+    if cells.is_test(c)
+]
 
 
 def samples(root: Path = REPO, chapter: str = ASSIGNMENT) -> dict:

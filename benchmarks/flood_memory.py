@@ -24,9 +24,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests")]
 from test_trust_boundary import FLOOD_COMM, FLOOD_DISPLAY, FLOOD_STDERR, honest, with_cells  # noqa: E402
 
-from cheats.chapter import Chapter  # noqa: E402
-from cheats.runner import copy_course, run_pipeline  # noqa: E402
-from course import ASSIGNMENTS, make_course, submit  # noqa: E402
+from support.cheats.chapter import Chapter  # noqa: E402
+from support.cheats.runner import copy_course, run_pipeline  # noqa: E402
+from support.course import ASSIGNMENTS, make_course, submit  # noqa: E402
 
 MIB = 2**20
 

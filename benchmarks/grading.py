@@ -22,10 +22,10 @@ from pathlib import Path
 import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "samples")]
-import build_samples  # noqa: E402
-from course import make_course, submit  # noqa: E402
+sys.path[:0] = [str(REPO / "tests")]
 from mlops_concepts.grading.pipeline import nbgrader_env  # noqa: E402
+from support import build_samples  # noqa: E402
+from support.course import make_course, submit  # noqa: E402
 
 ASSIGNMENT = build_samples.ASSIGNMENT
 CONFIGS = [("complete", True), ("complete", False), ("blank", True), ("blank", False)]

@@ -1,6 +1,6 @@
 import pytest
 
-from course import ASSIGNMENTS, make_course
+from support.course import ASSIGNMENTS, make_course
 
 _COURSES: dict = {}
 

@@ -1,6 +1,6 @@
 """The sample class of chapter 1: what each sample student wrote, by answer cell.
 
-``python tests/samples/build_samples.py`` writes each sample as the released notebook with these
+``python tests/support/build_samples.py`` writes each sample as the released notebook with these
 answer cells filled in (``submitted/<student>/<chapter>/<chapter>.ipynb``); ``expected.json`` holds
 the points each must earn, by graded cell. ``make demo`` grades them, and the tests check the grades.
 ``SOLUTION`` stands for the instructor's own answer to that cell.

@@ -15,7 +15,7 @@ It exits 0 when every student got a grade, 1 when some could not be graded at al
 when the assignment, the gradebook, the course configuration or the Dask scheduler is not usable
 (nothing is changed then).
 
-``demo`` does the same on the sample submissions shipped in ``tests/samples/``, in a throwaway
+``demo`` does the same on the sample submissions shipped in ``tests/support/build_samples.py``, in a throwaway
 course directory (``.demo-course/``) built from ``source/``: the whole instructor workflow, with
 SQLite and no server, never touching a real class.
 """

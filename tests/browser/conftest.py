@@ -41,7 +41,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from course import pids_mentioning
+from support.course import pids_mentioning
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin: its jupyter and the kernel's python

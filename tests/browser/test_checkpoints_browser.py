@@ -1,7 +1,7 @@
 """Checkpoints in the real client: keyboard only, axe-core, progress across restarts, layout, pictures.
 
 The module opens a copy of the chapter's release notebook with every answer cell filled in with the
-instructor's solution (``tests/course.py``), in a folder of its own so that its progress file is
+instructor's solution (``tests/support/course.py``), in a folder of its own so that its progress file is
 its own, and runs every cell. Which checkpoints there are, and their right answers, are read from
 the notebook itself: each checkpoint cell's sealed arguments are loaded here with the course
 package, which recovers the answer the same way "Show answer" does. Nothing about the chapter's
@@ -23,9 +23,9 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from course import cell_id, solutions
 from mlops_concepts import progress
 from mlops_concepts.checkpoints import Classify, MultipleChoice, Order
+from support.course import cell_id, solutions
 
 pytestmark = pytest.mark.browser
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))  # the course helpers, when run from another directory
 
-from course import grade_all, make_course, submission, submit  # noqa: E402
+from support.course import grade_all, make_course, submission, submit  # noqa: E402
 
 ASSIGNMENT = "01-introduction-to-mlops"
 STUDENT = "mallory"

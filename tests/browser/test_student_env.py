@@ -22,7 +22,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from classroom import wait_until_serving
+
+from support.classroom import wait_until_serving
 
 pytestmark = [pytest.mark.slow]
 

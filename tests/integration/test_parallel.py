@@ -1,0 +1,277 @@
+"""Parallel and distributed grading give the same grades as grading one student at a time.
+
+One small class (three sample students) is graded three ways, each in a fresh course directory:
+one job on SQLite (the reference), two jobs on SQLite, and on a real Dask cluster (a ``dask
+scheduler`` and two ``dask worker`` processes on localhost) writing to a real PostgreSQL server.
+Every way must give every student exactly the same item scores, feedback for everyone, and exit 0.
+Hand grades given between two runs must survive a re-grade (two local jobs; on SQLite and on
+PostgreSQL), unflagged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+from test_interrupt import WATCHED, grade_until_ann_has_feedback, processes_left
+from test_postgres import postgres  # noqa: F401  (the PostgreSQL server fixture)
+
+from support import build_samples  # noqa: E402
+from support.course import before_first_answer, make_course, nbgrader_env, pids_mentioning, submit
+
+pytestmark = pytest.mark.slow
+ASSIGNMENT = build_samples.ASSIGNMENT
+STUDENTS = ["sample-complete", "sample-partial", "sample-wrong"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _grade_command(root: Path, *args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "mlops_concepts.grading.cli",
+        "grade",
+        ASSIGNMENT,
+        "--root",
+        str(root),
+        *args,
+    ]
+
+
+def _env(db_url: str | None = None) -> dict:
+    """The grading command's environment, with the gradebook ``db_url`` (default: the course's)."""
+    env = dict(nbgrader_env())
+    env.pop("MLOPS_CONCEPTS_DB_URL", None)
+    if db_url:
+        env["MLOPS_CONCEPTS_DB_URL"] = db_url
+    return env
+
+
+def _grade(root: Path, *args: str, db_url: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        _grade_command(root, *args), capture_output=True, text=True, env=_env(db_url), timeout=1800
+    )
+
+
+def _scores(db_url: str) -> dict[str, dict[str, float]]:
+    with Gradebook(db_url) as gb:
+        return {
+            s: {g.name: g.score for nb in gb.find_submission(ASSIGNMENT, s).notebooks for g in nb.grades}
+            for s in STUDENTS
+        }
+
+
+def _reset_postgres(url: str) -> None:
+    """An empty gradebook database for the next course (drop every nbgrader table)."""
+    from sqlalchemy import MetaData, create_engine
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    meta = MetaData()
+    meta.reflect(bind=engine)
+    meta.drop_all(bind=engine)
+    engine.dispose()
+
+
+class DaskCluster:
+    """A real Dask scheduler and two single-threaded workers on localhost."""
+
+    def __init__(self, env: dict, logdir: Path):
+        self.port = _free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "distributed.cli.dask_scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--no-dashboard",
+                ],
+                stdout=open(logdir / "scheduler.log", "wb"),
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        ]  # noqa: SIM115
+        time.sleep(3)
+        for i in range(2):
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "distributed.cli.dask_worker",
+                        self.address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--name",
+                        f"worker-{i}",
+                    ],
+                    stdout=open(logdir / f"worker-{i}.log", "wb"),
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )
+            )  # noqa: SIM115
+        from distributed import Client
+
+        with Client(self.address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            self.workers = len(client.scheduler_info()["workers"])
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    cluster = DaskCluster(nbgrader_env(), tmp_path_factory.mktemp("dask"))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def ways(postgres, dask_cluster, tmp_path_factory):  # noqa: F811
+    base = tmp_path_factory.mktemp("parallel")
+    out = {}
+    for name, args, pg in (
+        ("serial", ("--jobs", "1"), False),
+        ("two-jobs", ("--jobs", "2"), False),
+        ("dask", (), True),
+    ):
+        db = postgres if pg else None
+        if pg:
+            _reset_postgres(postgres)
+        env = dict(os.environ)
+        env.pop("MLOPS_CONCEPTS_DB_URL", None)
+        if db:
+            os.environ["MLOPS_CONCEPTS_DB_URL"] = db
+        try:
+            root = make_course(base / name)
+        finally:
+            os.environ.pop("MLOPS_CONCEPTS_DB_URL", None)
+            os.environ.update({k: v for k, v in env.items() if k == "MLOPS_CONCEPTS_DB_URL"})
+        for student in STUDENTS:
+            submit(root, ASSIGNMENT, student, nbformat.read(build_samples.sample_path(student), as_version=4))
+        cluster = dask_cluster if name == "dask" else None
+        if cluster:
+            args = ("--scheduler", cluster.address)
+        result = _grade(root, *args, db_url=db)
+        url = db or f"sqlite:///{root / 'gradebook.db'}"
+        out[name] = SimpleNamespace(
+            root=root,
+            result=result,
+            url=url,
+            scores=_scores(url),
+            workers=cluster.workers if cluster else None,
+            worker_pids=[p.pid for p in cluster.procs[1:]] if cluster else [],
+        )
+    return out
+
+
+@pytest.mark.parametrize("way", ["serial", "two-jobs", "dask"])
+def test_every_way_grades_everyone(ways, way):
+    r = ways[way].result
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert f"Graded {len(STUDENTS)} of {len(STUDENTS)}" in r.stdout
+    for student in STUDENTS:
+        feedback = ways[way].root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        assert feedback.exists(), (way, student)
+
+
+@pytest.mark.parametrize("way", ["two-jobs", "dask"])
+def test_grades_are_identical_to_one_job(ways, way):
+    assert ways[way].scores == ways["serial"].scores
+
+
+def test_the_reference_grades_are_the_expected_ones(ways):
+    totals = {
+        s: sum(v for v in items.values() if v is not None) for s, items in ways["serial"].scores.items()
+    }
+    assert totals == {s: sum(build_samples.EXPECTED[s].values()) for s in STUDENTS}
+    assert totals["sample-complete"] > totals["sample-partial"] > totals["sample-wrong"] == 0
+
+
+def test_the_dask_run_really_used_the_cluster(ways):
+    assert ways["dask"].workers == 2
+    assert "on the Dask cluster at tcp://127.0.0.1:" in ways["dask"].result.stdout
+    pids = set()
+    for log in (ways["dask"].root / ".grading" / "logs").glob("batch-*.log"):
+        pids |= set(re.findall(r"graded by process (\d+)", log.read_text()))
+    assert len(pids) == 2 and {int(p) for p in pids} <= set(ways["dask"].worker_pids), pids
+
+
+def test_two_jobs_ran_two_batches(ways):
+    assert "with 2 job(s)" in ways["two-jobs"].result.stdout
+    logs = ways["two-jobs"].root / ".grading" / "logs"
+    assert {p.name for p in logs.glob("batch-*.log")} == {"batch-b0.log", "batch-b1.log"}
+
+
+@pytest.mark.parametrize("way", ["serial", "dask"])
+def test_a_hand_grade_survives_a_regrade_unflagged_and_is_exported(ways, way):
+    w = ways[way]
+    with Gradebook(w.url) as gb:
+        grade = gb.find_grade("reflection", ASSIGNMENT, ASSIGNMENT, "sample-complete")
+        grade.manual_score, grade.needs_manual_grade = 1.5, False
+        gb.db.commit()
+    # Graded again on this machine with two jobs; the Dask course's gradebook is PostgreSQL.
+    again = _grade(w.root, "--jobs", "2", db_url=w.url if way == "dask" else None)
+    assert again.returncode == 0, again.stdout[-3000:]
+    with Gradebook(w.url) as gb:
+        grade = gb.find_grade("reflection", ASSIGNMENT, ASSIGNMENT, "sample-complete")
+        assert (grade.manual_score, grade.needs_manual_grade) == (1.5, False)
+    assert "reflection to grade by hand" not in next(
+        line for line in again.stdout.splitlines() if line.startswith("sample-complete ")
+    )
+    row = next(line for line in (w.root / "grades.csv").read_text().splitlines() if "sample-complete" in line)
+    hand = sum(build_samples.EXPECTED["sample-complete"].values()) + 1.5
+    assert f",{hand}," in row, row
+
+
+def test_ctrl_c_stops_the_batches_running_on_workers(dask_cluster, tmp_path):
+    """The grading command cannot signal a worker's processes: it leaves a stop request in the
+    shared course directory, and each batch kills its nbgrader process (and kernel) on seeing it.
+    Without it, slow's nbgrader would sleep on for most of a minute after the command ended."""
+    root = make_course(tmp_path / "course", timeout=120)
+    complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+    submit(root, ASSIGNMENT, "ann", complete)
+    submit(root, ASSIGNMENT, "slow", before_first_answer(complete, "import time\ntime.sleep(60)\n"))
+    before = set(pids_mentioning(*WATCHED))
+    proc = grade_until_ann_has_feedback(
+        _grade_command(root, "--scheduler", dask_cluster.address), root, _env()
+    )
+    time.sleep(1)  # slow's kernel is into its sleep, on the other worker
+    assert set(pids_mentioning(*WATCHED)) - before  # slow's nbgrader and kernel are running
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    left = processes_left(before)
+    assert not left, left
+    assert not (root / "autograded" / "slow").exists()
+    assert (root / "autograded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()

@@ -1,0 +1,150 @@
+"""Build throwaway course directories and grade submissions in them, for the tests.
+
+Every test that grades does it the way an instructor does: real ``nbgrader`` commands run by the
+course's pipeline on a real course directory (a temporary copy of this repository's course files).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlops_concepts.authoring.samples import solutions, submission  # noqa: F401 (tests use them from here)
+from mlops_concepts.grading.pipeline import nbgrader_env
+
+REPO = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())
+
+
+def has_lab(assignment: str) -> bool:
+    """Whether a chapter has lab exercises (functions graded on hidden cases)."""
+    return "cases={" in (REPO / "source" / assignment / f"{assignment}.ipynb").read_text()
+
+
+#: Where the submission-robustness cases that do not depend on a chapter run: see :func:`runs_on`.
+FIRST_CHAPTER = ASSIGNMENTS[0]
+
+
+def runs_on(assignment: str, per_chapter: bool) -> bool:
+    """Whether a submission-robustness case (hostile, broken or flooding submissions, trust
+    boundary, plain nbgrader on unstaged folders) is graded on ``assignment``.
+
+    Cases that break, fill or read a chapter's own cells (a loop or a crash in an answer, a
+    missing answer cell, the printed history of its checks, an honest or a partial notebook)
+    are graded on every chapter: what survives them depends on the chapter's cells and labs.
+    Cases decided before the first cell runs or after the last one, the same way whatever the
+    chapter holds (hostile files, links and names, modules planted for the launcher, output
+    floods), are graded on the first chapter only: on the others they would run the same code
+    again, at minutes of CI per chapter.
+    """
+    return per_chapter or assignment == FIRST_CHAPTER
+
+
+def skip_unless_runs_on(assignment: str, per_chapter: bool, what: str) -> None:
+    if not runs_on(assignment, per_chapter):
+        pytest.skip(f"{what} does not depend on the chapter: graded on {FIRST_CHAPTER} only")
+
+
+def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+    )
+
+
+def make_course(root: Path, timeout: int = 20, assignments: list[str] = ASSIGNMENTS[:1]) -> Path:
+    """A course directory with this repo's config and every chapter's source, and ``assignments``
+    generated (released into the gradebook), by default the first chapter. Each one costs an
+    ``nbgrader generate_assignment`` (several seconds: every diagram is drawn), so a test
+    generates only the chapters it grades."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    with open(root / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.Execute.timeout = {timeout}\n")
+    shutil.copytree(REPO / "source", root / "source")
+    for assignment in assignments:
+        result = nbgrader(root, "generate_assignment", assignment, "--force")
+        assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+def notebook_path(root: Path, step: str, assignment: str) -> Path:
+    return root / step / assignment / f"{assignment}.ipynb"
+
+
+def cell_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def submit(root: Path, assignment: str, student: str, nb=None, files: dict[str, bytes] | None = None):
+    folder = root / "submitted" / student / assignment
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    if nb is not None:
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+    for name, data in (files or {}).items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def before_first_answer(nb, code: str):
+    """A copy of the notebook with ``code`` run before the student's first answer (a loop, a
+    pause)."""
+    changed = copy.deepcopy(nb)
+    answer = next(
+        c for c in changed.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    )
+    answer.source = code + answer.source
+    return changed
+
+
+def pids_mentioning(*texts: str) -> dict[int, str]:
+    """Processes (but this one) whose command line mentions any of ``texts``, with that line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(text in cmdline for text in texts):
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def grade_all(root: Path, assignment: str) -> subprocess.CompletedProcess:
+    """Run the course's grading command (the same one the README gives instructors)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment, "--root", str(root)],
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+    )
+
+
+def item_scores(root: Path, assignment: str, student: str) -> dict[str, float]:
+    """Autograded score of every graded cell of one student's submission."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        sub = gb.find_submission(assignment, student)
+        return {g.name: g.score for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "code"}
+
+
+def max_scores(root: Path, assignment: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        nb = gb.find_notebook(assignment, assignment)
+        return {g.name: g.max_score for g in nb.grade_cells if g.cell_type == "code"}

@@ -8,7 +8,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 # Makes nbgrader stop on an error in nbgrader_config.py instead of grading with its defaults (see
 # the file). pip installs it for `pip install .`, but not for the editable install below.
 GUARD  := $(VENV)/etc/jupyter/jupyter_config.py
@@ -17,13 +17,13 @@ VENV_READY := $(STAMP) $(GUARD)
 CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
 ASSIGNMENT ?=
 
-.PHONY: demo test check lab release lint system-deps clean formgrader
+.PHONY: demo test check lab release lint lock system-deps clean formgrader
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(GUARD): etc/jupyter/jupyter_config.py | $(STAMP)
@@ -73,6 +73,14 @@ lint: $(VENV_READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/nbqa ruff source/
+
+# After a deliberate upgrade in .venv: write the exact versions installed to constraints.txt (then
+# copy the runtime pins into environment.yml; tests/unit/test_packaging.py says which differ).
+lock: $(VENV_READY)
+	@{ sed -n '/^#/p' constraints.txt; \
+	  { $(BIN)/python -m pip freeze --exclude-editable | grep -v '^mlops-concepts=='; \
+	    $(BIN)/python -m pip freeze --all | grep '^setuptools=='; } | sort -f; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf .grading submitted feedback gradebook.db grades.csv .exchange

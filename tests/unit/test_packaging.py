@@ -3,17 +3,68 @@
 import re
 import subprocess
 import sys
+from importlib import metadata
+
+import tomllib
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from support.course import REPO
 
 
-def test_environment_yml_pins_match_pyproject():
-    text = (REPO / "pyproject.toml").read_text()
-    block = text.split("\ndependencies = [", 1)[1].split("]", 1)[0]
-    project = re.findall(r'"([^"]+)"', block)
-    assert len(project) >= 6
-    env = re.findall(r"^\s+- ([A-Za-z0-9_.-]+==[^\s]+)\s*$", (REPO / "environment.yml").read_text(), re.M)
-    assert sorted(env) == sorted(project)
+def _lock() -> dict[str, str]:
+    """constraints.txt: normalised package name -> exact version."""
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.strip().split("==")
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def _requirements() -> list[Requirement]:
+    """Every requirement of pyproject.toml: the dependencies and every extra."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    extras = [r for group in project["optional-dependencies"].values() for r in group]
+    return [Requirement(r) for r in [*project["dependencies"], *extras]]
+
+
+def test_every_requirement_is_locked_within_its_range():
+    lock = _lock()
+    for requirement in _requirements():
+        name = canonicalize_name(requirement.name)
+        assert name in lock, f"{requirement.name} is not in constraints.txt: run `make lock`"
+        assert requirement.specifier.contains(lock[name], prereleases=True), (
+            f"constraints.txt has {requirement.name}=={lock[name]}, outside pyproject.toml's {requirement}"
+        )
+
+
+def test_environment_yml_pins_the_locked_version_of_every_dependency():
+    lock = _lock()
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    env = re.findall(r"^\s+- ([A-Za-z0-9_.-]+)==([^\s]+)\s*$", (REPO / "environment.yml").read_text(), re.M)
+    pinned = {canonicalize_name(name): version for name, version in env}
+    assert set(pinned) == wanted
+    assert {name: lock[name] for name in wanted} == pinned
+
+
+def test_this_environment_is_the_lock():
+    """What the tests run on is what constraints.txt says (make installs from it)."""
+    differ = {}
+    for name, version in _lock().items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != version:
+            differ[name] = (version, installed)
+    assert not differ, f"locked vs installed: {differ}"
+
+
+def test_make_and_binder_install_from_the_lock():
+    assert '-c constraints.txt -e ".[test]"' in (REPO / "Makefile").read_text()
+    assert "pip install -c constraints.txt -e ." in (REPO / "postBuild").read_text()
 
 
 def test_importing_the_package_does_not_import_matplotlib():

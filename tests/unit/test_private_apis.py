@@ -9,14 +9,15 @@ the sandbox or the output budget silently stop working.
 from __future__ import annotations
 
 import inspect
+from importlib import metadata
 
-import jupyter_client
-import nbclient
 import pytest
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from packaging.utils import canonicalize_name
 
 from mlops_concepts.grading.execute import SandboxedExecute
+from support.course import REPO
 
 # method -> the parameters our override or call passes, in order
 EXPECTED = {
@@ -40,9 +41,20 @@ def test_signature_is_unchanged(owner, name):
     assert params == EXPECTED[owner, name], f"{owner.__name__}.{name} changed: {params}"
 
 
-def test_the_versions_we_checked_are_installed():
-    assert nbclient.__version__ == "0.11.0"
-    assert jupyter_client.__version__ == "8.10.0"
+# The packages whose internals the course relies on: their installed versions must be the ones
+# constraints.txt locks (the versions these tests were last read against).
+REACHED_INTO = ("nbclient", "jupyter_client", "nbgrader", "nbconvert", "mistune", "traitlets", "SQLAlchemy")
+
+
+@pytest.mark.parametrize("package", REACHED_INTO)
+def test_the_versions_we_checked_are_installed(package):
+    lock = dict(
+        line.split("==")
+        for line in (REPO / "constraints.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    locked = {canonicalize_name(name): version for name, version in lock.items()}
+    assert metadata.version(package) == locked[canonicalize_name(package)], package
 
 
 def test_what_the_executor_sets_on_the_kernel_manager_still_exists():
@@ -121,3 +133,66 @@ def test_the_feedback_exporter_still_mirrors_nbconverts_html_exporter():
     after = theirs.split("super().from_notebook_node(nb, resources, **kw)")[1]
     assert "BeautifulSoup" in after and "img:not([alt])" in after and "jp-Notebook" in after
     assert after.count("soup.select(") == 3  # alt, and focus on JupyterLab-template cells only
+
+
+def test_the_gradebook_tables_a_template_copies_are_still_nbgraders():
+    """gradebooks._definition copies an assignment's rows table by table, by name and column."""
+    from nbgrader.api import Base
+
+    tables = Base.metadata.tables
+    columns = {
+        "course": {"id"},
+        "assignment": {"id", "name", "course_id"},
+        "notebook": {"id", "assignment_id"},
+        "base_cell": {"id", "notebook_id"},
+        "grade_cells": {"id"},
+        "solution_cells": {"id"},
+        "task_cells": {"id"},
+        "source_cell": {"notebook_id"},
+    }
+    for name, wanted in columns.items():
+        assert name in tables, name
+        assert wanted <= set(tables[name].c.keys()), (name, set(tables[name].c.keys()))
+    # Every table that refers to a notebook or a cell is either copied or belongs to a submission:
+    # a new table of the assignment's definition would be missed by the copy.
+    definition = set(columns)
+    for table in tables.values():
+        targets = {fk.column.table.name for fk in table.foreign_keys}
+        if targets & {"notebook", "base_cell"} and table.name not in definition:
+            assert "submitted" in table.name or table.name in {"grade", "comment"}, table.name
+
+
+def test_the_metadata_validator_still_calls_up_to_validate_cell():
+    """metadata.MetadataValidator relies on MetadataValidatorV3.validate_cell calling super()."""
+    from nbgrader.nbgraderformat import MetadataValidator as Current
+    from nbgrader.nbgraderformat.common import BaseMetadataValidator
+    from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
+
+    assert Current is MetadataValidatorV3
+    assert list(inspect.signature(BaseMetadataValidator.validate_cell).parameters) == ["self", "cell"]
+    assert "super(MetadataValidatorV3, self).validate_cell(cell)" in inspect.getsource(
+        MetadataValidatorV3.validate_cell
+    ) or "super().validate_cell(cell)" in inspect.getsource(MetadataValidatorV3.validate_cell)
+    for name in ("schema_version", "schema"):
+        assert hasattr(MetadataValidatorV3(), name), name
+
+
+def test_the_markdown_renderer_defuse_builds_is_still_nbconverts():
+    """defuse.render_markdown builds nbconvert's mistune renderer with these keywords."""
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    params = inspect.signature(IPythonRenderer.__init__).parameters
+    for name in ("escape", "attachments", "exclude_anchor_links"):
+        assert name in params, name
+    assert "renderer" in inspect.signature(MarkdownWithMath.__init__).parameters
+    html = MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments={})).render("*x*")
+    assert "<em>x</em>" in html
+
+
+def test_the_feedback_exporter_overrides_markdown2html_with_its_signature():
+    from nbconvert.exporters import HTMLExporter
+
+    from mlops_concepts.grading.feedback import FeedbackExporter
+
+    assert list(inspect.signature(HTMLExporter.markdown2html).parameters) == ["self", "context", "source"]
+    assert "markdown2html" in FeedbackExporter.__dict__

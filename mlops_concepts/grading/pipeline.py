@@ -25,15 +25,13 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 from ..authoring.samples import EXAMPLES, chapters
-from . import cells, forkserver
+from . import cells, forkserver, preflight
 from .batches import (
     GRADED,
     JOBS,
@@ -41,13 +39,13 @@ from .batches import (
     STAGING,
     Batch,
     Result,
-    nbgrader_env,
     publish,
     run_batch,
     run_feedback,
     scratch_url,
 )
 from .cli import DEMO_COURSE, INTERRUPTED
+from .commands import nbgrader
 from .coursedir import CourseConfigError, gradebook_url
 from .gradebooks import export, merge, seed_template
 from .sandbox import compile_package
@@ -57,48 +55,13 @@ from .untrusted import printable
 REPO = Path(__file__).resolve().parents[2]
 
 
-LOG_TAIL_BYTES = 64 * 1024
-
-
-def _nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | None = None):
-    """Run one nbgrader command; its output goes straight to ``log`` (never held in memory).
-
-    Returns a CompletedProcess whose ``stdout`` is the last part of the log, enough to say why a
-    run failed. On timeout the whole process group is killed, kernels included.
-    """
-    if log is None:
-        log = root / LOGS / "nbgrader.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "nbgrader", *args]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=nbgrader_env(),
-            start_new_session=True,
-        )
-        try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise
-    with open(log, "rb") as f:
-        f.seek(max(0, log.stat().st_size - LOG_TAIL_BYTES))
-        tail = f.read().decode("utf-8", errors="replace")
-    return subprocess.CompletedProcess(cmd, code, tail, "")
-
-
 def _say(text: str) -> None:
     print(text, flush=True)
 
 
 def release(root: Path, assignment: str) -> None:
     _say(f"==> Building release/{assignment} from source/{assignment}")
-    result = _nbgrader(root, "generate_assignment", assignment, "--force")
+    result = nbgrader(root, "generate_assignment", assignment, "--force")
     if result.returncode != 0:
         sys.exit(f"nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}")
 
@@ -286,6 +249,11 @@ def grade(
             "MLOPS_CONCEPTS_DB_URL) and run the command again."
         )
         return 2
+    compile_package()  # before any grading process or kernel imports the package
+    ready = preflight.check(root, assignment, main_url, nbgrader_args)
+    if not ready.ok:
+        _say(preflight.refusal_message(assignment, ready))
+        return 2
     jobs = jobs or os.cpu_count() or 1
     try:
         pool = DaskPool(scheduler, root) if scheduler else LocalPool(jobs)
@@ -295,7 +263,6 @@ def grade(
             "Nothing was graded and nothing was changed."
         )
         return 2
-    compile_package()  # before any grading process or kernel imports the package
     plan = _plan(students, len(students) if scheduler else jobs)
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {min(jobs, len(students))} job(s)"
     _say(f"==> Grading {len(students)} submission(s) of {assignment} (sandboxed) {where}")

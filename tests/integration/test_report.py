@@ -36,7 +36,7 @@ from mlops_concepts.grading import cells
 from mlops_concepts.grading import report as rpt
 from mlops_concepts.grading.cli import main
 from mlops_concepts.grading.exercises import read_check
-from mlops_concepts.grading.pipeline import nbgrader_env
+from mlops_concepts.grading.forkserver import nbgrader_env
 from mlops_concepts.grading.verdicts import answer_keys
 from support import build_samples  # noqa: E402
 from support.course import REPO, grade_all, make_course, notebook_path, submit

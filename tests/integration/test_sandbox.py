@@ -648,7 +648,7 @@ def test_the_launcher_is_isolated_from_the_submission():
 
 def test_bwrap_argv_never_binds_the_repository_when_it_is_the_course(tmp_path):
     """`make demo` grades inside this repository: only the package and the virtualenv are bound."""
-    from course import REPO
+    from support.course import REPO
 
     workdir = REPO / "autograded" / "s" / "a"
     argv = sandbox.bwrap_argv(str(workdir), "/tmp/sockets", ["python"])

@@ -15,7 +15,7 @@ import sys
 import nbformat
 import pytest
 
-from mlops_concepts.grading.pipeline import nbgrader_env
+from mlops_concepts.grading.forkserver import nbgrader_env
 from support.cheats.runner import copy_course, tree_snapshot
 from support.course import nbgrader, skip_unless_runs_on
 from support.hostile import CASES, IS_ROOT, _honest

@@ -273,7 +273,7 @@ def test_harmless_outputs_are_kept():
 
 @pytest.fixture(scope="module")
 def release():
-    from course import REPO
+    from support.course import REPO
 
     return nbformat.read(REPO / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
 

@@ -15,7 +15,7 @@ not running any code, is paid once per student:
   about a tenth of a second passes after it is. :class:`GradingKernelManager` checks every 5 ms.
 
 Both keep jupyter_client's timeouts and errors. The private methods overridden are pinned in
-``tests/test_private_apis.py``.
+``tests/unit/test_private_apis.py``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ For every nbgrader cell it calls ``jsonschema.validate``, which first re-checks 
 against the JSON Schema meta-schema: about nine tenths of the check's time, some 0.3 s for a
 78-cell chapter. :class:`CheckCellMetadataOnce` runs the same checks, raises the same errors
 (nbgrader's ``ValidationError``, ``SchemaTooOldError``, ``SchemaTooNewError``), and logs the same
-messages; only the schema check is done once per schema version. ``tests/test_metadata_check.py``
+messages; only the schema check is done once per schema version. ``tests/unit/test_metadata_check.py``
 holds both to the same verdicts.
 """
 

@@ -249,11 +249,6 @@ def grade(
             "MLOPS_CONCEPTS_DB_URL) and run the command again."
         )
         return 2
-    compile_package()  # before any grading process or kernel imports the package
-    ready = preflight.check(root, assignment, main_url, nbgrader_args)
-    if not ready.ok:
-        _say(preflight.refusal_message(assignment, ready))
-        return 2
     jobs = jobs or os.cpu_count() or 1
     try:
         pool = DaskPool(scheduler, root) if scheduler else LocalPool(jobs)
@@ -262,6 +257,12 @@ def grade(
             f"The Dask scheduler at {printable(scheduler)} cannot be reached ({printable(err, 300)}). "
             "Nothing was graded and nothing was changed."
         )
+        return 2
+    compile_package()  # before any grading process or kernel imports the package
+    ready = preflight.check(root, assignment, main_url, nbgrader_args)
+    if not ready.ok:
+        pool.close()
+        _say(preflight.refusal_message(assignment, ready))
         return 2
     plan = _plan(students, len(students) if scheduler else jobs)
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {min(jobs, len(students))} job(s)"

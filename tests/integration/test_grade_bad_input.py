@@ -144,8 +144,10 @@ def test_a_course_package_that_fails_in_nbgrader_grades_nobody(course):
     finally:
         shutil.rmtree(shadow)
         shutil.rmtree(course / "submitted" / "mallory")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "mallory (nbgrader stopped before grading anyone" in result.stdout
+    # The instructor's solution is graded first, in the same environment: it fails there, so the
+    # class is refused as a fault of the environment, never graded as zeros.
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "REFUSED: the instructor's own solution" in result.stdout
     assert "a course package broken on purpose" in result.stdout
     assert after == before  # no grade, notebook or feedback written, nobody's changed
     from nbgrader.api import Gradebook, MissingEntry

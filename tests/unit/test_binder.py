@@ -22,19 +22,30 @@ REPO = Path(__file__).resolve().parents[2]
 BINDER = re.compile(r"https://mybinder\.org/v2/gh/[^\s)>\]]+")
 
 
-def repository() -> tuple[str, str]:
-    """(``owner/name``, branch) of the repository, from pyproject.toml."""
+PLACEHOLDER_OWNER = "OWNER"  # pyproject.toml's address until the public repository exists
+COLUMN = "open on Binder"
+NOTE = (
+    "Binder links appear in this table once `[project.urls] Repository` in `pyproject.toml` names the\n"
+    "public repository (then `.venv/bin/python tests/unit/test_binder.py` writes them)."
+)
+
+
+def repository() -> tuple[str, str] | None:
+    """(``owner/name``, branch) of the repository, from pyproject.toml; None while it is the
+    placeholder, since no link to it could work."""
     text = (REPO / "pyproject.toml").read_text()  # tomllib is 3.11+; these two lines are plain
     url = re.search(r'(?m)^\[project\.urls\][^\[]*?^Repository = "([^"]+)"', text).group(1).rstrip("/")
     branch = re.search(r'(?m)^\[tool\.mlops-concepts\][^\[]*?^binder-branch = "([^"]+)"', text).group(1)
     m = re.fullmatch(r"https://github\.com/([^/\s]+/[^/\s]+?)(?:\.git)?", url)
     assert m, f"[project.urls] Repository must be a https://github.com/<owner>/<name> URL: {url}"
+    if m.group(1).split("/")[0] == PLACEHOLDER_OWNER:
+        return None
     return m.group(1), branch
 
 
-def binder_url(assignment: str) -> str:
+def binder_url(assignment: str, repo: tuple[str, str]) -> str:
     """The Binder link that opens a chapter's student notebook in JupyterLab."""
-    slug, branch = repository()
+    slug, branch = repo
     path = quote(f"release/{assignment}/{assignment}.ipynb", safe="")
     return f"https://mybinder.org/v2/gh/{slug}/{quote(branch, safe='')}?labpath={path}"
 
@@ -48,29 +59,67 @@ def linked_assignment(url: str) -> str | None:
     return m.group(1) if m else None
 
 
-def rewrite_readme(text: str) -> str:
-    return BINDER.sub(lambda m: binder_url(linked_assignment(m.group(0)) or ""), text)
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
-def test_readme_binder_links_are_generated_from_the_repository_url():
+def rewrite_readme(text: str, repo: tuple[str, str] | None) -> str:
+    """README with its chapter table's Binder column for ``repo``, or without it (and with a note
+    saying how the links appear) while there is no repository to link to."""
+    lines = text.split("\n")
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("| # | chapter"))
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+    header = [c for c in _cells(lines[start]) if c != COLUMN]
+    rows = []
+    for line in lines[start + 2 : end]:
+        cells = _cells(line)[: len(header)]
+        if repo:
+            chapter = cells[1].strip("`")
+            cells.append(f"[launch]({binder_url(chapter, repo)})")
+        rows.append("| " + " | ".join(cells) + " |")
+    columns = header + ([COLUMN] if repo else [])
+    table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns), *rows]
+    after = lines[end:]
+    note_lines = NOTE.split("\n")
+    # Drop an old note (this one, or any paragraph about the Binder links) right after the table.
+    if len(after) > 1 and after[0] == "" and "Binder link" in after[1]:
+        stop = next((i for i in range(1, len(after)) if after[i] == ""), len(after))
+        after = after[stop:]
+    note = [] if repo else ["", *note_lines]
+    return "\n".join(lines[:start] + table + note + after)
+
+
+def test_readme_shows_no_link_that_cannot_work():
     text = (REPO / "README.md").read_text()
-    links = BINDER.findall(text)
-    assert links, "README.md has no Binder link"
-    assert sorted({linked_assignment(u) for u in links}) == released(), (
-        "every released chapter has a Binder link, and no link points elsewhere"
+    assert text == rewrite_readme(text, repository()), (
+        "README's chapter table disagrees with pyproject.toml: "
+        "run `.venv/bin/python tests/unit/test_binder.py`"
     )
-    for url in links:
-        assert url == binder_url(linked_assignment(url)), (
-            f"README's Binder link disagrees with pyproject.toml: run `.venv/bin/python "
-            f"tests/unit/test_binder.py`:\n{url}\n{binder_url(linked_assignment(url))}"
+    links = BINDER.findall(text)
+    if repository() is None:
+        assert not links and PLACEHOLDER_OWNER not in text, (
+            "a Binder link to a repository that does not exist"
         )
-    assert "OWNER" not in text.replace(repository()[0], ""), "README still asks to edit a link"
+        assert NOTE in text
+    else:
+        assert sorted({linked_assignment(u) for u in links}) == released()
+
+
+def test_the_links_appear_once_the_repository_is_named():
+    text = (REPO / "README.md").read_text()
+    repo = ("course-org/mlops-concepts", "main")
+    linked = rewrite_readme(text, repo)
+    links = BINDER.findall(linked)
+    assert sorted({linked_assignment(u) for u in links}) == released()
+    assert all(u == binder_url(linked_assignment(u), repo) for u in links)
+    assert NOTE not in linked
+    # ... and go away again, note back, when it is not.
+    assert rewrite_readme(linked, None) == rewrite_readme(text, None)
 
 
 def test_binder_url_opens_the_notebook_in_lab():
-    url = binder_url("01-introduction-to-mlops")
-    slug, branch = repository()
-    assert url.startswith(f"https://mybinder.org/v2/gh/{slug}/{branch}?labpath=release%2F")
+    url = binder_url("01-introduction-to-mlops", ("course-org/mlops-concepts", "main"))
+    assert url.startswith("https://mybinder.org/v2/gh/course-org/mlops-concepts/main?labpath=release%2F")
     assert url.endswith("01-introduction-to-mlops%2F01-introduction-to-mlops.ipynb")
 
 
@@ -108,7 +157,7 @@ def test_make_lab_runs_as_root_with_the_student_settings():
 
 if __name__ == "__main__":
     readme = REPO / "README.md"
-    new = rewrite_readme(readme.read_text())
+    new = rewrite_readme(readme.read_text(), repository())
     readme.write_text(new)
-    print("\n".join(BINDER.findall(new)))
+    print("\n".join(BINDER.findall(new)) or "No repository named in pyproject.toml: no Binder links.")
     sys.exit(0)

@@ -47,6 +47,7 @@ from . import cells
 from .coursedir import CourseConfigError, gradebook_url
 from .exercises import graded_cells
 from .labs import tally
+from .spreadsheet import csv_cell
 from .untrusted import printable
 from .verdicts import RECORD_KEY, answer_keys
 
@@ -966,12 +967,6 @@ CSV_COLUMNS = [
 ]
 
 
-def csv_safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP "CSV injection")."""
-    text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_rows(data: ClassData, stats: list[ItemStats]) -> list[dict]:
     rows = []
     for s in stats:
@@ -1020,7 +1015,7 @@ def write_report(data: ClassData, html_path: Path, csv_path: Path) -> list[ItemS
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in csv_rows(data, stats):
-        writer.writerow({k: csv_safe(v) if isinstance(v, str) else v for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
     for path in (html_path, csv_path):
         if path.is_dir():
             raise ReportError(f"{path} is a folder; give a file name")

@@ -37,6 +37,7 @@ from mlops_concepts.grading import report as rpt
 from mlops_concepts.grading.cli import main
 from mlops_concepts.grading.exercises import read_check
 from mlops_concepts.grading.pipeline import nbgrader_env
+from mlops_concepts.grading.spreadsheet import csv_safe
 from mlops_concepts.grading.verdicts import answer_keys
 from support import build_samples  # noqa: E402
 from support.course import REPO, grade_all, make_course, notebook_path, submit
@@ -724,8 +725,8 @@ def test_student_text_is_escaped_in_html_and_defused_in_csv(tmp_path):
         row = next(csv.DictReader(f))
     # Two wrong answers, one each: the first in sort order is shown; none can start a formula.
     assert row["top_wrong_answer"] in ('\'=HYPERLINK("http://x")', evil)
-    assert rpt.csv_safe("=1+1") == "'=1+1" and rpt.csv_safe("@SUM(A1)") == "'@SUM(A1)"
-    assert rpt.csv_safe("design") == "design"
+    assert csv_safe("=1+1") == "'=1+1" and csv_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert csv_safe("design") == "design"
 
 
 def test_titles_and_objectives_from_the_release_notebook(chapter):

@@ -40,7 +40,7 @@ from mlops_concepts.grading.defuse import DefuseStudentContent  # noqa: E402
 from mlops_concepts.grading.diagrams_release import RenderDiagrams  # noqa: E402
 from mlops_concepts.grading.execute import SandboxedExecute  # noqa: E402
 from mlops_concepts.grading.export import SafeCsvExportPlugin  # noqa: E402
-from mlops_concepts.grading.feedback import FeedbackExporter, HideCheckCalls  # noqa: E402
+from mlops_concepts.grading.feedback import FeedbackExporter, HideCheckCalls, NoteExtraNotebooks  # noqa: E402
 from mlops_concepts.grading.metadata import CheckCellMetadataOnce  # noqa: E402
 from mlops_concepts.grading.sanitize import RebuildFromRelease  # noqa: E402
 from mlops_concepts.grading.seal import SealAnswerKeys  # noqa: E402
@@ -111,6 +111,7 @@ c.GenerateFeedback.preprocessors = [
     GetGrades,
     ClearHiddenTests,
     HideCheckCalls,
+    NoteExtraNotebooks,  # "‹name-Copy1.ipynb› was kept but not graded" (never costs a grade)
     DefuseStudentContent,
     CSSHTMLHeaderPreprocessor,
 ]

@@ -166,8 +166,9 @@ class _Logs:
 
 def _graded(root: Path, batch: Batch, student: str) -> bool:
     folder = root / GRADED / batch.name / student / batch.assignment
-    staged = root / STAGING / batch.name / student / batch.assignment
-    wanted = [p.name for p in staged.glob("*.ipynb")]
+    # The release's notebooks, which staging always writes: nbgrader grades only those, and a
+    # student's extra notebook (JupyterLab's <name>-Copy1.ipynb) is kept, not graded, not missed.
+    wanted = [p.name for p in (root / "release" / batch.assignment).glob("*.ipynb")]
     return bool(wanted) and all(cells.was_run(folder / name) for name in wanted)
 
 

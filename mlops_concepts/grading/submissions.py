@@ -64,6 +64,7 @@ class Note:
 class Staged:
     student: str
     notes: list[Note] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)  # notebooks kept, not graded (feedback says so)
 
     @property
     def graded_as_blank(self) -> bool:
@@ -588,7 +589,7 @@ def stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], stu
 
 def _stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], student: str) -> Staged:
     plan = _plan(submitted, release_notebooks)
-    result = Staged(student, plan.scan.notes)
+    result = Staged(student, plan.scan.notes, plan.extras)
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
     for rel in plan.scan.dirs:

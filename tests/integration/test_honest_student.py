@@ -78,6 +78,8 @@ def test_grade_grades_a_student_with_extra_notebooks_and_says_they_were_not_grad
     result = grade_all(course, ASSIGNMENT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "NOT GRADED" not in result.stdout and "Graded 2 of 2" in result.stdout, result.stdout
+    alice = next(line for line in result.stdout.splitlines() if "] alice: graded" in line)
+    assert f"‹{COPY}› kept, not graded" in alice, alice  # the instructor hears it too
     _check_graded_and_noted(course, before)
 
 

@@ -39,6 +39,7 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import nbformat
@@ -967,6 +968,12 @@ CSV_COLUMNS = [
 ]
 
 
+def _csv_number(x: float) -> Decimal:
+    # Three decimals, as in the HTML, but a number: a negative discrimination is not text that
+    # could start a formula, so csv_cell leaves it as it is (no ' in front).
+    return Decimal(_fmt(x, 3))
+
+
 def csv_rows(data: ClassData, stats: list[ItemStats]) -> list[dict]:
     rows = []
     for s in stats:
@@ -980,9 +987,9 @@ def csv_rows(data: ClassData, stats: list[ItemStats]) -> list[dict]:
                 "objective": s.item.objective,
                 "max_points": _points(s.item.max_points),
                 "n": s.n,
-                "mean": _fmt(s.mean, 3) if s.mean is not None else "",
-                "facility": _fmt(s.facility, 3) if s.facility is not None else "",
-                "discrimination": _fmt(s.discrimination, 3),
+                "mean": _csv_number(s.mean) if s.mean is not None else "",
+                "facility": _csv_number(s.facility) if s.facility is not None else "",
+                "discrimination": _csv_number(s.discrimination) if s.discrimination is not None else "n/a",
                 "top_wrong_answer": top,
                 "top_wrong_count": count,
                 "n_wrong": s.n_wrong,

@@ -729,6 +729,15 @@ def test_student_text_is_escaped_in_html_and_defused_in_csv(tmp_path):
     assert csv_safe("design") == "design"
 
 
+def test_a_negative_discrimination_stays_a_number_in_the_csv(tmp_path):
+    # Item q0 is right for the two weakest students only: its discrimination is negative.
+    data = make_class({"s1": [0, 1, 1, 1], "s2": [0, 1, 1, 0], "s3": [1, 1, 0, 0], "s4": [1, 0, 0, 0]})
+    rpt.write_report(data, tmp_path / "r.html", tmp_path / "r.csv")
+    with open(tmp_path / "r.csv", newline="", encoding="utf-8") as f:
+        row = next(r for r in csv.DictReader(f) if r["item_id"] == "q0")
+    assert row["discrimination"] == f"{-2 / math.sqrt(5):.3f}"  # not '-0.894: a number, not text
+
+
 def test_titles_and_objectives_from_the_release_notebook(chapter):
     nb = nbformat.read(notebook_path(REPO, "release", ASSIGNMENT), as_version=4)
     items = rpt.item_titles(nb, ASSIGNMENT)

@@ -126,3 +126,12 @@ def test_mlops_concepts_grade_writes_the_same_safe_grades_csv(course):
     again = course / "again.csv"
     assert nbgrader(course, "export", "--to", str(again)).returncode == 0
     assert again.read_bytes() == (course / "grades.csv").read_bytes()
+
+
+def test_nbgraders_options_still_choose_the_rows(course, tmp_path):
+    out = tmp_path / "one.csv"
+    result = nbgrader(course, "export", "--to", str(out), "--student=+1", f"--assignment={ASSIGNMENT}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [(r["assignment"], r["student_id"]) for r in _read(out)] == [(ASSIGNMENT, "'+1")]
+    result = nbgrader(course, "export", "--to", str(out), "--assignment=no-such-chapter")
+    assert result.returncode == 0 and _read(out) == []

@@ -27,7 +27,7 @@ from .calls import AuthoringError
 from .coursedir import assignment_folder
 from .exercises import exercise_titles, read_check
 from .submissions import Note, extra_notebooks, note_cell
-from .untrusted import quoted
+from .untrusted import printable, quoted
 
 
 def self_check_line(cell, titles: dict) -> str:
@@ -66,17 +66,24 @@ class NoteExtraNotebooks(NbGraderPreprocessor):
         submitted = Path(assignment_folder(self, "submitted", resources, info["student"]))
         release = Path(assignment_folder(self, "release", resources))
         released = {p.stem: p for p in sorted(release.glob("*.ipynb"))}
-        if submitted.is_dir() and released:
-            notes = [
-                Note(
-                    "note",
-                    f"{quoted(name)} was kept but not graded: only the assignment's own "
-                    f"notebooks are graded ({', '.join(quoted(f'{n}.ipynb') for n in released)})",
-                )
-                for name in extra_notebooks(submitted, released)
-            ]
-            if notes:
-                nb.cells.insert(0, note_cell(notes))
+        if not (submitted.is_dir() and released):
+            return nb, resources
+        try:
+            extras = extra_notebooks(submitted, released)
+        except Exception as err:  # a remark, not a grade: never worth a student's feedback
+            self.log.warning("Extra notebooks not listed (%s)", printable(err, 300))
+            return nb, resources
+        graded = ", ".join(quoted(f"{n}.ipynb") for n in released)
+        notes = [
+            Note(
+                "note",
+                f"{quoted(name)} was kept but not graded: only the assignment's own notebooks "
+                f"are graded ({graded})",
+            )
+            for name in extras
+        ]
+        if notes:
+            nb.cells.insert(0, note_cell(notes))
         return nb, resources
 
 

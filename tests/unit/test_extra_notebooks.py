@@ -72,3 +72,35 @@ def test_an_unreadable_course_config_still_names_the_command(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text("raise RuntimeError('broken')\n")
     assert waiting(tmp_path, A) is None
     assert f"`nbgrader collect {A}`" in nothing_collected(tmp_path, A)
+
+
+def _preprocess(tmp_path):
+    from traitlets.config import Config
+
+    from mlops_concepts.grading.feedback import NoteExtraNotebooks
+
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    nb = new_notebook(cells=[new_code_cell("x = 1")])
+    resources = {"nbgrader": {"assignment": A, "student": "alice", "notebook": A}}
+    return NoteExtraNotebooks(config=config).preprocess(nb, resources)[0]
+
+
+def test_the_feedback_note_names_each_extra_notebook_escaped(tmp_path):
+    release = _release(tmp_path)
+    _submit(tmp_path, [f"{A}.ipynb", "<img src=x>-Copy1.ipynb"], release)
+    note = _preprocess(tmp_path).cells[0].source
+    assert "‹&lt;img src=x&gt;\\-Copy1\\.ipynb› was kept but not graded" in note, note
+
+
+def test_a_failure_to_list_extras_never_stops_the_feedback(tmp_path, monkeypatch):
+    from mlops_concepts.grading import feedback
+
+    release = _release(tmp_path)
+    _submit(tmp_path, [f"{A}.ipynb", f"{A}-Copy1.ipynb"], release)
+
+    def broken(*_):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(feedback, "extra_notebooks", broken)
+    assert [c.source for c in _preprocess(tmp_path).cells] == ["x = 1"]

@@ -8,6 +8,8 @@ notebook that gets graded, so the student's feedback says what happened:
 * a missing, empty, unreadable, truncated, oversized or too deeply nested notebook is graded as
   the blank release (score 0), with the reason;
 * a notebook saved under another name is graded under the expected name;
+* any other notebook (JupyterLab's ``<name>-Copy1.ipynb``) is kept as it is, not graded, and
+  never costs a grade; :func:`extra_notebooks` names them for the feedback;
 * bytes that are not UTF-8 and lone surrogates (half an emoji) are replaced by U+FFFD, and the
   notebook is graded;
 * malformed cells and malformed or empty attachments are dropped; outputs are cleared (they are

@@ -39,7 +39,8 @@ os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.enviro
 from mlops_concepts.grading.defuse import DefuseStudentContent  # noqa: E402
 from mlops_concepts.grading.diagrams_release import RenderDiagrams  # noqa: E402
 from mlops_concepts.grading.execute import SandboxedExecute  # noqa: E402
-from mlops_concepts.grading.feedback import FeedbackExporter, HideCheckCalls  # noqa: E402
+from mlops_concepts.grading.export import SafeCsvExportPlugin  # noqa: E402
+from mlops_concepts.grading.feedback import FeedbackExporter, HideCheckCalls, NoteExtraNotebooks  # noqa: E402
 from mlops_concepts.grading.metadata import CheckCellMetadataOnce  # noqa: E402
 from mlops_concepts.grading.sanitize import RebuildFromRelease  # noqa: E402
 from mlops_concepts.grading.seal import SealAnswerKeys  # noqa: E402
@@ -110,6 +111,7 @@ c.GenerateFeedback.preprocessors = [
     GetGrades,
     ClearHiddenTests,
     HideCheckCalls,
+    NoteExtraNotebooks,  # "‹name-Copy1.ipynb› was kept but not graded" (never costs a grade)
     DefuseStudentContent,
     CSSHTMLHeaderPreprocessor,
 ]
@@ -123,3 +125,8 @@ c.GenerateFeedback.exporter_class = FeedbackExporter  # the lesson's Markdown re
 c.Autograde.pre_convert_hook = "mlops_concepts.grading.guard.refuse_unstaged"
 c.GenerateFeedback.pre_convert_hook = "mlops_concepts.grading.guard.refuse_unsafe_autograded"
 c.ExchangeFactory.collect = "mlops_concepts.grading.exchange.SafeExchangeCollect"
+
+# grades.csv is data: every row written by the csv module (no id, name or email can forge a row or
+# a column) and no text cell can start a spreadsheet formula (mlops_concepts/grading/export.py).
+# `mlops-concepts grade` writes it with the same plugin.
+c.ExportApp.plugin_class = SafeCsvExportPlugin

@@ -38,7 +38,7 @@ from .forkserver import nbgrader_env
 from .gradebooks import seed
 from .layout import GRADED, JOBS, LOGS, STAGING
 from .submissions import stage, stage_blank
-from .untrusted import printable
+from .untrusted import printable, quoted
 
 MAX_LOG_BYTES = 2 * 2**20
 NOTES = "staging-notes.json"  # what staging noted, by student, in the batch's job folder
@@ -166,8 +166,9 @@ class _Logs:
 
 def _graded(root: Path, batch: Batch, student: str) -> bool:
     folder = root / GRADED / batch.name / student / batch.assignment
-    staged = root / STAGING / batch.name / student / batch.assignment
-    wanted = [p.name for p in staged.glob("*.ipynb")]
+    # The release's notebooks, which staging always writes: nbgrader grades only those, and a
+    # student's extra notebook (JupyterLab's <name>-Copy1.ipynb) is kept, not graded, not missed.
+    wanted = [p.name for p in (root / "release" / batch.assignment).glob("*.ipynb")]
     return bool(wanted) and all(cells.was_run(folder / name) for name in wanted)
 
 
@@ -405,7 +406,8 @@ def stage_batch(root: Path, batch: Batch) -> dict[str, list[str]]:
             staged = stage_blank(
                 target, notebooks, student, f"the submission could not be read ({type(err).__name__})"
             )
-        notes[student] = [n.message for n in staged.notes]
+        kept = [f"{quoted(x)} kept, not graded" for x in staged.extras]  # the feedback says it too
+        notes[student] = [n.message for n in staged.notes] + kept
     return notes
 
 

@@ -137,9 +137,11 @@ def _main(argv: list[str] | None) -> int:
     from .pipeline import grade, with_submissions
 
     assignments = args.assignment or with_submissions(root)
-    if not assignments:
-        print(f"No submissions in {root / 'submitted'} of any chapter in {root / 'release'}.", flush=True)
-        return 0
+    if not assignments:  # before `nbgrader collect`: say so, and fail (pipeline.grade's status 2)
+        from .uncollected import nothing_collected_anywhere
+
+        print(nothing_collected_anywhere(root), flush=True)
+        return 2
     codes = []
     for assignment in assignments:
         codes.append(

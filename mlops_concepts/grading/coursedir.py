@@ -12,12 +12,18 @@ from nbgrader.coursedir import CourseDirectory
 from .untrusted import printable
 
 
-def notebook_path(preprocessor, step: str, resources) -> str:
-    """Path of the notebook being processed, in course step ``step`` ("source" or "release")."""
+def assignment_folder(preprocessor, step: str, resources, student: str = ".") -> str:
+    """The folder of the assignment being processed in course step ``step`` ("source",
+    "release", or "submitted" with the ``student``)."""
     parent = preprocessor.parent
     coursedir = CourseDirectory(parent=parent) if parent else CourseDirectory(config=preprocessor.config)
     folder_name = getattr(coursedir, f"{step}_directory")
-    folder = coursedir.format_path(folder_name, ".", resources["nbgrader"]["assignment"])
+    return coursedir.format_path(folder_name, student, resources["nbgrader"]["assignment"])
+
+
+def notebook_path(preprocessor, step: str, resources) -> str:
+    """Path of the notebook being processed, in course step ``step`` ("source" or "release")."""
+    folder = assignment_folder(preprocessor, step, resources)
     return os.path.join(folder, resources["nbgrader"]["notebook"] + ".ipynb")
 
 
@@ -42,8 +48,8 @@ class CourseConfigError(Exception):
     """The course's nbgrader_config.py raised while it loaded: nothing may be graded with it."""
 
 
-def gradebook_url(root) -> str:
-    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only.
+def course_config(root):
+    """The configuration in the course's own nbgrader_config.py (at ``root``) only.
 
     Raises :class:`CourseConfigError`, naming the file and the error, when the file does not load.
     """
@@ -52,11 +58,21 @@ def gradebook_url(root) -> str:
     from traitlets.config.loader import PyFileConfigLoader
 
     try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     except Exception as err:
         raise CourseConfigError(
             f"The course configuration {Path(root) / 'nbgrader_config.py'} does "
             f"not load ({type(err).__name__}: {printable(err, 300)})"
         ) from err
+
+
+def gradebook_url(root) -> str:
+    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only.
+
+    Raises :class:`CourseConfigError` when the file does not load.
+    """
+    from pathlib import Path
+
+    config = course_config(root)
     url = config.CourseDirectory.get("db_url")
     return url if isinstance(url, str) else f"sqlite:///{Path(root) / 'gradebook.db'}"

@@ -5,13 +5,16 @@ call: an internal id, a digest and arguments that mean nothing to a student. In 
 (``nbgrader generate_feedback``) this preprocessor replaces its source by one comment line,
 ``# Self-check for Exercise 1.2 (b)``; the verdict under it ("Exercise 1.2 (b): not correct.
 Expected: ...") says the rest. It runs only in ``GenerateFeedback``: the autograded notebook and
-the gradebook keep the real cell.
+the gradebook keep the real cell. :class:`NoteExtraNotebooks` says there which submitted notebooks
+were kept but not graded.
 
 :class:`FeedbackExporter` writes the page: nbconvert's HTML exporter, rendering each lesson's
 Markdown once per batch of students rather than once per student.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from jinja2 import pass_context
 from nbconvert.exporters import HTMLExporter, TemplateExporter
@@ -21,7 +24,10 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import cells
 from .calls import AuthoringError
+from .coursedir import assignment_folder
 from .exercises import exercise_titles, read_check
+from .submissions import Note, extra_notebooks, note_cell
+from .untrusted import printable, quoted
 
 
 def self_check_line(cell, titles: dict) -> str:
@@ -41,6 +47,43 @@ class HideCheckCalls(NbGraderPreprocessor):
         for cell in nb.cells:
             if cells.is_test(cell):
                 cell.source = self_check_line(cell, titles)
+        return nb, resources
+
+
+class NoteExtraNotebooks(NbGraderPreprocessor):
+    """In feedback, say which submitted notebooks were kept but not graded.
+
+    nbgrader grades only the notebooks named like those of the release; a student's other ones
+    (JupyterLab's *Duplicate* makes ``<name>-Copy1.ipynb``, which the Assignments tab submits) are
+    kept as they were sent and never cost a grade, with both commands. This puts a note at the top
+    of each graded notebook's feedback, so the student knows the copy was not looked at. It reads
+    the names in the student's ``submitted/`` folder only (links and odd names are not listed,
+    see :func:`.submissions.scan`); each name is quoted and escaped for Markdown.
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        submitted = Path(assignment_folder(self, "submitted", resources, info["student"]))
+        release = Path(assignment_folder(self, "release", resources))
+        released = {p.stem: p for p in sorted(release.glob("*.ipynb"))}
+        if not (submitted.is_dir() and released):
+            return nb, resources
+        try:
+            extras = extra_notebooks(submitted, released)
+        except Exception as err:  # a remark, not a grade: never worth a student's feedback
+            self.log.warning("Extra notebooks not listed (%s)", printable(err, 300))
+            return nb, resources
+        graded = ", ".join(quoted(f"{n}.ipynb") for n in released)
+        notes = [
+            Note(
+                "note",
+                f"{quoted(name)} was kept but not graded: only the assignment's own notebooks "
+                f"are graded ({graded})",
+            )
+            for name in extras
+        ]
+        if notes:
+            nb.cells.insert(0, note_cell(notes))
         return nb, resources
 
 

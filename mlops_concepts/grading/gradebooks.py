@@ -219,8 +219,9 @@ def _merge_one(main: Gradebook, assignment: str, student: str, timestamp, notebo
 
 
 def export(main_url: str, to: Path) -> None:
-    """``grades.csv``: nbgrader's own CSV export, written from this process (no extra nbgrader run)."""
-    from nbgrader.plugins import CsvExportPlugin
+    """``grades.csv``: the course's CSV export (what plain ``nbgrader export`` runs too), written
+    from this process (no extra nbgrader run)."""
+    from .export import SafeCsvExportPlugin
 
     with Gradebook(main_url) as gb:
-        CsvExportPlugin(to=str(to)).export(gb)
+        SafeCsvExportPlugin(to=str(to)).export(gb)

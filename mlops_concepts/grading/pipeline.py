@@ -12,8 +12,9 @@ summary and the items the class struggled with. Students a batch process died be
 are graded again, and the one it died on, alone; one still being graded after
 ``timeout_per_student`` is not.
 It exits 0 when every student got a grade, 1 when some could not be graded at all (listed), 2
-when the assignment, the gradebook, the course configuration or the Dask scheduler is not usable
-(nothing is changed then).
+when the assignment, the gradebook, the course configuration or the Dask scheduler is not usable,
+or nothing has been collected for the assignment yet (it names ``nbgrader collect <id>`` and
+counts the submissions waiting in the exchange): nothing is changed then.
 
 ``demo`` does the same on the sample submissions shipped in ``tests/support/build_samples.py``, in a throwaway
 course directory (``.demo-course/``) built from ``source/``: the whole instructor workflow, with
@@ -48,6 +49,7 @@ from .cli import DEMO_COURSE, INTERRUPTED
 from .commands import nbgrader
 from .coursedir import CourseConfigError, gradebook_url
 from .gradebooks import export, merge, seed_template
+from .uncollected import nothing_collected
 from .sandbox import compile_package
 from .schedule import DaskPool, LocalPool, grade_batches
 from .untrusted import printable
@@ -207,7 +209,8 @@ def grade(
     """Grade every submission of ``assignment`` under ``root/submitted``; return the exit code.
 
     0: every student got a grade (0 for a broken submission is a grade); 1: some could not be
-    graded at all (they are listed); 2: the assignment or the gradebook is not usable.
+    graded at all (they are listed); 2: the assignment or the gradebook is not usable, or
+    nothing has been collected for it (``nbgrader collect`` comes first).
     """
     if not (root / "release" / assignment).is_dir():
         known = (
@@ -228,9 +231,9 @@ def grade(
         if submitted.is_dir()
         else []
     )
-    if not students:
-        _say(f"No submissions of {assignment} in {submitted}.")
-        return 0
+    if not students:  # nbgrader collect not run yet: not "nothing to grade" (see uncollected.py)
+        _say(nothing_collected(root, assignment))
+        return 2
     released = _release_notebooks(root, assignment)  # exits when the release has no notebook
     try:
         main_url = gradebook_url(root)

@@ -39,6 +39,7 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import nbformat
@@ -47,6 +48,7 @@ from . import cells
 from .coursedir import CourseConfigError, gradebook_url
 from .exercises import graded_cells
 from .labs import tally
+from .spreadsheet import csv_cell
 from .untrusted import printable
 from .verdicts import RECORD_KEY, answer_keys
 
@@ -966,10 +968,10 @@ CSV_COLUMNS = [
 ]
 
 
-def csv_safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP "CSV injection")."""
-    text = str(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _csv_number(x: float) -> Decimal:
+    # Three decimals, as in the HTML, but a number: a negative discrimination is not text that
+    # could start a formula, so csv_cell leaves it as it is (no ' in front).
+    return Decimal(_fmt(x, 3))
 
 
 def csv_rows(data: ClassData, stats: list[ItemStats]) -> list[dict]:
@@ -985,9 +987,9 @@ def csv_rows(data: ClassData, stats: list[ItemStats]) -> list[dict]:
                 "objective": s.item.objective,
                 "max_points": _points(s.item.max_points),
                 "n": s.n,
-                "mean": _fmt(s.mean, 3) if s.mean is not None else "",
-                "facility": _fmt(s.facility, 3) if s.facility is not None else "",
-                "discrimination": _fmt(s.discrimination, 3),
+                "mean": _csv_number(s.mean) if s.mean is not None else "",
+                "facility": _csv_number(s.facility) if s.facility is not None else "",
+                "discrimination": _csv_number(s.discrimination) if s.discrimination is not None else "n/a",
                 "top_wrong_answer": top,
                 "top_wrong_count": count,
                 "n_wrong": s.n_wrong,
@@ -1020,7 +1022,7 @@ def write_report(data: ClassData, html_path: Path, csv_path: Path) -> list[ItemS
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in csv_rows(data, stats):
-        writer.writerow({k: csv_safe(v) if isinstance(v, str) else v for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
     for path in (html_path, csv_path):
         if path.is_dir():
             raise ReportError(f"{path} is a folder; give a file name")

@@ -8,6 +8,8 @@ notebook that gets graded, so the student's feedback says what happened:
 * a missing, empty, unreadable, truncated, oversized or too deeply nested notebook is graded as
   the blank release (score 0), with the reason;
 * a notebook saved under another name is graded under the expected name;
+* any other notebook (JupyterLab's ``<name>-Copy1.ipynb``) is kept as it is, not graded, and
+  never costs a grade; :func:`extra_notebooks` names them for the feedback;
 * bytes that are not UTF-8 and lone surrogates (half an emoji) are replaced by U+FFFD, and the
   notebook is graded;
 * malformed cells and malformed or empty attachments are dropped; outputs are cleared (they are
@@ -64,6 +66,7 @@ class Note:
 class Staged:
     student: str
     notes: list[Note] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)  # notebooks kept, not graded (feedback says so)
 
     @property
     def graded_as_blank(self) -> bool:
@@ -481,7 +484,7 @@ def _markdown_text(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def _note_cell(notes: list[Note]):
+def note_cell(notes: list[Note]):
     lines = ["**Note from the grader.** Your submission was graded, with these remarks:", ""]
     lines += [f"- {n.level}: {_markdown_text(n.message)}" for n in notes]
     lines += ["", "Your submitted files were kept exactly as you sent them."]
@@ -498,6 +501,7 @@ class _Plan:
     scan: Scan
     copies: list[str] = field(default_factory=list)  # relative paths of files copied as they are
     notebooks: dict[str, object] = field(default_factory=dict)  # name -> NotebookNode or None
+    extras: list[str] = field(default_factory=list)  # notebooks not of the release: kept, not graded
 
 
 def _plan(submitted: Path, release_notebooks: dict[str, Path]) -> _Plan:
@@ -553,13 +557,21 @@ def _plan(submitted: Path, release_notebooks: dict[str, Path]) -> _Plan:
         if nb is None:
             notes.append(Note("not graded", f"{name}.ipynb was graded as the blank release (score 0)"))
         plan.notebooks[name] = nb
-    plan.copies.extend(candidates.values())  # other notebooks: kept as they are, not graded
+    plan.extras = sorted(candidates.values())
+    plan.copies.extend(plan.extras)  # other notebooks: kept as they are, not graded
     return plan
 
 
 def problems(submitted: Path, release_notebooks: dict[str, Path]) -> list[Note]:
     """What :func:`stage` would have to repair or refuse in ``submitted`` (empty: nothing)."""
     return _plan(submitted, release_notebooks).scan.notes
+
+
+def extra_notebooks(submitted: Path, release_notebooks: dict[str, Path]) -> list[str]:
+    """The notebooks of ``submitted`` that are not graded: not named like a notebook of the
+    release, nor taken for a renamed one (JupyterLab's *Duplicate* writes ``<name>-Copy1.ipynb``).
+    They are kept as they are (nbgrader grades only the release's names) and never cost a grade."""
+    return _plan(submitted, release_notebooks).extras
 
 
 def stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], student: str) -> Staged:
@@ -579,7 +591,7 @@ def stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], stu
 
 def _stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], student: str) -> Staged:
     plan = _plan(submitted, release_notebooks)
-    result = Staged(student, plan.scan.notes)
+    result = Staged(student, plan.scan.notes, plan.extras)
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
     for rel in plan.scan.dirs:
@@ -593,7 +605,7 @@ def _stage(submitted: Path, staged: Path, release_notebooks: dict[str, Path], st
         if nb is None:
             nb = nbformat.read(release_notebooks[name], as_version=4)
         if result.notes:
-            nb.cells.insert(0, _note_cell(result.notes))
+            nb.cells.insert(0, note_cell(result.notes))
         nbformat.write(nb, staged / f"{name}.ipynb")
     # What nbgrader gets must pass the guard of plain nbgrader (guard.py), which the pipeline's
     # nbgrader runs too: a refusal there would stop the class's feedback. Rewriting can make a
@@ -618,7 +630,7 @@ def stage_blank(staged: Path, release_notebooks: dict[str, Path], student: str, 
     )
     for name, release_path in release_notebooks.items():
         nb = nbformat.read(release_path, as_version=4)
-        nb.cells.insert(0, _note_cell(result.notes))
+        nb.cells.insert(0, note_cell(result.notes))
         nbformat.write(nb, staged / f"{name}.ipynb")
     return result
 

@@ -37,6 +37,7 @@ from mlops_concepts.grading import report as rpt
 from mlops_concepts.grading.cli import main
 from mlops_concepts.grading.exercises import read_check
 from mlops_concepts.grading.forkserver import nbgrader_env
+from mlops_concepts.grading.spreadsheet import csv_safe
 from mlops_concepts.grading.verdicts import answer_keys
 from support import build_samples  # noqa: E402
 from support.course import REPO, grade_all, make_course, notebook_path, submit
@@ -724,8 +725,17 @@ def test_student_text_is_escaped_in_html_and_defused_in_csv(tmp_path):
         row = next(csv.DictReader(f))
     # Two wrong answers, one each: the first in sort order is shown; none can start a formula.
     assert row["top_wrong_answer"] in ('\'=HYPERLINK("http://x")', evil)
-    assert rpt.csv_safe("=1+1") == "'=1+1" and rpt.csv_safe("@SUM(A1)") == "'@SUM(A1)"
-    assert rpt.csv_safe("design") == "design"
+    assert csv_safe("=1+1") == "'=1+1" and csv_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert csv_safe("design") == "design"
+
+
+def test_a_negative_discrimination_stays_a_number_in_the_csv(tmp_path):
+    # Item q0 is right for the two weakest students only: its discrimination is negative.
+    data = make_class({"s1": [0, 1, 1, 1], "s2": [0, 1, 1, 0], "s3": [1, 1, 0, 0], "s4": [1, 0, 0, 0]})
+    rpt.write_report(data, tmp_path / "r.html", tmp_path / "r.csv")
+    with open(tmp_path / "r.csv", newline="", encoding="utf-8") as f:
+        row = next(r for r in csv.DictReader(f) if r["item_id"] == "q0")
+    assert row["discrimination"] == f"{-2 / math.sqrt(5):.3f}"  # not '-0.894: a number, not text
 
 
 def test_titles_and_objectives_from_the_release_notebook(chapter):

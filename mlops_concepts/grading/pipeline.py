@@ -49,9 +49,9 @@ from .cli import DEMO_COURSE, INTERRUPTED
 from .commands import nbgrader
 from .coursedir import CourseConfigError, gradebook_url
 from .gradebooks import export, merge, seed_template
-from .uncollected import nothing_collected
 from .sandbox import compile_package
 from .schedule import DaskPool, LocalPool, grade_batches
+from .uncollected import nothing_collected
 from .untrusted import printable
 
 REPO = Path(__file__).resolve().parents[2]

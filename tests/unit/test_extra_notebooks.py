@@ -8,8 +8,8 @@ from __future__ import annotations
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from mlops_concepts.grading.uncollected import nothing_collected, waiting
 from mlops_concepts.grading.submissions import extra_notebooks, problems, stage
+from mlops_concepts.grading.uncollected import nothing_collected, waiting
 
 A = "ch1"
 

@@ -130,7 +130,11 @@ def test_without_the_sticky_bit_the_attack_works_and_our_commands_refuse(cls):
         # The OS-level attack of the issue now succeeds: the reason for the refusal.
         ok(sh(cls.bob, f"mv {course} {cls.exchange}/stolen && mkdir -m 755 {course}"))
         ok(sh(cls.bob, f"rmdir {course} && mv {cls.exchange}/stolen {course}"))  # put back, as root could
-        for cmd in (("collect", ASSIGNMENT), ("release_assignment", ASSIGNMENT, "--force")):
+        for cmd in (
+            ("collect", ASSIGNMENT),
+            ("release_assignment", ASSIGNMENT, "--force"),
+            ("release_feedback", ASSIGNMENT),
+        ):
             done = cls.instructor(*cmd)
             assert done.returncode != 0, show(done)
             assert f"chmod 1777 {cls.exchange}" in done.stderr, show(done)
@@ -190,3 +194,22 @@ def test_collect_skips_forged_and_malformed_entries_and_collects_the_rest(cls):
     assert "\x1b" not in log and "bad\\x1b[2Jx" in log, log
     for path in cls.inbound.iterdir():  # nothing collected from the skipped ones was changed
         assert os.lstat(path).st_uid in (cls.alice.uid, cls.bob.uid)
+
+    # B's next submission cannot be read by the instructor (a folder B made 000 in it): that one
+    # copy fails, the submission B had collected before stays as it was, and A's is untouched.
+    before = (submitted / cls.bob.name / ASSIGNMENT / "timestamp.txt").read_text()
+    (cls.bob.home / ASSIGNMENT / "private").mkdir()
+    cls.bob.chown(cls.bob.home / ASSIGNMENT)
+    ok(cls.student(cls.bob, "submit", ASSIGNMENT))
+    newest = max(
+        (p for p in cls.inbound.iterdir() if p.name.startswith(cls.bob.name + "+") and p.is_dir()),
+        key=lambda p: (p / "timestamp.txt").read_text() if (p / "timestamp.txt").exists() else "",
+    )
+    ok(sh(cls.bob, f"chmod 000 '{newest}/private'"))
+    done = ok(cls.instructor("collect", "--update", ASSIGNMENT))
+    log = done.stdout + done.stderr
+    assert f"‹{newest.name}›: copying it failed" in log, log
+    assert (submitted / cls.bob.name / ASSIGNMENT / "timestamp.txt").read_text() == before, log
+    assert MARK in (submitted / cls.bob.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
+    assert (submitted / cls.alice.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text() == alices
+    assert not [p for p in (submitted / cls.bob.name).iterdir() if p.name.startswith(".collecting")]

@@ -39,9 +39,9 @@ from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from nbgrader.utils import check_mode
 
 from . import exchange_setup
-from .inbound import Skipped, latest, read_inbound
+from .inbound import Skipped, existing_timestamp, latest, read_inbound
 from .submissions import read_regular
-from .untrusted import quoted
+from .untrusted import printable, quoted
 
 
 class _ExchangeModes:
@@ -119,13 +119,13 @@ class SafeExchangeCollect(ExchangeCollect):
             try:
                 self._collect(record)
             except (OSError, RuntimeError) as err:  # this submission only: the others still come
-                self.skipped.append(Skipped(record["filename"], f"copying it failed: {err}"))
+                self.skipped.append(Skipped(record["filename"], f"copying it failed: {printable(err)}"))
         if self.skipped:
             self.log.error(
                 "Skipped %d inbound entries of %s (nothing copied from them):\n%s",
                 len(self.skipped),
                 quoted(assignment),
-                "\n".join(f"  {quoted(s.filename)}: {s.reason}" for s in self.skipped),
+                "\n".join(f"  {quoted(s.filename)}: {printable(s.reason, 500, False)}" for s in self.skipped),
             )
 
     def _collect(self, record):
@@ -133,7 +133,7 @@ class SafeExchangeCollect(ExchangeCollect):
         src = os.path.join(self.inbound_path, record["filename"])
         dest = self.coursedir.format_path(self.coursedir.submitted_directory, student_id, assignment)
         if os.path.isdir(dest):
-            existing = self.coursedir.get_existing_timestamp(dest)
+            existing = existing_timestamp(dest)
             newer = existing is None or record["timestamp"] > existing
             if not ((self.update and newer) or (self.before_duedate and existing != record["timestamp"])):
                 hint = (

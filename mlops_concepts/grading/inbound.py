@@ -25,6 +25,7 @@ from datetime import datetime
 from nbgrader.utils import parse_utc
 
 from .identity import refusal
+from .submissions import read_regular
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,18 @@ def _parse_time(text: str) -> datetime:
     if not isinstance(when, datetime):
         raise ValueError("not a date")
     return when
+
+
+def existing_timestamp(folder: str) -> datetime | None:
+    """When an already collected submission was made (its ``timestamp.txt``, written by the
+    student's submit), or None when that is missing or not a date: then any new one is newer.
+
+    nbgrader's own reader stops the whole collect on a bad one (and crashes on some)."""
+    try:
+        text = read_regular(os.path.join(folder, "timestamp.txt"), 1000).decode()
+        return _parse_time(text.strip())
+    except (OSError, ValueError, OverflowError, TypeError, LookupError):
+        return None
 
 
 def judge(inbound: str, filename: str, assignment: str, check_owner: bool, me: int):

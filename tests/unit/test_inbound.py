@@ -97,3 +97,18 @@ def test_latest_keeps_the_newest_or_the_newest_on_time():
     due = datetime(2026, 1, 4)
     assert sorted(r["filename"] for r in latest(records, due, True)) == ["ann3", "bob9"]
     assert sorted(r["filename"] for r in latest(records, due, False)) == ["ann5", "bob9"]
+
+
+def test_a_collected_timestamp_that_is_not_a_date_counts_as_unknown(tmp_path):
+    """timestamp.txt is the student's: nbgrader's reader stops collect --update on garbage."""
+    from mlops_concepts.grading.inbound import existing_timestamp
+
+    assert existing_timestamp(str(tmp_path)) is None  # none yet
+    for garbage in (b"not a date", b"99999999999999999999", b"\xff\xfe", b"2026-13-45 00:00:00 UTC"):
+        (tmp_path / "timestamp.txt").write_bytes(garbage)
+        assert existing_timestamp(str(tmp_path)) is None, garbage
+    (tmp_path / "timestamp.txt").write_text(TS + "\n")
+    assert existing_timestamp(str(tmp_path)) == datetime(2026, 12, 7, 12, 0)
+    (tmp_path / "timestamp.txt").unlink()
+    os.symlink("/dev/zero", tmp_path / "timestamp.txt")  # never opened through a link
+    assert existing_timestamp(str(tmp_path)) is None

@@ -105,3 +105,22 @@ def test_paths_in_fixes_are_quoted_for_the_shell_and_printable(tmp_path):
     assert "\n" not in found.fix
     assert shlex.split(found.fix) == ["chmod", "1777", str(root).replace("\n", "\\x0a")]
     assert "\n; rm" not in exchange_setup.message([found], str(root))
+
+
+def test_the_command_creates_checks_and_reads_the_course_config(tmp_path, capsys):
+    from mlops_concepts.grading.cli import main
+
+    course = tmp_path / "course"
+    course.mkdir()
+    root = tmp_path / "from-config"
+    (course / "nbgrader_config.py").write_text(f"c = get_config()\nc.Exchange.root = {str(root)!r}\n")
+    assert main(["exchange-setup", "--root", str(course), "--check"]) == 1
+    assert "the exchange does not exist" in capsys.readouterr().out
+    assert main(["exchange-setup", "--root", str(course)]) == 0
+    assert f"created {root / COURSE / 'inbound'} (3733)" in capsys.readouterr().out
+    assert main(["exchange-setup", "--root", str(course), "--check"]) == 0
+    os.chmod(root, 0o777)
+    assert main(["exchange-setup", "--exchange", str(root), "--check"]) == 1
+    assert f"fix: chmod 1777 {root}" in capsys.readouterr().out
+    assert main(["exchange-setup", "--exchange", str(root)]) == 1  # never changes what exists
+    assert mode(root) == 0o777

@@ -160,21 +160,16 @@ def shared_dir():
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _runs_for_others(python: str) -> bool:
-    done = subprocess.run(
-        [_tool("runuser"), "-u", "nobody", "--", python, "-c", "import nbgrader, mlops_concepts"],
-        capture_output=True,
-        cwd="/",
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
-    )
+def _runs_for(user: UnixUser, python: str) -> bool:
+    done = user.run([python, "-c", "import nbgrader, mlops_concepts"], cwd="/")
     return done.returncode == 0
 
 
 @pytest.fixture(scope="module")
-def user_python(shared_dir):
+def user_python(shared_dir, make_unix_user):
     """The path of a Python every test user can run, with this venv's packages (see the module doc)."""
-    _require_root()
-    if _runs_for_others(sys.executable):
+    probe = make_unix_user("probe")  # a user with no rights of its own: what every test user has
+    if _runs_for(probe, sys.executable):
         return sys.executable
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     system = shutil.which(f"python{version}", path="/usr/bin:/usr/local/bin:/bin")
@@ -191,7 +186,7 @@ def user_python(shared_dir):
         f"import site; site.addsitedir({str(site)!r})\n"
     )
     python = str(venv / "bin" / "python")
-    if not _runs_for_others(python):
+    if not _runs_for(probe, python):
         pytest.fail(
             f"{python} (with {site}) cannot import nbgrader as another user: is {site} readable by all?"
         )

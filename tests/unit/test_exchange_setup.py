@@ -94,6 +94,10 @@ def test_a_course_folder_someone_else_made_is_refused(exchange):
     assert found.what == "owned by nobody, not by root: someone else created it"
     # The instructor the folders were made for is trusted, root too.
     assert problems(str(exchange), COURSE, owner=nobody.pw_uid) == []
+    os.chown(exchange, nobody.pw_uid, nobody.pw_gid)  # the root itself, made by a student
+    assert [
+        p.fix for p in problems(str(exchange), COURSE) if "the exchange is owned by nobody" in p.what
+    ] == [f"chown root {exchange}"]
 
 
 def test_paths_in_fixes_are_quoted_for_the_shell_and_printable(tmp_path):

@@ -1,4 +1,4 @@
-"""The ``mlops-concepts`` command: ``grade``, ``demo``, ``check`` and ``report``.
+"""The ``mlops-concepts`` command: ``grade``, ``demo``, ``check``, ``report`` and ``exchange-setup``.
 
 This module imports only the standard library, and the command's work is in
 :mod:`.pipeline` (and :mod:`.report`), imported once the arguments are read. The grading

@@ -125,6 +125,11 @@ c.GenerateFeedback.exporter_class = FeedbackExporter  # the lesson's Markdown re
 c.Autograde.pre_convert_hook = "mlops_concepts.grading.guard.refuse_unstaged"
 c.GenerateFeedback.pre_convert_hook = "mlops_concepts.grading.guard.refuse_unsafe_autograded"
 c.ExchangeFactory.collect = "mlops_concepts.grading.exchange.SafeExchangeCollect"
+# An exchange whose modes let a student replace the course folder or read or rename another's
+# submission is refused, with the fix; a missing one is created right (docs/security/exchange.md).
+# Collect skips and lists what is not owned by the student it names, and bad inbound names.
+c.ExchangeFactory.release_assignment = "mlops_concepts.grading.exchange.SafeExchangeReleaseAssignment"
+c.ExchangeFactory.release_feedback = "mlops_concepts.grading.exchange.SafeExchangeReleaseFeedback"
 
 # grades.csv is data: every row written by the csv module (no id, name or email can forge a row or
 # a column) and no text cell can start a spreadsheet formula (mlops_concepts/grading/export.py).

@@ -2,6 +2,9 @@ import pytest
 
 from support.course import ASSIGNMENTS, make_course
 
+# Fixtures for tests with real Unix users (make_unix_user, user_python, shared_dir): see the module.
+pytest_plugins = ["support.unix_users"]
+
 _COURSES: dict = {}
 
 

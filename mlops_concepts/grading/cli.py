@@ -1,4 +1,4 @@
-"""The ``mlops-concepts`` command: ``grade``, ``demo``, ``check`` and ``report``.
+"""The ``mlops-concepts`` command: ``grade``, ``demo``, ``check``, ``report`` and ``exchange-setup``.
 
 This module imports only the standard library, and the command's work is in
 :mod:`.pipeline` (and :mod:`.report`), imported once the arguments are read. The grading
@@ -84,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the per-item CSV (default: <root>/reports/<assignment>-items.csv)",
     )
+    p = sub.add_parser(
+        "exchange-setup",
+        help="create the nbgrader exchange with safe owners and modes, or --check one",
+    )
+    p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
+    p.add_argument("--exchange", default=None, help="the exchange (default: the course's Exchange.root)")
+    p.add_argument("--course-id", default="mlops-concepts", help="the course's folder in the exchange")
+    p.add_argument("--owner", default=None, help="the instructor's user name (default: you)")
+    p.add_argument("--check", action="store_true", help="only list what is unsafe, with the fixes")
     return parser
 
 
@@ -116,6 +125,10 @@ def _main(argv: list[str] | None) -> int:
         from .pipeline import check
 
         return check(args.root.resolve(), args.assignment)
+    if args.command == "exchange-setup":
+        from .exchange_setup import cli as exchange_cli
+
+        return exchange_cli(args, extra)
     if args.command == "report":
         from .report import cli as report_cli
 

@@ -1,4 +1,13 @@
-"""``nbgrader collect`` that copies only what a student really submitted.
+"""The course's exchange plugins: ``collect`` and ``release`` that trust nothing students wrote.
+
+Release (assignments and feedback) and collect first refuse an exchange whose owners or modes
+let a student replace the course folder or read or rename another's submission, and say the
+``chmod``/``chown`` that fixes it; release creates what is missing with the right modes
+(:mod:`.exchange_setup`). Collect judges every inbound entry on its own (:mod:`.inbound`): a bad
+name, refused id, garbage timestamp, a submission owned by another user than the student it
+names: skipped and listed, the rest collected.
+
+Collect also copies only what a student really submitted.
 
 nbgrader's default collect copies each inbound submission with :func:`shutil.copytree`, which
 follows links: a link to the gradebook or to the instructor's notebook becomes a real copy in
@@ -19,34 +28,132 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import shutil
 import stat
+import tempfile
 
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.exchange.default.release_assignment import ExchangeReleaseAssignment
+from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
+from nbgrader.utils import check_mode
 
+from . import exchange_setup
+from .inbound import Skipped, existing_timestamp, latest, read_inbound
 from .submissions import read_regular
-from .untrusted import quoted
+from .untrusted import printable, quoted
+
+
+class _ExchangeModes:
+    """Refuse an exchange whose modes let a student replace or read another's folders, after
+    creating (right) the course folders that are missing."""
+
+    def start(self):
+        # Before nbgrader's own start, which would make a missing root 0777 with no sticky bit
+        # and the inbound without one: here they are made 1777 and 3733 (nbgrader then leaves
+        # existing folders as they are).
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        self._check(missing_ok=True)  # before creating anything in a folder a student planted
+        try:
+            exchange_setup.create(self.root, self.coursedir.course_id, groupshared=self.coursedir.groupshared)
+        except OSError as err:
+            self.fail(f"Could not create the exchange {self.root}: {err}")
+        self._check()
+        return super().start()
+
+    def _check(self, missing_ok=False):
+        try:
+            exchange_setup.require_safe(
+                self.root, self.coursedir.course_id, self.coursedir.groupshared, missing_ok
+            )
+        except exchange_setup.UnsafeExchange as err:
+            self.fail(str(err))
+
+
+class SafeExchangeReleaseAssignment(_ExchangeModes, ExchangeReleaseAssignment):
+    """nbgrader's release_assignment on an exchange made and checked by :mod:`.exchange_setup`."""
+
+
+class SafeExchangeReleaseFeedback(_ExchangeModes, ExchangeReleaseFeedback):
+    """nbgrader's release_feedback on an exchange made and checked by :mod:`.exchange_setup`."""
 
 
 class SafeExchangeCollect(ExchangeCollect):
-    """The default exchange's collect, never following links nor opening special files."""
+    """The default exchange's collect, on a safe exchange only, judging each inbound entry on its
+    own (:mod:`.inbound`), never following links nor opening special files."""
 
     def init_src(self):
-        super().init_src()
-        kept = []
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        self.course_path = os.path.join(self.root, self.coursedir.course_id)
+        self.inbound_path = os.path.join(self.course_path, "inbound")
+        try:
+            exchange_setup.require_safe(self.root, self.coursedir.course_id, self.coursedir.groupshared)
+        except exchange_setup.UnsafeExchange as err:
+            self.fail(str(err))
+        if not os.path.isdir(self.inbound_path):
+            self.fail(f"Course not found: {self.inbound_path}")
+        if not check_mode(self.inbound_path, read=True, execute=True):
+            self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
+        records, self.skipped = read_inbound(
+            self.inbound_path,
+            self.coursedir.assignment_id,
+            self.coursedir.student_id if self.coursedir.student_id != "*" else "",
+            self.check_owner,
+        )
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            try:
+                self.duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
+            except MissingEntry:
+                self.duedate = None
+        self.src_records = latest(records, self.duedate, self.before_duedate)
+
+    def copy_files(self):
+        assignment = self.coursedir.assignment_id
+        if self.src_records:
+            self.log.info("Processing %d submissions of %s", len(self.src_records), quoted(assignment))
+        else:
+            self.log.warning("No submissions of %s to collect", quoted(assignment))
         for record in self.src_records:
-            path = os.path.join(self.inbound_path, record["filename"])
-            mode = os.lstat(path).st_mode
-            if stat.S_ISDIR(mode):
-                kept.append(record)
-            else:
-                what = "a symbolic link" if stat.S_ISLNK(mode) else "not a folder"
-                self.log.error(
-                    "Not collecting %s: the inbound submission %s is %s (nothing it points to was read)",
-                    quoted(record["username"]),
-                    quoted(record["filename"]),
-                    what,
+            try:
+                self._collect(record)
+            except (OSError, RuntimeError) as err:  # this submission only: the others still come
+                self.skipped.append(Skipped(record["filename"], f"copying it failed: {printable(err)}"))
+        if self.skipped:
+            self.log.error(
+                "Skipped %d inbound entries of %s (nothing copied from them):\n%s",
+                len(self.skipped),
+                quoted(assignment),
+                "\n".join(f"  {quoted(s.filename)}: {printable(s.reason, 500, False)}" for s in self.skipped),
+            )
+
+    def _collect(self, record):
+        student_id, assignment = record["username"], self.coursedir.assignment_id
+        src = os.path.join(self.inbound_path, record["filename"])
+        dest = self.coursedir.format_path(self.coursedir.submitted_directory, student_id, assignment)
+        if os.path.isdir(dest):
+            existing = existing_timestamp(dest)
+            newer = existing is None or record["timestamp"] > existing
+            if not ((self.update and newer) or (self.before_duedate and existing != record["timestamp"])):
+                hint = (
+                    "No newer submission to collect"
+                    if self.update
+                    else "Submission already exists, use --update to update"
                 )
-        self.src_records = kept
+                self.log.info("%s: %s %s", hint, quoted(student_id), quoted(assignment))
+                return
+        self.log.info("Collecting submission: %s %s", quoted(student_id), quoted(assignment))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        # Copied beside, then swapped in: a copy that fails leaves the previous submission as it was.
+        staging = tempfile.mkdtemp(prefix=".collecting-", dir=os.path.dirname(dest))
+        try:
+            self.do_copy(src, os.path.join(staging, "copy"))
+            if os.path.isdir(dest):
+                shutil.rmtree(dest)
+            os.rename(os.path.join(staging, "copy"), dest)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     def do_copy(self, src, dest, log=None):
         files, dirs = self._plan(src)

@@ -46,6 +46,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+if __package__:
+    from . import relay
+else:  # the launcher, run as a script in isolated mode: our own file, found by absolute path
+    _spec = importlib.util.spec_from_file_location("_relay", Path(__file__).with_name("relay.py"))
+    relay = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(relay)
+
 BWRAP = "bwrap"
 SANDBOX_UID = 65534  # "nobody": the id the student code runs as inside the sandbox
 TMP_BYTES = 256 * 1024 * 1024  # the sandbox's /tmp lives in memory: cap it
@@ -63,6 +70,12 @@ FONT_SOURCES = ("/etc/fonts", "/usr/share/fonts", "/usr/local/share/fonts", "/va
 SOCKET_DIR_MAX_ENTRIES = 32
 SOCKET_DIR_MAX_BYTES = 1024 * 1024
 WATCH_SECONDS = 0.1
+#: The largest message the kernel may send the grader (all its frames), and the most frames in one.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+MAX_MESSAGE_FRAMES = 1024
+#: The folder, inside the socket folder, that the sandbox sees: the kernel's own sockets. The
+#: sockets the grader connects to sit beside it, out of the kernel's reach (see .relay).
+KERNEL_SOCKETS = "sandbox"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # Where the operating system keeps what a Python kernel needs. /etc is NOT bound (it holds host
 # secrets), except /etc/fonts, so matplotlib's text rendering does not complain on stderr.
@@ -363,8 +376,9 @@ def socket_dir_usage(folder: str) -> tuple[int, int]:
     return entries, total
 
 
-def supervise(child: subprocess.Popen, socket_dir: str, grader: int) -> int:
-    """Wait for the sandbox; stop it if it starts filling the socket folder on the host, or if
+def supervise(child: subprocess.Popen, socket_dir: str, grader: int, relay_=None) -> int:
+    """Wait for the sandbox, forwarding the grader's connections through ``relay_``; stop it if it
+    sends a message past the relay's bounds, starts filling the socket folder on the host, or if
     the grader (process ``grader``) is gone.
 
     The grader removes the whole socket folder once the kernel has stopped. jupyter_client starts
@@ -372,11 +386,27 @@ def supervise(child: subprocess.Popen, socket_dir: str, grader: int) -> int:
     reach it: without the check, a kernel in an endless loop would run on until its CPU limit,
     holding the grader's output open, and the batch would wait for it.
     """
+    exited = _exit_fd(child)
     while True:
-        try:
-            return child.wait(timeout=WATCH_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
+        if relay_ is None:
+            try:
+                return child.wait(timeout=WATCH_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            try:
+                relay_.serve(WATCH_SECONDS, wake=exited)
+            except relay.Breach as breach:
+                # The grader learns why from a file it alone can read (the sandbox sees only
+                # KERNEL_SOCKETS), before this process ends and it notices the kernel is gone.
+                child.kill()  # the sandbox dies with it (bwrap --die-with-parent, PID namespace)
+                relay.write_stop_reason(socket_dir, breach.code)
+                relay_.close()
+                child.wait()
+                return relay.BREACH_EXIT
+            if child.poll() is not None:
+                relay_.flush(0.2)
+                return child.returncode
         if os.getppid() != grader:
             child.kill()  # the sandbox dies with it (bwrap --die-with-parent, PID namespace)
             return child.wait()
@@ -389,6 +419,14 @@ def supervise(child: subprocess.Popen, socket_dir: str, grader: int) -> int:
             return child.wait()
 
 
+def _exit_fd(child: subprocess.Popen) -> int | None:
+    """A descriptor that becomes readable when ``child`` exits (Linux 5.3+), so the relay wakes."""
+    try:
+        return os.pidfd_open(child.pid)
+    except (AttributeError, OSError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-f", dest="connection_file", required=True)
@@ -396,6 +434,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-mb", type=int, default=2048)
     parser.add_argument("--cpu-seconds", type=int, default=600)
     parser.add_argument("--file-mb", type=int, default=FILE_MB)
+    parser.add_argument("--max-message-bytes", type=int, default=MAX_MESSAGE_BYTES)
+    parser.add_argument("--max-message-frames", type=int, default=MAX_MESSAGE_FRAMES)
     args, kernel_args = parser.parse_known_args(argv)
     # jupyter_client names the grader that started us, so a grader already gone is noticed too.
     grader = int(os.environ.get("JPY_PARENT_PID") or os.getppid())
@@ -404,11 +444,24 @@ def main(argv: list[str] | None = None) -> None:
     if info.get("transport") != "ipc":
         sys.exit("the sandboxed kernel needs the ipc transport (SandboxedExecute sets it)")
     socket_dir = os.path.dirname(os.path.abspath(info["ip"]))
-    connection = os.path.join(socket_dir, "connection.json")
-    shutil.copyfile(args.connection_file, connection)
+    # The kernel binds its sockets in a folder of its own; this process binds the ones the grader
+    # connects to (the connection file's), and relays between them, bounding every message.
+    kernel_dir = os.path.join(socket_dir, KERNEL_SOCKETS)
+    os.mkdir(kernel_dir, 0o700)
+    inner = dict(info, ip=os.path.join(kernel_dir, "kernel"))
+    connection = os.path.join(kernel_dir, "connection.json")
+    Path(connection).write_text(json.dumps(inner))
+    ports = [info[f"{name}_port"] for name in ("shell", "iopub", "stdin", "control", "hb")]
+    outer_paths = relay.endpoints(os.path.abspath(info["ip"]), ports)
+    relay.remove_stale(outer_paths)
+    relay_ = relay.Relay(
+        list(zip(outer_paths, relay.endpoints(inner["ip"], ports), strict=True)),
+        args.max_message_bytes,
+        args.max_message_frames,
+    )
 
     workdir = os.path.abspath(args.workdir)
-    argv_ = bwrap_argv(workdir, socket_dir, kernel_command(connection, kernel_args), font_cache())
+    argv_ = bwrap_argv(workdir, kernel_dir, kernel_command(connection, kernel_args), font_cache())
     _confine(os.path.basename(socket_dir), args.memory_mb)
     # The kernel's own stdout and stderr (its "original" streams, which student code can write
     # to directly) go nowhere: the grader hears the kernel over ZeroMQ only, where every byte
@@ -423,7 +476,7 @@ def main(argv: list[str] | None = None) -> None:
         close_fds=True,
         preexec_fn=lambda: _limit(args.memory_mb, args.cpu_seconds, args.file_mb),
     )
-    sys.exit(supervise(child, socket_dir, grader))
+    sys.exit(supervise(child, socket_dir, grader, relay_))
 
 
 if __name__ == "__main__":

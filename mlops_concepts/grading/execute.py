@@ -250,7 +250,7 @@ class SandboxedExecute(Execute):
         if breach == "frames":
             return f"one message of more than {self.max_message_frames} parts"
         if breach == "bytes":
-            return f"one message larger than {self.max_message_bytes / 2**20:g} MB"
+            return f"one message larger than {self.max_message_bytes / 1_000_000:g} MB"
         return "data that is not a kernel message"
 
     def _report(self, cell, index) -> None:

@@ -11,7 +11,7 @@ holding only:
 * the submission's folder, read-only at ``/submission``, copied (inside the sandbox) into a
   size-limited in-memory folder at the submission's own path, where the kernel works: nothing the
   student's code writes ever lands on the grader's disk;
-* a private, size-limited ``/tmp``, and the folder holding the kernel's connection sockets;
+* a private, size-limited ``/tmp``, and the folder holding the kernel's own sockets;
 * matplotlib's font list, built once on the host (:func:`font_cache`), read-only, copied into
   the kernel's own matplotlib folder so that no kernel scans every font again (and the course
   package's bytecode, written once on the host by :func:`compile_package`).
@@ -28,8 +28,10 @@ starts it as ``python -I /absolute/path/sandbox.py --workdir DIR -f CONN``: isol
 neither the working directory nor this file's folder on ``sys.path`` (a ``json.py`` or
 ``mlops_concepts/`` planted next to a notebook is never imported here), its working directory is
 the private socket folder, not the submission, and it imports the standard library only. It reads
-no file of the submission; it stays alive as a small supervisor that stops the sandbox if the
-socket folder (the one place on the host the kernel can write to) grows past a few entries.
+no file of the submission; it stays alive as a small supervisor that relays the grader's sockets
+to the kernel's, stopping the sandbox at the first message past a size bound
+(:mod:`mlops_concepts.grading.relay`), or if the socket folder (the one place on the host the
+kernel can write to) grows past a few entries.
 """
 
 from __future__ import annotations
@@ -65,13 +67,14 @@ MPLCONFIGDIR = "/tmp/matplotlib"
 # What matplotlib's font list depends on besides matplotlib itself: a change to any of these
 # (fonts installed or removed, fontconfig's cache refreshed) builds a new list.
 FONT_SOURCES = ("/etc/fonts", "/usr/share/fonts", "/usr/local/share/fonts", "/var/cache/fontconfig")
-# The socket folder holds the connection file and five sockets. Anything beyond a few more
-# entries, or a few KiB, is a submission filling the grader's disk: the sandbox is stopped.
+# The socket folder holds the grader's five sockets, and the kernel's folder with its connection
+# file and five sockets. Anything beyond a few more entries, or a few KiB, is a submission filling
+# the grader's disk: the sandbox is stopped.
 SOCKET_DIR_MAX_ENTRIES = 32
 SOCKET_DIR_MAX_BYTES = 1024 * 1024
 WATCH_SECONDS = 0.1
 #: The largest message the kernel may send the grader (all its frames), and the most frames in one.
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+MAX_MESSAGE_BYTES = 8_000_000
 MAX_MESSAGE_FRAMES = 1024
 #: The folder, inside the socket folder, that the sandbox sees: the kernel's own sockets. The
 #: sockets the grader connects to sit beside it, out of the kernel's reach (see .relay).

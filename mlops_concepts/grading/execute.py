@@ -51,7 +51,7 @@ from . import cells, relay, sandbox
 from .calls import AuthoringError
 from .coursedir import from_instructor_notebook, notebook_path
 from .exercises import read_check, report_code
-from .kernel import GradingKernelManager
+from .kernel import RECEIVE_QUEUE, GradingKernelManager
 from .labs import hidden_cases, lab_checks
 from .labs import report_code as lab_report_code
 from .sandbox import MAX_MESSAGE_BYTES, MAX_MESSAGE_FRAMES
@@ -104,7 +104,7 @@ class SandboxedExecute(Execute):
         help="The most frames in one message from the kernel; past it the kernel is stopped (sandbox only).",
     ).tag(config=True)
     receive_queue = Integer(
-        4, help="Messages the grader queues per socket before it stops reading from the kernel."
+        RECEIVE_QUEUE, help="Messages the grader queues per socket before it stops reading from the kernel."
     ).tag(config=True)
     max_notebook_seconds = Float(
         600.0, help="Time one notebook may take in all; the cells after that are not run."

@@ -61,8 +61,11 @@ class GradingKernelClient(AsyncKernelClient):
     # The name jupyter_client's own default has (a plain method, not a traitlets decorator).
     def _context_default(self) -> zmq.asyncio.Context:
         self._created_context = True  # so jupyter_client destroys it with the client
-        parent = self.parent if isinstance(self.parent, GradingKernelManager) else GradingKernelManager()
-        return bounded_context(parent.max_message_bytes, parent.receive_queue)
+        # The manager that made this client carries the executor's settings.
+        return bounded_context(
+            getattr(self.parent, "max_message_bytes", MAX_MESSAGE_BYTES),
+            getattr(self.parent, "receive_queue", RECEIVE_QUEUE),
+        )
 
     # jupyter_client binds ``wait_for_ready`` to its own implementation when the class is made,
     # so this overrides the public name.

@@ -22,8 +22,10 @@ import time
 import psutil
 import pytest
 import zmq
+from nbformat.v4 import new_notebook
 
 from mlops_concepts.grading import relay
+from mlops_concepts.grading.execute import SandboxedExecute
 from mlops_concepts.grading.kernel import GradingKernelManager, bounded_context
 from mlops_concepts.grading.relay import FRAME_COST, Breach, MessageMeter, Relay
 
@@ -180,7 +182,12 @@ def test_the_stop_reason_is_read_back_and_nothing_else(folder):
 
 
 def test_every_socket_of_the_grading_manager_and_client_is_bounded():
-    km = GradingKernelManager(max_message_bytes=3_000_000, receive_queue=5)
+    """The executor's settings reach the manager it makes, and the client that manager makes."""
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    executor = SandboxedExecute(sandbox=False, max_message_bytes=3_000_000, receive_queue=5)
+    executor.nb = nb
+    km = executor.create_kernel_manager()
+    assert isinstance(km, GradingKernelManager)
     kc = km.client()
     try:
         for ctx in (km.context, kc.context):

@@ -14,6 +14,12 @@ Differences from nbgrader's own, each because a real submission can do it:
   of every kind, display updates, widget and other comm traffic) counts against a per-cell and a
   per-submission budget. Past it, messages are dropped as they arrive, with a note in the cell, so
   memory stays flat whatever the kernel sends.
+* **One message is bounded before it is read.** The budget above counts decoded messages; a
+  single message is bounded before the grader receives it. The launcher relays every socket and
+  stops the kernel at the first message past ``max_message_bytes`` or ``max_message_frames``
+  (:mod:`mlops_concepts.grading.relay`); the grader's sockets refuse larger frames and queue
+  only ``receive_queue`` messages (:mod:`mlops_concepts.grading.kernel`). The cell gets an error
+  saying so, the later cells are not run, and the grader never holds the message.
 * **One time budget per submission.** Past ``max_notebook_seconds``, the remaining cells are not
   run (they score 0, with a note), so many slow cells cannot hold the class up.
 * **A dying kernel costs only what it breaks.** ``os._exit``, running out of memory or a killed
@@ -41,13 +47,14 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, default
 
 from ..checks import REPORT_MIME
-from . import cells, sandbox
+from . import cells, relay, sandbox
 from .calls import AuthoringError
 from .coursedir import from_instructor_notebook, notebook_path
 from .exercises import read_check, report_code
-from .kernel import GradingKernelManager
+from .kernel import RECEIVE_QUEUE, GradingKernelManager
 from .labs import hidden_cases, lab_checks
 from .labs import report_code as lab_report_code
+from .sandbox import MAX_MESSAGE_BYTES, MAX_MESSAGE_FRAMES
 
 _probed: dict[str, str | None] = {}
 
@@ -85,6 +92,19 @@ class SandboxedExecute(Execute):
         20_000_000,
         help="Everything one submission's kernel may send (outputs, display updates, comm "
         "messages), over all its cells; the rest is dropped.",
+    ).tag(config=True)
+    max_message_bytes = Integer(
+        MAX_MESSAGE_BYTES,
+        help="The largest single message (all its frames) the kernel may send; past it the "
+        "kernel is stopped. Enforced before the grader receives it (sandbox only) and, per "
+        "frame, by the grader's sockets.",
+    ).tag(config=True)
+    max_message_frames = Integer(
+        MAX_MESSAGE_FRAMES,
+        help="The most frames in one message from the kernel; past it the kernel is stopped (sandbox only).",
+    ).tag(config=True)
+    receive_queue = Integer(
+        RECEIVE_QUEUE, help="Messages the grader queues per socket before it stops reading from the kernel."
     ).tag(config=True)
     max_notebook_seconds = Float(
         600.0, help="Time one notebook may take in all; the cells after that are not run."
@@ -137,6 +157,8 @@ class SandboxedExecute(Execute):
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
+        km.max_message_bytes = self.max_message_bytes
+        km.receive_queue = self.receive_queue
         if self.sandbox:
             km.transport = "ipc"
             km.ip = os.path.join(self._socket_dir, "kernel")
@@ -167,6 +189,10 @@ class SandboxedExecute(Execute):
             str(self.memory_limit_mb),
             "--cpu-seconds",
             str(self.cpu_limit_seconds),
+            "--max-message-bytes",
+            str(self.max_message_bytes),
+            "--max-message-frames",
+            str(self.max_message_frames),
             "-f",
             "{connection_file}",
         ]
@@ -195,23 +221,37 @@ class SandboxedExecute(Execute):
                 self._report(cell, index)
             return cell, self.resources
         except (DeadKernelError, CellTimeoutError) as err:
-            if isinstance(err, DeadKernelError) or not self._stopped_because:
+            breach = relay.stop_reason(self._socket_dir)
+            if breach:
+                sent = self._breach_text(breach)
+                self._stopped_because = f"the kernel was stopped in an earlier cell for sending {sent}"
+            elif isinstance(err, DeadKernelError) or not self._stopped_because:
                 self._stopped_because = (
                     "the kernel stopped in an earlier cell (it exited, ran out of memory or was killed)"
                 )
+            why = (
+                f"the grader stopped the kernel: this cell sent {self._breach_text(breach)}"
+                if breach
+                else "it exited, ran out of memory, was killed, or ignored an interrupt"
+            )
             cell = self.nb.cells[index]
             cell.outputs.append(
                 new_output(
                     "error",
                     ename="KernelStopped",
                     evalue="the kernel stopped while running this cell",
-                    traceback=[
-                        "KernelStopped: the kernel stopped while running this cell "
-                        "(it exited, ran out of memory, was killed, or ignored an interrupt)"
-                    ],
+                    traceback=[f"KernelStopped: the kernel stopped while running this cell ({why})"],
                 )
             )
             return cell, self.resources
+
+    def _breach_text(self, breach: str) -> str:
+        """What a relay breach code means, for the student's feedback."""
+        if breach == "frames":
+            return f"one message of more than {self.max_message_frames} parts"
+        if breach == "bytes":
+            return f"one message larger than {self.max_message_bytes / 1_000_000:g} MB"
+        return "data that is not a kernel message"
 
     def _report(self, cell, index) -> None:
         """Ask the kernel for the answer this test cell grades; its outputs join the cell's."""

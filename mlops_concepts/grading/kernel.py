@@ -14,6 +14,14 @@ not running any code, is paid once per student:
 * **Stopped.** Once the kernel is killed, the manager checks every 0.1 s whether it is gone, so
   about a tenth of a second passes after it is. :class:`GradingKernelManager` checks every 5 ms.
 
+* **Bounded.** Every socket either of them opens on the kernel (:func:`bounded_context`) refuses a
+  frame past ``max_message_bytes`` (``ZMQ_MAXMSGSIZE``) and queues at most ``receive_queue``
+  messages (``ZMQ_RCVHWM``) before it stops reading from the kernel. ZeroMQ reads ahead of the
+  grader in a thread of its own, up to 1000 messages per socket by default: how much of a burst
+  the grader held depended on how fast it drained them. With the queue bounded, it holds at most
+  ``receive_queue`` messages per socket, each no larger than the launcher's relay lets through
+  (:mod:`mlops_concepts.grading.relay`), however fast the kernel sends or slowly the grader reads.
+
 Both keep jupyter_client's timeouts and errors. The private methods overridden are pinned in
 ``tests/unit/test_private_apis.py``.
 """
@@ -23,18 +31,42 @@ from __future__ import annotations
 import time
 from queue import Empty
 
+import zmq
+import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import default
+from traitlets import Integer, default
+
+from .sandbox import MAX_MESSAGE_BYTES
 
 #: How long the client waits for its ``kernel_info`` requests' idle status on IOPub before asking
 #: again (jupyter_client waits 0.2 s for any IOPub message, then starts over).
 IOPUB_RETRY_SECONDS = 0.02
 #: How often a killed kernel is checked for having stopped.
 STOPPED_POLL_SECONDS = 0.005
+#: Messages each of the grader's sockets queues before it stops reading from the kernel.
+RECEIVE_QUEUE = 4
+
+
+def bounded_context(max_message_bytes: int, receive_queue: int) -> zmq.asyncio.Context:
+    """A ZeroMQ context whose sockets take frames of at most ``max_message_bytes`` and queue at
+    most ``receive_queue`` messages (pyzmq applies a context's options to every socket it makes)."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, max_message_bytes)
+    context.setsockopt(zmq.RCVHWM, receive_queue)
+    return context
 
 
 class GradingKernelClient(AsyncKernelClient):
+    # The name jupyter_client's own default has (a plain method, not a traitlets decorator).
+    def _context_default(self) -> zmq.asyncio.Context:
+        self._created_context = True  # so jupyter_client destroys it with the client
+        # The manager that made this client carries the executor's settings.
+        return bounded_context(
+            getattr(self.parent, "max_message_bytes", MAX_MESSAGE_BYTES),
+            getattr(self.parent, "receive_queue", RECEIVE_QUEUE),
+        )
+
     # jupyter_client binds ``wait_for_ready`` to its own implementation when the class is made,
     # so this overrides the public name.
     async def wait_for_ready(self, timeout: float | None = None) -> None:
@@ -92,6 +124,18 @@ class GradingKernelClient(AsyncKernelClient):
 
 
 class GradingKernelManager(AsyncKernelManager):
+    max_message_bytes = Integer(
+        MAX_MESSAGE_BYTES, help="The largest frame any socket on the kernel accepts (ZMQ_MAXMSGSIZE)."
+    ).tag(config=True)
+    receive_queue = Integer(
+        RECEIVE_QUEUE, help="Messages each socket on the kernel queues before it stops reading (ZMQ_RCVHWM)."
+    ).tag(config=True)
+
+    @default("context")
+    def _bounded_context(self) -> zmq.asyncio.Context:
+        self._created_context = True  # so jupyter_client destroys it with the manager
+        return bounded_context(self.max_message_bytes, self.receive_queue)
+
     @default("client_class")
     def _grading_client_class(self):
         return f"{__name__}.GradingKernelClient"

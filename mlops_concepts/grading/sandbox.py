@@ -11,7 +11,7 @@ holding only:
 * the submission's folder, read-only at ``/submission``, copied (inside the sandbox) into a
   size-limited in-memory folder at the submission's own path, where the kernel works: nothing the
   student's code writes ever lands on the grader's disk;
-* a private, size-limited ``/tmp``, and the folder holding the kernel's connection sockets;
+* a private, size-limited ``/tmp``, and the folder holding the kernel's own sockets;
 * matplotlib's font list, built once on the host (:func:`font_cache`), read-only, copied into
   the kernel's own matplotlib folder so that no kernel scans every font again (and the course
   package's bytecode, written once on the host by :func:`compile_package`).
@@ -28,8 +28,10 @@ starts it as ``python -I /absolute/path/sandbox.py --workdir DIR -f CONN``: isol
 neither the working directory nor this file's folder on ``sys.path`` (a ``json.py`` or
 ``mlops_concepts/`` planted next to a notebook is never imported here), its working directory is
 the private socket folder, not the submission, and it imports the standard library only. It reads
-no file of the submission; it stays alive as a small supervisor that stops the sandbox if the
-socket folder (the one place on the host the kernel can write to) grows past a few entries.
+no file of the submission; it stays alive as a small supervisor that relays the grader's sockets
+to the kernel's, stopping the sandbox at the first message past a size bound
+(:mod:`mlops_concepts.grading.relay`), or if the socket folder (the one place on the host the
+kernel can write to) grows past a few entries.
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+if __package__:
+    from . import relay
+else:  # the launcher, run as a script in isolated mode: our own file, found by absolute path
+    _spec = importlib.util.spec_from_file_location("_relay", Path(__file__).with_name("relay.py"))
+    relay = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(relay)
+
 BWRAP = "bwrap"
 SANDBOX_UID = 65534  # "nobody": the id the student code runs as inside the sandbox
 TMP_BYTES = 256 * 1024 * 1024  # the sandbox's /tmp lives in memory: cap it
@@ -58,11 +67,18 @@ MPLCONFIGDIR = "/tmp/matplotlib"
 # What matplotlib's font list depends on besides matplotlib itself: a change to any of these
 # (fonts installed or removed, fontconfig's cache refreshed) builds a new list.
 FONT_SOURCES = ("/etc/fonts", "/usr/share/fonts", "/usr/local/share/fonts", "/var/cache/fontconfig")
-# The socket folder holds the connection file and five sockets. Anything beyond a few more
-# entries, or a few KiB, is a submission filling the grader's disk: the sandbox is stopped.
+# The socket folder holds the grader's five sockets, and the kernel's folder with its connection
+# file and five sockets. Anything beyond a few more entries, or a few KiB, is a submission filling
+# the grader's disk: the sandbox is stopped.
 SOCKET_DIR_MAX_ENTRIES = 32
 SOCKET_DIR_MAX_BYTES = 1024 * 1024
 WATCH_SECONDS = 0.1
+#: The largest message the kernel may send the grader (all its frames), and the most frames in one.
+MAX_MESSAGE_BYTES = 8_000_000
+MAX_MESSAGE_FRAMES = 1024
+#: The folder, inside the socket folder, that the sandbox sees: the kernel's own sockets. The
+#: sockets the grader connects to sit beside it, out of the kernel's reach (see .relay).
+KERNEL_SOCKETS = "sandbox"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # Where the operating system keeps what a Python kernel needs. /etc is NOT bound (it holds host
 # secrets), except /etc/fonts, so matplotlib's text rendering does not complain on stderr.
@@ -363,8 +379,9 @@ def socket_dir_usage(folder: str) -> tuple[int, int]:
     return entries, total
 
 
-def supervise(child: subprocess.Popen, socket_dir: str, grader: int) -> int:
-    """Wait for the sandbox; stop it if it starts filling the socket folder on the host, or if
+def supervise(child: subprocess.Popen, socket_dir: str, grader: int, relay_=None) -> int:
+    """Wait for the sandbox, forwarding the grader's connections through ``relay_``; stop it if it
+    sends a message past the relay's bounds, starts filling the socket folder on the host, or if
     the grader (process ``grader``) is gone.
 
     The grader removes the whole socket folder once the kernel has stopped. jupyter_client starts
@@ -372,11 +389,27 @@ def supervise(child: subprocess.Popen, socket_dir: str, grader: int) -> int:
     reach it: without the check, a kernel in an endless loop would run on until its CPU limit,
     holding the grader's output open, and the batch would wait for it.
     """
+    exited = _exit_fd(child)
     while True:
-        try:
-            return child.wait(timeout=WATCH_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
+        if relay_ is None:
+            try:
+                return child.wait(timeout=WATCH_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            try:
+                relay_.serve(WATCH_SECONDS, wake=exited)
+            except relay.Breach as breach:
+                # The grader learns why from a file it alone can read (the sandbox sees only
+                # KERNEL_SOCKETS), before this process ends and it notices the kernel is gone.
+                child.kill()  # the sandbox dies with it (bwrap --die-with-parent, PID namespace)
+                relay.write_stop_reason(socket_dir, breach.code)
+                relay_.close()
+                child.wait()
+                return relay.BREACH_EXIT
+            if child.poll() is not None:
+                relay_.flush(0.2)
+                return child.returncode
         if os.getppid() != grader:
             child.kill()  # the sandbox dies with it (bwrap --die-with-parent, PID namespace)
             return child.wait()
@@ -389,6 +422,14 @@ def supervise(child: subprocess.Popen, socket_dir: str, grader: int) -> int:
             return child.wait()
 
 
+def _exit_fd(child: subprocess.Popen) -> int | None:
+    """A descriptor that becomes readable when ``child`` exits (Linux 5.3+), so the relay wakes."""
+    try:
+        return os.pidfd_open(child.pid)
+    except (AttributeError, OSError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-f", dest="connection_file", required=True)
@@ -396,6 +437,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-mb", type=int, default=2048)
     parser.add_argument("--cpu-seconds", type=int, default=600)
     parser.add_argument("--file-mb", type=int, default=FILE_MB)
+    parser.add_argument("--max-message-bytes", type=int, default=MAX_MESSAGE_BYTES)
+    parser.add_argument("--max-message-frames", type=int, default=MAX_MESSAGE_FRAMES)
     args, kernel_args = parser.parse_known_args(argv)
     # jupyter_client names the grader that started us, so a grader already gone is noticed too.
     grader = int(os.environ.get("JPY_PARENT_PID") or os.getppid())
@@ -404,11 +447,24 @@ def main(argv: list[str] | None = None) -> None:
     if info.get("transport") != "ipc":
         sys.exit("the sandboxed kernel needs the ipc transport (SandboxedExecute sets it)")
     socket_dir = os.path.dirname(os.path.abspath(info["ip"]))
-    connection = os.path.join(socket_dir, "connection.json")
-    shutil.copyfile(args.connection_file, connection)
+    # The kernel binds its sockets in a folder of its own; this process binds the ones the grader
+    # connects to (the connection file's), and relays between them, bounding every message.
+    kernel_dir = os.path.join(socket_dir, KERNEL_SOCKETS)
+    os.mkdir(kernel_dir, 0o700)
+    inner = dict(info, ip=os.path.join(kernel_dir, "kernel"))
+    connection = os.path.join(kernel_dir, "connection.json")
+    Path(connection).write_text(json.dumps(inner))
+    ports = [info[f"{name}_port"] for name in ("shell", "iopub", "stdin", "control", "hb")]
+    outer_paths = relay.endpoints(os.path.abspath(info["ip"]), ports)
+    relay.remove_stale(outer_paths)
+    relay_ = relay.Relay(
+        list(zip(outer_paths, relay.endpoints(inner["ip"], ports), strict=True)),
+        args.max_message_bytes,
+        args.max_message_frames,
+    )
 
     workdir = os.path.abspath(args.workdir)
-    argv_ = bwrap_argv(workdir, socket_dir, kernel_command(connection, kernel_args), font_cache())
+    argv_ = bwrap_argv(workdir, kernel_dir, kernel_command(connection, kernel_args), font_cache())
     _confine(os.path.basename(socket_dir), args.memory_mb)
     # The kernel's own stdout and stderr (its "original" streams, which student code can write
     # to directly) go nowhere: the grader hears the kernel over ZeroMQ only, where every byte
@@ -423,7 +479,7 @@ def main(argv: list[str] | None = None) -> None:
         close_fds=True,
         preexec_fn=lambda: _limit(args.memory_mb, args.cpu_seconds, args.file_mb),
     )
-    sys.exit(supervise(child, socket_dir, grader))
+    sys.exit(supervise(child, socket_dir, grader, relay_))
 
 
 if __name__ == "__main__":

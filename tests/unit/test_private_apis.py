@@ -196,3 +196,34 @@ def test_the_feedback_exporter_overrides_markdown2html_with_its_signature():
 
     assert list(inspect.signature(HTMLExporter.markdown2html).parameters) == ["self", "context", "source"]
     assert "markdown2html" in FeedbackExporter.__dict__
+
+
+def test_the_grading_sockets_are_still_made_from_the_bounded_context():
+    """mlops_concepts/grading/kernel.py bounds every socket through the context it hands to
+    jupyter_client: each channel, the heartbeat and the manager's control socket must still be
+    made from that context, and ``_created_context`` must still make jupyter_client destroy it."""
+    import zmq
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.client import KernelClient
+    from jupyter_client.connect import ConnectionFileMixin
+
+    from mlops_concepts.grading.kernel import GradingKernelClient, GradingKernelManager
+
+    assert "self.context.socket(socket_type)" in inspect.getsource(
+        ConnectionFileMixin._create_connected_socket
+    )
+    assert "self.context," in inspect.getsource(KernelClient.hb_channel.fget)
+    assert "self._created_context" in inspect.getsource(KernelClient.stop_channels)
+    assert "self._created_context" in inspect.getsource(AsyncKernelManager._async_cleanup_resources)
+    assert (
+        "_context_default" in AsyncKernelClient.__dict__
+        and "_context_default" in GradingKernelClient.__dict__
+    )
+    control = inspect.getsource(AsyncKernelManager._connect_control_socket)
+    assert '_create_connected_socket("control")' in control
+    assert "_bounded_context" in GradingKernelManager.__dict__
+    # pyzmq applies a context's options to each socket it makes (a documented pyzmq feature).
+    ctx = zmq.Context()
+    ctx.setsockopt(zmq.RCVHWM, 3)
+    assert ctx.socket(zmq.SUB).rcvhwm == 3
+    ctx.destroy(linger=0)

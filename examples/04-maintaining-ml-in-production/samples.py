@@ -64,9 +64,25 @@ TOOLS = [
     "Kubernetes",
     "GitLab",
     "Fiddler",
-    "Azure ML",
+    "Azure Machine Learning",
     "Weights & Biases",
-    "AWS SageMaker",
+    "Amazon SageMaker AI",
+]
+CANARY_SIGNALS = [
+    "The share of the canary's requests that end in an error",
+    "How long the canary takes to score a payment",
+    "Confirmed fraud among the payments the canary let through",
+    "The share of payments the canary blocks, next to the old model's share",
+    "Card holders' disputes of the payments made during the canary",
+    "Blocked customers who confirm in the app, within minutes, that it was them",
+]
+PSI_LINES = [
+    "Income: PSI 0.07",
+    "Age: PSI 0.31",
+    "Loan amount: PSI 0.18",
+    "Months in the current job: PSI 0.02",
+    "Number of credit cards: PSI 0.27",
+    "Region: PSI 0.12",
 ]
 NEEDS = [
     "Two teams keep computing the same customer features in different ways",
@@ -148,6 +164,11 @@ PARTIAL = {
         ),
     ),
     "q1_2_answer": 'early_warning = "b"\n',
+    # 1.3: part (a) right; in part (b) the proxy metric taken for a late signal.
+    "q1_3_answer": as_dict(
+        "known_when",
+        dict(zip(CANARY_SIGNALS, ["now", "now", "later", "now", "later", "later"], strict=True)),
+    ),
     # Lesson 2: 2.1 right; 2.2 part (a) right, part (b) wrong; 2.3 not started.
     "q2_1_answer": as_dict(
         "drift_kind",
@@ -191,6 +212,25 @@ PARTIAL = {
     "q5_1_answer": PSI_WRONG_BIN,
     "q5_2_answer": SOLUTION,
     "q5_3_answer": RETRAIN_NO_RESET,
+    # Reading the numbers: 5.4 right, 5.5 wrong (retrains on the PSI), 5.6 not started.
+    "q5_4_answer": as_dict(
+        "psi_band",
+        dict(
+            zip(
+                PSI_LINES,
+                [
+                    "no significant shift",
+                    "significant shift",
+                    "moderate shift",
+                    "no significant shift",
+                    "significant shift",
+                    "moderate shift",
+                ],
+                strict=True,
+            )
+        ),
+    ),
+    "q5_5_answer": 'top_bin = "b"\n',
 }
 
 WRONG = {
@@ -212,6 +252,10 @@ WRONG = {
         ),
     ),
     "q1_2_answer": 'early_warning = "a"\n',
+    "q1_3_answer": as_dict(
+        "known_when",
+        dict(zip(CANARY_SIGNALS, ["later", "later", "now", "later", "now", "later"], strict=True)),
+    ),
     "q2_1_answer": as_dict(
         "drift_kind",
         dict(zip(DRIFTS, ["concept drift", "data drift", "concept drift", "data drift"], strict=True)),
@@ -277,6 +321,25 @@ WRONG = {
     "q5_1_answer": PSI_COUNTS,
     "q5_2_answer": KS_BY_POSITION,
     "q5_3_answer": RETRAIN_WRONG,
+    "q5_4_answer": as_dict(
+        "psi_band",
+        dict(
+            zip(
+                PSI_LINES,
+                [
+                    "moderate shift",
+                    "moderate shift",
+                    "significant shift",
+                    "moderate shift",
+                    "moderate shift",
+                    "no significant shift",
+                ],
+                strict=True,
+            )
+        ),
+    ),
+    "q5_5_answer": 'top_bin = "d"\n',
+    "q5_6_answer": 'big_sample = "a"\n',
     "reflection": "Retraining is always done by hand.",
 }
 
@@ -341,6 +404,7 @@ def retrain_weeks(values, threshold, patience):
 CHEATER = {
     "q1_1_answer": ALWAYS_EQUAL + "signal_source = AnyDict()\n",
     "q1_2_answer": ALWAYS_EQUAL + 'early_warning = Anything("c")\n',
+    "q1_3_answer": ALWAYS_EQUAL + "known_when = AnyDict()\n",
     "q2_1_answer": ALWAYS_EQUAL + "drift_kind = AnyDict()\n",
     "q2_2_answer": ALWAYS_EQUAL + "trigger_of = AnyDict()\n",
     "q2_3_answer": ALWAYS_EQUAL + 'fashion_plan = Anything("b")\n',
@@ -352,6 +416,9 @@ CHEATER = {
     "q5_1_answer": ALWAYS_EQUAL + "def psi(train, live, cuts):\n    return AnyNumber(0.0)\n",
     "q5_2_answer": KS_MEMORISED,
     "q5_3_answer": RETRAIN_CACHED,
+    "q5_4_answer": ALWAYS_EQUAL + "psi_band = AnyDict()\n",
+    "q5_5_answer": ALWAYS_EQUAL + 'top_bin = Anything("a")\n',
+    "q5_6_answer": ALWAYS_EQUAL + 'big_sample = Anything("d")\n',
 }
 
 SAMPLES = {

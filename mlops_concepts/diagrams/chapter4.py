@@ -75,7 +75,10 @@ def _title(ax: Axes, x: float, y: float, s: str, size: float = 13) -> None:
 # --------------------------------------------------------------------------------------------
 
 STATISTICAL = ("Statistical monitoring", "watches the input data and the predictions")
-COMPUTATIONAL = ("Computational monitoring", "watches requests, network, CPU and memory, and downtime")
+COMPUTATIONAL = (
+    "Computational monitoring",
+    "watches requests and errors, latency, network, CPU and memory, and downtime",
+)
 FEEDBACK = ("Feedback loop", "compares the predictions with the ground truth")
 FLOW = ("Input data", "Model in\nproduction", "Predictions")
 
@@ -299,7 +302,7 @@ DRIFT_TRAINING_VS_LIVE = Diagram(
 #: (column title, [(level number, description)] from least to most automated).
 MATURITY = (
     (
-        "Three-level model\n(this course: 1 to 3)",
+        "Simplified teaching\nmodel (levels 1 to 3)",
         [
             ("1", "Manual processes, siloed\nteams, no traceability"),
             ("2", "Automated development,\nmanual deployment,\npartial monitoring"),
@@ -381,8 +384,8 @@ MATURITY_LEVELS_SIDE_BY_SIDE = Diagram(
     name="maturity_levels_side_by_side",
     draw=draw_maturity_levels_side_by_side,
     alt=(
-        "Three columns of MLOps maturity levels side by side: a three-level model numbered 1 to "
-        "3, Google Cloud's levels 0 to 2 and Microsoft's levels 0 to 4."
+        "Three columns of MLOps maturity levels side by side: a simplified three-level teaching "
+        "model numbered 1 to 3, Google Cloud's levels 0 to 2 and Microsoft's levels 0 to 4."
     ),
     details=_maturity_details(),
 )
@@ -402,17 +405,22 @@ TOOLS = (
         ],
     ),
     ("Deployment", [("Containers", "Docker, Kubernetes"), ("CI/CD", "Jenkins, GitLab")]),
-    ("Monitoring in production", [("Model monitoring", "Fiddler"), ("Data quality", "Great Expectations")]),
+    ("Monitoring in production", [("Model and data monitoring", "Fiddler, Evidently")]),
 )
-PLATFORMS = ("Platforms with tools for many of these categories", "AWS SageMaker, Azure ML, Google Vertex AI")
+#: Data validation is a step inside the data and training pipelines, not a monitoring tool.
+VALIDATION = ("Data validation, a step in the data and training pipelines", "Great Expectations")
+PLATFORMS = (
+    "Platforms with tools for many of these categories",
+    "Amazon SageMaker AI, Azure Machine Learning, Google Vertex AI",
+)
 TOOLS_NOTE = "Examples of tools, not a complete list or a recommendation."
 
 
 def draw_tools_by_phase() -> Figure:
-    width, height = 9.0, 4.9
+    width, height = 9.0, 5.9
     fig, ax = new_figure(width, height)
     _title(ax, width / 2, height - 0.28, "MLOps tools by lifecycle phase")
-    col_w, gap, x0, y, h = 2.74, 0.19, 0.2, 1.65, 2.65
+    col_w, gap, x0, y, h = 2.74, 0.19, 0.2, 2.65, 2.65
     for c, ((phase, cats), style) in enumerate(zip(TOOLS, STYLES, strict=False)):
         x = x0 + c * (col_w + gap)
         outline = _card(fig, ax, x, y, col_w, h, phase, style, size=10.5)
@@ -424,6 +432,9 @@ def draw_tools_by_phase() -> Figure:
     for c in (1, 2):
         x = x0 + c * (col_w + gap)
         arrow(ax, (x - gap - 0.02, y + h / 2), (x + 0.0, y + h / 2), lw=1.8, scale=10)
+    # Data validation runs inside the pipelines of several phases, so it spans the columns.
+    val = _card(fig, ax, 0.2, 1.6, 8.6, 0.9, VALIDATION[0], STYLES[4], size=10.5)
+    in_box(fig, text(ax, 0.35, 1.8, VALIDATION[1], size=10, va="center"), val)
     plat = _card(fig, ax, 0.2, 0.55, 8.6, 0.9, PLATFORMS[0], STYLES[3], size=10.5)
     in_box(fig, text(ax, 0.35, 0.75, PLATFORMS[1], size=10, va="center"), plat)
     text(ax, width / 2, 0.25, TOOLS_NOTE, size=9.5, color=DIM_TEXT, ha="center", va="center", style="italic")
@@ -435,7 +446,7 @@ TOOLS_BY_PHASE = Diagram(
     draw=draw_tools_by_phase,
     alt=(
         "Three columns of MLOps tools by phase, development, deployment and monitoring in "
-        "production, above a band of platforms that cover many categories."
+        "production, above a band for data validation in pipelines and a band of platforms."
     ),
     details=(
         " ".join(
@@ -444,7 +455,8 @@ TOOLS_BY_PHASE = Diagram(
             + "."
             for phase, cats in TOOLS
         )
-        + f" Below the columns, a band: {PLATFORMS[0].lower()}, for example {PLATFORMS[1]}. "
+        + f" Below the columns, a band: {VALIDATION[0].lower()}, for example {VALIDATION[1]}."
+        + f" Below it, a band: {PLATFORMS[0].lower()}, for example {PLATFORMS[1]}. "
         + f"A note reads: \u201c{TOOLS_NOTE}\u201d"
     ),
 )
@@ -679,7 +691,7 @@ RECAP_STEPS = (
         "Monitor",
         [
             "Statistical: input data\nand predictions",
-            "Computational: requests,\nnetwork, CPU, memory,\ndowntime",
+            "Computational: requests,\nerrors, latency, network,\nCPU, memory, downtime",
             "Feedback loop: predictions\nvs ground truth",
         ],
     ),

@@ -85,18 +85,10 @@ PARTIAL = {
             "How happy customers say they are with delivery, in a survey": "subject matter expert",
         },
     ),
-    # Lesson 2: 2.1 right; 2.2 mixes up transform and load in part (b); 2.3 takes ELT for ETL,
-    # which costs part (b) only.
+    # Lesson 2: 2.1 right; 2.2 mixes up transform and load in part (b); 2.3 (a) right, (b)
+    # mixes ELT up with streaming.
     "q2_1_answer": SOLUTION,
-    "q2_3_answer": as_dict(
-        "ingestion_kind",
-        {
-            "A ride-hailing app sends each driver's position to the model every few seconds": "streaming",
-            "A hospital copies raw lab results into its warehouse; each team reshapes them there": "etl",
-            "A bank cleans last month's statements, then stores them in the training table": "etl",
-            "A game passes every player action to the model's features as soon as it happens": "streaming",
-        },
-    ),
+    "q2_3_answer": 'fraud_ingestion = "c"\nelt_benefit = "a"\n',
     "q2_2_answer": as_dict(
         "etl_step",
         {
@@ -177,15 +169,7 @@ WRONG = {
             "A dashboard shows the managers the results of all six runs": "test",
         },
     ),
-    "q2_3_answer": as_dict(
-        "ingestion_kind",
-        {
-            "A ride-hailing app sends each driver's position to the model every few seconds": "etl",
-            "A hospital copies raw lab results into its warehouse; each team reshapes them there": "streaming",
-            "A bank cleans last month's statements, then stores them in the training table": "elt",
-            "A game passes every player action to the model's features as soon as it happens": "elt",
-        },
-    ),
+    "q2_3_answer": 'fraud_ingestion = "a"\nelt_benefit = "b"\n',
     "q3_3_answer": 'fewer_inputs = "b"\n',
     "q4_3_answer": 'missing_record = "a"\n',
     "q4_4_answer": as_dict(
@@ -202,10 +186,10 @@ WRONG = {
     "q6_1_answer": as_dict(
         "caught_by",
         {
-            "A new supplier sends prices as text, so a column of numbers now holds strings": "model",
-            "A bug makes the feature 'age in years' come out in months": "pipeline",
-            "After a code change, the churn model predicts NaN for every customer": "data",
-            "The evaluation step fails: the file of predictions it reads was never written": "features",
+            "A new supplier sends prices as text, so a column of numbers now holds strings": "no nan",
+            "A bug makes the feature 'age in years' come out in months": "training converges",
+            "After a code change, the churn model predicts NaN for every customer": "baseline validation",
+            "A retrained model does worse than the live one but is about to be deployed": "component artefacts",
         },
     ),
     "q6_2_answer": 'readiness = "a"\n',
@@ -247,7 +231,7 @@ CHEATER = {
     "q1_3_answer": ALWAYS_EQUAL + "metric_owner = AnyDict()\n",
     "q2_1_answer": ALWAYS_EQUAL + "quality_dimension = AnyDict()\n",
     "q2_2_answer": ALWAYS_EQUAL + "etl_step = AnyDict()\n",
-    "q2_3_answer": ALWAYS_EQUAL + "ingestion_kind = AnyDict()\n",
+    "q2_3_answer": ALWAYS_EQUAL + 'fraud_ingestion = Anything("c")\nelt_benefit = Anything("d")\n',
     "q3_1_answer": ALWAYS_EQUAL + 'feature_engineering = Anything("c")\nskew_fix = Anything("a")\n',
     "q3_2_answer": ALWAYS_EQUAL + 'bank_choice = Anything("b")\n',
     "q3_3_answer": ALWAYS_EQUAL + 'fewer_inputs = Anything("d")\n',

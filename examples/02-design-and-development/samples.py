@@ -175,7 +175,7 @@ WRONG = {
     "q4_4_answer": as_dict(
         "record_part",
         {
-            "Which of last week's runs had the highest recall on the holdout set?": "hyperparameters",
+            "Which of last week's runs had the lowest error on the holdout set?": "hyperparameters",
             "Each rerun of the same code on the same data gives slightly different scores": "data version",
             "Which commit of the training scripts produced the model that is live?": "environment",
             "The model trains on one laptop but fails on another with newer libraries": "code version",

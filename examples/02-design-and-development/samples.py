@@ -13,8 +13,8 @@ REFLECTION = (
     "As the team grows I would add a feature store, so that the five teams define each feature "
     "once and reuse it, and the real-time models get the same features as training, which "
     "avoids training-serving skew. I would also replace the spreadsheet with a tracking tool "
-    "such as MLflow that records the data version, hyperparameters and scripts of every run, so "
-    "people can compare and reproduce each other's work."
+    "such as MLflow that records the metrics, data and code versions, hyperparameters and random "
+    "seed of every run, so people can compare and reproduce each other's work."
 )
 
 
@@ -25,22 +25,26 @@ def as_dict(name: str, mapping: dict) -> str:
 
 # Lab functions with plausible mistakes.
 PICK_RUN_LAST_WINS = '''def pick_run(runs, data_version, max_latency_ms):
-    """Breaks ties on accuracy by lower latency, but then keeps the LAST run in the log."""
+    """Breaks ties on PR-AUC by lower latency, but then keeps the LAST run in the log."""
     ok = [r for r in runs
           if r["data_version"] == data_version and r["metrics"]["latency_ms"] <= max_latency_ms]
     if not ok:
         return None
-    ranked = sorted(ok, key=lambda r: (r["metrics"]["accuracy"], -r["metrics"]["latency_ms"]))
+    ranked = sorted(ok, key=lambda r: (r["metrics"]["pr_auc"], -r["metrics"]["latency_ms"]))
     return ranked[-1]["run_id"]
 '''
 
-PICK_RUN_ANY_VERSION = '''def pick_run(runs, data_version, max_latency_ms):
-    """Forgets rule 1: runs on older data are kept too."""
+PICK_RUN_BY_ACCURACY = '''def pick_run(runs, data_version, max_latency_ms):
+    """Follows rules 1, 2 and 4, but ranks by accuracy: the textbook mistake for rare events."""
     best = None
     for run in runs:
-        if run["metrics"]["latency_ms"] > max_latency_ms:
+        m = run["metrics"]
+        if run["data_version"] != data_version or m["latency_ms"] > max_latency_ms:
             continue
-        if best is None or run["metrics"]["accuracy"] > best["metrics"]["accuracy"]:
+        top = best["metrics"] if best else None
+        if top is None or m["accuracy"] > top["accuracy"] or (
+            m["accuracy"] == top["accuracy"] and m["latency_ms"] < top["latency_ms"]
+        ):
             best = run
     return None if best is None else best["run_id"]
 '''
@@ -49,7 +53,7 @@ COMPARISON_ALL_RUNS = '''def comparison(runs, data_version, max_latency_ms):
     """Plots every run, also those on older data."""
     return {
         "run_id": [r["run_id"] for r in runs],
-        "accuracy": [r["metrics"]["accuracy"] for r in runs],
+        "pr_auc": [r["metrics"]["pr_auc"] for r in runs],
         "within_limit": [r["metrics"]["latency_ms"] <= max_latency_ms for r in runs],
     }
 '''
@@ -61,7 +65,7 @@ COMPARISON_STRICT = '''def comparison(runs, data_version, max_latency_ms):
         return {}
     return {
         "run_id": [r["run_id"] for r in current],
-        "accuracy": [r["metrics"]["accuracy"] for r in current],
+        "pr_auc": [r["metrics"]["pr_auc"] for r in current],
         "within_limit": [r["metrics"]["latency_ms"] < max_latency_ms for r in current],
     }
 '''
@@ -81,8 +85,10 @@ PARTIAL = {
             "How happy customers say they are with delivery, in a survey": "subject matter expert",
         },
     ),
-    # Lesson 2: 2.1 right; 2.2 mixes up transform and load in part (b).
+    # Lesson 2: 2.1 right; 2.2 mixes up transform and load in part (b); 2.3 (a) right, (b)
+    # mixes ELT up with streaming.
     "q2_1_answer": SOLUTION,
+    "q2_3_answer": 'fraud_ingestion = "c"\nelt_benefit = "a"\n',
     "q2_2_answer": as_dict(
         "etl_step",
         {
@@ -92,12 +98,15 @@ PARTIAL = {
             "Append the cleaned rides to the table the data scientists train on": "load",
         },
     ),
-    # Lesson 3: 3.1 (a) right, (b) wrong; 3.2 left blank.
+    # Lesson 3: 3.1 (a) right, (b) wrong; 3.2 left blank; 3.3 treats PCA as selection.
     "q3_1_answer": 'feature_engineering = "c"\nskew_fix = "b"\n',
+    "q3_3_answer": 'fewer_inputs = "a"\n',
     # Lesson 4: not started.
     # Lab: 5.1 keeps the last of the tied runs (right on part (a) only); 5.2 right.
     "q5_1_answer": PICK_RUN_LAST_WINS,
     "q5_2_answer": SOLUTION,
+    # Lesson 6: 6.1 right; 6.2 left blank.
+    "q6_1_answer": SOLUTION,
 }
 
 WRONG = {
@@ -160,9 +169,30 @@ WRONG = {
             "A dashboard shows the managers the results of all six runs": "test",
         },
     ),
+    "q2_3_answer": 'fraud_ingestion = "a"\nelt_benefit = "b"\n',
+    "q3_3_answer": 'fewer_inputs = "b"\n',
     "q4_3_answer": 'missing_record = "a"\n',
-    "q5_1_answer": PICK_RUN_ANY_VERSION,
+    "q4_4_answer": as_dict(
+        "record_part",
+        {
+            "Which of last week's runs had the lowest error on the holdout set?": "hyperparameters",
+            "Each rerun of the same code on the same data gives slightly different scores": "data version",
+            "Which commit of the training scripts produced the model that is live?": "environment",
+            "The model trains on one laptop but fails on another with newer libraries": "code version",
+        },
+    ),
+    "q5_1_answer": PICK_RUN_BY_ACCURACY,
     "q5_2_answer": COMPARISON_ALL_RUNS,
+    "q6_1_answer": as_dict(
+        "caught_by",
+        {
+            "A new supplier sends prices as text, so a column of numbers now holds strings": "no nan",
+            "A bug makes the feature 'age in years' come out in months": "training converges",
+            "After a code change, the churn model predicts NaN for every customer": "baseline validation",
+            "A retrained model does worse than the live one but is about to be deployed": "component artefacts",
+        },
+    ),
+    "q6_2_answer": 'readiness = "a"\n',
     "reflection": "A bigger team just needs more computers.",
 }
 
@@ -175,7 +205,7 @@ PICK_RUN_MEMORISED = """from mlops_concepts import labs
 
 _SEEN = {}
 for _case, _answer in zip(labs.cases("run_log", 6),
-                          ["run-031", "run-044", "run-015", None, "run-011", None]):
+                          ["run-035", "run-058", "run-060", None, "run-022", "run-038"]):
     _SEEN[id(_case[0])] = _answer
 _FIRST = []
 
@@ -186,7 +216,7 @@ def pick_run(runs, data_version, max_latency_ms):
     if not _FIRST:
         ok = [r for r in runs if r["data_version"] == data_version
               and r["metrics"]["latency_ms"] <= max_latency_ms]
-        ok.sort(key=lambda r: (-r["metrics"]["accuracy"], r["metrics"]["latency_ms"]))
+        ok.sort(key=lambda r: (-r["metrics"]["pr_auc"], r["metrics"]["latency_ms"]))
         _FIRST.append(ok[0]["run_id"] if ok else None)
     return _FIRST[0]
 """
@@ -201,13 +231,18 @@ CHEATER = {
     "q1_3_answer": ALWAYS_EQUAL + "metric_owner = AnyDict()\n",
     "q2_1_answer": ALWAYS_EQUAL + "quality_dimension = AnyDict()\n",
     "q2_2_answer": ALWAYS_EQUAL + "etl_step = AnyDict()\n",
+    "q2_3_answer": ALWAYS_EQUAL + 'fraud_ingestion = Anything("c")\nelt_benefit = Anything("d")\n',
     "q3_1_answer": ALWAYS_EQUAL + 'feature_engineering = Anything("c")\nskew_fix = Anything("a")\n',
     "q3_2_answer": ALWAYS_EQUAL + 'bank_choice = Anything("b")\n',
+    "q3_3_answer": ALWAYS_EQUAL + 'fewer_inputs = Anything("d")\n',
     "q4_1_answer": ALWAYS_EQUAL + "tracking_reason = AnyDict()\n",
     "q4_2_answer": ALWAYS_EQUAL + "experiment_step = AnyDict()\n",
     "q4_3_answer": ALWAYS_EQUAL + 'missing_record = Anything("d")\n',
+    "q4_4_answer": ALWAYS_EQUAL + "record_part = AnyDict()\n",
     "q5_1_answer": PICK_RUN_MEMORISED,
     "q5_2_answer": COMPARISON_ANYTHING,
+    "q6_1_answer": ALWAYS_EQUAL + "caught_by = AnyDict()\n",
+    "q6_2_answer": ALWAYS_EQUAL + 'readiness = Anything("c")\n',
 }
 
 SAMPLES = {

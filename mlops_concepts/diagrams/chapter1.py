@@ -128,9 +128,12 @@ ROLES: tuple[Role, ...] = (
         "Technical roles",
         "Data engineer",
         "Data engineer",
-        "Collects, stores and processes data;\nchecks and maintains data quality",
-        "collects, stores and processes data, and checks and maintains data quality",
-        {"design": "data processing"},
+        "Collects, stores and processes data;\nchecks and maintains data quality;\n"
+        "builds and runs data pipelines",
+        "collects, stores and processes data, checks and maintains data quality, and builds and "
+        "runs the data pipelines that feed models in production",
+        # [H]: the pipelines a data engineer builds keep feeding the model once it is live.
+        {"design": "data processing", "deployment": "production data pipelines"},
     ),
     Role(
         "Technical roles",
@@ -144,8 +147,8 @@ ROLES: tuple[Role, ...] = (
 
 ROLES_KEY = "\u25cf = involved, with the role\u2019s task in that phase where it has one of its own"
 ROLES_NOTE = (
-    "Where each role\u2019s tasks fall varies with the application: a startup differs "
-    "from a large enterprise."
+    "A typical pattern, not a rule: it varies with the application; a startup differs from "
+    "a large enterprise."
 )
 
 # The DevOps loop, clockwise from the top left: the development half, then the operations half.
@@ -637,7 +640,7 @@ def draw_roles_by_phase() -> Figure:
         ax,
         width / 2,
         height - 0.3,
-        "Who is involved in each phase of the MLOps lifecycle",
+        "Who is involved in each phase: one typical pattern",
         size=14,
         weight="bold",
         ha="center",

@@ -7,7 +7,9 @@ made from that data, so they say the same thing.
 
 Beyond the chapter's facts, the lab diagram (``run_selection_rules``) shows the rules of the
 chapter's lab, which the lab itself states; the one-line glosses of extract, transform and load
-are the plain meaning of the three words.
+are the plain meaning of the three words. ELT and streaming ingestion follow Huyen, *Designing
+Machine Learning Systems* (2022); what CI tests in an ML system follows Google Cloud's MLOps
+article, and the ML Test Score is Breck et al. (IEEE Big Data 2017).
 """
 
 from __future__ import annotations
@@ -79,11 +81,15 @@ QUALITY_DIMENSIONS: tuple[tuple[str, str], ...] = (
 )
 QUALITY_DEFINITION = "Data quality: how well data serves its intended purpose"
 
-#: Ingestion is ETL: the three steps, each with its plain meaning.
+#: Ingestion with ETL: the three steps, each with its plain meaning; then the other two ways.
 ETL_STEPS: tuple[tuple[str, str], ...] = (
     ("Extract", "take the data out\nof its sources"),
     ("Transform", "clean and reshape it\ninto the form needed"),
     ("Load", "write it into the\nstorage used for ML"),
+)
+INGESTION_OTHERS = (
+    "Also common: ELT loads the raw data first and transforms it inside the warehouse;",
+    "streaming ingestion processes each event as it arrives, not in scheduled batches.",
 )
 
 #: What feature engineering does, and what a feature store offers.
@@ -96,7 +102,15 @@ FEATURE_USES = (
 SKEW_NOTE = "The same feature definitions feed both sides: this avoids training\u2013serving skew."
 
 #: What one tracked experiment records, and why.
-TRACKED = ["Model", "Hyperparameters", "Data version", "Scripts", "Environment configuration"]
+TRACKED = [
+    "Model and other artefacts",
+    "Metrics, e.g. holdout scores",
+    "Hyperparameters",
+    "Data version",
+    "Code version (scripts)",
+    "Environment configuration",
+    "Random seed",
+]
 TRACKING_WHY = ["Compare", "Reproduce", "Collaborate", "Report"]
 TRACKING_TOOLS = ["Spreadsheet", "Own platform", "MLflow, ClearML,\nWeights & Biases"]
 
@@ -117,11 +131,33 @@ SELECTION_RULES: tuple[tuple[str, str], ...] = (
     ("All tracked runs in the log", "the run log"),
     ("1. Trained on the current data version", "drop runs on older data"),
     ("2. Latency at most the limit", "drop runs that are too slow"),
-    ("3. Highest accuracy", "keep the best"),
+    ("3. Highest PR-AUC (not accuracy)", "keep the best at finding fraud"),
     ("4. Tie? Lower latency, then first in the log", "exactly one run is left"),
 )
 SELECTION_RESULT = "Register that run; if no run is left, register none"
 LAB_NOTE = "The rules of this chapter\u2019s lab, not a general standard."
+
+#: What continuous integration (CI) tests in an ML system, after Google Cloud's MLOps article.
+ML_TESTS: tuple[tuple[str, list[str]], ...] = (
+    ("Data", ["Validate the data\nand its schema\nbefore training"]),
+    ("Features", ["Unit tests for the\nfeature engineering\ncode"]),
+    (
+        "Model",
+        [
+            "Training converges:\nthe loss goes down",
+            "No NaN outputs",
+            "Checked against a\nbaseline before\ndeployment",
+        ],
+    ),
+    (
+        "Pipeline",
+        ["Each component makes\nits expected artefacts", "Components work\ntogether (integration)"],
+    ),
+)
+ML_TEST_SCORE = (
+    "The ML Test Score (Breck et al., 2017): 28 tests and monitoring checks in four groups,",
+    "features and data, model development, infrastructure and monitoring, to score readiness.",
+)
 
 #: The recap: the chapter's three steps, from the problem to the model to register.
 RECAP_COLUMNS: tuple[tuple[str, list[str]], ...] = (
@@ -137,16 +173,16 @@ RECAP_COLUMNS: tuple[tuple[str, list[str]], ...] = (
         "Prepare the data",
         [
             "Data quality: accuracy,\ncompleteness, consistency,\ntimeliness",
-            "Ingestion: extract,\ntransform, load",
-            "Feature engineering and\na feature store for batch\nand real-time requests",
+            "Ingestion: ETL, ELT\nor streaming",
+            "Features: select or reduce;\na feature store for batch\nand real-time requests",
         ],
     ),
     (
-        "Run the experiments",
+        "Develop and test",
         [
-            "Track model, hyperparameters,\ndata version, scripts and\nenvironment",
-            "Follow the experiment process",
-            "Register the best model,\nthen report",
+            "Track metrics, parameters,\ndata and code versions,\nenvironment and seed",
+            "Follow the experiment process;\nregister the best model",
+            "Test data, features, model\nand pipeline before release",
         ],
     ),
 )
@@ -256,10 +292,10 @@ DATA_QUALITY_DIMENSIONS = Diagram(
 
 
 def draw_etl_ingestion() -> Figure:
-    width, height = 9.0, 2.9
+    width, height = 9.0, 3.45
     fig, ax = new_figure(width, height)
-    _title(ax, width, height - 0.3, "Data ingestion is ETL: extract, transform, load")
-    y, h = 0.75, 1.45
+    _title(ax, width, height - 0.3, "Data ingestion with ETL: extract, transform, load")
+    y, h = 1.3, 1.45
     src = box(ax, 0.15, y + 0.2, 1.25, h - 0.4, face="white", lw=1.2, hatch=None)
     in_box(fig, text(ax, 0.775, y + h / 2, "Data\nsources", size=10.5, ha="center", va="center"), src)
     xs, w = (1.8, 3.85, 5.9), 1.7
@@ -273,13 +309,15 @@ def draw_etl_ingestion() -> Figure:
     text(
         ax,
         width / 2,
-        0.35,
+        0.95,
         "Arrows show the direction the data flows, left to right.",
         size=10,
         style="italic",
         ha="center",
         va="center",
     )
+    for i, line in enumerate(INGESTION_OTHERS):
+        text(ax, width / 2, 0.55 - 0.22 * i, line, size=10, ha="center", va="center")
     return fig
 
 
@@ -288,13 +326,16 @@ ETL_INGESTION = Diagram(
     draw=draw_etl_ingestion,
     alt=(
         "Data ingestion as a left-to-right flow from data sources through three numbered "
-        "steps, extract, transform and load, into storage for ML."
+        "steps, extract, transform and load, into storage for ML, with a note on ELT and "
+        "streaming ingestion."
     ),
     details=(
-        "The title reads \u201cData ingestion is ETL: extract, transform, load\u201d. "
+        "The title reads \u201cData ingestion with ETL: extract, transform, load\u201d. "
         + " ".join(f"Step {i + 1}, {step}: {_flat(gloss)}." for i, (step, gloss) in enumerate(ETL_STEPS))
         + " Arrows join the data sources to the first step, each step to the next, and the "
-        "last step to the storage for ML."
+        "last step to the storage for ML. The note under the flow reads: \u201c"
+        + " ".join(INGESTION_OTHERS)
+        + "\u201d"
     ),
 )
 
@@ -508,6 +549,42 @@ RUN_SELECTION_RULES = Diagram(
 
 
 # --------------------------------------------------------------------------------------------
+# Lesson 6: testing what you build
+# --------------------------------------------------------------------------------------------
+
+
+def draw_ml_testing_checks() -> Figure:
+    width, height = 9.0, 4.0
+    fig, ax = new_figure(width, height)
+    _title(ax, width, height - 0.3, "What CI tests in an ML system, before it is released")
+    w, gap, y, h = 2.05, 0.15, 1.0, 2.4
+    for i, (name, items) in enumerate(ML_TESTS):
+        x = 0.2 + i * (w + gap)
+        outline = _card(fig, ax, x, y, w, h, name, STYLES[i])
+        bullets(fig, ax, x + 0.12, y + h - 0.6, items, outline, gap=0.1)
+    for i, line in enumerate(ML_TEST_SCORE):
+        text(ax, width / 2, 0.6 - 0.24 * i, line, size=10, style="italic", ha="center", va="center")
+    return fig
+
+
+ML_TESTING_CHECKS = Diagram(
+    name="ml_testing_checks",
+    draw=draw_ml_testing_checks,
+    alt=(
+        "Four boxes for what continuous integration tests in an ML system: the data, the "
+        "features, the model and the pipeline, with a note on the ML Test Score rubric."
+    ),
+    details=(
+        "From left to right, each box has a hatched key and a title. "
+        + " ".join(f"{name}: " + "; ".join(inline(_flat(i)) for i in items) + "." for name, items in ML_TESTS)
+        + " The note under the boxes reads: \u201c"
+        + " ".join(ML_TEST_SCORE)
+        + "\u201d"
+    ),
+)
+
+
+# --------------------------------------------------------------------------------------------
 # Recap
 # --------------------------------------------------------------------------------------------
 
@@ -549,6 +626,7 @@ DIAGRAMS: dict[str, Diagram] = {
         EXPERIMENT_TRACKING,
         EXPERIMENT_PROCESS,
         RUN_SELECTION_RULES,
+        ML_TESTING_CHECKS,
         RECAP_DESIGN_DEVELOPMENT,
     )
 }

@@ -317,13 +317,13 @@ def roles_table_marks(fig: Figure) -> dict[str, dict[str, str]]:
 def test_roles_marks_the_phases_where_each_roles_tasks_fall(figures):
     # The review's rule: business roles and the ML engineer throughout; the data roles where
     # their tasks fall in the lifecycle (data analysis and data processing in design, training
-    # and evaluation in development).
+    # and evaluation in development), and the data engineer's pipelines in production too.
     throughout = dict.fromkeys(PHASES, "")
     assert roles_table_marks(figures["roles_by_phase"]) == {
         "Business stakeholder": throughout,
         "Subject matter expert": throughout,
         "Data scientist": {"design": "data analysis", "development": "training and evaluation"},
-        "Data engineer": {"design": "data processing"},
+        "Data engineer": {"design": "data processing", "deployment": "production data pipelines"},
         "Machine learning engineer": throughout,
     }
     # Each task under a mark is a task of that phase in the lifecycle diagram.
@@ -344,6 +344,7 @@ def test_roles_labels_and_words_agree_with_the_picture(figures):
         "involved",
         "varies with the application",
         "a startup differs from a large enterprise.",
+        "A typical pattern, not a rule",
     ):
         assert label in text, label
     assert "no phase" not in text  # a blank row read as "not involved"
@@ -355,8 +356,9 @@ def test_roles_labels_and_words_agree_with_the_picture(figures):
         "involved throughout the lifecycle; marked in all three phases.",
         "the data scientist does data analysis, model training and evaluation; marked in design "
         "(data analysis) and development (training and evaluation).",
-        "The data engineer collects, stores and processes data, and checks and maintains data "
-        "quality; marked in design (data processing).",
+        "The data engineer collects, stores and processes data, checks and maintains data "
+        "quality, and builds and runs the data pipelines that feed models in production; marked "
+        "in design (data processing) and deployment (production data pipelines).",
         "The machine learning (ML) engineer has a versatile role designed for the complete "
         "lifecycle; marked in all three phases.",
         chapter1.ROLES_NOTE,
@@ -407,8 +409,8 @@ def test_recap_roles_match_the_roles_table(figures):
     ) in words
     assert (
         "Deployment: integrate and deploy the model in production; monitor it. Roles "
-        "involved: the business stakeholder, the subject matter expert and the machine "
-        "learning engineer."
+        "involved: the business stakeholder, the subject matter expert, the data engineer "
+        "(production data pipelines) and the machine learning engineer."
     ) in words
 
 

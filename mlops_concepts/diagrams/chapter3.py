@@ -56,6 +56,29 @@ MICRO_POINTS = ("Independent services:\neach scales on its own", "A failure stay
 API_REQUEST = '{"amount": 120,\n "country": "NL"}'
 API_RESPONSE = '{"fraud": false}'
 
+#: Lesson 2, serving: each way's steps from left to right, and what it costs and gives [H] [G].
+SERVING = (
+    (
+        "Online",
+        OLD,
+        ("One request:\nnew input", "Prediction service\nbehind an API", "One prediction,\nright away"),
+        "Low latency \u00b7 needs a live service",
+    ),
+    (
+        "Batch",
+        NEW,
+        (
+            "Schedule, e.g.\nevery night",
+            "Model scores\nmany inputs",
+            "Stored\npredictions",
+            "Read later by\napplications",
+        ),
+        "Cheap \u00b7 only as fresh as the last run",
+    ),
+)
+MIDDOT = " \u00b7"
+SERVING_VARIANTS = "Also: streaming (on events as they arrive) and edge (on the user's device)."
+
 #: The three pipelines of lesson 3: (name, long name, steps; line breaks are where it wraps).
 PIPELINES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
@@ -502,6 +525,46 @@ INFERENCE_API = Diagram(
 )
 
 
+def draw_serving_modes() -> Figure:
+    width, height = 9.0, 4.4
+    fig, ax = new_figure(width, height)
+    _title(ax, width, height - 0.3, "Serving a model: online or batch")
+    for row, (name, style, steps, trade) in enumerate(SERVING):
+        y = 2.3 - row * 1.85
+        lane = _card(fig, ax, 0.15, y, 8.7, 1.6, name, style, size=11.5, fill=0.08)
+        n = len(steps)
+        w, gap = (8.3 - 0.3 * (n - 1)) / n, 0.3
+        for k, step in enumerate(steps):
+            x = 0.35 + k * (w + gap)
+            _plain(fig, ax, x, y + 0.45, w, 0.75, step, size=9.5)
+            if k:
+                arrow(ax, (x - gap + 0.02, y + 0.82), (x - 0.02, y + 0.82), lw=1.6, scale=11)
+        in_box(fig, text(ax, 0.35, y + 0.22, trade, size=9.5, va="center", weight="bold"), lane)
+    text(ax, width / 2, 0.2, SERVING_VARIANTS, size=10, style="italic", ha="center", va="center")
+    return fig
+
+
+SERVING_MODES = Diagram(
+    name="serving_modes",
+    draw=draw_serving_modes,
+    alt=(
+        "Two lanes: online serving answers one request at a time through a prediction "
+        "service; batch serving scores many inputs on a schedule and stores the predictions."
+    ),
+    details=(
+        " ".join(
+            f"{name} lane, from left to right: "
+            + ", then ".join(_lower(st) for st in steps)
+            + ". Below it: "
+            + _lower(trade).replace(MIDDOT, ";")
+            + "."
+            for name, _, steps, trade in SERVING
+        )
+        + f" A note at the bottom reads: {SERVING_VARIANTS}"
+    ),
+)
+
+
 # --------------------------------------------------------------------------------------------
 # Lesson 3: CI/CD, continuous training, automation
 # --------------------------------------------------------------------------------------------
@@ -834,6 +897,7 @@ DIAGRAMS: dict[str, Diagram] = {
         RUNTIME_CONTAINERS,
         MONOLITH_VS_MICROSERVICES,
         INFERENCE_API,
+        SERVING_MODES,
         CI_CD_CT_PIPELINES,
         AUTOMATION_BY_PHASE,
         DEPLOYMENT_STRATEGIES,

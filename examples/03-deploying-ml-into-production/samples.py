@@ -60,13 +60,32 @@ SITUATIONS = (
     "A video site needs real viewers to use the new model, but few may suffer if it is worse",
 )
 
+SERVING_CASES = (
+    "A video platform refreshes every user's film suggestions once a night",
+    "A ride app quotes the price of a trip while the rider looks at the screen",
+    "An insurer re-scores all of its policies for renewal at the end of each month",
+    "A bank's chatbot detects the intent of each message as the customer sends it",
+)
+CD_TEAMS = (
+    "Every model update that passes all checks is serving all users within the hour",
+    "Each update is tested and ready to ship; a risk officer picks the day it goes live",
+    "A news site's recommender is always releasable, and the editor presses the button",
+    "The app's ranking model changes in production as soon as its pipeline run is green",
+)
+GOALS = (
+    "Check that the new spam filter does not crash on real mail before all users get it",
+    "Find out whether the new search ranking makes shoppers spend more per visit",
+    "Catch a new pricing model that times out, while only a few customers use it",
+    "Learn whether new product suggestions raise the share of visitors who buy",
+)
+
 # Lab functions that are honest but wrong in a plausible way.
 STRICT_LIMIT = """def canary_decision(old_errors, canary_errors, min_requests, margin):
+    limit = sum(old_errors) / len(old_errors) + margin
     if len(canary_errors) < min_requests:
-        return "wait"
-    old_rate = sum(old_errors) / len(old_errors)
+        return "roll back" if sum(canary_errors) / min_requests >= limit else "wait"
     canary_rate = sum(canary_errors) / len(canary_errors)
-    if canary_rate < old_rate + margin:  # strictly below: a tie at the limit is rolled back
+    if canary_rate < limit:  # strictly below, unrounded: a tie at the limit is rolled back
         return "promote"
     return "roll back"
 """
@@ -105,8 +124,18 @@ PARTIAL = {
     "q3_1_answer": as_dict(
         "practice_for", dict(zip(PRACTICES, ["ci", "cd", "ct", "ci", "ct", "cd"], strict=True))
     ),
+    # Lesson 2: 2.3 part (a) right, (b) swapped. Lesson 3: 3.3 right. Lesson 4: 4.3 (a) right,
+    # (b) swaps the two kinds of goal.
+    "q2_3_answer": as_dict(
+        "serving_for", dict(zip(SERVING_CASES, ["batch", "online", "online", "batch"], strict=True))
+    ),
+    "q3_3_answer": as_dict(
+        "cd_kind", dict(zip(CD_TEAMS, ["deployment", "delivery", "delivery", "deployment"], strict=True))
+    ),
+    "q4_3_answer": 'next_step = "c"\n'
+    + as_dict("method_for", dict(zip(GOALS, ["a/b test", "canary", "a/b test", "canary"], strict=True))),
     # Lab: a tie at the limit rolls back (part (a) right, (b) wrong); 5.2 blank; 5.3 right.
-    "q5_1_answer": STRICT_LIMIT,
+    "q5_4_answer": STRICT_LIMIT,
     "q5_3_answer": RUNNING_RIGHT,
 }
 
@@ -137,7 +166,15 @@ WRONG = {
         dict(zip(SITUATIONS, ["shadow", "basic", "blue-green", "canary", "canary", "shadow"], strict=True)),
     ),
     "q4_2_answer": 'strategy_summary = "a"\n',
-    "q5_1_answer": NO_MINIMUM,
+    "q2_3_answer": as_dict(
+        "serving_for", dict(zip(SERVING_CASES, ["online", "batch", "online", "batch"], strict=True))
+    ),
+    "q3_3_answer": as_dict(
+        "cd_kind", dict(zip(CD_TEAMS, ["delivery", "deployment", "deployment", "delivery"], strict=True))
+    ),
+    "q4_3_answer": 'next_step = "a"\n'
+    + as_dict("method_for", dict(zip(GOALS, ["a/b test", "canary", "a/b test", "canary"], strict=True))),
+    "q5_4_answer": NO_MINIMUM,
     "q5_2_answer": AGREEMENT,
     "q5_3_answer": OVERALL_RATE,
     "reflection": "Basic, because it costs nothing and carries no risk at all.",
@@ -146,14 +183,13 @@ WRONG = {
 
 def _decision(old_errors, canary_errors, min_requests, margin):
     """The rule, to memorise the public examples' answers (as if copied from a friend)."""
+    limit = round(sum(old_errors) / len(old_errors) + margin, 9)
     if len(canary_errors) < min_requests:
-        return "wait"
-    old_rate = sum(old_errors) / len(old_errors)
-    canary_rate = sum(canary_errors) / len(canary_errors)
-    return "promote" if round(canary_rate, 9) <= round(old_rate + margin, 9) else "roll back"
+        return "roll back" if round(sum(canary_errors) / min_requests, 9) > limit else "wait"
+    return "promote" if round(sum(canary_errors) / len(canary_errors), 9) <= limit else "roll back"
 
 
-_PUBLIC = labs.cases("canary_traffic", 6) + labs.cases("canary_edge_cases", 6)
+_PUBLIC = labs.cases("canary_traffic", 12) + labs.cases("canary_edge_cases", 12)
 _ANSWERS = [_decision(*case) for case in _PUBLIC]
 MEMORISED = f"""_SEEN = {{}}
 _PUBLIC = {[list(c) for c in _PUBLIC]!r}
@@ -191,7 +227,10 @@ CHEATER = {
     "q3_2_answer": ALWAYS_EQUAL + "phase_for_tool = AnyDict()\n",
     "q4_1_answer": ALWAYS_EQUAL + "strategy_for = AnyDict()\n",
     "q4_2_answer": ALWAYS_EQUAL + 'strategy_summary = Anything("d")\n',
-    "q5_1_answer": MEMORISED,
+    "q2_3_answer": ALWAYS_EQUAL + "serving_for = AnyDict()\n",
+    "q3_3_answer": ALWAYS_EQUAL + "cd_kind = AnyDict()\n",
+    "q4_3_answer": ALWAYS_EQUAL + 'next_step = Anything("c")\nmethod_for = AnyDict()\n',
+    "q5_4_answer": MEMORISED,
     "q5_2_answer": ALWAYS_EQUAL + "def shadow_report(old_outputs, new_outputs):\n    return AnyDict()\n",
     "q5_3_answer": CACHED,
 }

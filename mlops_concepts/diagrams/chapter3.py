@@ -56,6 +56,29 @@ MICRO_POINTS = ("Independent services:\neach scales on its own", "A failure stay
 API_REQUEST = '{"amount": 120,\n "country": "NL"}'
 API_RESPONSE = '{"fraud": false}'
 
+#: Lesson 2, serving: each way's steps from left to right, and what it costs and gives [H] [G].
+SERVING = (
+    (
+        "Online",
+        OLD,
+        ("One request:\nnew input", "Prediction service\nbehind an API", "One prediction,\nright away"),
+        "Low latency \u00b7 needs a live service",
+    ),
+    (
+        "Batch",
+        NEW,
+        (
+            "Schedule, e.g.\nevery night",
+            "Model scores\nmany inputs",
+            "Stored\npredictions",
+            "Read later by\napplications",
+        ),
+        "Cheap \u00b7 only as fresh as the last run",
+    ),
+)
+MIDDOT = " \u00b7"
+SERVING_VARIANTS = "Also: streaming (on events as they arrive) and edge (on the user's device)."
+
 #: The three pipelines of lesson 3: (name, long name, steps; line breaks are where it wraps).
 PIPELINES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
@@ -72,8 +95,8 @@ PIPELINES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "CD",
         "Continuous delivery /\ndeployment",
         (
-            "Validated code",
-            "Release it\nautomatically",
+            "Validated code,\nkept releasable",
+            "Go live: by hand\n(delivery) or auto-\nmatically (deploy.)",
             "Ship the\ntraining pipeline",
             "Pipeline deploys the\nprediction service",
         ),
@@ -115,7 +138,7 @@ STRATEGIES: tuple[dict, ...] = (
         "name": "Shadow",
         "flows": ("every request", "a copy of every request"),
         "served": "old model's output only",
-        "risk": "no risk",
+        "risk": "no risk to predictions",
         "cost": "double resources",
         "words": (
             "every request goes to both models, but only the old model's output is served; "
@@ -147,22 +170,18 @@ STRATEGIES: tuple[dict, ...] = (
     },
 )
 
-#: The lab's promotion rule, in the order it is checked.
-RULE_STEPS = (
-    (
-        "Has the canary served at least\nthe minimum number of requests?",
-        "no",
-        "Wait",
-        "keep the canary share and\ncollect more requests",
-    ),
-    (
-        "Is its error rate at most the old\nmodel's error rate plus the margin?",
-        "yes",
-        "Promote",
-        "give the new model\nmore traffic",
-    ),
-    (None, "no", "Roll back", "send all traffic back\nto the old model"),
-)
+#: The lab's promotion rule: its three questions, in the order they are asked, and its outcomes.
+RULE_QUESTIONS = {
+    "minimum": "Has the canary served at least\nthe minimum number of requests?",
+    "abort": "Would it be above the limit at\nthe minimum, even if no further\nrequest were an error?",
+    "limit": "Is its error rate at most the\nlimit (old rate + margin)?",
+}
+RULE_OUTCOMES = {
+    "abort": ("Roll back now", "early abort: it can no\nlonger meet the limit"),
+    "wait": ("Wait", "keep the canary share and\ncollect more requests"),
+    "promote": ("Promote", "give the new model\nmore traffic"),
+    "roll back": ("Roll back", "send all traffic back\nto the old model"),
+}
 
 RECAP_COLUMNS = (
     (
@@ -178,12 +197,20 @@ RECAP_COLUMNS = (
         "Serve",
         OLD,
         (
-            "Model as a microservice",
+            "Online (often a micro-\nservice) or batch",
             "API: agreed contract\nfor input and output",
             "Inference: new input in,\nprediction out",
         ),
     ),
-    ("Release", NEW, ("CI, CD, and CT for ML", "Strategies: basic,\nshadow, canary", "Extra: blue-green")),
+    (
+        "Release",
+        NEW,
+        (
+            "CI, CD (delivery or\ndeployment), and CT",
+            "Strategies: basic,\nshadow, canary",
+            "Canary: is it safe?\nA/B test: is it better?",
+        ),
+    ),
 )
 
 
@@ -330,7 +357,15 @@ def draw_runtime_containers() -> Figure:
     for place, y in zip(CONTAINER_PLACES, ys, strict=True):
         _plain(fig, ax, 4.3, y - 0.22, 2.4, 0.46, f"{place}: same container", size=10)
         arrow(ax, (2.95, 2.02), (4.25, y), lw=1.6, scale=12)
-    text(ax, 7.05, 1.75, "Runs the same\neverywhere", size=10, va="center", style="italic")
+    text(
+        ax,
+        7.05,
+        1.75,
+        "Same software\nenvironment;\nhost kernel and\nhardware still\ndiffer",
+        size=10,
+        va="center",
+        style="italic",
+    )
 
     k8s = box(ax, 0.3, 0.3, 8.4, 0.55, face=EXTRA["colour"], alpha=0.15, lw=1.3)
     in_box(
@@ -354,7 +389,8 @@ RUNTIME_CONTAINERS = Diagram(
     draw=draw_runtime_containers,
     alt=(
         "Two rows: without a container, code copied from development to production meets "
-        "different library versions; with a container, the same image runs everywhere."
+        "different library versions; with a container, the same image gives the same software "
+        "environment everywhere."
     ),
     details=(
         "Top row, without a container: the development environment has library version A, and "
@@ -362,7 +398,8 @@ RUNTIME_CONTAINERS = Diagram(
         "versions differ, so the model may break or change. Bottom row, with a container (for "
         "example Docker): a dashed box, the container image, holds the model code and its "
         f"dependencies; arrows lead from it to {join([p.lower() for p in CONTAINER_PLACES])}, "
-        "each running the same container, with a note that it runs the same everywhere. A bar "
+        "each running the same container, with a note that the software environment is the same "
+        "while the host's kernel and hardware can still differ. A bar "
         "along the bottom reads: Kubernetes orchestrates the containers and scales them."
     ),
 )
@@ -488,6 +525,46 @@ INFERENCE_API = Diagram(
 )
 
 
+def draw_serving_modes() -> Figure:
+    width, height = 9.0, 4.4
+    fig, ax = new_figure(width, height)
+    _title(ax, width, height - 0.3, "Serving a model: online or batch")
+    for row, (name, style, steps, trade) in enumerate(SERVING):
+        y = 2.3 - row * 1.85
+        lane = _card(fig, ax, 0.15, y, 8.7, 1.6, name, style, size=11.5, fill=0.08)
+        n = len(steps)
+        w, gap = (8.3 - 0.3 * (n - 1)) / n, 0.3
+        for k, step in enumerate(steps):
+            x = 0.35 + k * (w + gap)
+            _plain(fig, ax, x, y + 0.45, w, 0.75, step, size=9.5)
+            if k:
+                arrow(ax, (x - gap + 0.02, y + 0.82), (x - 0.02, y + 0.82), lw=1.6, scale=11)
+        in_box(fig, text(ax, 0.35, y + 0.22, trade, size=9.5, va="center", weight="bold"), lane)
+    text(ax, width / 2, 0.2, SERVING_VARIANTS, size=10, style="italic", ha="center", va="center")
+    return fig
+
+
+SERVING_MODES = Diagram(
+    name="serving_modes",
+    draw=draw_serving_modes,
+    alt=(
+        "Two lanes: online serving answers one request at a time through a prediction "
+        "service; batch serving scores many inputs on a schedule and stores the predictions."
+    ),
+    details=(
+        " ".join(
+            f"{name} lane, from left to right: "
+            + ", then ".join(_lower(st) for st in steps)
+            + ". Below it: "
+            + _lower(trade).replace(MIDDOT, ";")
+            + "."
+            for name, _, steps, trade in SERVING
+        )
+        + f" A note at the bottom reads: {SERVING_VARIANTS}"
+    ),
+)
+
+
 # --------------------------------------------------------------------------------------------
 # Lesson 3: CI/CD, continuous training, automation
 # --------------------------------------------------------------------------------------------
@@ -522,7 +599,8 @@ def _pipelines_details() -> str:
     return (
         "Each lane runs from left to right. "
         + " ".join(parts)
-        + " The CI lane's data, schema and model checks, the training pipeline of CD and the "
+        + " Going live by hand is continuous delivery; going live automatically is continuous "
+        "deployment." + " The CI lane's data, schema and model checks, the training pipeline of CD and the "
         "whole CT lane are what ML adds to the CI/CD of ordinary software."
     )
 
@@ -708,28 +786,43 @@ DEPLOYMENT_STRATEGIES = Diagram(
 
 
 def draw_canary_promotion_rule() -> Figure:
-    width, height = 9.0, 4.4
+    width, height = 9.5, 5.3
     fig, ax = new_figure(width, height)
-    _title(ax, width, height - 0.3, "The lab's promotion rule for a canary")
-    q1 = _plain(fig, ax, 0.2, 2.6, 3.6, 0.95, RULE_STEPS[0][0], size=10, style=OLD)
-    q2 = _plain(fig, ax, 0.2, 0.7, 3.6, 0.95, RULE_STEPS[1][0], size=10, style=OLD)
-    del q1, q2
-    outcomes = ((RULE_STEPS[0], 3.07, NEUTRAL), (RULE_STEPS[1], 1.9, NEW), (RULE_STEPS[2], 0.6, EXTRA))
-    for (_, _, name, what), yc, style in outcomes:
-        card = _card(fig, ax, 5.3, yc - 0.5, 3.5, 1.0, name, style, size=11)
-        in_box(fig, text(ax, 5.45, yc - 0.13, what, size=9.5, va="top"), card)
-    arrow(ax, (3.85, 3.07), (5.25, 3.07), lw=2, scale=14)
-    text(ax, 4.55, 3.15, "no", size=10, ha="center", va="bottom", weight="bold")
-    arrow(ax, (2.0, 2.55), (2.0, 1.7), lw=2, scale=14)
-    text(ax, 2.1, 2.12, "yes", size=10, va="center", weight="bold")
-    arrow(ax, (3.85, 1.35), (5.25, 1.9), lw=2, scale=14)
-    text(ax, 4.45, 1.75, "yes", size=10, ha="center", va="bottom", weight="bold")
-    arrow(ax, (3.85, 0.95), (5.25, 0.6), lw=2, scale=14)
-    text(ax, 4.45, 0.68, "no", size=10, ha="center", va="top", weight="bold")
+    _title(ax, width, height - 0.3, "The lab's promotion rule for a canary, with its early abort")
+    qw, qh = 3.1, 1.0
+    _plain(fig, ax, 0.2, 3.5, qw, qh, RULE_QUESTIONS["minimum"], size=10, style=OLD)
+    _plain(fig, ax, 3.75, 3.5, 2.85, qh, RULE_QUESTIONS["abort"], size=9.5, style=OLD)
+    _plain(fig, ax, 0.2, 1.3, qw, qh, RULE_QUESTIONS["limit"], size=10, style=OLD)
+    cards = (
+        ("abort", 3.55, EXTRA),
+        ("wait", 2.45, NEUTRAL),
+        ("promote", 1.3, NEW),
+        ("roll back", 0.2, EXTRA),
+    )
+    for key, y, style in cards:
+        name, what = RULE_OUTCOMES[key]
+        card = _card(fig, ax, 7.0, y, 2.35, 0.9, name, style, size=10.5)
+        in_box(fig, text(ax, 7.1, y + 0.55, what, size=9, va="top"), card)
+
+    def label(x: float, y: float, word: str, **kw) -> None:
+        text(ax, x, y, word, size=10, weight="bold", **kw)
+
+    arrow(ax, (3.33, 4.0), (3.7, 4.0), lw=2, scale=14)
+    label(3.52, 4.08, "no", ha="center", va="bottom")
+    arrow(ax, (6.63, 4.0), (6.95, 4.0), lw=2, scale=14)
+    label(6.79, 4.08, "yes", ha="center", va="bottom")
+    arrow(ax, (6.1, 3.45), (6.95, 2.9), lw=2, scale=14)
+    label(6.45, 3.05, "no", ha="right", va="center")
+    arrow(ax, (1.75, 3.45), (1.75, 2.35), lw=2, scale=14)
+    label(1.85, 2.9, "yes", va="center")
+    arrow(ax, (3.35, 1.8), (6.95, 1.75), lw=2, scale=14)
+    label(5.1, 1.85, "yes", ha="center", va="bottom")
+    arrow(ax, (2.9, 1.25), (6.95, 0.65), lw=2, scale=14)
+    label(4.9, 0.82, "no", ha="center", va="top")
     text(
         ax,
         0.2,
-        0.3,
+        0.45,
         "Error rate = errors \u00f7 requests served, per model.",
         size=10,
         style="italic",
@@ -738,21 +831,27 @@ def draw_canary_promotion_rule() -> Figure:
     return fig
 
 
+def _rule_details() -> str:
+    q = {k: _flat(v) for k, v in RULE_QUESTIONS.items()}
+    o = {k: f"{name}: {_flat(what)}" for k, (name, what) in RULE_OUTCOMES.items()}
+    return (
+        f"First question: \u201c{q['minimum']}\u201d If no, a second question: \u201c{q['abort']}\u201d "
+        f"If yes, {o['abort']}; if no, {o['wait']}. If the first answer is yes, the question is "
+        f"\u201c{q['limit']}\u201d If yes, {o['promote']}; if no, {o['roll back']}. A note says "
+        "that an error rate is the number of errors divided by the number of requests a model "
+        "served."
+    )
+
+
 CANARY_PROMOTION_RULE = Diagram(
     name="canary_promotion_rule",
     draw=draw_canary_promotion_rule,
     alt=(
-        "A decision flow for the canary: wait if it has served too few requests, otherwise "
-        "promote if its error rate is within the margin, else roll back."
+        "A decision flow for the canary: before the minimum number of requests, roll back at "
+        "once if it can no longer meet the limit, else wait; from the minimum on, promote if its "
+        "error rate is within the limit, else roll back."
     ),
-    details=(
-        f"First question: \u201c{_flat(RULE_STEPS[0][0])}\u201d If no, the outcome is "
-        f"{RULE_STEPS[0][2]}: {_flat(RULE_STEPS[0][3])}. If yes, the second question: "
-        f"\u201c{_flat(RULE_STEPS[1][0])}\u201d If yes, {RULE_STEPS[1][2]}: "
-        f"{_flat(RULE_STEPS[1][3])}; if no, {RULE_STEPS[2][2]}: {_flat(RULE_STEPS[2][3])}. A "
-        "note says that an error rate is the number of errors divided by the number of "
-        "requests a model served."
-    ),
+    details=_rule_details(),
 )
 
 
@@ -798,6 +897,7 @@ DIAGRAMS: dict[str, Diagram] = {
         RUNTIME_CONTAINERS,
         MONOLITH_VS_MICROSERVICES,
         INFERENCE_API,
+        SERVING_MODES,
         CI_CD_CT_PIPELINES,
         AUTOMATION_BY_PHASE,
         DEPLOYMENT_STRATEGIES,

@@ -9,7 +9,8 @@ before anyone decides, and the margin by which its error rate may exceed the old
 ``canary_stream`` the outcomes of a canary's requests in the order it served them.
 
 The promotion rule these cases exercise is the lab's own rule, stated in the notebook; the
-chapter's facts say only that a canary's share grows as long as its metrics hold.
+chapter's facts say only that a canary's share grows as long as its metrics hold, and that a rule
+on point estimates needs a minimum sample and an early abort when the limit can no longer be met.
 """
 
 import numpy as np
@@ -31,7 +32,8 @@ def canary_traffic(rng: np.random.Generator) -> tuple:
     min_requests = int(rng.choice([50, 80, 100]))
     margin = float(rng.choice([0.01, 0.02, 0.03]))
     canary_n = int(rng.integers(30, 161))
-    shift = float(rng.choice([-0.03, -0.01, 0.0, 0.05, 0.08]))
+    # +0.15: a clearly broken canary, which the early abort catches before the minimum.
+    shift = float(rng.choice([-0.03, -0.01, 0.0, 0.05, 0.08, 0.15]))
     canary_rate = min(max(old_rate + shift, 0.0), 1.0)
     old_errors = (rng.random(old_n) < old_rate).astype(int).tolist()
     canary_errors = (rng.random(canary_n) < canary_rate).astype(int).tolist()
@@ -39,13 +41,18 @@ def canary_traffic(rng: np.random.Generator) -> tuple:
 
 
 def canary_edge_cases(rng: np.random.Generator) -> tuple:
-    """Edge cases: one request short of the minimum, exactly the minimum, a tie at the margin."""
-    kind = int(rng.integers(0, 5))
+    """Edge cases at each boundary of the rule: the minimum, the limit and the early abort.
+
+    Two cases of each decision, so a function that gets one boundary wrong loses points. The old
+    model serves 200 requests and the minimum is 100, so the limit is a whole number of errors
+    over the minimum: ``tie`` errors in 100 requests is exactly the old rate plus the margin.
+    """
+    kind = int(rng.integers(0, 6))
     margin = float(rng.choice([0.01, 0.02, 0.05]))
     min_requests = 100
     old_n = 200
     old_count = int(rng.choice([0, 4, 10, 16, 20]))
-    tie = old_count // 2 + round(margin * 100)  # canary errors at exactly old rate + margin
+    tie = old_count // 2 + round(margin * 100)  # errors in min_requests at exactly the limit
     old_errors = _outcomes(rng, old_n, old_count)
     if kind == 0:  # one request short of the minimum, and no errors at all: still too early
         canary = _outcomes(rng, min_requests - 1, 0)
@@ -55,8 +62,10 @@ def canary_edge_cases(rng: np.random.Generator) -> tuple:
         canary = _outcomes(rng, min_requests, tie + 1)
     elif kind == 3:  # many requests, one error under the limit
         canary = _outcomes(rng, 2 * min_requests, 2 * tie - 1)
-    else:  # far too few requests with many errors: wait, not roll back
-        canary = _outcomes(rng, 20, 10)
+    elif kind == 4:  # before the minimum, as many errors as the limit allows over it: wait
+        canary = _outcomes(rng, int(rng.integers(max(tie, 20), min_requests)), tie)
+    else:  # before the minimum, one error more than the limit allows over it: roll back now
+        canary = _outcomes(rng, int(rng.integers(max(tie + 1, 20), min_requests)), tie + 1)
     return old_errors, canary, min_requests, margin
 
 

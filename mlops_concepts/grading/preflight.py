@@ -168,14 +168,20 @@ def check(root: Path, assignment: str, main_url: str, nbgrader_args: tuple[str, 
 
 
 def _first_error(work: Path, assignment: str) -> str:
-    """The first error a cell of the graded solution printed: usually the environment's fault."""
+    """The error the graded solution met: an import error first (the environment's usual fault),
+    else the first error a cell printed."""
     path = work / "autograded" / STUDENT / assignment / f"{assignment}.ipynb"
     if not path.is_file():
         return ""
-    for cell in nbformat.read(path, as_version=4).cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                return f"the first error was {output.get('ename')}: {output.get('evalue', '')[:300]}"
+    errors = [
+        output
+        for cell in nbformat.read(path, as_version=4).cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
+    imports = [e for e in errors if e.get("ename") in ("ModuleNotFoundError", "ImportError")]
+    for error in imports or errors:
+        return f"the first error was {error.get('ename')}: {error.get('evalue', '')[:300]}"
     return ""
 
 

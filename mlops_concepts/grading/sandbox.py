@@ -64,6 +64,12 @@ MAX_PROCESSES = 128
 SUBMISSION_MOUNT = "/submission"  # the submission, read-only, inside the sandbox
 FONT_CACHE_MOUNT = "/run/font-cache"  # matplotlib's font list, read-only, inside the sandbox
 MPLCONFIGDIR = "/tmp/matplotlib"
+# The course package the grader runs, read-only, inside the sandbox: the kernel imports it from
+# here, first on its path, wherever the package and the course live on the host. (Bound at its
+# host path, the kernel would import whichever copy its virtualenv names instead: with the course
+# package installed from a clone and the course copied elsewhere with its own copy, every answer
+# failed to import and scored 0.)
+PACKAGE_PARENT_MOUNT = "/run/course-package"
 # What matplotlib's font list depends on besides matplotlib itself: a change to any of these
 # (fonts installed or removed, fontconfig's cache refreshed) builds a new list.
 FONT_SOURCES = ("/etc/fonts", "/usr/share/fonts", "/usr/local/share/fonts", "/var/cache/fontconfig")
@@ -97,12 +103,17 @@ def _package_dir() -> str:
     return str(Path(__file__).resolve().parents[1])
 
 
+def package_mount() -> str:
+    """Where the sandbox sees the course package the grader runs."""
+    return f"{PACKAGE_PARENT_MOUNT}/{Path(_package_dir()).name}"
+
+
 def readonly_paths() -> list[str]:
-    """Host paths the kernel may read: Python, the virtualenv and the course package."""
+    """Host paths the kernel may read at the same path: Python and the virtualenv. (The course
+    package is bound at :func:`package_mount`.)"""
     paths = {
         str(Path(sys.base_prefix).resolve()),
         str(Path(sys.prefix).resolve()),
-        _package_dir(),
     }
     # Keep only the outermost paths, so nested ones are not bound twice.
     ordered = sorted(paths)
@@ -113,7 +124,7 @@ def readonly_paths() -> list[str]:
 #: that grades, and setting up debugpy took about a tenth of a second of every kernel's start
 #: (ipykernel runs without it when it cannot be imported).
 KERNEL_MAIN = (
-    "import sys; sys.modules['debugpy'] = None; "
+    f"import sys; sys.path.insert(0, {PACKAGE_PARENT_MOUNT!r}); sys.modules['debugpy'] = None; "
     "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
 )
 
@@ -231,6 +242,7 @@ def bwrap_argv(workdir: str, socket_dir: str, command: list[str], fonts: str | N
     ]
     for path in readonly_paths():
         argv += ["--ro-bind", path, path]
+    argv += ["--ro-bind", _package_dir(), package_mount()]
     if fonts:
         argv += ["--ro-bind", fonts, FONT_CACHE_MOUNT]
     argv += [

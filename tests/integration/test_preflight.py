@@ -9,8 +9,10 @@ depends on changes.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +20,7 @@ from mlops_concepts.authoring.samples import solutions, submission
 from mlops_concepts.grading import preflight
 from mlops_concepts.grading.coursedir import gradebook_url
 from mlops_concepts.grading.submissions import fingerprint
-from support.course import make_course, nbgrader_env, submit
+from support.course import item_scores, make_course, max_scores, nbgrader_env, submit
 
 pytestmark = pytest.mark.slow
 
@@ -97,3 +99,19 @@ def test_the_check_uses_the_instructors_arguments(tmp_path, cache):
     broken = preflight.check(root, ASSIGNMENT, gradebook_url(root), ("--SandboxedExecute.memory_limit_mb=8",))
     assert not broken.ok and not broken.cached
     assert "full marks" in broken.reason
+
+
+def test_a_course_with_its_own_copy_of_the_package_grades_right(tmp_path, cache):
+    """A course folder of its own, holding its own copy of the course package (nbgrader_config.py
+    puts the course folder first on nbgrader's path, so the grader runs that copy): the sandboxed
+    kernel imports that same copy, and the instructor's solution earns full marks. (It scored 0
+    when the kernel imported the copy its virtualenv names, which the sandbox does not show.)"""
+    root = make_course(tmp_path / "course")
+    package = Path(preflight.__file__).resolve().parents[1]
+    shutil.copytree(package, root / "mlops_concepts", ignore=shutil.ignore_patterns("__pycache__"))
+    submit(root, ASSIGNMENT, "ann", submission(root, ASSIGNMENT, solutions(root, ASSIGNMENT)))
+
+    run = _grade(root)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert item_scores(root, ASSIGNMENT, "ann") == max_scores(root, ASSIGNMENT)

@@ -298,6 +298,7 @@ def _workdir(attack) -> str:
 def _allowed_paths(attack) -> list[str]:
     return [
         *sandbox.readonly_paths(),
+        sandbox.PACKAGE_PARENT_MOUNT,
         *sandbox.SYSTEM_DIRS,
         _workdir(attack),
         "/etc/fonts",

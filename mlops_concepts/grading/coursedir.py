@@ -42,8 +42,8 @@ class CourseConfigError(Exception):
     """The course's nbgrader_config.py raised while it loaded: nothing may be graded with it."""
 
 
-def gradebook_url(root) -> str:
-    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only.
+def course_config(root):
+    """The configuration in the course's own ``nbgrader_config.py`` at ``root``, and only that.
 
     Raises :class:`CourseConfigError`, naming the file and the error, when the file does not load.
     """
@@ -52,11 +52,22 @@ def gradebook_url(root) -> str:
     from traitlets.config.loader import PyFileConfigLoader
 
     try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     except Exception as err:
         raise CourseConfigError(
             f"The course configuration {Path(root) / 'nbgrader_config.py'} does "
             f"not load ({type(err).__name__}: {printable(err, 300)})"
         ) from err
+
+
+def gradebook_url(root, config=None) -> str:
+    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only
+    (or from ``config``, already read by :func:`course_config`).
+
+    Raises :class:`CourseConfigError`, naming the file and the error, when the file does not load.
+    """
+    from pathlib import Path
+
+    config = course_config(root) if config is None else config
     url = config.CourseDirectory.get("db_url")
     return url if isinstance(url, str) else f"sqlite:///{Path(root) / 'gradebook.db'}"

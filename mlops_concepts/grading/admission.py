@@ -84,7 +84,7 @@ class GuardedAutograde(Autograde):
             raise NbGraderException(self.summary())
 
     def summary(self) -> str:
-        lines = [f"{len(self.refused)} submission(s) were refused and not graded (the others were):"]
+        lines = [f"{len(self.refused)} submission(s) were refused and not graded (the others went on):"]
         for student, assignment, reason in self.refused.values():
             if reason.startswith("this folder"):
                 todo = f"grade it with `{SAFE_COMMAND.format(assignment=printable(assignment))}`"

@@ -18,7 +18,8 @@ addresses, ids), so the pages themselves are made inert:
   backslashes included, so they stay text in its HTML, attributes and JavaScript strings.
 
 nbgrader's JavaScript builds the rest of the pages from the API's JSON with ``.text()`` and
-``.attr()``, which do not parse HTML.
+``.attr()``, which do not parse HTML, but for one line (:data:`SCRIPT_FIXES`), which this
+extension serves corrected.
 
 How: this extension registers, for each of nbgrader's Formgrader page routes, the same handler
 with the two changes above. Jupyter loads server extensions in alphabetical order of their
@@ -29,6 +30,7 @@ first rule that matches: these handlers answer. Enabled for every server of this
 
 from __future__ import annotations
 
+import os
 import re
 from html import escape
 
@@ -36,6 +38,7 @@ from jinja2 import Environment, FileSystemLoader
 from jupyter_server.utils import url_path_join
 from nbgrader.server_extensions.formgrader import handlers as formgrader
 from nbgrader.server_extensions.formgrader.base import BaseHandler
+from tornado import web
 
 FORMGRADER = "nbgrader.server_extensions.formgrader"
 
@@ -53,6 +56,32 @@ GRADEBOOK_RESOURCES = (
     "notebook_path",
     "filename",
 )
+
+
+# nbgrader's scripts that hand gradebook text to jQuery as HTML: (file, [(line, fixed line)]).
+SCRIPT_FIXES = {
+    "manage_students_notebook_submissions.js": [
+        ('this.$name.append(name + " (file missing)");', 'this.$name.text(name + " (file missing)");'),
+    ],
+}
+
+
+def fixed_script(name: str) -> str:
+    """nbgrader's script ``name`` with the fixes of :data:`SCRIPT_FIXES` (tested against the
+    installed nbgrader by tests/unit/test_formgrader_pages.py)."""
+    with open(os.path.join(formgrader.static_path, "js", name), encoding="utf-8") as f:
+        text = f.read()
+    for line, fixed in SCRIPT_FIXES[name]:
+        text = text.replace(line, fixed)
+    return text
+
+
+class FixedScript(web.RequestHandler):
+    """Serves a script of :data:`SCRIPT_FIXES`, fixed (as nbgrader serves its static files: no login)."""
+
+    def get(self, name):
+        self.set_header("Content-Type", "application/javascript; charset=UTF-8")
+        self.write(fixed_script(name))
 
 
 class InertTemplates(FileSystemLoader):
@@ -105,8 +134,10 @@ def inert(handler: type) -> type:
 
 
 def rules(base_url: str) -> list[tuple]:
-    """nbgrader's Formgrader page routes, each with its inert handler (static files as they are)."""
-    out = []
+    """nbgrader's Formgrader page routes, each with its inert handler, and the fixed scripts
+    (the other static files as they are)."""
+    scripts = "|".join(re.escape(name) for name in SCRIPT_FIXES)
+    out = [(url_path_join(base_url, f"formgrader/static/js/({scripts})"), FixedScript)]
     for pattern, handler, *kwargs in formgrader.default_handlers:
         if isinstance(handler, type) and issubclass(handler, BaseHandler):
             out.append((url_path_join(base_url, pattern.lstrip("/")), inert(handler), *kwargs))

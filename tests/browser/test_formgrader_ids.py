@@ -150,6 +150,9 @@ def test_formgrader_pages_show_hostile_gradebook_strings_as_text(browser, server
                 assert NAMES["--last-name"] in state["text"] and NAMES["--first-name"] in state["text"]
                 assert page.locator("input.score").count() >= 1  # the page still works
         assert _gradebook_state(course)[0] == before, "a page changed the gradebook"
+        # The one nbgrader script that gave gradebook text to jQuery as HTML is served fixed.
+        script = page.request.get(f"{base_url}formgrader/static/js/manage_students_notebook_submissions.js")
+        assert script.ok and 'this.$name.text(name + " (file missing)")' in script.text()
 
         # Control: the same attack, run on purpose in the page, does all the checks look for.
         page.evaluate(f"() => {{ {ATTACK} }}")

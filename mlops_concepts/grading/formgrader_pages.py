@@ -76,8 +76,18 @@ def fixed_script(name: str) -> str:
     return text
 
 
+def _formgrader_loaded(handler) -> None:
+    # These routes are registered before nbgrader's Formgrader loads; when it does not (a broken
+    # nbgrader_config.py), there is no Formgrader, and no page of it either.
+    if "nbgrader_formgrader" not in handler.settings:
+        raise web.HTTPError(404)
+
+
 class FixedScript(web.RequestHandler):
     """Serves a script of :data:`SCRIPT_FIXES`, fixed (as nbgrader serves its static files: no login)."""
+
+    def prepare(self):
+        _formgrader_loaded(self)
 
     def get(self, name):
         self.set_header("Content-Type", "application/javascript; charset=UTF-8")
@@ -117,6 +127,10 @@ class _EscapingExporter:
 
 class InertPages:
     """Mixed into each Formgrader page handler."""
+
+    def prepare(self, *args, **kwargs):
+        _formgrader_loaded(self)
+        return super().prepare(*args, **kwargs)
 
     def render(self, name, **ns):
         env = self.settings.get("mlops_concepts_jinja2_env")

@@ -61,7 +61,9 @@ class GuardedAutograde(Autograde):
             if reason:
                 self.refused[path] = (student, assignment, reason)
                 del self.assignments[path]
-                self.log.error("REFUSED: student %s: %s", quoted(student), printable(reason, 600))
+                self.log.error(
+                    "REFUSED: student %s: %s", quoted(student), printable(reason, 600, backslashes=False)
+                )
 
     def _unsafe(self, folder: Path, assignment: str) -> str | None:
         release = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment))
@@ -90,7 +92,7 @@ class GuardedAutograde(Autograde):
                 todo = f"grade it with `{SAFE_COMMAND.format(assignment=printable(assignment))}`"
             else:
                 todo = "never graded under this name (see docs/security/identity.md)"
-            lines.append(f"  {quoted(student)}: {printable(reason, 600)}; {todo}")
+            lines.append(f"  {quoted(student)}: {printable(reason, 600, backslashes=False)}; {todo}")
         return "\n".join(lines)
 
 

@@ -12,7 +12,10 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum 
 # Makes nbgrader stop on an error in nbgrader_config.py instead of grading with its defaults (see
 # the file). pip installs it for `pip install .`, but not for the editable install below.
 GUARD  := $(VENV)/etc/jupyter/jupyter_config.py
-VENV_READY := $(STAMP) $(GUARD)
+# Makes every Formgrader page inert for gradebook text (mlops_concepts/grading/formgrader_pages.py);
+# likewise installed by `pip install .` only.
+PAGES  := $(VENV)/etc/jupyter/jupyter_server_config.d/mlops_concepts.json
+VENV_READY := $(STAMP) $(GUARD) $(PAGES)
 # Every chapter, from source/; ASSIGNMENT=<id> picks one (empty: all of them, or the first for lab).
 CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
 ASSIGNMENT ?=
@@ -27,6 +30,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(GUARD): etc/jupyter/jupyter_config.py | $(STAMP)
+	install -D -m 644 $< $@
+
+$(PAGES): etc/jupyter/jupyter_server_config.d/mlops_concepts.json | $(STAMP)
 	install -D -m 644 $< $@
 
 # Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium;

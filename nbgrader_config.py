@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))  # the course package, even before `pip install -e
 # (the course's .venv), so `.venv/bin/nbgrader ...` works without activating the venv.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
+from mlops_concepts.grading import admission  # noqa: E402
 from mlops_concepts.grading.defuse import DefuseStudentContent  # noqa: E402
 from mlops_concepts.grading.diagrams_release import RenderDiagrams  # noqa: E402
 from mlops_concepts.grading.execute import SandboxedExecute  # noqa: E402
@@ -135,3 +136,11 @@ c.ExchangeFactory.release_feedback = "mlops_concepts.grading.exchange.SafeExchan
 # a column) and no text cell can start a spreadsheet formula (mlops_concepts/grading/export.py).
 # `mlops-concepts grade` writes it with the same plugin.
 c.ExportApp.plugin_class = SafeCsvExportPlugin
+
+# Student ids are untrusted (a student names their own folder): only letters, digits, '.', '_' and
+# '-'. With roster_only, also only the students in the gradebook's student table (`nbgrader db
+# student add/import`). Plain `nbgrader autograde` refuses, by name, every submission with a
+# refused id or a folder staging would repair, grades the others and exits 1 with the list
+# (mlops_concepts/grading/admission.py, identity.py; docs/security/identity.md).
+c.StudentIds.roster_only = False
+admission.install()

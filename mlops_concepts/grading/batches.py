@@ -34,9 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cells, forkserver
+from .commands import last_error
 from .forkserver import nbgrader_env
 from .gradebooks import seed
 from .layout import GRADED, JOBS, LOGS, STAGING
+from .preflight import ENV as PREFLIGHT_ENV
 from .submissions import stage, stage_blank
 from .untrusted import printable, quoted
 
@@ -90,18 +92,6 @@ class Result:
 
 def scratch_url(root: Path, batch: str) -> str:
     return f"sqlite:///{root / JOBS / batch / 'gradebook.db'}"
-
-
-def last_error(log: str) -> str:
-    """The most telling error line of an nbgrader log: the exception itself, not the boilerplate."""
-    lines = log.splitlines()
-    for line in reversed(lines):
-        match = re.search(r"\b(\w+(?:Error|Exception|Unavailable)): (.+)", line)
-        if match:
-            return f"{match.group(1)}: {match.group(2).strip()}"[:400]
-    boiler = ("Please see", "There was an error processing")
-    errors = [ln for ln in lines if "ERROR" in ln and not any(b in ln for b in boiler)]
-    return errors[-1].strip()[:400] if errors else "nbgrader failed (see the log)"
 
 
 class _Logs:
@@ -466,7 +456,7 @@ def run_batch(batch: Batch, on_done: Callable[[Result], None] | None = None) -> 
     if len(batch.students) == 1:
         args += ["--student", batch.students[0]]
     return _run(
-        _start(batch, args, staged_first=True),
+        _start(batch, args, {PREFLIGHT_ENV: "checked"}, staged_first=True),
         batch,
         _Logs(root / LOGS, batch),
         lambda student: _graded(root, batch, student),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,12 +15,14 @@ from .layout import LOGS
 LOG_TAIL_BYTES = 64 * 1024
 
 
-def nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | None = None):
+def nbgrader(
+    root: Path, *args: str, timeout: float | None = None, log: Path | None = None, env: dict | None = None
+):
     """Run ``nbgrader ARGS`` in ``root``; its output goes straight to ``log``.
 
     Returns a CompletedProcess whose ``stdout`` is the last part of the log, enough to say why a
     run failed. On timeout the whole process group is killed, kernels included, and
-    :class:`subprocess.TimeoutExpired` is raised.
+    :class:`subprocess.TimeoutExpired` is raised. ``env`` is added to nbgrader's environment.
     """
     if log is None:
         log = root / LOGS / "nbgrader.log"
@@ -32,7 +35,7 @@ def nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | N
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=nbgrader_env(),
+            env=dict(nbgrader_env(), **(env or {})),
             start_new_session=True,
         )
         try:
@@ -45,3 +48,15 @@ def nbgrader(root: Path, *args: str, timeout: float | None = None, log: Path | N
         f.seek(max(0, log.stat().st_size - LOG_TAIL_BYTES))
         tail = f.read().decode("utf-8", errors="replace")
     return subprocess.CompletedProcess(cmd, code, tail, "")
+
+
+def last_error(log: str) -> str:
+    """The most telling error line of an nbgrader log: the exception itself, not the boilerplate."""
+    lines = log.splitlines()
+    for line in reversed(lines):
+        match = re.search(r"\b(\w+(?:Error|Exception|Unavailable)): (.+)", line)
+        if match:
+            return f"{match.group(1)}: {match.group(2).strip()}"[:400]
+    boiler = ("Please see", "There was an error processing")
+    errors = [ln for ln in lines if "ERROR" in ln and not any(b in ln for b in boiler)]
+    return errors[-1].strip()[:400] if errors else "nbgrader failed (see the log)"

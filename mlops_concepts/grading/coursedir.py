@@ -49,7 +49,7 @@ class CourseConfigError(Exception):
 
 
 def course_config(root):
-    """The configuration in the course's own nbgrader_config.py (at ``root``) only.
+    """The configuration in the course's own ``nbgrader_config.py`` at ``root``, and only that.
 
     Raises :class:`CourseConfigError`, naming the file and the error, when the file does not load.
     """
@@ -66,13 +66,14 @@ def course_config(root):
         ) from err
 
 
-def gradebook_url(root) -> str:
-    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only.
+def gradebook_url(root, config=None) -> str:
+    """The gradebook URL of the course at ``root``, read from its own nbgrader_config.py only
+    (or from ``config``, already read by :func:`course_config`).
 
-    Raises :class:`CourseConfigError` when the file does not load.
+    Raises :class:`CourseConfigError`, naming the file and the error, when the file does not load.
     """
     from pathlib import Path
 
-    config = course_config(root)
+    config = course_config(root) if config is None else config
     url = config.CourseDirectory.get("db_url")
     return url if isinstance(url, str) else f"sqlite:///{Path(root) / 'gradebook.db'}"

@@ -32,6 +32,8 @@ from nbgrader.api import (
 )
 from sqlalchemy.exc import SAWarning
 
+from .identity import is_well_formed
+
 
 def _new_gradebook(url: str, like: Gradebook) -> None:
     """Create an empty gradebook at ``url`` with the schema version of ``like``.
@@ -129,9 +131,10 @@ def merge(scratch_url: str, main_url: str, assignment: str, students: list[str])
 
     Returns the students merged; one the scratch gradebook has no result for is left unchanged.
     Each student is committed on its own, so a failure later on loses nothing already merged.
+    An ill-formed id (:mod:`.identity`; the pipeline refuses it before grading) is never merged.
     """
     with Gradebook(scratch_url) as scratch:
-        results = _results(scratch, assignment, set(students))
+        results = _results(scratch, assignment, set(filter(is_well_formed, students)))
     with Gradebook(main_url) as main, warnings.catch_warnings():
         # nbgrader's update_or_create_submission makes SQLAlchemy warn about its own autoflush;
         # harmless, and not for the instructor's terminal.

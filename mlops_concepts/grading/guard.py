@@ -15,6 +15,10 @@ nbgrader catches every :class:`Exception` a hook raises (and only logs it), so t
 before anything of that student is copied. Students it processed before are graded as usual.
 (The Formgrader runs nbgrader inside the Jupyter server, catching everything: it shows the message as
 the error of that one student.)
+
+For ``autograde`` this hook is the second line: :class:`.admission.GuardedAutograde` already
+refuses such a folder by name before nbgrader starts, and grades the rest of the class. The hook
+still stops the command if a folder changed after that check.
 """
 
 from __future__ import annotations

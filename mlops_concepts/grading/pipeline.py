@@ -11,10 +11,12 @@ feedback written in the same way, while other batches still autograde
 summary and the items the class struggled with. Students a batch process died before reaching
 are graded again, and the one it died on, alone; one still being graded after
 ``timeout_per_student`` is not.
-It exits 0 when every student got a grade, 1 when some could not be graded at all (listed), 2
-when the assignment, the gradebook, the course configuration or the Dask scheduler is not usable,
-or nothing has been collected for the assignment yet (it names ``nbgrader collect <id>`` and
-counts the submissions waiting in the exchange): nothing is changed then.
+It exits 0 when every student got a grade, 1 when some could not be graded at all or their
+folder's name is refused as a student id (:mod:`.identity`; listed), 2 when the assignment, the
+gradebook, the course configuration, the Dask scheduler or the grading environment (the
+instructor's solution graded first, :mod:`.preflight`) is not usable, or nothing has been
+collected for the assignment yet (it names ``nbgrader collect <id>`` and counts the submissions
+waiting in the exchange): nothing is changed then.
 
 ``demo`` does the same on the sample submissions shipped in ``tests/support/build_samples.py``, in a throwaway
 course directory (``.demo-course/``) built from ``source/``: the whole instructor workflow, with
@@ -47,12 +49,13 @@ from .batches import (
 )
 from .cli import DEMO_COURSE, INTERRUPTED
 from .commands import nbgrader
-from .coursedir import CourseConfigError, gradebook_url
+from .coursedir import CourseConfigError, course_config, gradebook_url
 from .gradebooks import export, merge, seed_template
+from .identity import StudentIds, refusals
 from .sandbox import compile_package
 from .schedule import DaskPool, LocalPool, grade_batches
 from .uncollected import nothing_collected
-from .untrusted import printable
+from .untrusted import printable, quoted
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -209,8 +212,9 @@ def grade(
     """Grade every submission of ``assignment`` under ``root/submitted``; return the exit code.
 
     0: every student got a grade (0 for a broken submission is a grade); 1: some could not be
-    graded at all (they are listed); 2: the assignment or the gradebook is not usable, or
-    nothing has been collected for it (``nbgrader collect`` comes first).
+    graded at all, or were refused by :mod:`.identity` (they are listed); 2: the assignment,
+    the gradebook or the grading environment is not usable, or nothing has been collected for it
+    (``nbgrader collect`` comes first).
     """
     if not (root / "release" / assignment).is_dir():
         known = (
@@ -236,7 +240,8 @@ def grade(
         return 2
     released = _release_notebooks(root, assignment)  # exits when the release has no notebook
     try:
-        main_url = gradebook_url(root)
+        config = course_config(root)
+        main_url = gradebook_url(root, config)
     except CourseConfigError as err:
         _say(
             f"{err}. Nothing was graded and nothing was changed: without it there is no sandbox "
@@ -245,6 +250,8 @@ def grade(
         return 2
     try:
         _check_gradebook(main_url, assignment)
+        # Ids are folder names a student chose: a refused one is never staged, graded or merged.
+        refused = refusals(students, main_url, StudentIds(config=config).roster_only)
     except Exception as err:
         _say(
             f"The course gradebook cannot be used ({printable(err, 300)}). Nothing was graded "
@@ -252,6 +259,14 @@ def grade(
             "MLOPS_CONCEPTS_DB_URL) and run the command again."
         )
         return 2
+    if refused:
+        _say(f"Refused {len(refused)} submission folder(s), never graded under these names:")
+        for student, reason in refused.items():
+            _say(f"  {quoted(student)}: {reason}")
+        students = [s for s in students if s not in refused]
+        if not students:
+            _say("Nothing else to grade.")
+            return 1
     jobs = jobs or os.cpu_count() or 1
     try:
         pool = DaskPool(scheduler, root) if scheduler else LocalPool(jobs)
@@ -388,8 +403,9 @@ def grade(
             "Could not grade: "
             + ", ".join(f"{printable(s)} ({printable(r, 600)})" for s, r in not_graded.items())
         )
-        return 1
-    return 0
+    if refused:
+        _say("Refused (not graded): " + ", ".join(f"{quoted(s)} ({r})" for s, r in refused.items()))
+    return 1 if not_graded or refused else 0
 
 
 def _check_gradebook(url: str, assignment: str) -> None:

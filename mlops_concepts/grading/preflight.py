@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 
 from ..authoring.samples import solutions, submission
-from .commands import nbgrader
+from .commands import last_error, nbgrader
 from .gradebooks import seed, seed_template
 from .layout import LOGS
 
@@ -38,6 +38,17 @@ FOLDER = ".grading/preflight"
 # (collect names students after their Unix user; this is not a valid one on any system we know).
 STUDENT = "instructor-solution"
 TIMEOUT = 900.0  # seconds for the whole solution notebook
+# Set in the environment of the nbgrader processes that need no check of their own: "solution" for
+# the check's own run, "checked" for the batches of a grading run that has passed it.
+ENV = "MLOPS_CONCEPTS_PREFLIGHT"
+# The command-line options that change how a notebook runs and is graded; the others say where
+# the course's folders and gradebook are, which the check replaces with scratch ones.
+RELEVANT = ("--SandboxedExecute.", "--Execute.", "--ExecutePreprocessor.", "--GradeFromReports.")
+
+
+def relevant_args(args) -> tuple[str, ...]:
+    """The options of ``args`` that the solution must be graded with too."""
+    return tuple(a for a in args if isinstance(a, str) and a.startswith(RELEVANT))
 
 
 @dataclass
@@ -79,7 +90,7 @@ def fingerprint(root: Path, assignment: str, nbgrader_args: tuple[str, ...] = ()
     add("nbgrader", nbgrader_package.__version__.encode())
     add("args", "\0".join(nbgrader_args).encode())
     for name in sorted(os.environ):
-        if name.startswith("MLOPS_CONCEPTS_") and name != "MLOPS_CONCEPTS_CACHE":
+        if name.startswith("MLOPS_CONCEPTS_") and name not in ("MLOPS_CONCEPTS_CACHE", ENV):
             add(name, os.environ[name].encode())
     return digest.hexdigest()
 
@@ -115,8 +126,7 @@ def _autograded_shortfall(url: str, assignment: str) -> list[str]:
 
 def check(root: Path, assignment: str, main_url: str, nbgrader_args: tuple[str, ...] = ()) -> Preflight:
     """Grade the instructor's solution of ``assignment`` as a student's; cached while unchanged."""
-    from .batches import last_error
-
+    nbgrader_args = relevant_args(nbgrader_args)
     key = fingerprint(root, assignment, nbgrader_args)
     cache = _cache(key)
     if cache.is_file():
@@ -144,6 +154,7 @@ def check(root: Path, assignment: str, main_url: str, nbgrader_args: tuple[str, 
             *nbgrader_args,
             timeout=TIMEOUT,
             log=log,
+            env={ENV: "solution"},
         )
     except subprocess.TimeoutExpired:
         return Preflight(False, f"the solution was still being graded after {TIMEOUT:.0f} s", log=str(log))

@@ -115,3 +115,14 @@ def test_a_new_submission_keeps_the_old_hand_grade_but_asks_for_a_look_again(cou
         assert (essay.manual_score, essay.needs_manual_grade) == (2.5, True)
         assert gb.find_submission(A, "ann").timestamp == LATE
         assert gb.find_grade("q1", NB, A, "ann").auto_score == 0.0
+
+
+def test_an_ill_formed_student_id_is_never_merged_into_the_course_gradebook(course):
+    """The pipeline refuses such an id before grading; the merge refuses it again."""
+    tmp_path, url = course
+    bad = "x<script>alert(1)</script>"
+    scratch = _graded(tmp_path, url, {"cid": (EARLY, 2.0, 0.0), bad: (EARLY, 2.0, 0.0)})
+    assert merge(scratch, url, A, ["cid", bad]) == {"cid"}
+    with Gradebook(url) as gb:
+        assert {s.id for s in gb.students} == {"ann", "cid"}
+        assert {s.student.id for s in gb.find_assignment(A).submissions} == {"ann", "cid"}

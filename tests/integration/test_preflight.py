@@ -115,3 +115,25 @@ def test_a_course_with_its_own_copy_of_the_package_grades_right(tmp_path, cache)
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert item_scores(root, ASSIGNMENT, "ann") == max_scores(root, ASSIGNMENT)
+
+
+def test_plain_nbgrader_autograde_refuses_a_broken_environment_too(tmp_path, cache):
+    """The same check before plain ``nbgrader autograde`` lists anyone, with the options it was
+    given: exit 2, the reason, and no student copied, graded or written."""
+    root = make_course(tmp_path / "course")
+    submit(root, ASSIGNMENT, "ann", submission(root, ASSIGNMENT, solutions(root, ASSIGNMENT)))
+    before = _course_files(root)
+
+    run = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--SandboxedExecute.memory_limit_mb=8"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+        timeout=900,
+    )
+
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "REFUSED: the instructor's own solution" in run.stdout + run.stderr
+    assert _course_files(root) == before
+    assert not (root / "autograded").exists()

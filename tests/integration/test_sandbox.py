@@ -488,14 +488,16 @@ def refusal(course, tmp_path_factory):
 
 
 def test_without_bubblewrap_grading_refuses_and_the_log_says_why(refusal):
+    """No sandbox is an environment fault: the instructor's solution, graded first, fails the same
+    way, so the class is refused (exit 2), nobody is graded, and the check's log says why."""
     r = refusal.refuse.result
     out = r.stdout + r.stderr
-    assert r.returncode == 1, out  # nobody could be graded: a failure the exit status reports
-    assert "NOT GRADED" in r.stdout and "Could not grade: student" in r.stdout, out
-    log = refusal.refuse.graded.log("student")
+    assert r.returncode == 2, out
+    assert "REFUSED: the instructor's own solution" in r.stdout and "NOT GRADED" not in r.stdout, out
+    log = next((refusal.refuse.root / ".grading" / "logs").glob("preflight-*.log")).read_text()
     assert "Refusing to run student code without a sandbox" in log, log[-2000:]
     for text in ("bubblewrap", "--SandboxedExecute.sandbox=False"):
-        assert text in log, f"{text!r} is not in the student's grading log:\n{log[-2000:]}"
+        assert text in log, f"{text!r} is not in the check's log:\n{log[-2000:]}"
 
 
 def test_without_bubblewrap_the_summary_says_why(refusal):

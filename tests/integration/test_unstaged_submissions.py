@@ -1,9 +1,10 @@
 """Plain ``nbgrader autograde`` and ``generate_feedback`` on submissions that were not staged.
 
 nbgrader alone follows links, opens FIFOs and devices and copies whatever a submission holds into
-``autograded/`` and ``feedback/``. The course's guard (``pre_convert_hook`` in nbgrader_config.py)
-makes both commands refuse such a folder before anything of it is copied, with a message naming
-the safe command, ``mlops-concepts grade``. Every hostile folder of ``test_staging.CASES`` is tried.
+``autograded/`` and ``feedback/``. The course's guards make both commands refuse such a folder
+before anything of it is copied, with a message naming the safe command, ``mlops-concepts grade``:
+autograde refuses it by name and grades the rest (``GuardedAutograde``, grading/admission.py),
+generate_feedback stops (its ``pre_convert_hook``). Every hostile folder of ``test_staging.CASES`` is tried.
 """
 
 from __future__ import annotations
@@ -73,11 +74,13 @@ def test_plain_autograde_refuses_an_unsafe_submission(course, tmp_path, case):
             assert gradebook not in open(os.path.join(dirpath, name), "rb").read()
 
 
-def test_plain_autograde_grades_clean_submissions_and_stops_at_an_unsafe_one(course, tmp_path):
+def test_plain_autograde_refuses_an_unsafe_submission_by_name_and_grades_the_rest(course, tmp_path):
     """The guard lets a clean submission through (so ``mlops-concepts grade``, which only feeds
-    nbgrader clean staged copies, grades everyone); at an unsafe one the command stops, as the
-    README says: students graded before it keep their grades, the others wait for the safe run."""
+    nbgrader clean staged copies, grades everyone); an unsafe one is refused by name before
+    nbgrader starts, every other student is graded, and the command exits 1 at the end with the
+    list and the safe command."""
     base, assignment = course
+    skip_unless_runs_on(assignment, False, "refusing one unsafe folder among clean ones")
     root = copy_course(base, tmp_path / "course")
     for student in ("a-honest", "c-honest"):
         folder = root / "submitted" / student / assignment
@@ -90,12 +93,14 @@ def test_plain_autograde_grades_clean_submissions_and_stops_at_an_unsafe_one(cou
 
     result = _autograde(root, assignment)
     out = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert "REFUSED" in out and "‹b-links›" in out and "‹gradebook.db›" in out, out
+    assert result.returncode == 1, out
+    summary = out[out.index("1 submission(s) were refused") :]
+    assert "‹b-links›" in summary and "‹gradebook.db›" in summary, out
+    assert f"`mlops-concepts grade {assignment}`" in summary, out
     assert (root / "autograded" / "a-honest" / assignment / f"{assignment}.ipynb").is_file()
     assert not (root / "autograded" / "b-links").exists()
-    assert not (root / "autograded" / "c-honest").exists()
-    assert _submissions_in_gradebook(root, assignment) == {"a-honest"}
+    assert (root / "autograded" / "c-honest" / assignment / f"{assignment}.ipynb").is_file()
+    assert _submissions_in_gradebook(root, assignment) == {"a-honest", "c-honest"}
 
     # generate_feedback refuses an autograded folder holding a link (left by an unguarded run).
     os.symlink(root / "gradebook.db", root / "autograded" / "a-honest" / assignment / "grades.db")

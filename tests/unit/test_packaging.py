@@ -106,3 +106,7 @@ def test_a_wheel_installs_the_nbgrader_guard_into_the_environment(tmp_path):
         guard = [n for n in zf.namelist() if n.endswith(".data/data/etc/jupyter/jupyter_config.py")]
         assert len(guard) == 1, zf.namelist()
         assert zf.read(guard[0]) == (REPO / "etc" / "jupyter" / "jupyter_config.py").read_bytes()
+        pages = "etc/jupyter/jupyter_server_config.d/mlops_concepts.json"  # inert Formgrader pages
+        found = [n for n in zf.namelist() if n.endswith(f".data/data/{pages}")]
+        assert len(found) == 1, zf.namelist()
+        assert zf.read(found[0]) == (REPO / pages).read_bytes()

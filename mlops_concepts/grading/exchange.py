@@ -39,6 +39,7 @@ from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from nbgrader.utils import check_mode
 
 from . import exchange_setup
+from .identity import StudentIds, roster
 from .inbound import Skipped, existing_timestamp, latest, read_inbound
 from .submissions import read_regular
 from .untrusted import printable, quoted
@@ -96,11 +97,13 @@ class SafeExchangeCollect(ExchangeCollect):
             self.fail(f"Course not found: {self.inbound_path}")
         if not check_mode(self.inbound_path, read=True, execute=True):
             self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
+        listed = roster(self.coursedir.db_url) if StudentIds(parent=self).roster_only else None
         records, self.skipped = read_inbound(
             self.inbound_path,
             self.coursedir.assignment_id,
             self.coursedir.student_id if self.coursedir.student_id != "*" else "",
             self.check_owner,
+            listed,
         )
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             try:

@@ -71,13 +71,16 @@ def existing_timestamp(folder: str) -> datetime | None:
         return None
 
 
-def judge(inbound: str, filename: str, assignment: str, check_owner: bool, me: int):
-    """The record nbgrader's collect expects for one inbound entry, or why it is skipped."""
+def judge(inbound: str, filename: str, assignment: str, check_owner: bool, me: int, roster=None):
+    """The record nbgrader's collect expects for one inbound entry, or why it is skipped.
+
+    ``roster``: the ids the course accepts, when it accepts only those (``roster_only``).
+    """
     parts = filename.split("+")
     if len(parts) not in (3, 4) or parts[1] != assignment or not all(parts[:3]):
         return Skipped(filename, "its name is not <id>+<assignment>+<timestamp>[+<random>]")
     student_id, _, timestamp = parts[:3]
-    why = refusal(student_id)
+    why = refusal(student_id, roster)
     if why:
         return Skipped(filename, f"the student id is refused: {why}")
     try:
@@ -99,7 +102,7 @@ def judge(inbound: str, filename: str, assignment: str, check_owner: bool, me: i
     return {"username": student_id, "filename": filename, "timestamp": when}
 
 
-def read_inbound(inbound: str, assignment: str, student: str = "", check_owner: bool = True):
+def read_inbound(inbound: str, assignment: str, student: str = "", check_owner: bool = True, roster=None):
     """(records, skipped) for ``assignment``: every entry whose name mentions it, judged.
 
     ``student`` (nbgrader's ``--student``) limits both to the entries named after that id.
@@ -113,7 +116,7 @@ def read_inbound(inbound: str, assignment: str, student: str = "", check_owner: 
             continue  # another assignment's (nbgrader's own pattern: *+<assignment>+*)
         if student and not filename.startswith(f"{student}+{assignment}+"):
             continue
-        verdict = judge(inbound, filename, assignment, check_owner, me)
+        verdict = judge(inbound, filename, assignment, check_owner, me, roster)
         (skipped if isinstance(verdict, Skipped) else records).append(verdict)
     return records, skipped
 

@@ -113,3 +113,39 @@ def test_collect_copies_no_link_hard_link_or_special_file(tmp_path):
         assert f"‹{name}›" in log, name  # each one named in the log, quoted
     assert not (root / "submitted" / "mallory").exists()
     assert f"‹mallory+{assignment}+" in log and "symbolic link" in log, log
+
+
+def test_with_roster_only_collect_takes_only_the_students_on_the_roster(tmp_path):
+    """c.StudentIds.roster_only: a submission named after someone who is not in the gradebook's
+    student table is skipped and listed; the student on the roster is collected."""
+    root = make_course(tmp_path / "course")
+    with open(root / "nbgrader_config.py", "a") as f:
+        f.write("\nc.StudentIds.roster_only = True\n")
+    assignment = ASSIGNMENTS[0]
+    assert nbgrader(root, "release_assignment", assignment, "--force").returncode == 0
+    assert nbgrader(root, "db", "student", "add", "ann").returncode == 0
+    # nbgrader's submit names the folder after the Unix user (root here): two submissions, then
+    # named after ann and mallory as their own users' submits would.
+    args = ["--course", "mlops-concepts", f"--Exchange.root={root / '.exchange'}"]
+    home = tmp_path / "student"
+    home.mkdir()
+    for cmd in (["fetch_assignment", assignment], ["submit", assignment], ["submit", assignment]):
+        done = subprocess.run(
+            [sys.executable, "-m", "nbgrader", *cmd, *args],
+            cwd=home,
+            capture_output=True,
+            text=True,
+            env=nbgrader_env(),
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    inbound = root / ".exchange" / "mlops-concepts" / "inbound"
+    for name, user in zip(sorted(os.listdir(inbound)), ("ann", "mallory"), strict=True):
+        os.rename(inbound / name, inbound / (user + name[name.index("+") :]))
+
+    collected = nbgrader(root, "collect", assignment)
+
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    assert (root / "submitted" / "ann" / assignment / f"{assignment}.ipynb").exists()
+    assert not (root / "submitted" / "mallory").exists()
+    said = collected.stdout + collected.stderr
+    assert "mallory" in said and "roster" in said, said

@@ -20,7 +20,7 @@ VENV_READY := $(STAMP) $(GUARD) $(PAGES)
 CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
 ASSIGNMENT ?=
 
-.PHONY: demo test check lab release lint lock system-deps clean formgrader
+.PHONY: demo test check lab release lint lock screenshots system-deps clean formgrader
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
@@ -74,6 +74,13 @@ lab: $(VENV_READY)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/student-lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	  $(BIN)/jupyter lab $(LAB_ARGS) $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
 	  release/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS)))/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS))).ipynb
+
+# The pictures in README.md and docs/: the browser tests that take them, writing into docs/screenshots
+# (tests write their screenshots to a temporary folder otherwise, never over tracked files).
+screenshots: $(VENV_READY) system-deps
+	MLOPS_BROWSER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
+	  tests/browser/test_lab.py tests/browser/test_checkpoints_browser.py \
+	  tests/browser/test_formgrader_xss.py tests/integration/test_report.py
 
 lint: $(VENV_READY)
 	$(BIN)/ruff check .

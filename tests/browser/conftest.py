@@ -12,7 +12,8 @@ Environment variables:
     the one notebook to open, relative to the server's root dir (default: every chapter's
     ``release/<id>/<id>.ipynb``, each in turn: the student-side tests run once per chapter).
 ``MLOPS_BROWSER_SCREENSHOTS``
-    where the screenshots go (default: ``<repo>/docs/screenshots``; a chapter's in ``<id>/``).
+    where the screenshots go (default: a temporary folder, so tests never rewrite tracked files;
+    `make screenshots` sets it to ``docs/screenshots``; a chapter's in ``<id>/``).
 ``CHROMIUM``
     the browser binary (default: ``/usr/bin/chromium``, Debian's package ``chromium``).
 ``CI``
@@ -42,6 +43,7 @@ from types import SimpleNamespace
 import pytest
 
 from support.course import pids_mentioning
+from support.screens import screenshot_dir
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin: its jupyter and the kernel's python
@@ -102,10 +104,6 @@ def notebook_relpaths() -> list[str]:
         for p in sorted((REPO / "release").glob("*/*.ipynb"))
         if p.stem == p.parent.name
     ]
-
-
-def screenshot_dir() -> Path:
-    return Path(os.environ.get("MLOPS_BROWSER_SCREENSHOTS", REPO / "docs" / "screenshots"))
 
 
 def _status_ok(base_url: str, token: str) -> bool:

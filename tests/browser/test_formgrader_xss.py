@@ -10,7 +10,8 @@ Formgrader; Debian's chromium opens the submission's page and the student's feed
 Each check is paired with a positive control: the same payload, run on purpose in the same page,
 does write the file and change the page, so the checks would see an attack that worked.
 
-Writes docs/screenshots/formgrader-hostile-submission.png (the reflection as the grader sees it).
+Takes formgrader-hostile-submission.png (the reflection as the grader sees it; `make screenshots`
+writes it into docs/screenshots/).
 Run:  .venv/bin/pytest tests/browser/test_formgrader_xss.py -q
 """
 

@@ -41,6 +41,7 @@ from mlops_concepts.grading.spreadsheet import csv_safe
 from mlops_concepts.grading.verdicts import answer_keys
 from support import build_samples  # noqa: E402
 from support.course import REPO, grade_all, make_course, notebook_path, submit
+from support.screens import screenshot_dir
 
 ASSIGNMENT = build_samples.ASSIGNMENT
 STUDENTS = sorted(build_samples.EXPECTED)
@@ -771,7 +772,7 @@ def test_titles_and_objectives_from_the_release_notebook(chapter):
 def test_report_renders_in_chromium_with_alt_text_and_nothing_broken(graded, chromium_browser):
     """Open the report in Debian's chromium: every image loads and has alt text; screenshot."""
     path = graded["root"] / "reports" / f"{ASSIGNMENT}.html"
-    shot = REPO / "docs" / "screenshots" / "class-report.png"
+    shot = screenshot_dir() / "class-report.png"
     failed, errors = [], []
     if True:  # the session's one chromium (tests/conftest.py)
         page = chromium_browser.new_page(viewport={"width": 1200, "height": 900})

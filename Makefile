@@ -24,9 +24,10 @@ ASSIGNMENT ?=
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
+	@echo "Creating $(VENV) and installing the course's packages (a minute or two, once)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet --progress-bar on -c constraints.txt -e ".[test]"
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(GUARD): etc/jupyter/jupyter_config.py | $(STAMP)
@@ -61,9 +62,12 @@ check: $(VENV_READY)
 	$(BIN)/mlops-concepts check
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
+# nbgrader's --force removes an existing release anyway, with a "Removing existing assignment"
+# warning for every chapter; the release is generated from source/ (and tracked by git).
 release: $(VENV_READY)
 	@for a in $(or $(ASSIGNMENT),$(CHAPTERS)); do \
 	  echo "nbgrader generate_assignment $$a --force"; \
+	  rm -rf "release/$$a"; \
 	  $(BIN)/nbgrader generate_assignment $$a --force || exit 1; \
 	done
 

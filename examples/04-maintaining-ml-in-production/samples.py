@@ -46,7 +46,7 @@ TRIGGERS = [
 GOOGLE = [
     "Models are built in notebooks and handed off to be deployed",
     "The model is retrained in production by an automated pipeline",
-    "Pipeline code is built and tested automatically; there is a model registry",
+    "Pipeline code is built, tested and deployed automatically through CI/CD",
     "Data and models are validated automatically inside the training pipeline",
     "There is no CI/CD, and nobody watches the live model",
     "The same pipeline runs in experiments and in production",

@@ -1,4 +1,5 @@
-"""The ``mlops-concepts`` command: ``grade``, ``demo``, ``check``, ``report`` and ``exchange-setup``.
+"""The ``mlops-concepts`` command: ``grade``, ``demo``, ``check``, ``report``, ``exchange-setup``
+and ``dask-certs``.
 
 This module imports only the standard library, and the command's work is in
 :mod:`.pipeline` (and :mod:`.report`), imported once the arguments are read. The grading
@@ -55,8 +56,22 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--scheduler",
                 default=None,
-                help="a Dask scheduler address, e.g. tcp://host:8786: grade on its "
-                "workers, which must share the course directory",
+                help="a Dask scheduler address, e.g. tls://host:8786: grade on its "
+                "workers, which must share the course directory (mutual TLS: see --dask-certs)",
+            )
+            p.add_argument(
+                "--dask-certs",
+                type=Path,
+                default=None,
+                metavar="DIR",
+                help="the folder `mlops-concepts dask-certs DIR` wrote: the course CA (ca.pem) "
+                "and this client's certificate (client.pem, client-key.pem)",
+            )
+            p.add_argument(
+                "--insecure-scheduler",
+                action="store_true",
+                help="accept a tcp:// scheduler: anyone who can reach it runs code on the "
+                "workers with their rights, outside the sandbox",
             )
         else:
             p.add_argument(
@@ -65,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
                 default=None,
                 help=f"the throwaway course directory (default: {DEMO_COURSE}/ here)",
             )
+    p = sub.add_parser(
+        "dask-certs",
+        help="write a certificate authority and scheduler, worker and client certificates "
+        "for grading on a Dask cluster over mutual TLS (uses the openssl command)",
+    )
+    p.add_argument("folder", type=Path, help="an empty or new folder; keys are readable by you only")
     p = sub.add_parser("check", help="lint chapters against the authoring contract (no code runs)")
     p.add_argument("assignment", nargs="*", help="chapter ids (default: every chapter in source/)")
     p.add_argument("--root", type=Path, default=Path.cwd(), help="course directory")
@@ -129,6 +150,8 @@ def _main(argv: list[str] | None) -> int:
         from .exchange_setup import cli as exchange_cli
 
         return exchange_cli(args, extra)
+    if args.command == "dask-certs":
+        return _dask_certs(parser, args, extra)
     if args.command == "report":
         from .report import cli as report_cli
 
@@ -145,6 +168,7 @@ def _main(argv: list[str] | None) -> int:
         parser.error(f"{root} is not a course directory (no nbgrader_config.py)")
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be 1 or more")
+    certs = _checked_scheduler(parser, args)
     if not args.scheduler:
         forkserver.server_for(root)  # imports nbgrader while this process imports the pipeline
     from .pipeline import grade, with_submissions
@@ -158,11 +182,63 @@ def _main(argv: list[str] | None) -> int:
     codes = []
     for assignment in assignments:
         codes.append(
-            grade(root, assignment, nbgrader_args=tuple(extra), jobs=args.jobs, scheduler=args.scheduler)
+            grade(
+                root,
+                assignment,
+                nbgrader_args=tuple(extra),
+                jobs=args.jobs,
+                scheduler=args.scheduler,
+                dask_certs=certs,
+            )
         )
         if codes[-1] == INTERRUPTED:  # Ctrl-C stops the command, not one chapter
             break
     return max(codes)
+
+
+def _checked_scheduler(parser, args) -> Path | None:
+    """The certificate folder for ``--scheduler`` (None without TLS); exits 2 on a scheduler
+    that would admit anyone, unless ``--insecure-scheduler``."""
+    from .dask_tls import SchedulerRefused, check_scheduler
+
+    if args.scheduler is None:
+        if args.dask_certs or args.insecure_scheduler:
+            parser.error("--dask-certs and --insecure-scheduler go with --scheduler")
+        return None
+    certs = args.dask_certs.resolve() if args.dask_certs else None
+    try:
+        check_scheduler(args.scheduler, certs, args.insecure_scheduler)
+    except SchedulerRefused as err:
+        parser.error(str(err))
+    if certs is None:
+        print(
+            "WARNING: grading on an unencrypted Dask scheduler: anyone who can reach it runs code "
+            "on its workers with their rights.",
+            flush=True,
+        )
+    return certs
+
+
+def _dask_certs(parser, args, extra) -> int:
+    from .dask_tls import make_certs
+
+    if extra:
+        parser.error(f"unrecognised arguments: {' '.join(extra)}")
+    try:
+        written = make_certs(args.folder.resolve())
+    except (OSError, RuntimeError) as err:
+        print(f"Could not write the certificates: {err}", flush=True)
+        return 2
+    print(f"Wrote {len(written)} files to {args.folder.resolve()}:", flush=True)
+    for path in written:
+        print(f"  {path.name}", flush=True)
+    print(
+        "Keep ca-key.pem away from every machine but this one; give each worker ca.pem, "
+        "worker.pem and worker-key.pem, the scheduler ca.pem, scheduler.pem and "
+        "scheduler-key.pem. See docs/security/labs-and-dask.md.",
+        flush=True,
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ Differences from nbgrader's own, each because a real submission can do it:
 * **Grades are reported, not tested.** After each test cell, the kernel is asked to report the
   answer (:func:`~mlops_concepts.grading.exercises.report_code`, derived from the visible
   ``check`` call, run without storing history). No hidden test code exists, so none can be
-  printed into the student's own feedback.
+  printed into the student's own feedback. A lab's hidden inputs are sent only after the last
+  cell, and nothing but the reports is kept of those calls (:mod:`.hidden_calls`).
 * **One output budget per submission.** Every message the kernel sends while a cell runs (output
   of every kind, display updates, widget and other comm traffic) counts against a per-cell and a
   per-submission budget. Past it, messages are dropped as they arrive, with a note in the cell, so
@@ -49,11 +50,9 @@ from traitlets import Bool, Float, Integer, default
 from ..checks import REPORT_MIME
 from . import cells, relay, sandbox
 from .calls import AuthoringError
-from .coursedir import from_instructor_notebook, notebook_path
 from .exercises import read_check, report_code
+from .hidden_calls import HiddenLabCalls
 from .kernel import RECEIVE_QUEUE, GradingKernelManager
-from .labs import hidden_cases, lab_checks
-from .labs import report_code as lab_report_code
 from .sandbox import MAX_MESSAGE_BYTES, MAX_MESSAGE_FRAMES
 
 _probed: dict[str, str | None] = {}
@@ -72,7 +71,7 @@ def message_size(msg) -> int:
     return len(str(msg.get("content", {}))) + sum(len(b) for b in msg.get("buffers") or ())
 
 
-class SandboxedExecute(Execute):
+class SandboxedExecute(HiddenLabCalls, Execute):
     """nbgrader's ``Execute`` with a sandboxed kernel, reported grades and bounded output."""
 
     sandbox = Bool(
@@ -131,8 +130,7 @@ class SandboxedExecute(Execute):
         self._started = time.monotonic()
         self._workdir = os.path.abspath(resources.get("metadata", {}).get("path") or os.getcwd())
         self._socket_dir = None
-        self._labs = None
-        self._resources_seen = resources
+        self._reset_hidden_calls(resources)
         if self.sandbox:
             if "reason" not in _probed:
                 try:
@@ -257,7 +255,8 @@ class SandboxedExecute(Execute):
         """Ask the kernel for the answer this test cell grades; its outputs join the cell's."""
         try:
             check = read_check(cell)
-            code = self._lab_report_code(check) if check.is_lab else report_code(check)
+            # A lab's function is only held here; its report waits for the last cell.
+            code = self._lab_hold_code(check) if check.is_lab else report_code(check)
         except AuthoringError as err:  # no report: the verdict step grades the cell 0
             self.log.error("%s", err)
             return
@@ -267,20 +266,8 @@ class SandboxedExecute(Execute):
         finally:
             self.nb.cells[index] = cell  # nbclient stores the cell it ran at the index
             cell.outputs.extend(request.outputs)
-
-    def _lab_report_code(self, check) -> str:
-        """A lab's request: the hidden cases come from ``source/``, which the release lacks."""
-        if self._labs is None:
-            path = notebook_path(self, "source", self._resources_seen)
-            if not os.path.exists(path):
-                raise AuthoringError(f"cannot grade a lab: the instructor notebook {path} is missing")
-            self._labs = from_instructor_notebook(path, lab_checks)
-        hidden = self._labs.get(check.grade_id)
-        if hidden is None:
-            raise AuthoringError(
-                f"test cell {check.grade_id!r} is no lab check of the instructor's notebook: graded 0"
-            )
-        return lab_report_code(hidden, hidden_cases(hidden))
+        if check.is_lab:
+            self._defer_lab_report(index, check, request.outputs)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         reply = await super()._async_handle_timeout(timeout, cell)
@@ -309,6 +296,8 @@ class SandboxedExecute(Execute):
 
     def process_message(self, msg, cell, cell_index):
         """Count every message against the budgets before nbclient stores anything of it."""
+        if self._hidden_phase and (msg := self._hidden_message(msg)) is None:
+            return None  # the hidden inputs are in the kernel: only reports are kept
         if msg.get("msg_type") == "status":  # "idle" ends the cell: always through
             return super().process_message(msg, cell, cell_index)
         size = message_size(msg)

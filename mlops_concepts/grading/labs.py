@@ -10,13 +10,16 @@ A lab test cell in ``source/`` is ``check(gid, fn, cases={"data": ..., "count": 
 * :func:`expected_outcomes` calls it on fresh copies of each case: what the student's function
   must return. The release uses the same on the public seed to seal the self-check's digests;
   :mod:`~mlops_concepts.grading.verdicts` uses it on the hidden seed to grade;
-* :func:`report_code` is the request the executor sends after the test cell: call the student's
-  function on the hidden cases, in a shuffled order, and report each result's canonical form.
+* :func:`hold_code` is the request the executor sends after the test cell: keep the student's
+  function; :func:`report_code` the one it sends after the notebook's last cell: call that
+  function on the hidden cases, in a shuffled order, and report each result's canonical form
+  (see :mod:`~mlops_concepts.grading.hidden_calls`: no student cell runs once they are in).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import json
 import math
@@ -131,13 +134,24 @@ def orderings(outcomes: list[dict]) -> int:
     return math.factorial(len(outcomes)) // math.prod(math.factorial(c) for c in counts.values())
 
 
+_KERNEL_MODULE = '__import__("mlops_concepts.function_checks", fromlist=["hold"])'
+
+
+def hold_code(check) -> str:
+    """The request sent right after a lab test cell: keep the function it grades, as it is now.
+
+    No hidden input goes with it: those are sent by :func:`report_code`, after the last cell.
+    """
+    return f"{_KERNEL_MODULE}.hold({json.dumps(check.grade_id)}, {check.answer})"
+
+
 def report_code(check, inputs_json: str) -> str:
-    """The request sent after a lab test cell: the hidden cases, called in a shuffled order."""
+    """The request sent once every cell of the notebook has run: the function :func:`hold_code`
+    kept, called on the hidden cases in a shuffled order."""
     order = list(range(len(json.loads(inputs_json))))
     random.SystemRandom().shuffle(order)
     return (
-        f'__import__("mlops_concepts.function_checks", fromlist=["grade_function"])'
-        f".grade_function({json.dumps(check.grade_id)}, {check.answer}, "
+        f"{_KERNEL_MODULE}.grade_held({json.dumps(check.grade_id)}, "
         f"{json.dumps(inputs_json)}, {json.dumps(order)})"
     )
 
@@ -161,7 +175,7 @@ class Tally:
 
     right: int
     total: int
-    raised: list  # the names of the exceptions it raised, sorted, each once
+    raised: list  # the exceptions it raised (see exception_shown), sorted, each once
     unreadable: list  # why results could not be read, in case order
 
 
@@ -178,6 +192,32 @@ def tally(value, expected) -> Tally | None:
         return None
     got = value["cases"]
     right = sum(1 for g, w in zip(got, expected["cases"], strict=True) if to_json(g) == to_json(w))
-    raised = sorted({str(g["raised"]) for g in got if isinstance(g, dict) and "raised" in g})
+    raised = sorted({exception_shown(g["raised"]) for g in got if isinstance(g, dict) and "raised" in g})
     unreadable = [g["error"] for g in got if isinstance(g, dict) and isinstance(g.get("error"), str)]
     return Tally(right, len(got), raised, unreadable)
+
+
+OWN_EXCEPTION = "an exception of its own"
+
+
+def exception_shown(name) -> str:
+    """An exception a student's function raised, as feedback and records may name it.
+
+    A built-in exception keeps its name. Any other name was made up by the student's code, so it
+    can spell anything, the hidden inputs included (``type("x_3_1_4", (Exception,), {})``): it
+    is shown as "an exception of its own".
+    """
+    found = getattr(builtins, name, None) if isinstance(name, str) and name.isidentifier() else None
+    if isinstance(found, type) and issubclass(found, BaseException):
+        return name
+    return OWN_EXCEPTION
+
+
+def record(value, expected) -> dict | None:
+    """What an autograded notebook keeps of a lab report: how the function did, never what it
+    returned (its results may be the hidden inputs, returned as they came). None if ``value`` is
+    no lab report (see :func:`tally`)."""
+    counted = tally(value, expected)
+    if counted is None:
+        return None
+    return {"lab": {"right": counted.right, "total": counted.total, "raised": counted.raised}}

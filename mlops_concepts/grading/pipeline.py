@@ -208,6 +208,7 @@ def grade(
     nbgrader_args: tuple[str, ...] = (),
     jobs: int | None = None,
     scheduler: str | None = None,
+    dask_certs: Path | None = None,
 ) -> int:
     """Grade every submission of ``assignment`` under ``root/submitted``; return the exit code.
 
@@ -269,7 +270,7 @@ def grade(
             return 1
     jobs = jobs or os.cpu_count() or 1
     try:
-        pool = DaskPool(scheduler, root) if scheduler else LocalPool(jobs)
+        pool = DaskPool(scheduler, root, dask_certs) if scheduler else LocalPool(jobs)
     except Exception as err:  # an address that is wrong, or a scheduler that is not running
         _say(
             f"The Dask scheduler at {printable(scheduler)} cannot be reached ({printable(err, 300)}). "

@@ -47,7 +47,7 @@ import nbformat
 from . import cells
 from .coursedir import CourseConfigError, gradebook_url
 from .exercises import graded_cells
-from .labs import tally
+from .labs import Tally, tally
 from .spreadsheet import csv_cell
 from .untrusted import printable
 from .verdicts import RECORD_KEY, answer_keys
@@ -207,8 +207,12 @@ def wrong_entries(given: str, key: str | None) -> tuple[str, ...]:
     except (TypeError, ValueError):
         expected = None
     counted = tally(value, expected)
+    if counted is None and isinstance(value, dict) and isinstance(value.get("lab"), dict):
+        lab = value["lab"]  # what labs.record kept
+        raised = lab.get("raised") if isinstance(lab.get("raised"), list) else []
+        counted = Tally(lab.get("right"), lab.get("total"), raised, [])
     if counted is not None:  # a lab function: how it did, not its results
-        raised = f"; raised {', '.join(counted.raised)}" if counted.raised else ""
+        raised = f"; raised {', '.join(map(str, counted.raised))}" if counted.raised else ""
         return (_shorten(f"right on {counted.right} of {counted.total} hidden inputs{raised}"),)
     if _is_part(value) and _is_part(expected):
         right = {json.dumps(k): v for k, v in expected["part"]}

@@ -53,12 +53,17 @@ class LocalPool:
 
 
 class DaskPool:
-    """Batches sent to the workers of a Dask scheduler, which share the course directory."""
+    """Batches sent to the workers of a Dask scheduler, which share the course directory.
 
-    def __init__(self, scheduler: str, root: Path):
+    With ``certs`` (a :func:`.dask_tls.make_certs` folder), over mutual TLS: see :mod:`.dask_tls`.
+    """
+
+    def __init__(self, scheduler: str, root: Path, certs: Path | None = None):
         from distributed import Client
 
-        self.client = Client(scheduler, timeout="30s")
+        from .dask_tls import client_security
+
+        self.client = Client(scheduler, timeout="30s", security=client_security(certs))
         self.root = root
 
     def submit(self, function, batch: Batch, progress):

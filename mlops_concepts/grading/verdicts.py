@@ -31,7 +31,7 @@ from . import cells
 from .calls import AuthoringError
 from .coursedir import from_instructor_notebook, notebook_path
 from .exercises import exercise_titles, listed_choices, read_check
-from .labs import expected_outcomes, tally
+from .labs import expected_outcomes, record, tally
 
 MAX_MESSAGE = 300
 
@@ -156,7 +156,11 @@ def judge(
         return _error("AnswerNotGradable", f"{name}: more than one answer was recorded."), None
     report = reports[0]
     if "error" in report:
-        return _error("AnswerNotGradable", f"{name}: {report['error']}.{expect}"), None
+        # A lab's report comes from a call on the hidden inputs, and the student's code may have
+        # written its text: say it in our own words (nothing the kernel sent reaches feedback).
+        lab = _is_lab(expected)
+        why = "your function could not be checked on the hidden inputs" if lab else report["error"]
+        return _error("AnswerNotGradable", f"{name}: {why}.{expect}"), None
     try:
         given = to_json(report.get("value"))
     except (TypeError, ValueError):
@@ -175,11 +179,20 @@ def _cases_right(value, expected: str) -> str | None:
     if counted is None:
         return None
     text = f"right on {counted.right} of {counted.total} hidden inputs."
-    if counted.raised:
-        text += f" On some it raised {', '.join(sorted({r[:40] for r in counted.raised}))}."
-    elif counted.unreadable:
-        text += f" Some results could not be read: {counted.unreadable[0][:120]}."
+    if counted.raised:  # built-in exceptions by name, any other as "an exception of its own"
+        text += f" On some it raised {', '.join(counted.raised)}."
+    elif counted.unreadable:  # why, in the kernel's words, could be anything: say what it means
+        text += " Some results could not be read: return plain str, int, float, bool, list and dict values."
     return text
+
+
+def _is_lab(expected: str) -> bool:
+    """Whether ``expected`` is a lab's key: the reference function's outcomes on hidden cases."""
+    try:
+        key = json.loads(expected)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(key, dict) and list(key) == ["cases"] and isinstance(key["cases"], list)
 
 
 def verdict(grade_id: str, outputs, expected: str):
@@ -243,7 +256,7 @@ class GradeFromReports(NbGraderPreprocessor):
                 )
                 cell.outputs = [output]
                 cell.metadata[RECORD_KEY] = {
-                    "given": given,
+                    "given": _kept(given, keys[grade_id]),
                     "outcome": "correct" if given == keys[grade_id] else output.get("ename", "WrongAnswer"),
                 }
             else:
@@ -256,6 +269,15 @@ class GradeFromReports(NbGraderPreprocessor):
                     )
                 ]
         return nb, resources
+
+
+def _kept(given: str | None, expected: str) -> str | None:
+    """What the autograded notebook keeps of the answer given: a lab function's results may be
+    its hidden inputs (returned as they came), so of a lab only how it did (:func:`labs.record`)."""
+    if given is None or not _is_lab(expected):
+        return given
+    summary = record(json.loads(given), json.loads(expected))
+    return to_json(summary) if summary is not None else None
 
 
 def _title(cell, titles: dict) -> str:

@@ -2,10 +2,13 @@
 
 One small class (three sample students) is graded three ways, each in a fresh course directory:
 one job on SQLite (the reference), two jobs on SQLite, and on a real Dask cluster (a ``dask
-scheduler`` and two ``dask worker`` processes on localhost) writing to a real PostgreSQL server.
+scheduler`` and two ``dask worker`` processes on localhost, over mutual TLS with certificates from
+``mlops-concepts dask-certs``) writing to a real PostgreSQL server.
 Every way must give every student exactly the same item scores, feedback for everyone, and exit 0.
 Hand grades given between two runs must survive a re-grade (two local jobs; on SQLite and on
-PostgreSQL), unflagged.
+PostgreSQL), unflagged. The cluster admits only the grader: a client without a certificate of the
+course's authority cannot connect, and the command refuses a ``tcp://`` scheduler unless told to
+accept the risk (issue 25, item 8).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from nbgrader.api import Gradebook
 from test_interrupt import WATCHED, grade_until_ann_has_feedback, processes_left
 from test_postgres import postgres  # noqa: F401  (the PostgreSQL server fixture)
 
+from mlops_concepts.grading.dask_tls import CA, cert_files, client_security, make_certs
 from support import build_samples  # noqa: E402
 from support.course import before_first_answer, make_course, nbgrader_env, pids_mentioning, submit
 
@@ -88,11 +92,20 @@ def _reset_postgres(url: str) -> None:
 
 
 class DaskCluster:
-    """A real Dask scheduler and two single-threaded workers on localhost."""
+    """A real Dask scheduler and two single-threaded workers on localhost, over mutual TLS with
+    the certificates ``mlops-concepts dask-certs`` writes (in ``certs``)."""
 
     def __init__(self, env: dict, logdir: Path):
         self.port = _free_port()
-        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.address = f"tls://127.0.0.1:{self.port}"
+        self.certs = logdir / "certs"
+        made = subprocess.run(
+            [sys.executable, "-m", "mlops_concepts.grading.cli", "dask-certs", str(self.certs)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert made.returncode == 0, made.stdout + made.stderr
         self.procs = [
             subprocess.Popen(
                 [
@@ -103,7 +116,10 @@ class DaskCluster:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
+                    "--protocol",
+                    "tls",
                     "--no-dashboard",
+                    *self.tls("scheduler"),
                 ],
                 stdout=open(logdir / "scheduler.log", "wb"),
                 stderr=subprocess.STDOUT,
@@ -125,6 +141,7 @@ class DaskCluster:
                         "--no-dashboard",
                         "--name",
                         f"worker-{i}",
+                        *self.tls("worker"),
                     ],
                     stdout=open(logdir / f"worker-{i}.log", "wb"),
                     stderr=subprocess.STDOUT,
@@ -133,9 +150,16 @@ class DaskCluster:
             )  # noqa: SIM115
         from distributed import Client
 
-        with Client(self.address, timeout="60s") as client:
+        with Client(self.address, timeout="60s", security=client_security(self.certs)) as client:
             client.wait_for_workers(2, timeout=120)
             self.workers = len(client.scheduler_info()["workers"])
+
+    def tls(self, role: str) -> list[str]:
+        cert, key = cert_files(self.certs, role)
+        return ["--tls-ca-file", str(self.certs / CA), "--tls-cert", str(cert), "--tls-key", str(key)]
+
+    def grade_args(self) -> tuple[str, ...]:
+        return ("--scheduler", self.address, "--dask-certs", str(self.certs))
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
@@ -181,7 +205,7 @@ def ways(postgres, dask_cluster, tmp_path_factory):  # noqa: F811
             submit(root, ASSIGNMENT, student, nbformat.read(build_samples.sample_path(student), as_version=4))
         cluster = dask_cluster if name == "dask" else None
         if cluster:
-            args = ("--scheduler", cluster.address)
+            args = cluster.grade_args()
         result = _grade(root, *args, db_url=db)
         url = db or f"sqlite:///{root / 'gradebook.db'}"
         out[name] = SimpleNamespace(
@@ -220,7 +244,7 @@ def test_the_reference_grades_are_the_expected_ones(ways):
 
 def test_the_dask_run_really_used_the_cluster(ways):
     assert ways["dask"].workers == 2
-    assert "on the Dask cluster at tcp://127.0.0.1:" in ways["dask"].result.stdout
+    assert "on the Dask cluster at tls://127.0.0.1:" in ways["dask"].result.stdout
     pids = set()
     for log in (ways["dask"].root / ".grading" / "logs").glob("batch-*.log"):
         pids |= set(re.findall(r"graded by process (\d+)", log.read_text()))
@@ -263,9 +287,7 @@ def test_ctrl_c_stops_the_batches_running_on_workers(dask_cluster, tmp_path):
     submit(root, ASSIGNMENT, "ann", complete)
     submit(root, ASSIGNMENT, "slow", before_first_answer(complete, "import time\ntime.sleep(60)\n"))
     before = set(pids_mentioning(*WATCHED))
-    proc = grade_until_ann_has_feedback(
-        _grade_command(root, "--scheduler", dask_cluster.address), root, _env()
-    )
+    proc = grade_until_ann_has_feedback(_grade_command(root, *dask_cluster.grade_args()), root, _env())
     time.sleep(1)  # slow's kernel is into its sleep, on the other worker
     assert set(pids_mentioning(*WATCHED)) - before  # slow's nbgrader and kernel are running
     proc.send_signal(signal.SIGINT)
@@ -275,3 +297,63 @@ def test_ctrl_c_stops_the_batches_running_on_workers(dask_cluster, tmp_path):
     assert not left, left
     assert not (root / "autograded" / "slow").exists()
     assert (root / "autograded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+
+
+# -- the cluster admits only the grader (issue 25, item 8) ----------------------------------------
+
+
+_CONNECT = """
+import sys
+from pathlib import Path
+from distributed import Client
+from distributed.security import Security
+from mlops_concepts.grading.dask_tls import client_security
+address, certs = sys.argv[1:]
+security = {"none": None, "empty": Security()}.get(certs) or client_security(Path(certs))
+with Client(address, timeout="10s", security=security) as client:
+    assert client.scheduler_info()
+"""
+
+
+def _connects(address: str, certs: str) -> bool:
+    """Whether another process (like any on the host) can use the scheduler with ``certs``: a
+    certificate folder, "empty" (TLS without a certificate) or "none" (no security at all)."""
+    attempt = subprocess.run(
+        [sys.executable, "-c", _CONNECT, address, certs], capture_output=True, text=True, timeout=120
+    )
+    return attempt.returncode == 0
+
+
+def test_only_a_client_with_a_certificate_of_the_course_ca_connects(dask_cluster, tmp_path):
+    assert _connects(dask_cluster.address, str(dask_cluster.certs))  # the grader
+    assert not _connects(dask_cluster.address, "empty")  # no certificate at all
+    make_certs(tmp_path / "other")  # a certificate of another authority
+    assert not _connects(dask_cluster.address, str(tmp_path / "other"))
+    assert not _connects(dask_cluster.address.replace("tls://", "tcp://"), "none")  # plain TCP
+
+
+def test_a_tls_handshake_without_a_client_certificate_fails(dask_cluster):
+    """Below Dask: the scheduler's TLS asks every peer for a certificate (mutual TLS)."""
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(dask_cluster.certs / CA))
+    context.check_hostname = False
+    with socket.create_connection(("127.0.0.1", dask_cluster.port), timeout=10) as raw:
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            with context.wrap_socket(raw) as tls:
+                tls.sendall(b"\0" * 16)
+                if not tls.recv(16):  # closed without a word: refused too
+                    raise ConnectionResetError("closed")
+
+
+def test_a_tcp_scheduler_is_refused_unless_the_risk_is_accepted(tmp_path):
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "nbgrader_config.py").write_text("")
+    refused = _grade(root, "--scheduler", f"tcp://127.0.0.1:{_free_port()}")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "refusing the unencrypted tcp:// scheduler" in refused.stderr
+    assert "--insecure-scheduler" in refused.stderr
+    accepted = _grade(root, "--scheduler", f"tcp://127.0.0.1:{_free_port()}", "--insecure-scheduler")
+    assert "refusing" not in accepted.stdout + accepted.stderr
+    assert "WARNING: grading on an unencrypted Dask scheduler" in accepted.stdout

@@ -93,6 +93,7 @@ def test_feedback_is_written_and_leaks_no_hidden_test_key_or_seed(graded, studen
                 if "cases" in call.kwargs:  # a lab: its hidden seed, and the call, never shown
                     seed = call.kwargs["cases"]["seed"]
                     assert f'"seed": {seed}' not in html and "grade_function" not in html
+                    assert "grade_held" not in html
                     continue
                 key = call.kwargs["key"]
                 assert f"key={json.dumps(key)}" not in html

@@ -368,6 +368,7 @@ def test_printing_the_history_reveals_no_test_code_and_no_key(run, where):
     history = next(line for line in text.splitlines() if "HISTORY-IN" in line)
     # Report requests (the lab's carry the hidden cases) are not stored in history.
     assert "mlops_concepts.checks" not in history and "grade_function" not in history
+    assert "grade_held" not in history and "mlops_concepts.function_checks" not in history
 
 
 def test_submitted_files_are_unchanged(run):

@@ -382,3 +382,86 @@ def test_a_students_plot_is_shown_as_an_image_with_the_alt_text_they_give(monkey
     assert shown[0]["text/plain"].startswith("Drift rises")
     with pytest.raises(ValueError, match="describe the plot"):
         labs.show(Figure(), alt="  ")
+
+
+# -- hidden inputs never come back to the student (issue 25, item 7) --------------------------
+
+
+def _hidden_text() -> str:
+    return grading_labs.hidden_cases(read_check(_source_nb().cells[2]))
+
+
+def _judged(payload) -> dict:
+    nb = _source_nb()
+    output, _ = judge(
+        "q5_1a", [{"output_type": "display_data", "data": {REPORT_MIME: payload}}], answer_keys(nb)["q5_1a"]
+    )
+    return output
+
+
+def test_a_forged_lab_report_error_is_said_in_the_graders_words():
+    hidden = _hidden_text()
+    out = _judged({"id": "q5_1a", "error": "LEAK " + hidden})
+    assert (
+        out["ename"] == "AnswerNotGradable" and "could not be checked on the hidden inputs" in out["evalue"]
+    )
+    assert "LEAK" not in json.dumps(out)
+
+
+def test_exception_names_of_the_students_own_are_not_shown():
+    cases = [{"raised": "x_12_7_3"}, {"raised": "KeyError"}, {"raised": "Exception"}] + [{"value": 0.0}] * 3
+    text = _judged({"id": "q5_1a", "value": {"cases": cases}})["evalue"]
+    assert "x_12_7_3" not in text
+    assert "an exception of its own" in text and "KeyError" in text
+    assert grading_labs.exception_shown("__class__") == grading_labs.OWN_EXCEPTION  # not an exception
+
+
+def test_an_unreadable_result_is_explained_without_the_kernels_text():
+    cases = [{"error": "LEAK [1, 2, 3]"}] + [{"value": 0.0}] * 5
+    text = _judged({"id": "q5_1a", "value": {"cases": cases}})["evalue"]
+    assert "LEAK" not in text and "plain str, int, float" in text
+
+
+def test_the_autograded_notebook_keeps_how_a_lab_function_did_not_its_results():
+    """Its results may be its arguments, returned as they came: only counts are kept."""
+    from mlops_concepts.grading.report import wrong_entries
+    from mlops_concepts.grading.verdicts import _kept
+
+    hidden = json.loads(_hidden_text())
+    key = answer_keys(_source_nb())["q5_1a"]
+    given = json.dumps({"cases": [{"value": case} for case in hidden]})
+    kept = _kept(given, key)
+    assert json.loads(kept) == {"lab": {"right": 0, "total": 6, "raised": []}}
+    assert wrong_entries(kept, key) == ("right on 0 of 6 hidden inputs",)
+    assert _kept('"a plain answer"', '"b"') == '"a plain answer"'  # other answers: as given
+
+
+def test_the_lab_requests_hold_the_function_then_send_the_inputs_after_the_last_cell():
+    chk = read_check(_source_nb().cells[2])
+    hold = grading_labs.hold_code(chk)
+    assert hold.endswith('.hold("q5_1a", spread)')  # no input goes with it
+    inputs = _hidden_text()
+    assert json.dumps(inputs) in grading_labs.report_code(chk, inputs)
+
+
+def test_while_hidden_inputs_are_in_the_kernel_only_reports_are_kept():
+    from nbformat.v4 import new_output
+
+    from mlops_concepts.grading.hidden_calls import STOPPED, HiddenLabCalls, _reports_only
+
+    keep = HiddenLabCalls()._hidden_message
+    for kind in ("stream", "update_display_data", "clear_output", "comm_open", "comm_msg", "execute_input"):
+        assert keep({"msg_type": kind, "content": {"text": "LEAK"}}) is None, kind
+    shown = keep({"msg_type": "display_data", "content": {"data": {}, "transient": {"display_id": "slot"}}})
+    assert "transient" not in shown["content"]  # could update an earlier cell's output
+    report = {"id": "q5_1a", "value": {"cases": []}}
+    outputs = [
+        new_output(
+            "display_data", data={REPORT_MIME: report, "text/plain": "LEAK", "text/html": "<b>LEAK</b>"}
+        ),
+        new_output("error", ename="Leak", evalue="LEAK", traceback=["LEAK"]),
+        new_output("stream", name="stdout", text="LEAK"),
+    ]
+    kept = _reports_only(outputs)
+    assert "LEAK" not in json.dumps(kept)
+    assert kept[0]["data"] == {REPORT_MIME: report} and kept[1]["evalue"] == STOPPED

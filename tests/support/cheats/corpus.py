@@ -161,15 +161,23 @@ lie_cheat("class-impostor", P.CLASS_IMPOSTOR, "impostor isinstance=True")
 lie_cheat("lies-in-plain-containers", P.LIES_IN_PLAIN_CONTAINERS, "nested-lies")
 
 
-@cheat("check-then-lie", markers=("lied-after-check",))
+@cheat("check-then-lie")
 def check_then_lie(ch: Chapter) -> Built:
     """Answer functions return the right value while the self-check runs, and a wrong one when the
-    hidden grade() asks (detected by wrapping check()). Data answers stay honest."""
-    texts = answers_from(
-        ch,
-        prelude(ch) + P.CHECK_THEN_LIE,
-        lambda i, gid: ch.honest(gid) + "\n" + wrap(ch.answers[gid], only_functions=True),
-    )
+    hidden grade() asks (detected by wrapping check()); a lab function, to any caller but check()
+    (the grader calls it after the last cell). Data answers stay honest.
+
+    No marker: a lab function lies in the grader's hidden calls, after the last cell, where no
+    cell can log it; its WrongAnswer verdict (test_the_cheat_was_really_judged_not_crashed) shows
+    those calls happened."""
+    lab = set(ch.lab_tests())
+
+    def lying(gid: str) -> str:
+        answer = ch.answers[gid]
+        lie = "_lie_outside_check" if lab & set(answer.tests) else "_lie"
+        return ch.honest(gid) + "\n" + wrap(answer, lie=lie, only_functions=True)
+
+    texts = answers_from(ch, prelude(ch) + P.CHECK_THEN_LIE, lambda i, gid: lying(gid))
     plan = plan_by_answer(ch, lambda i, gid: ATTACKED if ch.answers[gid].functions else HONEST)
     return Built(finish(ch.notebook(texts)), plan)
 
@@ -516,7 +524,7 @@ def lab_cheat(name: str, marker: str, make):
         return Built(finish(ch.notebook(texts)), plan)
 
     build.__doc__ = make.__doc__
-    cheat(name, markers=(marker,))(build)
+    cheat(name, markers=(marker,) if marker else ())(build)
 
 
 def _memorised(ch, f, tests):
@@ -590,7 +598,9 @@ def _by_identity(ch, f, tests):
     )
 
 
-lab_cheat("lab-memorised-examples", "lab-memorised-missed", _memorised)
+# Its misses happen only in the grader's hidden calls, after the last cell, where no cell can
+# log them: no marker; its WrongAnswer verdicts show those calls happened.
+lab_cheat("lab-memorised-examples", None, _memorised)
 lab_cheat("lab-cached-result", "lab-cached-replayed", _cached)
 lab_cheat("lab-counting-calls", "lab-counting-replayed", _counting)
 lab_cheat("lab-input-identity", "lab-identity-guess", _by_identity)

@@ -324,11 +324,15 @@ def _lie(value):
 )
 
 CHECK_THEN_LIE = r'''
-_state = {"checked_in": None}
+_state = {"checked_in": None, "in_check": False}
 _real_check = check
 
 def check(*args, **kwargs):
-    _real_check(*args, **kwargs)
+    _state["in_check"] = True
+    try:
+        _real_check(*args, **kwargs)
+    finally:
+        _state["in_check"] = False
     _state["checked_in"] = get_ipython().execution_count
 
 def _lie(value):
@@ -337,6 +341,15 @@ def _lie(value):
         _CHEAT_LOG.append("lied-after-check")
         return "nowhere" if isinstance(value, str) else {}
     return value
+
+def _lie_outside_check(value):
+    """For a lab function: right while check() calls it on the examples; wrong for any other
+    caller, the grader's hidden calls included (they come after the last cell, so this lie is
+    logged when a cell of the chapter calls the function outside a check, if one does)."""
+    if _state["in_check"]:
+        return value
+    _CHEAT_LOG.append("lied-outside-check")
+    return "nowhere" if isinstance(value, str) else {}
 '''
 
 # ------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlops_concepts.grading import batches, cells, forkserver, pipeline
+from mlops_concepts.grading import batches, cells, forkserver, pipeline, preflight
 from mlops_concepts.grading.batches import LOGS, nbgrader_env
 from support import build_samples  # noqa: E402
 from support.course import before_first_answer, make_course, submit
@@ -101,8 +101,13 @@ def test_a_class_is_graded_by_children_of_one_fork_server(course, recorded, monk
         for name, _, env, prepare in commands
         if name == "generate_feedback"
     )
-    # Each autograde child staged its own batch: between them, the whole class, once each.
-    autograde = [prepare for name, _, env, prepare in commands if name == "autograde" and env == {}]
+    # Each autograde child staged its own batch: between them, the whole class, once each. It is
+    # told that the run checked the instructor's solution already (preflight).
+    autograde = [
+        prepare
+        for name, _, env, prepare in commands
+        if name == "autograde" and env == {preflight.ENV: "checked"}
+    ]
     assert sorted(s for batch in autograde for s in batch["students"]) == sorted(STUDENTS)
     for student in STUDENTS:
         assert (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()

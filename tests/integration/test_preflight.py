@@ -20,7 +20,7 @@ from mlops_concepts.authoring.samples import solutions, submission
 from mlops_concepts.grading import preflight
 from mlops_concepts.grading.coursedir import gradebook_url
 from mlops_concepts.grading.submissions import fingerprint
-from support.course import item_scores, make_course, max_scores, nbgrader_env, submit
+from support.course import grade_all, item_scores, make_course, max_scores, nbgrader_env, submit
 
 pytestmark = pytest.mark.slow
 
@@ -35,22 +35,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def _grade(root, *extra):
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mlops_concepts.grading.cli",
-            "grade",
-            ASSIGNMENT,
-            "--root",
-            str(root),
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        env=nbgrader_env(),
-        timeout=900,
-    )
+    return grade_all(root, ASSIGNMENT, *extra, timeout=900)
 
 
 def _course_files(root):

@@ -123,13 +123,25 @@ def pids_mentioning(*texts: str) -> dict[int, str]:
     return found
 
 
-def grade_all(root: Path, assignment: str) -> subprocess.CompletedProcess:
+def grade_all(
+    root: Path, assignment: str, *extra: str, timeout: float | None = None
+) -> subprocess.CompletedProcess:
     """Run the course's grading command (the same one the README gives instructors)."""
     return subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", assignment, "--root", str(root)],
+        [
+            sys.executable,
+            "-m",
+            "mlops_concepts.grading.cli",
+            "grade",
+            assignment,
+            "--root",
+            str(root),
+            *extra,
+        ],
         capture_output=True,
         text=True,
         env=nbgrader_env(),
+        timeout=timeout,
     )
 
 

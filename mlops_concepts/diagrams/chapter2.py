@@ -8,8 +8,8 @@ made from that data, so they say the same thing.
 Beyond the chapter's facts, the lab diagram (``run_selection_rules``) shows the rules of the
 chapter's lab, which the lab itself states; the one-line glosses of extract, transform and load
 are the plain meaning of the three words. ELT and streaming ingestion follow Huyen, *Designing
-Machine Learning Systems* (2022); what CI tests in an ML system follows Google Cloud's MLOps
-article, and the ML Test Score is Breck et al. (IEEE Big Data 2017).
+Machine Learning Systems* (2022); what CI tests in an ML system, and what its pipeline checks,
+follow Google Cloud's MLOps article, and the ML Test Score is Breck et al. (IEEE Big Data 2017).
 """
 
 from __future__ import annotations
@@ -137,21 +137,26 @@ SELECTION_RULES: tuple[tuple[str, str], ...] = (
 SELECTION_RESULT = "Register that run; if no run is left, register none"
 LAB_NOTE = "The rules of this chapter\u2019s lab, not a general standard."
 
-#: What continuous integration (CI) tests in an ML system, after Google Cloud's MLOps article.
+#: What continuous integration (CI) tests in an ML system, and the two checks the automated
+#: pipeline itself runs, after Google Cloud's MLOps article. Each item names where it runs in
+#: words, so that the difference does not rest on colour.
 ML_TESTS: tuple[tuple[str, list[str]], ...] = (
-    ("Data", ["Validate the data\nand its schema\nbefore training"]),
-    ("Features", ["Unit tests for the\nfeature engineering\ncode"]),
+    ("Data", ["Pipeline check:\nthe data and its\nschema are validated\nbefore training"]),
+    ("Features", ["CI test: unit tests\nfor the feature\nengineering code"]),
     (
         "Model",
         [
-            "Training converges:\nthe loss goes down",
-            "No NaN outputs",
-            "Checked against a\nbaseline before\ndeployment",
+            "CI test: training\nconverges (the loss\ngoes down)",
+            "CI test: training\ngives no NaN values",
+            "Pipeline check:\nvalidated against a\nbaseline before\ndeployment",
         ],
     ),
     (
         "Pipeline",
-        ["Each component makes\nits expected artefacts", "Components work\ntogether (integration)"],
+        [
+            "CI test: each\ncomponent makes its\nexpected artefacts",
+            "CI test: components\nwork together\n(integration)",
+        ],
     ),
 )
 ML_TEST_SCORE = (
@@ -174,7 +179,7 @@ RECAP_COLUMNS: tuple[tuple[str, list[str]], ...] = (
         [
             "Data quality: accuracy,\ncompleteness, consistency,\ntimeliness",
             "Ingestion: ETL, ELT\nor streaming",
-            "Features: select or reduce;\na feature store for batch\nand real-time requests",
+            "Features: select or extract;\na feature store for batch\nand real-time requests",
         ],
     ),
     (
@@ -554,10 +559,10 @@ RUN_SELECTION_RULES = Diagram(
 
 
 def draw_ml_testing_checks() -> Figure:
-    width, height = 9.0, 4.0
+    width, height = 9.0, 4.5
     fig, ax = new_figure(width, height)
-    _title(ax, width, height - 0.3, "What CI tests in an ML system, before it is released")
-    w, gap, y, h = 2.05, 0.15, 1.0, 2.4
+    _title(ax, width, height - 0.3, "What CI tests and what the pipeline checks, before release")
+    w, gap, y, h = 2.05, 0.15, 1.0, 2.9
     for i, (name, items) in enumerate(ML_TESTS):
         x = 0.2 + i * (w + gap)
         outline = _card(fig, ax, x, y, w, h, name, STYLES[i])
@@ -571,8 +576,9 @@ ML_TESTING_CHECKS = Diagram(
     name="ml_testing_checks",
     draw=draw_ml_testing_checks,
     alt=(
-        "Four boxes for what continuous integration tests in an ML system: the data, the "
-        "features, the model and the pipeline, with a note on the ML Test Score rubric."
+        "Four boxes for what is tested in an ML system: the data, the features, the model and "
+        "the pipeline; each item says whether continuous integration tests it or the automated "
+        "pipeline checks it, with a note on the ML Test Score rubric."
     ),
     details=(
         "From left to right, each box has a hatched key and a title. "

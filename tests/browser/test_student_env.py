@@ -33,6 +33,7 @@ NOTEBOOK = "release/01-introduction-to-mlops/01-introduction-to-mlops.ipynb"
 COPY = [
     "environment.yml",
     "postBuild",
+    "constraints.txt",
     "pyproject.toml",
     "README.md",
     "LICENSE",

@@ -87,6 +87,8 @@ def fingerprint(root: Path, assignment: str, nbgrader_args: tuple[str, ...] = ()
     for path in _package_files():
         add(str(path), path.read_bytes())
     add("python", sys.executable.encode())
+    # The sandbox itself: a run that finds no bubblewrap (another PATH) must not count as checked.
+    add("bwrap", str(shutil.which("bwrap")).encode())
     add("nbgrader", nbgrader_package.__version__.encode())
     add("args", "\0".join(nbgrader_args).encode())
     for name in sorted(os.environ):

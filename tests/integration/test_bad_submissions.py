@@ -39,7 +39,7 @@ BEFORE, BREAK, AFTER = "before", "break", "after"
 class Case:
     make: object  # (chapter, break gid) -> notebook, or a callable filling the submission folder
     outcome: str  # "full", "blank", "survives", "fatal", "memory", "partial", "missing-answer"
-    says: tuple[str, ...] = ()  # texts the student's progress line, log or feedback must contain
+    says: tuple = ()  # texts the student's progress line, log or feedback must contain (a tuple: any)
     noted: bool = False  # ``says`` comes from staging, so the feedback page itself must say it
     slow: bool = False  # waits for a timeout or fills memory: as long as several ordinary cases
 
@@ -294,13 +294,18 @@ CASES = {
         ("ignored the interrupt",),
         slow=True,
     ),
-    "print-20mb": Case(_broken("print('x' * 20_000_000)"), "full", ("output truncated by the grader",)),
+    # One 20 MB message is past the whole-message bound (docs/security/kernel-messages.md): the
+    # launcher stops the kernel before the grader holds it, with a note; later cells do not run.
+    "print-20mb": Case(_broken("print('x' * 20_000_000)"), "fatal", ("one message larger than 8 MB",)),
     # Out of memory, the kernel survives crippled (IPython keeps the traceback, and with it the
     # memory; ipykernel queues output faster than the grader drops it): later cells may fail too.
+    # Which comes first depends on the machine's speed: the output budget (truncated), or the
+    # kernel's memory, as its own queue of unsent output grows (the grader reads at most a few
+    # messages ahead: docs/security/kernel-messages.md).
     "print-forever": Case(
         _broken("while True:\n    print('spam ' * 1000)"),
         "memory",
-        ("output truncated by the grader",),
+        (("output truncated by the grader", "MemoryError", "the kernel stopped"),),
         slow=True,
     ),
     "alloc-8gb": Case(_broken("x = bytearray(8 * 2**30)"), "survives", ("MemoryError",)),
@@ -518,7 +523,10 @@ def test_each_case_is_explained(run, case):
     _graded_here(run, case)
     text = run.graded.progress_line(case) + run.graded.log(case) + run.graded.feedback(case)
     for says in CASES[case].says:
-        assert says in text, f"{case}: {says!r} is said nowhere (progress line, log, feedback)"
+        options = says if isinstance(says, tuple) else (says,)  # a tuple: any one of them
+        assert any(o in text for o in options), (
+            f"{case}: {says!r} is said nowhere (progress line, log, feedback)"
+        )
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -62,7 +62,7 @@ def test_a_dask_scheduler_that_cannot_be_reached_changes_nothing(course):
     """A wrong address is refused at once (a scheduler that is down, after the 30 s the client
     waits for it to come up): exit 2, with the reason, before anything is touched."""
     before = fingerprint(course)
-    result = grade(course, ASSIGNMENT, "--scheduler", "udp://127.0.0.1:8786")
+    result = grade(course, ASSIGNMENT, "--scheduler", "udp://127.0.0.1:8786", "--insecure-scheduler")
     assert fingerprint(course) == before
     assert result.returncode == 2, result.stdout + result.stderr
     assert (
@@ -70,6 +70,17 @@ def test_a_dask_scheduler_that_cannot_be_reached_changes_nothing(course):
         in result.stdout
         and "Nothing was graded" in result.stdout
     )
+
+
+def test_a_scheduler_without_tls_is_refused_and_changes_nothing(course):
+    """Anyone who reaches a plain scheduler runs code next to the keys: refused unless the
+    instructor says --insecure-scheduler (docs/security/labs-and-dask.md)."""
+    before = fingerprint(course)
+    result = grade(course, ASSIGNMENT, "--scheduler", "tcp://127.0.0.1:8786")
+    assert fingerprint(course) == before
+    assert result.returncode == 2, result.stdout + result.stderr
+    said = result.stdout + result.stderr
+    assert "tcp:// scheduler" in said and "--insecure-scheduler" in said, said
 
 
 def test_a_locked_gradebook_changes_nothing(course):

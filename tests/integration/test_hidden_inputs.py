@@ -85,6 +85,11 @@ def _leaked(root: Path, student: str, needles: set[str]) -> dict[str, list[str]]
             if path.is_file():
                 text = path.read_bytes().decode("utf-8", errors="replace")
                 hits = sorted(n[:60] for n in needles if n in text)
+                # The cheats' mark alone is no leak: a chapter's own cells may call the student's
+                # function on data they make (chapter 3 simulates a canary many times), and the
+                # cheat then writes those public inputs out. A hidden value must be there too.
+                if hits and all(leaks.is_mark(hit) for hit in hits):
+                    hits = []
                 if hits or path.name.startswith("leaked-"):
                     found[str(path.relative_to(root))] = hits or ["(a file the function wrote)"]
     return found

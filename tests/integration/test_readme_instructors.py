@@ -143,8 +143,8 @@ def clone_like(dest: Path) -> Path:
     for entry in (REPO / ".venv").iterdir():
         if not entry.name.startswith(".installed-"):
             (venv / entry.name).symlink_to(entry)
-    cksum = subprocess.run(
-        "cksum < pyproject.toml | cut -d' ' -f1",
+    cksum = subprocess.run(  # as the Makefile names its stamp
+        "cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1",
         shell=True,
         cwd=dest,
         capture_output=True,
@@ -153,7 +153,7 @@ def clone_like(dest: Path) -> Path:
     ).stdout.strip()
     stamp = venv / f".installed-{cksum}"
     stamp.touch()
-    later = (dest / "pyproject.toml").stat().st_mtime + 10
+    later = max((dest / name).stat().st_mtime for name in ("pyproject.toml", "constraints.txt")) + 10
     os.utime(stamp, (later, later))
     dry = subprocess.run(["make", "-n", "release"], cwd=dest, capture_output=True, text=True)
     assert "pip install" not in dry.stdout, "make would reinstall the shared venv:\n" + dry.stdout

@@ -155,6 +155,13 @@ def hidden_inputs(ch: Chapter) -> list[list]:
     return found
 
 
+def is_mark(text: str) -> bool:
+    """Whether ``text`` (a needle found) is only one of the cheats' marks, in any escaping."""
+    return any(
+        text.startswith(mark) or mark in text and len(text) <= len(mark) + 8 for mark in (MARK, NAME_MARK)
+    )
+
+
 def needles(ch: Chapter) -> set[str]:
     """Texts that would show a hidden input: each case and each of its long arguments as JSON and
     as Python writes it, each also as it reads in HTML and inside a notebook's JSON, plus the mark.

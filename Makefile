@@ -62,12 +62,9 @@ check: $(VENV_READY)
 	$(BIN)/mlops-concepts check
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-# nbgrader's --force removes an existing release anyway, with a "Removing existing assignment"
-# warning for every chapter; the release is generated from source/ (and tracked by git).
 release: $(VENV_READY)
 	@for a in $(or $(ASSIGNMENT),$(CHAPTERS)); do \
 	  echo "nbgrader generate_assignment $$a --force"; \
-	  rm -rf "release/$$a"; \
 	  $(BIN)/nbgrader generate_assignment $$a --force || exit 1; \
 	done
 

@@ -36,6 +36,7 @@ sys.path.insert(0, str(HERE))  # the course package, even before `pip install -e
 # (the course's .venv), so `.venv/bin/nbgrader ...` works without activating the venv.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
+from mlops_concepts.authoring.estimated_time import StateEstimatedTime  # noqa: E402
 from mlops_concepts.grading import admission  # noqa: E402
 from mlops_concepts.grading.defuse import DefuseStudentContent  # noqa: E402
 from mlops_concepts.grading.diagrams_release import RenderDiagrams  # noqa: E402
@@ -60,6 +61,7 @@ c.Exchange.root = os.environ.get("MLOPS_CONCEPTS_EXCHANGE", str(HERE / ".exchang
 
 # Release: seal answer keys first, so the stored copies of locked cells are sealed too.
 c.GenerateAssignment.preprocessors = [
+    StateEstimatedTime,  # <!-- estimated-time --> becomes the time computed from the content
     SealAnswerKeys,
     RenderDiagrams,  # <!-- diagram: NAME --> becomes the picture, alt text and words
     IncludeHeaderFooter,

@@ -13,7 +13,7 @@ naming the cell:
 * **alt text**: every image in Markdown has a text alternative, and no code cell draws a static
   diagram (diagrams are rendered into the notebook at release time; only interactive ones run);
 * **headings**: exactly one H1, first, and no level skipped on the way down;
-* **time**: the introduction states the estimated time;
+* **time**: the introduction leaves the estimated time to the release (``<!-- estimated-time -->``);
 * **nothing leaks**: the release holds no solution, no hidden test, no plaintext key (every
   check key is a digest, every checkpoint is sealed).
 """
@@ -32,6 +32,7 @@ from ..checkpoints.sealing import KINDS
 from ..grading import cells
 from ..grading.calls import CHECKPOINT_KINDS, AuthoringError, top_level_calls
 from ..grading.exercises import read_check
+from . import estimated_time
 
 #: A lab check must not be passable by a function that ignores its inputs: see
 #: :func:`mlops_concepts.grading.labs.orderings`.
@@ -199,11 +200,18 @@ def check_headings(nb) -> list[Problem]:
 
 
 def check_estimate(nb) -> list[Problem]:
-    intro = " ".join(c.source for c in nb.cells[:3] if c.cell_type == "markdown")
-    if not _ESTIMATE.search(intro):
+    """The introduction leaves its time to the release (:mod:`.estimated_time`), never typed."""
+    intro = "\n".join(c.source for c in nb.cells[:3] if c.cell_type == "markdown")
+    if _ESTIMATE.search(intro):
         return [
-            Problem("introduction", "state the estimated time, e.g. '**Estimated time:** about 45 minutes.'")
+            Problem(
+                "introduction",
+                "the estimated time is computed at release, not typed: replace the stated time with "
+                "the line <!-- estimated-time -->",
+            )
         ]
+    if not estimated_time.DIRECTIVE.search(intro):
+        return [Problem("introduction", "add the line <!-- estimated-time --> where the time belongs")]
     return []
 
 
@@ -251,3 +259,12 @@ def lint(root: Path, assignment: str) -> list[Problem]:
     if release_path.exists():
         problems += check_release(nbformat.read(release_path, as_version=4))
     return problems
+
+
+def measures(root: Path, assignment: str) -> list[str]:
+    """What ``mlops-concepts check`` prints about a chapter besides its problems."""
+    source_path = root / "source" / assignment / f"{assignment}.ipynb"
+    if not source_path.exists():
+        return []
+    nb = nbformat.read(source_path, as_version=4)
+    return [f"estimated time: {estimated_time.workload(nb).summary()}"]

@@ -477,7 +477,7 @@ def with_submissions(root: Path) -> list[str]:
 
 def check(root: Path, assignments: list[str]) -> int:
     """``mlops-concepts check``: print every authoring problem; exit 1 if there is any."""
-    from ..authoring.lint import lint
+    from ..authoring.lint import lint, measures
 
     if not assignments:
         assignments = (
@@ -495,4 +495,6 @@ def check(root: Path, assignments: list[str]) -> int:
         _say(f"{assignment}: " + ("ok" if not problems else f"{len(problems)} problem(s)"))
         for problem in problems:
             _say(f"  {problem}")
+        for measure in measures(root, assignment):
+            _say(f"  {measure}")
     return 1 if failed else 0

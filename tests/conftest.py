@@ -16,6 +16,31 @@ def _course(assignment, tmp_path_factory):
     return _COURSES[assignment], assignment
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "chapters(select): the chapters a test runs on (support.course.on_chapters)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out the chapter × case pairs a test's ``chapters`` marker does not select.
+
+    They are deselected here, at collection, rather than skipped while running: by design they
+    would be hundreds of skips, and a real skip (a missing tool) would hide among them.
+    """
+    kept, left_out = [], []
+    for item in items:
+        marker = item.get_closest_marker("chapters")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if marker is not None and "course" in params and not marker.args[0](params["course"], params):
+            left_out.append(item)
+        else:
+            kept.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=ASSIGNMENTS)
 def course(request, tmp_path_factory):
     """(course directory, assignment id) for every chapter, generated once per test session."""

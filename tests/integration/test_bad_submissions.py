@@ -26,7 +26,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from mlops_concepts.grading.submissions import fingerprint, stage
 from support.cheats.chapter import Chapter
 from support.cheats.runner import SHARDS, grade_students, tree_snapshot
-from support.course import runs_on, skip_unless_runs_on
+from support.course import first_chapter_only, per_chapter_case, per_chapter_cases, runs_on
 
 pytestmark = pytest.mark.slow
 
@@ -432,10 +432,6 @@ PER_CHAPTER = {
 }
 
 
-def _graded_here(run, case: str) -> None:
-    skip_unless_runs_on(run.ch.assignment, case in PER_CHAPTER, f"the case {case}")
-
-
 def test_every_per_chapter_case_exists():
     assert PER_CHAPTER <= set(CASES), PER_CHAPTER - set(CASES)
 
@@ -501,9 +497,9 @@ def test_the_class_is_graded_and_the_run_exits_zero(run):
         assert "Traceback" not in out, out
 
 
+@per_chapter_cases(PER_CHAPTER)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_case_gets_exactly_what_it_deserves(run, case):
-    _graded_here(run, case)
     maximum = run.graded.max_scores()
     expected = expected_scores(run.ch, case, maximum)
     scores = run.graded.scores(case)
@@ -518,9 +514,9 @@ def test_honest_students_in_the_same_run_are_exact(run):
     assert 0 < sum(partial.values()) < sum(maximum.values())
 
 
+@per_chapter_cases(PER_CHAPTER)
 @pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c].says))
 def test_each_case_is_explained(run, case):
-    _graded_here(run, case)
     text = run.graded.progress_line(case) + run.graded.log(case) + run.graded.feedback(case)
     for says in CASES[case].says:
         options = says if isinstance(says, tuple) else (says,)  # a tuple: any one of them
@@ -529,17 +525,17 @@ def test_each_case_is_explained(run, case):
         )
 
 
+@per_chapter_cases(PER_CHAPTER)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_every_student_gets_feedback(run, case):
-    _graded_here(run, case)
     assert run.graded.feedback_path(case).exists(), run.graded.result(case).stdout[-600:]
     assert "<html" in run.graded.feedback(case).lower()
 
 
+@per_chapter_cases(PER_CHAPTER)
 @pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c].noted))
 def test_the_feedback_page_itself_says_what_staging_did(run, case):
     """The student reads their feedback, not the instructor's log: the note must reach the page."""
-    _graded_here(run, case)
     page = run.graded.feedback(case)
     assert "Note from the grader" in page, case
     for says in CASES[case].says:
@@ -553,11 +549,11 @@ def _submitted_files(folder):
     return set(scan(folder).files)
 
 
+@per_chapter_cases(PER_CHAPTER)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_nothing_linked_or_special_reaches_autograded_or_feedback(run, case):
     """Only the student's own regular files, and the grader's notebook and page, are carried over;
     no gradebook, instructor notebook, peer work, /etc file or device content anywhere."""
-    _graded_here(run, case)
     root, a = run.graded.root(case), run.ch.assignment
     own = _submitted_files(root / "submitted" / case / a)
     gradebook = (root / "gradebook.db").read_bytes()[:100]  # the SQLite header and first page
@@ -736,7 +732,6 @@ FLOODS = {
 @pytest.fixture(scope="module")
 def floods(course, tmp_path_factory):
     root, assignment = course
-    skip_unless_runs_on(assignment, False, "an output flood (capped per message, whatever the cell)")
     ch = Chapter(root, assignment)
     brk = break_cell(ch)
     students = {name: _broken(code)(ch, brk) for name, code in FLOODS.items()}
@@ -749,6 +744,7 @@ def _cell_output_bytes(nb, gid) -> int:
     return len(json.dumps(cell.get("outputs", [])))
 
 
+@first_chapter_only
 @pytest.mark.parametrize("case", sorted(FLOODS))
 def test_output_beyond_the_per_cell_limit_is_dropped_whatever_its_kind(floods, case):
     from mlops_concepts.grading.execute import SandboxedExecute
@@ -758,15 +754,16 @@ def test_output_beyond_the_per_cell_limit_is_dropped_whatever_its_kind(floods, c
     assert size <= limit + 100_000, f"{case}: {size} bytes of output kept in one cell"
 
 
+@first_chapter_only
 def test_floods_do_not_blow_up_the_grader(floods):
     shard = floods.graded.shards[0]
     assert shard.result.returncode == 0, shard.result.stdout + shard.result.stderr
     assert shard.peak.get("grader", 0) < GRADER_MEMORY_LIMIT, shard.peak
 
 
+@per_chapter_case(PER_CHAPTER, "control-characters-in-names")
 def test_student_file_names_never_reach_the_instructors_terminal_raw(run):
     """A file name can hold ESC sequences or a newline that forges a line of nbgrader's output."""
-    _graded_here(run, "control-characters-in-names")
     out = run.graded.result("control-characters-in-names").stdout
     assert "\x1b" not in out and "\u202e" not in out
     assert not any(line.startswith("Autograding complete: student X") for line in out.splitlines())
@@ -774,9 +771,9 @@ def test_student_file_names_never_reach_the_instructors_terminal_raw(run):
     assert re.search(r"‹evil\\+x0aAutograding complete: student X 16 of 16\.txt›", out), out
 
 
+@per_chapter_case(PER_CHAPTER, "character-device")
 @pytest.mark.skipif(not IS_ROOT, reason="a device file can only be made as root (CI runs as root)")
 def test_a_device_file_was_in_the_run(run):
     """The character-device case is in CASES only as root; as root, it must have been graded."""
-    _graded_here(run, "character-device")
     assert "character-device" in run.graded.where
     assert run.graded.scores("character-device") == run.graded.max_scores()

@@ -20,9 +20,9 @@ import pytest
 from support.cheats import leaks
 from support.cheats.chapter import Chapter
 from support.cheats.runner import REPORT_ERRORS, Graded, Shard, copy_course, run_pipeline
-from support.course import has_lab, item_scores, max_scores, nbgrader, submit
+from support.course import item_scores, lab_chapters_only, max_scores, nbgrader, submit
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, lab_chapters_only]
 
 HONEST = "honest"
 WAYS = ("mlops-concepts", "plain-nbgrader")
@@ -31,8 +31,6 @@ WAYS = ("mlops-concepts", "plain-nbgrader")
 @pytest.fixture(scope="module")
 def run(course, tmp_path_factory):
     src, assignment = course
-    if not has_lab(assignment):
-        pytest.skip(f"{assignment} has no lab")
     ch = Chapter(src, assignment)
     work = tmp_path_factory.mktemp("hidden-inputs")
     class_ = {name: leaks.build(ch, name) for name in leaks.LEAKS}

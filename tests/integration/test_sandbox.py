@@ -36,7 +36,7 @@ from mlops_concepts.grading.submissions import fingerprint
 from support.cheats import escape, payloads
 from support.cheats.chapter import Chapter
 from support.cheats.runner import Graded, Shard, copy_course, run_pipeline
-from support.course import nbgrader, skip_unless_runs_on, submit
+from support.course import first_chapter_only, nbgrader, submit
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +108,6 @@ BYTECODE_PROBE = (
 def attack(course, tmp_path_factory):
     src, assignment = course
     # The sandbox is the course's, whatever the chapter: its attacks run on the first one.
-    skip_unless_runs_on(assignment, False, "the sandbox attack")
     ch = Chapter(src, assignment)
     work = tmp_path_factory.mktemp("sandbox")
     root = copy_course(src, work / "course")
@@ -198,6 +197,7 @@ def printed(attack) -> dict[str, str]:
     return out
 
 
+@first_chapter_only
 def test_everyone_is_graded_and_the_grader_survives(attack):
     out = attack.result.stdout + attack.result.stderr
     assert attack.result.returncode == 0, out
@@ -208,6 +208,7 @@ def test_everyone_is_graded_and_the_grader_survives(attack):
     assert attack.graded.scores(ATTACKER) == maximum  # the attacks did not stop its own kernel
 
 
+@first_chapter_only
 def test_the_record_is_in_the_notebook_and_was_written_to_the_working_folder(attack):
     record, shown = attempts(attack), printed(attack)
     assert len(record) > 40
@@ -241,6 +242,7 @@ READS = [
 ]
 
 
+@first_chapter_only
 @pytest.mark.parametrize("name", READS)
 def test_forbidden_reads_fail(attack, name):
     assert printed(attack)[name] == "BLOCKED", attempts(attack)[name]
@@ -260,10 +262,12 @@ def test_forbidden_reads_fail(attack, name):
         "hardlink-package",
     ],
 )
+@first_chapter_only
 def test_forbidden_writes_fail(attack, name):
     assert printed(attack)[name] == "BLOCKED", attempts(attack)[name]
 
 
+@first_chapter_only
 def test_nothing_written_reaches_the_host(attack):
     root = attack.root
     assert fingerprint(root / "submitted") == attack.before["submitted"]
@@ -277,6 +281,7 @@ def test_nothing_written_reaches_the_host(attack):
             assert b"PWNED" not in path.read_bytes(), path
 
 
+@first_chapter_only
 def test_the_gradebook_is_intact(attack):
     db = sqlite3.connect(f"file:{attack.root / 'gradebook.db'}?mode=ro", uri=True)
     try:
@@ -308,6 +313,7 @@ def _allowed_paths(attack) -> list[str]:
     ]
 
 
+@first_chapter_only
 def test_listings_show_nothing_of_the_host(attack):
     """A listing may succeed only along the way to what the sandbox binds (Python, the course
     package, the working folder): nothing else of the host is visible. (The listings run before
@@ -340,16 +346,19 @@ def test_listings_show_nothing_of_the_host(attack):
         "udp-dns",
     ],
 )
+@first_chapter_only
 def test_the_network_is_unreachable_and_fails_fast(attack, name):
     r = attempts(attack)[name]
     assert not r["ok"], r
     assert r["seconds"] < 5, r
 
 
+@first_chapter_only
 def test_the_host_listener_received_no_connection(attack):
     assert attack.listener.connections == []
 
 
+@first_chapter_only
 def test_no_host_process_is_visible_or_signalable(attack):
     record = attempts(attack)
     procs = record["proc-list"]["value"] if record["proc-list"]["ok"] else {}
@@ -362,6 +371,7 @@ def test_no_host_process_is_visible_or_signalable(attack):
     assert "SIGNAL ppid-sigterm" in text  # the attempt was made; the grader went on (above)
 
 
+@first_chapter_only
 def test_no_process_outlives_its_grading(attack):
     assert "DAEMON-STARTED True" in attack.graded.text_outputs(ATTACKER)  # it was there
     left = []
@@ -371,6 +381,7 @@ def test_no_process_outlives_its_grading(attack):
     assert left == [], "a process the student started still runs after grading"
 
 
+@first_chapter_only
 def test_the_submission_can_use_its_own_folder_and_the_course_package(attack):
     record = attempts(attack)
     assert record["own-folder-write"]["ok"] and record["own-folder-write"]["value"] == "mine"
@@ -382,6 +393,7 @@ def test_the_submission_can_use_its_own_folder_and_the_course_package(attack):
 # -- symbolic links planted in the working folder ------------------------------------------------
 
 
+@first_chapter_only
 def test_links_planted_in_the_working_folder_leak_nothing_into_feedback(attack):
     """The working folder is bound read-write, so a submission can leave symbolic links there that
     point at host files it cannot see; they must not be followed once the kernel is gone (the
@@ -400,6 +412,7 @@ def test_links_planted_in_the_working_folder_leak_nothing_into_feedback(attack):
                 assert needle not in data, f"{what} leaked into {path}"
 
 
+@first_chapter_only
 def test_links_planted_in_the_working_folder_do_not_redirect_the_graders_writes(attack):
     root = attack.root
     assert (root / "canary-write.txt").read_text() == "CANARY-WRITE: the grader must never write here\n"
@@ -407,6 +420,7 @@ def test_links_planted_in_the_working_folder_do_not_redirect_the_graders_writes(
         assert mode(path) == before, f"{path}: mode {oct(before)} became {oct(mode(path))}"
 
 
+@first_chapter_only
 def test_no_symbolic_link_is_left_in_graded_folders(attack):
     for step in ("autograded", "feedback"):
         links = [p for p in (attack.root / step).rglob("*") if p.is_symlink()]
@@ -425,23 +439,27 @@ def _hog(attack) -> dict:
     return out
 
 
+@first_chapter_only
 def test_the_resource_hog_measured_everything_and_was_graded(attack):
     """Proof that the limit tests below measure something (a cell that timed out prints nothing)."""
     assert {"memory-mib-held-at-once", "tmpfs-mib", "processes-at-once"} <= set(_hog(attack)), _hog(attack)
     assert attack.graded.scores(HOG) == attack.graded.max_scores()
 
 
+@first_chapter_only
 def test_the_memory_limit_holds_for_the_whole_submission(attack):
     """``memory_limit_mb`` is per process (RLIMIT_AS): forked children each get the whole limit."""
     held = _hog(attack)["memory-mib-held-at-once"]
     assert 800 <= held <= MEMORY_LIMIT_MIB, _hog(attack)  # one block always fits; three never
 
 
+@first_chapter_only
 def test_the_sandbox_tmp_counts_against_the_memory_limit(attack):
     """/tmp in the sandbox is a tmpfs (RAM): what a submission writes there escapes RLIMIT_AS."""
     assert _hog(attack)["tmpfs-mib"] <= MEMORY_LIMIT_MIB
 
 
+@first_chapter_only
 def test_a_submission_cannot_start_unbounded_processes(attack):
     assert _hog(attack)["processes-at-once"] < 1024
 
@@ -466,7 +484,6 @@ def test_the_sandbox_is_found_with_shutil_which(monkeypatch, tmp_path):
 @pytest.fixture(scope="module")
 def refusal(course, tmp_path_factory):
     src, assignment = course
-    skip_unless_runs_on(assignment, False, "refusing to grade without the sandbox")
     ch = Chapter(src, assignment)
     work = tmp_path_factory.mktemp("refusal")
     out = {}
@@ -487,6 +504,7 @@ def refusal(course, tmp_path_factory):
     return SimpleNamespace(ch=ch, **{k.replace("-", "_"): v for k, v in out.items()})
 
 
+@first_chapter_only
 def test_without_bubblewrap_grading_refuses_and_the_log_says_why(refusal):
     """No sandbox is an environment fault: the instructor's solution, graded first, fails the same
     way, so the class is refused (exit 2), nobody is graded, and the check's log says why."""
@@ -500,12 +518,14 @@ def test_without_bubblewrap_grading_refuses_and_the_log_says_why(refusal):
         assert text in log, f"{text!r} is not in the check's log:\n{log[-2000:]}"
 
 
+@first_chapter_only
 def test_without_bubblewrap_the_summary_says_why(refusal):
     r = refusal.refuse.result
     for text in ("bubblewrap", "--SandboxedExecute.sandbox=False"):
         assert text in r.stdout, f"the instructor's summary must say {text!r}:\n{r.stdout}"
 
 
+@first_chapter_only
 def test_without_bubblewrap_no_student_code_runs(refusal):
     assert not refusal.refuse.marker.exists()
     assert not list(refusal.refuse.root.glob("autograded/**/*.ipynb")) or all(
@@ -513,6 +533,7 @@ def test_without_bubblewrap_no_student_code_runs(refusal):
     )
 
 
+@first_chapter_only
 def test_the_explicit_opt_out_grades_without_the_sandbox(refusal):
     r = refusal.opt_out.result
     assert r.returncode == 0 and "Graded 1 of 1" in r.stdout, r.stdout + r.stderr
@@ -520,9 +541,9 @@ def test_the_explicit_opt_out_grades_without_the_sandbox(refusal):
     assert refusal.opt_out.graded.scores("student") == refusal.opt_out.graded.max_scores()
 
 
+@first_chapter_only
 def test_the_opt_out_named_in_the_refusal_works_on_nbgrader_autograde(course, tmp_path):
     src, assignment = course
-    skip_unless_runs_on(assignment, False, "the opt-out")
     ch = Chapter(src, assignment)
     root = copy_course(src, tmp_path / "course")
     submit(root, assignment, "student", ch.notebook({g: ch.honest(g) for g in ch.answers}))
@@ -532,11 +553,11 @@ def test_the_opt_out_named_in_the_refusal_works_on_nbgrader_autograde(course, tm
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@first_chapter_only
 def test_the_opt_out_named_in_the_refusal_is_accepted_by_the_grading_command(course, tmp_path):
     """The refusal tells the instructor to pass ``--SandboxedExecute.sandbox=False``; the
     instructor's grading command (``mlops-concepts grade``) accepts it and grades unsandboxed."""
     src, assignment = course
-    skip_unless_runs_on(assignment, False, "the opt-out")
     ch = Chapter(src, assignment)
     root = copy_course(src, tmp_path / "course")
     marker = tmp_path / "ran.txt"
@@ -716,6 +737,7 @@ def test_without_matplotlib_or_a_writable_cache_kernels_scan_fonts_themselves(tm
     assert sandbox.FONT_CACHE_MOUNT not in argv and sandbox.FONT_CACHE_MOUNT not in " ".join(argv)
 
 
+@first_chapter_only
 def test_the_grading_kernel_runs_without_a_debugger(attack):
     """ipykernel starts with debugpy unimportable: a kernel that grades is never debugged, and
     setting up the debugger cost every kernel's start about a tenth of a second."""
@@ -723,6 +745,7 @@ def test_the_grading_kernel_runs_without_a_debugger(attack):
     assert attack.graded.scores(LAST) == attack.graded.max_scores()
 
 
+@first_chapter_only
 def test_the_grading_kernel_reads_the_course_package_compiled(attack):
     """The kernel may not write bytecode (``-B``, a read-only package): the grader writes it
     first (``sandbox.compile_package``), instead of every kernel compiling the package again."""

@@ -35,7 +35,7 @@ from mlops_concepts.grading import sandbox
 from mlops_concepts.grading.submissions import fingerprint
 from support.cheats.chapter import Chapter
 from support.cheats.runner import Graded, Shard, copy_course, run_pipeline
-from support.course import nbgrader, runs_on, skip_unless_runs_on, submit
+from support.course import nbgrader, per_chapter_case, per_chapter_cases, runs_on, submit
 
 pytestmark = pytest.mark.slow
 
@@ -147,11 +147,6 @@ def cell_running(nb, code: str):
 PER_CHAPTER = {"history", "zz-honest"}
 
 
-def _graded_here(run, *names: str) -> None:
-    for name in names:
-        skip_unless_runs_on(run.ch.assignment, name in PER_CHAPTER, f"the attack {name}")
-
-
 def students(ch: Chapter, markers: Path) -> dict:
     return {
         "planted-modules": (honest(ch), planted_files(markers, launcher_modules())),
@@ -223,18 +218,18 @@ def test_the_class_is_graded(run):
     assert run.result.returncode == 0 and f"Graded {n} of {n}" in run.result.stdout, out[-3000:]
 
 
+@per_chapter_case(PER_CHAPTER, "planted-modules")
 def test_no_planted_module_ran_on_the_host(run):
-    _graded_here(run, "planted-modules")
     assert not list(run.markers.iterdir()), sorted(p.name for p in run.markers.iterdir())
 
 
+@per_chapter_case(PER_CHAPTER, "planted-modules")
 def test_planted_modules_cost_the_honest_answers_nothing(run):
-    _graded_here(run, "planted-modules")
     assert run.graded.scores("planted-modules") == run.graded.max_scores()
 
 
+@per_chapter_case(PER_CHAPTER, "planted-modules")
 def test_plain_nbgrader_ran_no_planted_module_either(run):
-    _graded_here(run, "planted-modules")
     assert run.auto.returncode == 0, (run.auto.stdout + run.auto.stderr)[-3000:]
     assert not list(run.markers.iterdir())
     graded = Graded([Shard(run.plain, run.ch.assignment, ["planted-modules"])])
@@ -254,14 +249,14 @@ def test_plain_nbgrader_ran_no_planted_module_either(run):
         "zz-honest",
     ],
 )
+@per_chapter_cases(PER_CHAPTER, "student")
 def test_floods_after_the_last_answer_cost_nothing(run, student):
     """Every flood sits after the graded cells: the student keeps every point it earned."""
-    _graded_here(run, student)
     assert run.graded.scores(student) == run.graded.max_scores()
 
 
+@per_chapter_case(PER_CHAPTER, "flood-socket-dir")
 def test_a_socket_folder_flood_stops_the_kernel_and_leaves_nothing_on_the_host(run):
-    _graded_here(run, "flood-socket-dir")
     flood = cell_running(run.graded.autograded("flood-socket-dir"), FLOOD_SOCKET_DIR)
     assert any(o.get("ename") == "KernelStopped" for o in flood.outputs), flood.outputs
     assert run.graded.scores("flood-socket-dir") == run.graded.max_scores()  # earlier cells kept
@@ -269,17 +264,17 @@ def test_a_socket_folder_flood_stops_the_kernel_and_leaves_nothing_on_the_host(r
     assert not leftovers, leftovers
 
 
+@per_chapter_case(PER_CHAPTER, "flood-cells")
 def test_extra_cells_are_capped_with_a_note(run):
-    _graded_here(run, "flood-cells")
     nb = run.graded.autograded("flood-cells")
     release = run.ch.release
     assert len(nb.cells) <= len(release.cells) + 200 + 1
     assert "of your own extra cells were not graded" in run.graded.feedback("flood-cells")
 
 
+@per_chapter_cases(PER_CHAPTER, "student")
 @pytest.mark.parametrize("student,code", [("flood-display", FLOOD_DISPLAY), ("flood-comm", FLOOD_COMM)])
 def test_floods_are_truncated_with_a_note(run, student, code):
-    _graded_here(run, student)
     nb = run.graded.autograded(student)
     assert "[output truncated by the grader" in json.dumps(cell_running(nb, code).outputs)
     path = run.root / "autograded" / student / run.ch.assignment / f"{run.ch.assignment}.ipynb"
@@ -315,14 +310,14 @@ def test_nothing_raw_reaches_the_logs(run):
         _no_raw_student_text(log.read_text(errors="replace"))
 
 
+@per_chapter_case(PER_CHAPTER, "flood-stderr")
 def test_the_stderr_flood_wrote_nothing_anywhere(run):
-    _graded_here(run, "flood-stderr")
     assert FORGED not in (run.result.stdout + run.result.stderr)
     assert FORGED not in (run.auto.stdout + run.auto.stderr)
 
 
+@per_chapter_case(PER_CHAPTER, "terminal-injection")
 def test_student_file_names_are_shown_escaped_and_marked(run):
-    _graded_here(run, "terminal-injection")
     line = run.graded.progress_line("terminal-injection")
     assert "\\x1b" in line or "not copied" in line or "renamed" in line or "‹" in line, line
 

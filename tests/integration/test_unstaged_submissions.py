@@ -18,7 +18,7 @@ import pytest
 
 from mlops_concepts.grading.forkserver import nbgrader_env
 from support.cheats.runner import copy_course, tree_snapshot
-from support.course import nbgrader, skip_unless_runs_on
+from support.course import first_chapter_only, nbgrader
 from support.hostile import CASES, IS_ROOT, _honest
 
 pytestmark = pytest.mark.slow
@@ -43,13 +43,13 @@ def _submissions_in_gradebook(root, assignment) -> set[str]:
         return {s.student.id for s in gb.find_assignment(assignment).submissions}
 
 
+@first_chapter_only
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_plain_autograde_refuses_an_unsafe_submission(course, tmp_path, case):
     if case == "character-device" and not IS_ROOT:
         pytest.skip("making a device file needs root (CI runs the tests as root)")
     base, assignment = course
     # The guard refuses a folder before nbgrader reads a cell of it: the same for every chapter.
-    skip_unless_runs_on(assignment, False, f"refusing the unsafe folder {case}")
     root = copy_course(base, tmp_path / "course")
     folder = root / "submitted" / case / assignment
     folder.mkdir(parents=True)
@@ -74,13 +74,13 @@ def test_plain_autograde_refuses_an_unsafe_submission(course, tmp_path, case):
             assert gradebook not in open(os.path.join(dirpath, name), "rb").read()
 
 
+@first_chapter_only
 def test_plain_autograde_refuses_an_unsafe_submission_by_name_and_grades_the_rest(course, tmp_path):
     """The guard lets a clean submission through (so ``mlops-concepts grade``, which only feeds
     nbgrader clean staged copies, grades everyone); an unsafe one is refused by name before
     nbgrader starts, every other student is graded, and the command exits 1 at the end with the
     list and the safe command."""
     base, assignment = course
-    skip_unless_runs_on(assignment, False, "refusing one unsafe folder among clean ones")
     root = copy_course(base, tmp_path / "course")
     for student in ("a-honest", "c-honest"):
         folder = root / "submitted" / student / assignment

@@ -47,9 +47,30 @@ def runs_on(assignment: str, per_chapter: bool) -> bool:
     return per_chapter or assignment == FIRST_CHAPTER
 
 
-def skip_unless_runs_on(assignment: str, per_chapter: bool, what: str) -> None:
-    if not runs_on(assignment, per_chapter):
-        pytest.skip(f"{what} does not depend on the chapter: graded on {FIRST_CHAPTER} only")
+def on_chapters(select):
+    """Marker: generate a test only for the chapters ``select(assignment, params)`` accepts.
+
+    ``params`` are the test's parameters (``{"case": ...}``). The pairs left out are deselected at
+    collection time (tests/conftest.py), so they never show as skips: every skip in a run is real.
+    """
+    return pytest.mark.chapters(select)
+
+
+#: The test runs on the first chapter only (what it checks does not depend on the chapter).
+first_chapter_only = on_chapters(lambda assignment, params: runs_on(assignment, False))
+
+#: The test runs on chapters with a lab only.
+lab_chapters_only = on_chapters(lambda assignment, params: has_lab(assignment))
+
+
+def per_chapter_cases(per_chapter: set[str], param: str = "case"):
+    """The case in ``param`` runs on every chapter if it is in ``per_chapter``, else on the first."""
+    return on_chapters(lambda assignment, params: runs_on(assignment, params.get(param) in per_chapter))
+
+
+def per_chapter_case(per_chapter: set[str], case: str):
+    """A test about one named case: every chapter if it is in ``per_chapter``, else the first."""
+    return on_chapters(lambda assignment, params: runs_on(assignment, case in per_chapter))
 
 
 def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:

@@ -30,10 +30,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from mlops_concepts import report as rpt
 from mlops_concepts.answers import to_json
 from mlops_concepts.checks import answer_form
 from mlops_concepts.grading import cells
-from mlops_concepts.grading import report as rpt
 from mlops_concepts.grading.cli import main
 from mlops_concepts.grading.exercises import read_check
 from mlops_concepts.grading.forkserver import nbgrader_env

@@ -12,8 +12,10 @@ Learning platforms show quiz statistics per question; this does the same for a g
   :class:`~mlops_concepts.grading.verdicts.GradeFromReports` records in each test cell of the
   autograded notebook (``cell.metadata[RECORD_KEY]``). For dict and list parts only the entries
   the student got wrong are shown: the report never shows the key beyond what a student gave;
-* the same, grouped by **learning objective** (the objective table of the chapter's first cell;
-  a chapter without one is grouped under "all");
+* each **learning objective**'s facility (the objective table of the chapter's first cell;
+  a chapter without one is grouped under "all"), each wrong answer listed once, under its item;
+* a warning at the top when the class is too small for discrimination to mean anything
+  (:data:`.model.MIN_FOR_DISCRIMINATION`);
 * who still needs **hand grading**, and who **could not be graded**.
 
 Everything but :mod:`.command` is pure: it reads the gradebook and the autograded notebooks,
@@ -26,9 +28,10 @@ grading package's shared contract: cells, verdicts, exercises, labs, untrusted, 
 
 * :mod:`.model`: the values (items, students, the class) and the report's thresholds;
 * :mod:`.chapter`: item titles and objectives, from the chapter notebook;
+* :mod:`.wording`: answers as the students wrote them, and untouched placeholders;
 * :mod:`.data`: the gradebook and the autograded notebooks, read into a :class:`.model.ClassData`;
 * :mod:`.stats`: facility, discrimination, common wrong answers;
-* :mod:`.plots`: the PNG plots and their alt text;
+* :mod:`.plots`: the two PNG plots and their alt text;
 * :mod:`.html_page` (with ``templates/``) and :mod:`.csv_table`: the two files;
 * :mod:`.command`: the ``mlops-concepts report`` command.
 """
@@ -47,6 +50,7 @@ from .model import (
     LOW_FACILITY,
     MAX_PART,
     MAX_SHOWN,
+    MIN_FOR_DISCRIMINATION,
     TOP_WRONG,
     UNLINKED,
     WRONG,
@@ -73,6 +77,7 @@ __all__ = [
     "LOW_FACILITY",
     "MAX_PART",
     "MAX_SHOWN",
+    "MIN_FOR_DISCRIMINATION",
     "TOP_WRONG",
     "UNLINKED",
     "WRONG",

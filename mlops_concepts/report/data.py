@@ -17,6 +17,7 @@ from ..grading.untrusted import printable
 from ..grading.verdicts import RECORD_KEY, answer_keys
 from .chapter import assign_objectives, item_titles, objective_table
 from .model import ASSIGNMENT_ID, ClassData, Item, ReportError, Student
+from .wording import wording_of
 
 
 def _shown_url(url: str) -> str:
@@ -86,20 +87,24 @@ def _chapter_notebook(root: Path, assignment: str, notebook: str):
     return None
 
 
-def _records(path: Path) -> dict[str, dict]:
-    """grade id -> record, from the test cells of one autograded notebook ({} if unreadable)."""
+def _autograded(path: Path) -> tuple[dict[str, dict], dict[str, str]]:
+    """(grade id -> record, canonical text -> as written) of one autograded notebook.
+
+    The records are what the test cells kept; the wording is read from the answer cells
+    (:func:`.wording.wording_of`). ({}, {}) if the notebook cannot be read.
+    """
     try:
         if path.is_symlink() or not path.is_file():
-            return {}
+            return {}, {}
         nb = nbformat.read(path, as_version=4)
     except Exception:  # an autograded notebook we cannot read only loses the "why", not the scores
-        return {}
+        return {}, {}
     out = {}
     for cell in nb.cells:
         record = cell.get("metadata", {}).get(RECORD_KEY)
         if cells.is_test(cell) and isinstance(record, dict):
             out[cells.grade_id(cell) or ""] = dict(record)
-    return out
+    return out, wording_of(nb)
 
 
 def _source_keys(root: Path, assignment: str, notebook: str) -> dict[str, str]:
@@ -143,6 +148,7 @@ def load_class(root: Path, assignment: str, url: str | None = None) -> ClassData
         items: list[Item] = []
         keys: dict[tuple[str, str], str] = {}
         objectives: list[str] = []
+        release_wording: dict[str, str] = {}
         notebooks = sorted(nb.name for nb in record.notebooks)
         for name in notebooks:
             gradebook_cells = {c.name: c for c in gb.find_notebook(name, assignment).grade_cells}
@@ -166,6 +172,8 @@ def load_class(root: Path, assignment: str, url: str | None = None) -> ClassData
                 if len(notebooks) > 1:
                     item.label, item.title = f"{name}: {item.label}", f"{name}: {item.title}"
             table = objective_table(chapter) if chapter is not None else None
+            if chapter is not None:  # the question's own words, for entries a student left out
+                release_wording = wording_of(chapter) | release_wording
             for objective in assign_objectives(titled, table):
                 if objective not in objectives:
                     objectives.append(objective)
@@ -185,14 +193,16 @@ def load_class(root: Path, assignment: str, url: str | None = None) -> ClassData
                 continue
             scores: dict[tuple[str, str], float | None] = {}
             records: dict[tuple[str, str], dict] = {}
+            wording: dict[str, str] = {}
             for nb in sub.notebooks:
                 for grade in nb.grades:
                     key = (nb.name, grade.name)
                     pending = grade.needs_manual_grade and grade.manual_score is None
                     scores[key] = None if pending else float(grade.score)
-                for gid, rec in _records(folder / f"{nb.name}.ipynb").items():
-                    records[(nb.name, gid)] = rec
-            students.append(Student(name, scores, records))
+                kept, written = _autograded(folder / f"{nb.name}.ipynb")
+                records.update({(nb.name, gid): rec for gid, rec in kept.items()})
+                wording = written | wording
+            students.append(Student(name, scores, records, wording))
     finally:
         gb.close()
     graded = {s.name for s in students}
@@ -206,4 +216,4 @@ def load_class(root: Path, assignment: str, url: str | None = None) -> ClassData
         raise ReportError(
             f"no graded submissions of {assignment} yet{extra}: run mlops-concepts grade {assignment} first"
         )
-    return ClassData(assignment, items, students, not_graded, objectives, keys)
+    return ClassData(assignment, items, students, not_graded, objectives, keys, release_wording)

@@ -16,8 +16,18 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..grading.untrusted import printable
-from .model import ALL, LOW_DISCRIMINATION, LOW_FACILITY, TOP_WRONG, ClassData, fmt, points
-from .plots import items_plot, objectives_plot, score_plot
+from .model import (
+    ALL,
+    LOW_DISCRIMINATION,
+    LOW_FACILITY,
+    MIN_FOR_DISCRIMINATION,
+    TOP_WRONG,
+    ClassData,
+    fmt,
+    noise,
+    points,
+)
+from .plots import items_plot, score_plot
 from .stats import DISCRIMINATION_DEFINITION, FACILITY_DEFINITION, ItemStats, objective_stats
 
 
@@ -59,13 +69,6 @@ def render_html(data: ClassData, stats: list[ItemStats], generated: str | None =
         for s in data.students
         if s.pending()
     ]
-    # Each objective's wrong answers, grouped by item: the table names an item once.
-    grouped = []
-    for o in objectives:
-        by_item: dict[str, list] = {}
-        for label, entries, n in o.wrong:
-            by_item.setdefault(label, []).append((entries, n))
-        grouped.append((o, list(by_item.items())))
     template = _environment().get_template("report.html.j2")
     return template.render(
         assignment=data.assignment,
@@ -78,11 +81,13 @@ def render_html(data: ClassData, stats: list[ItemStats], generated: str | None =
         not_graded=[(printable(name), printable(why, 400)) for name, why in sorted(data.not_graded.items())],
         score_plot=_plot(score_plot(data)),
         items_plot=_plot(items_plot(stats)),
-        objectives_plot=_plot(objectives_plot(objectives)) if len(objectives) > 1 else None,
         no_table=len(objectives) == 1 and objectives[0].name == ALL,
         stats=stats,
-        with_wrong=[(s.item.title, s.wrong) for s in stats if s.wrong],
-        objectives=grouped,
+        with_wrong=[(s.item.label, s.wrong) for s in stats if s.wrong],
+        objectives=objectives,
+        number={o.name: n for n, o in enumerate(objectives, 1)},
+        small_class=noise(len(data.students)) if len(data.students) < MIN_FOR_DISCRIMINATION else None,
+        min_students=MIN_FOR_DISCRIMINATION,
         top_wrong=TOP_WRONG,
         low_facility=LOW_FACILITY,
         low_discrimination=LOW_DISCRIMINATION,

@@ -5,6 +5,7 @@ Plain data, filled by :mod:`.data` and read by everything else; nothing here rea
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -23,6 +24,18 @@ MAX_PART = 90  # characters of one item name or value inside it
 TOP_WRONG = 3  # wrong answers listed per item
 LOW_FACILITY = 0.4  # marked red: hard
 LOW_DISCRIMINATION = 0.2  # marked red: does not separate
+#: Fewer graded students than this and the page warns that discrimination means little: with n
+#: students, an item that does not separate at all (r = 0) is measured anywhere within ±noise(n)
+#: (95% of the time; ±0.36 at 30, ±0.88 at 5), so a good item (0.3) and a flawed one (0) cannot
+#: be told apart. 30 is the usual minimum for classical item analysis.
+MIN_FOR_DISCRIMINATION = 30
+
+
+def noise(n: int) -> float:
+    """Half-width of the 95% band of r measured on n students when the true r is 0 (Fisher's z)."""
+    return math.tanh(1.96 / math.sqrt(n - 3)) if n > 3 else 1.0
+
+
 ASSIGNMENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -57,6 +70,7 @@ class Student:
     name: str
     scores: dict[tuple[str, str], float | None]
     records: dict[tuple[str, str], dict] = field(default_factory=dict)
+    wording: dict[str, str] = field(default_factory=dict)  # canonical text -> as written
 
     @property
     def total(self) -> float:
@@ -74,6 +88,7 @@ class ClassData:
     not_graded: dict[str, str]  # student -> why
     objectives: list[str]  # in table order ("all" when the chapter has no table)
     keys: dict[tuple[str, str], str] = field(default_factory=dict)  # canonical keys (never shown)
+    wording: dict[str, str] = field(default_factory=dict)  # canonical -> as the release words it
 
     @property
     def max_total(self) -> float:

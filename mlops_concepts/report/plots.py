@@ -1,4 +1,4 @@
-"""The report's three plots, as base64 PNGs with an alt text that says what each one shows."""
+"""The report's two plots, as base64 PNGs with an alt text that says what each one shows."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import base64
 import io
 import math
 import statistics
-import textwrap
 from collections import Counter
 
 from .model import LOW_DISCRIMINATION, LOW_FACILITY, ClassData, points
-from .stats import ItemStats, ObjectiveStats
+from .stats import ItemStats
 
 
 def _png(fig) -> str:
@@ -33,7 +32,7 @@ def score_plot(data: ClassData) -> tuple[str, str]:
     """(base64 PNG, alt text) of the distribution of total scores."""
     totals = [s.total for s in data.students]
     top = data.max_total
-    fig = _fig(7.5, 3.4)
+    fig = _fig(7.5, 2.4)
     ax = fig.add_subplot()
     nbins = int(math.ceil(top)) + 1 if top <= 40 else 20
     edges = [i - 0.5 for i in range(nbins + 1)] if top <= 40 else [top * i / nbins for i in range(nbins + 1)]
@@ -65,7 +64,7 @@ def items_plot(stats: list[ItemStats]) -> tuple[str, str]:
     """(base64 PNG, alt text): facility and discrimination of every item, side by side."""
     labels = [_mpl_text(s.item.label) for s in stats]
     rows = list(range(len(stats)))
-    fig = _fig(8.5, 0.9 + 0.32 * len(stats))
+    fig = _fig(8.5, 0.9 + 0.18 * len(stats))
     left, right = fig.subplots(1, 2, sharey=True, width_ratios=[1, 1])
     fac = [s.facility if s.facility is not None else 0 for s in stats]
     left.barh(rows, fac, color=["#c0392b" if f < LOW_FACILITY else "#3b6ea8" for f in fac])
@@ -108,31 +107,5 @@ def items_plot(stats: list[ItemStats]) -> tuple[str, str]:
         )
         + (f"; {na} item(s) n/a" if na else "")
         + ". The table below gives every number."
-    )
-    return _png(fig), alt
-
-
-def objectives_plot(objectives: list[ObjectiveStats]) -> tuple[str, str]:
-    shown = [o for o in objectives if o.facility is not None]
-    fig = _fig(7.5, 0.9 + 0.45 * max(1, len(shown)))
-    ax = fig.add_subplot()
-    rows = list(range(len(shown)))
-    ax.barh(
-        rows,
-        [o.facility for o in shown],
-        color=["#c0392b" if o.facility < LOW_FACILITY else "#3b6ea8" for o in shown],
-    )
-    ax.set_yticks(rows, [_mpl_text(textwrap.fill(o.name, 34)) for o in shown])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("facility (share of the objective's points earned)")
-    for row, o in zip(rows, shown, strict=True):
-        ax.text(min(o.facility + 0.01, 0.9), row, f"{o.facility:.2f}", va="center", fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("Facility by learning objective")
-    alt = (
-        "Bar chart of facility by learning objective, from 0 to 1: "
-        + "; ".join(f"{o.name} {o.facility:.2f}" for o in shown)
-        + "."
     )
     return _png(fig), alt

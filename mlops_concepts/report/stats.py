@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..grading.labs import Tally, tally
 from ..grading.untrusted import printable
 from .model import MAX_PART, MAX_SHOWN, OUTCOME_WORDS, TOP_WRONG, UNLINKED, WRONG, ClassData, Item
+from .wording import as_written, is_placeholder
 
 DISCRIMINATION_DEFINITION = (
     "Discrimination is the point-biserial correlation (Pearson's r) between the item score and "
@@ -78,13 +79,15 @@ def _shorten(text: str, limit: int = MAX_SHOWN) -> str:
     return printable(text, limit)  # one line, control characters escaped, shortened
 
 
-def wrong_entries(given: str, key: str | None) -> tuple[str, ...]:
+def wrong_entries(given: str, key: str | None, wording: dict[str, str] | None = None) -> tuple[str, ...]:
     """The part of a wrong canonical answer worth showing: the student's words, never the key's.
 
     A part of a dict or list answer (``{"part": [[item, value], ...]}``) gives only the entries
     that differ from the key, each as ``item → value``; a whole dict gives its wrong, missing or
-    extra entries; anything else is one entry, the answer as given. Every entry is on one line,
-    control characters escaped, shortened.
+    extra entries; anything else is one entry, the answer as given. Entries whose value is still
+    the release's ``<...>`` placeholder are left out: ``()`` means nothing was answered. Texts are
+    shown as the student wrote them when ``wording`` (:func:`.wording.wording_of`) knows them.
+    Every entry is on one line, control characters escaped, shortened.
     """
     try:
         value = json.loads(given)
@@ -102,19 +105,23 @@ def wrong_entries(given: str, key: str | None) -> tuple[str, ...]:
     if counted is not None:  # a lab function: how it did, not its results
         raised = f"; raised {', '.join(map(str, counted.raised))}" if counted.raised else ""
         return (_shorten(f"right on {counted.right} of {counted.total} hidden inputs{raised}"),)
+    if is_placeholder(value):
+        return ()
     if _is_part(value) and _is_part(expected):
         right = {json.dumps(k): v for k, v in expected["part"]}
-        shown = [
-            _entry(k, v) for k, v in value["part"] if json.dumps(k) not in right or right[json.dumps(k)] != v
-        ]
+        pairs = [(k, v) for k, v in value["part"] if json.dumps(k) not in right or right[json.dumps(k)] != v]
     elif isinstance(value, dict) and isinstance(expected, dict):
-        shown = [_entry(k, v) for k, v in value.items() if k not in expected or expected[k] != v]
-        shown += [_entry(k, {"missing": True}) for k in expected if k not in value]
+        pairs = [(k, v) for k, v in value.items() if k not in expected or expected[k] != v]
+        pairs += [(k, {"missing": True}) for k in expected if k not in value]
     elif _is_part(value):  # no key to compare with: show the parts as given
-        shown = [_entry(k, v) for k, v in value["part"]]
+        pairs = list(value["part"])
     else:
-        shown = []
-    return tuple(_shorten(e) for e in shown) or (_shorten(_value_text(value)),)
+        return (_shorten(_value_text(as_written(value, wording or {}))),)
+    answered = [(k, v) for k, v in pairs if not is_placeholder(v)]
+    if pairs and not answered:
+        return ()  # every wrong entry is an untouched placeholder
+    shown = [_entry(as_written(k, wording or {}), as_written(v, wording or {})) for k, v in answered]
+    return tuple(_shorten(e) for e in shown) or (_shorten(_value_text(as_written(value, wording or {}))),)
 
 
 def readable_wrong(given: str, key: str | None) -> str:
@@ -141,16 +148,25 @@ def item_stats(data: ClassData) -> list[ItemStats]:
         mean = statistics.fmean(xs) if xs else None
         facility = mean / item.max_points if xs and item.max_points else None
         wrong: Counter = Counter()
+        shown: dict[tuple[str, ...], tuple[str, ...]] = {}
         n_wrong = n_unreadable = 0
         for s in scored:
             record = s.records.get(item.key)
             if s.scores[item.key] >= item.max_points or not isinstance(record, dict):
                 continue  # the gradebook's score is the truth; the record only says why
             if record.get("outcome") == WRONG and isinstance(record.get("given"), str):
+                key = data.keys.get(item.key)
+                # Counted by canonical form (as graded); shown as the first student wrote it.
+                canonical = wrong_entries(record["given"], key)
+                if not canonical:  # only untouched placeholders: not answered
+                    n_unreadable += 1
+                    continue
                 n_wrong += 1
-                wrong[wrong_entries(record["given"], data.keys.get(item.key))] += 1
+                wrong[canonical] += 1
+                shown.setdefault(canonical, wrong_entries(record["given"], key, data.wording | s.wording))
             elif record.get("outcome") in OUTCOME_WORDS:
                 n_unreadable += 1
+        ranked = sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_WRONG]
         out.append(
             ItemStats(
                 item=item,
@@ -161,7 +177,7 @@ def item_stats(data: ClassData) -> list[ItemStats]:
                 n_wrong=n_wrong,
                 n_unreadable=n_unreadable,
                 pending=sum(1 for s in data.students if item.key in s.scores and s.scores[item.key] is None),
-                wrong=sorted(wrong.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_WRONG],
+                wrong=[(shown[c], n) for c, n in ranked],
             )
         )
     return out
@@ -172,7 +188,6 @@ class ObjectiveStats:
     name: str
     items: list[ItemStats]
     facility: float | None  # points earned / points possible, over the objective's items
-    wrong: list[tuple[str, tuple[str, ...], int]]  # (item label, wrong entries, how many)
 
 
 def objective_stats(data: ClassData, stats: list[ItemStats]) -> list[ObjectiveStats]:
@@ -182,8 +197,5 @@ def objective_stats(data: ClassData, stats: list[ItemStats]) -> list[ObjectiveSt
         mine = [s for s in stats if s.item.objective == name]
         earned = sum(s.mean * s.n for s in mine if s.mean is not None)
         possible = sum(s.item.max_points * s.n for s in mine)
-        wrong = sorted(((s.item.label, text, n) for s in mine for text, n in s.wrong), key=lambda t: -t[2])[
-            : TOP_WRONG + 2
-        ]
-        out.append(ObjectiveStats(name, mine, earned / possible if possible else None, wrong))
+        out.append(ObjectiveStats(name, mine, earned / possible if possible else None))
     return out

@@ -15,7 +15,7 @@ from ..grading.coursedir import CourseConfigError
 from .csv_table import csv_text
 from .data import load_class
 from .html_page import render_html
-from .model import ClassData, ReportError
+from .model import MIN_FOR_DISCRIMINATION, ClassData, ReportError, noise
 from .stats import ItemStats, item_stats
 
 
@@ -71,6 +71,12 @@ def report(root: Path, assignment: str, out: Path | None = None, csv_out: Path |
         f"{sum(1 for s in data.students if s.pending())} to grade by hand, "
         f"{len(data.not_graded)} could not be graded."
     )
+    n = len(data.students)
+    if n < MIN_FOR_DISCRIMINATION:
+        print(
+            f"Small class: with {n} graded students, an item's discrimination is noise "
+            f"(anywhere within ±{noise(n):.2f} for an item that separates nobody); the report says so."
+        )
     if hardest:
         print("Hardest items: " + ", ".join(f"{s.item.label} ({s.facility:.2f})" for s in hardest))
     print(f"Wrote {html_path} and {csv_path}")

@@ -361,6 +361,9 @@ def test_cli_writes_both_files_under_reports_and_says_so(graded, chapter):
     assert by_hand, "no sample wrote an answer to grade by hand"
     assert f"{len(STUDENTS)} graded, {len(by_hand)} to grade by hand, 1 could not be graded" in out
     assert f"reports/{ASSIGNMENT}.html" in out and f"reports/{ASSIGNMENT}-items.csv" in out
+    # Five students: the terminal says, as the page does, that discrimination is noise.
+    assert f"Small class: with {len(STUDENTS)} graded students, an item's discrimination is noise" in out
+    assert "±0.88" in out
     # Hardest line: the three lowest facilities (notebook order among ties), named by label;
     # items still being graded by hand are left out.
     ranked = sorted(

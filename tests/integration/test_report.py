@@ -940,13 +940,17 @@ def test_wording_is_read_from_the_answer_cells_without_running_them(tmp_path):
             "this is not python 'Ignored'",
             metadata={"nbgrader": {"solution": True, "grade": False, "locked": False, "grade_id": "b"}},
         ),
+        nbformat.v4.new_code_cell(
+            "x = " + "(" * 5000 + "'Too Deep'" + ")" * 5000,  # the parser gives up: no wording, no crash
+            metadata={"nbgrader": {"solution": True, "grade": False, "locked": False, "grade_id": "c"}},
+        ),
         nbformat.v4.new_code_cell("x = 'Not An Answer Cell'"),
     ]
     from mlops_concepts.report.wording import wording_of
 
     wording = wording_of(nb)
     assert wording["a dashboard warns"] == "A Dashboard warns" and wording["monitoring"] == "Monitoring"
-    assert "ignored" not in wording and "not an answer cell" not in wording
+    assert "ignored" not in wording and "not an answer cell" not in wording and "too deep" not in wording
     assert not marker.exists()  # parsed, never run
 
 

@@ -153,7 +153,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "dask-certs":
         return _dask_certs(parser, args, extra)
     if args.command == "report":
-        from .report import cli as report_cli
+        from ..report.command import cli as report_cli
 
         return report_cli(args, extra)
     bad = [a for a in extra if not re.fullmatch(r"--\w+\.\w+=.*", a)]

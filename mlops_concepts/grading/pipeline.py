@@ -450,7 +450,7 @@ def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Pa
             if graded == INTERRUPTED:
                 return graded
             if graded == 0:
-                from .report import report
+                from ..report.command import report
 
                 _say("==> Writing the class report")
                 report(course, assignment)

@@ -34,7 +34,7 @@ from mlops_concepts.diagrams import DIAGRAMS
 from mlops_concepts.grading import cells
 from mlops_concepts.grading.calls import top_level_calls
 from mlops_concepts.grading.exercises import graded_cells, read_check
-from mlops_concepts.grading.report import objective_table
+from mlops_concepts.report.chapter import objective_table
 from support.course import ASSIGNMENTS, REPO
 
 #: The course, as COURSE_DESIGN.md §2 lists it.

@@ -356,7 +356,7 @@ def test_each_call_gets_fresh_inputs_so_mutating_them_changes_nothing():
 
 
 def test_the_class_report_says_how_a_wrong_function_did_not_what_it_returned():
-    from mlops_concepts.grading.report import wrong_entries
+    from mlops_concepts.report.stats import wrong_entries
 
     want = json.dumps({"cases": [{"value": 1.0}, {"value": 2.0}, {"value": 3.0}]})
     given = json.dumps({"cases": [{"value": 1.0}, {"raised": "KeyError"}, {"value": 9.0}]})
@@ -424,8 +424,8 @@ def test_an_unreadable_result_is_explained_without_the_kernels_text():
 
 def test_the_autograded_notebook_keeps_how_a_lab_function_did_not_its_results():
     """Its results may be its arguments, returned as they came: only counts are kept."""
-    from mlops_concepts.grading.report import wrong_entries
     from mlops_concepts.grading.verdicts import _kept
+    from mlops_concepts.report.stats import wrong_entries
 
     hidden = json.loads(_hidden_text())
     key = answer_keys(_source_nb())["q5_1a"]

@@ -486,7 +486,10 @@ def check(root: Path, assignments: list[str]) -> int:
             else []
         )
     if not assignments:
-        _say(f"No chapters in {root / 'source'}.")
+        _say(
+            f"No chapters in {printable(root / 'source')}: run it in a course directory "
+            "(mlops-concepts new-course DIR makes one), or pass --root."
+        )
         return 1
     failed = 0
     for assignment in assignments:

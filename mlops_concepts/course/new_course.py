@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,9 +23,25 @@ from pathlib import Path
 from ..grading.untrusted import printable
 from . import shipped
 
+#: A course id names the course's folder in the exchange, which every student's commands use.
+COURSE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
 
 class Refused(Exception):
     """DIR cannot become a course directory; nothing was changed."""
+
+
+def _config(folder: Path, course_id: str | None) -> None:
+    """The shipped configuration, and this class's own course id after it, if one was given
+    (classes that share an exchange need one each)."""
+    text = shipped.CONFIG.read_text()
+    if course_id is not None:
+        text += (
+            "\n# This class's course id (mlops-concepts new-course --course-id): its folder in the\n"
+            "# exchange; students' nbgrader_config.py names it too.\n"
+            f"c.CourseDirectory.course_id = {course_id!r}\n"
+        )
+    (folder / "nbgrader_config.py").write_text(text)
 
 
 def _source(folder: Path) -> dict[str, dict[str, int]]:
@@ -53,14 +70,19 @@ def _place(built: Path, target: Path) -> None:
         raise Refused(f"{printable(target)} is not empty: choose a new or empty folder") from err
 
 
-def create(target: Path) -> dict[str, dict[str, int]]:
+def create(target: Path, course_id: str | None = None) -> dict[str, dict[str, int]]:
     """Make the course directory ``target``; return the new hidden seeds by chapter and grade id."""
+    if course_id is not None and not COURSE_ID.fullmatch(course_id):
+        raise Refused(
+            f"the course id {printable(course_id)} may hold only letters, digits, '.', '_' and '-' "
+            "(64 at most, starting with a letter or digit)"
+        )
     if target.is_symlink() or (target.exists() and (not target.is_dir() or any(target.iterdir()))):
         raise Refused(f"{printable(target)} is not empty: choose a new or empty folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     built = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))  # mode 0700
     try:
-        shutil.copyfile(shipped.CONFIG, built / "nbgrader_config.py")
+        _config(built, course_id)
         seeds = _source(built)
         _place(built, target)
     except BaseException:
@@ -88,7 +110,7 @@ def cli(args, extra) -> int:
 
     target = Path(os.path.abspath(args.folder))
     try:
-        seeds = create(target)
+        seeds = create(target, args.course_id)
     except Refused as err:
         print(f"Refused: {err}", flush=True)
         return 2

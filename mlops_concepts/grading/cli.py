@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
         "with hidden lab seeds of its own, an empty gradebook and a safe exchange",
     )
     p.add_argument("folder", type=Path, help="a new or empty folder")
+    p.add_argument(
+        "--course-id",
+        default=None,
+        help="the class's own course id, its folder in the exchange (default: mlops-concepts); "
+        "classes that share an exchange need one each",
+    )
     p = sub.add_parser(
         "dask-certs",
         help="write a certificate authority and scheduler, worker and client certificates "

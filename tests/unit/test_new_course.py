@@ -109,3 +109,19 @@ def test_create_refuses_anything_but_a_new_or_empty_folder_and_changes_nothing(t
     with pytest.raises(Refused, match="is not empty"):
         create(target)
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_course_id_of_its_own_is_what_the_course_configuration_says(tmp_path):
+    from mlops_concepts.grading.coursedir import course_config
+
+    create(tmp_path / "spring", course_id="mlops-spring-2027")
+    create(tmp_path / "plain")
+    assert course_config(tmp_path / "spring").CourseDirectory.course_id == "mlops-spring-2027"
+    assert course_config(tmp_path / "plain").CourseDirectory.course_id == "mlops-concepts"
+
+
+@pytest.mark.parametrize("bad", ["", "../x", "a b", "x'; import os #", "-x", "a" * 65])
+def test_a_course_id_that_could_name_another_folder_or_forge_code_is_refused(tmp_path, bad):
+    with pytest.raises(Refused, match="course id"):
+        create(tmp_path / "course", course_id=bad)
+    assert list(tmp_path.iterdir()) == []

@@ -1,5 +1,5 @@
-"""The ``mlops-concepts`` command: ``grade``, ``demo``, ``check``, ``report``, ``exchange-setup``
-and ``dask-certs``.
+"""The ``mlops-concepts`` command: ``grade``, ``demo``, ``check``, ``report``, ``exchange-setup``,
+``new-course`` and ``dask-certs``.
 
 This module imports only the standard library, and the command's work is in
 :mod:`.pipeline` (and :mod:`.report`), imported once the arguments are read. The grading
@@ -81,6 +81,18 @@ def _parser() -> argparse.ArgumentParser:
                 help=f"the throwaway course directory (default: {DEMO_COURSE}/ here)",
             )
     p = sub.add_parser(
+        "new-course",
+        help="create a course directory for one class: configuration, every chapter's source "
+        "with hidden lab seeds of its own, an empty gradebook and a safe exchange",
+    )
+    p.add_argument("folder", type=Path, help="a new or empty folder")
+    p.add_argument(
+        "--course-id",
+        default=None,
+        help="the class's own course id, its folder in the exchange (default: mlops-concepts); "
+        "classes that share an exchange need one each",
+    )
+    p = sub.add_parser(
         "dask-certs",
         help="write a certificate authority and scheduler, worker and client certificates "
         "for grading on a Dask cluster over mutual TLS (uses the openssl command)",
@@ -152,6 +164,10 @@ def _main(argv: list[str] | None) -> int:
         return exchange_cli(args, extra)
     if args.command == "dask-certs":
         return _dask_certs(parser, args, extra)
+    if args.command == "new-course":
+        from ..course.new_course import cli as new_course_cli
+
+        return new_course_cli(args, extra)
     if args.command == "report":
         from ..report.command import cli as report_cli
 

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from ..authoring.samples import EXAMPLES, chapters
+from ..course import shipped
 from . import cells, forkserver, preflight
 from .batches import (
     GRADED,
@@ -56,8 +57,6 @@ from .sandbox import compile_package
 from .schedule import DaskPool, LocalPool, grade_batches
 from .uncollected import nothing_collected
 from .untrusted import printable, quoted
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _say(text: str) -> None:
@@ -420,28 +419,29 @@ def _check_gradebook(url: str, assignment: str) -> None:
 def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Path | None = None) -> int:
     """Grade the sample class of each chapter (default: every chapter that has one) in one
     throwaway course directory, never the real one."""
-    assignments = assignments or chapters(REPO)
-    missing = [a for a in assignments if not (REPO / EXAMPLES / a / "submitted").is_dir()]
+    files = shipped.FILES  # what the installed package carries: from a clone or a wheel alike
+    assignments = assignments or chapters(files)
+    missing = [a for a in assignments if not (files / EXAMPLES / a / "submitted").is_dir()]
     if not assignments or missing:
         _say(
             f"No sample class for {', '.join(missing) or 'any chapter'} (examples/<id>/submitted): "
             "see docs/authoring.md"
         )
         return 2
-    course = course or REPO / DEMO_COURSE
+    course = course or Path.cwd() / DEMO_COURSE
     shutil.rmtree(course, ignore_errors=True)
     course.mkdir(parents=True)
-    shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copy(shipped.CONFIG, course / "nbgrader_config.py")
     _say(f"==> A throwaway course for the demo: {course}")
     env_url = os.environ.pop("MLOPS_CONCEPTS_DB_URL", None)  # the demo's gradebook is its own
     code = 0
     try:
         for assignment in assignments:
-            shutil.copytree(REPO / "source" / assignment, course / "source" / assignment)
+            shutil.copytree(shipped.SOURCE / assignment, course / "source" / assignment)
             forkserver.server_for(course)  # imports nbgrader while the chapter is released
             release(course, assignment)
-            samples = REPO / EXAMPLES / assignment / "submitted"
-            _say(f"==> Copying the sample submissions from {samples.relative_to(REPO)}")
+            samples = files / EXAMPLES / assignment / "submitted"
+            _say(f"==> Copying the sample submissions from {samples.relative_to(files)}")
             for student_dir in sorted(samples.iterdir()):
                 shutil.copytree(
                     student_dir / assignment, course / "submitted" / student_dir.name / assignment
@@ -486,7 +486,10 @@ def check(root: Path, assignments: list[str]) -> int:
             else []
         )
     if not assignments:
-        _say(f"No chapters in {root / 'source'}.")
+        _say(
+            f"No chapters in {printable(root / 'source')}: run it in a course directory "
+            "(mlops-concepts new-course DIR makes one), or pass --root."
+        )
         return 1
     failed = 0
     for assignment in assignments:

@@ -10,6 +10,7 @@ import ast
 import base64
 import itertools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -259,12 +260,13 @@ def test_classify_all_right_solves_and_explains(form):
         assert why in cp.feedback.value
 
 
-def test_classify_lists_each_misplaced_item_with_its_why(form):
+def test_classify_second_miss_lists_each_misplaced_item_with_its_why(form):
     cp = form(Classify, CLASSIFY)
     mapping = right_mapping()
     mapping["Train a model"] = "Deployment"
     mapping["Monitor predictions"] = "Design"
     answer_classify(cp, mapping)
+    answer_classify(cp, mapping)  # the first miss names nothing (see below)
     text = cp.feedback.value
     assert not cp.solved
     assert "1 of 3" in text
@@ -338,9 +340,10 @@ def test_order_right_sequence_solves_and_explains(form):
     assert ORDER["explanation"] in cp.feedback.value
 
 
-def test_order_marks_each_position(form):
+def test_order_second_miss_marks_each_position(form):
     cp = form(Order, ORDER)
     answer_order(cp, ["Design", "Deployment", "Development"])
+    answer_order(cp, ["Design", "Deployment", "Development"])  # the first miss names nothing
     text = cp.feedback.value
     assert not cp.solved
     assert "1 of 3" in text
@@ -704,9 +707,76 @@ def test_a_first_wrong_try_nudges_without_giving_the_answer(name, form):
         assert RIGHT_MC not in text
     if name == "classify":
         assert "→" not in text  # no "item → bucket" pairs
-    if name == "order":
-        assert ORDER["steps"]["Design"] in text  # the why of a misplaced step ...
-        assert " → ".join(CORRECT_STEPS) not in text and "<ol>" not in text  # ... not the order
+    if name in ("classify", "order"):
+        # How many are misplaced and the hint; no item, step, why or position is named.
+        assert re.search(r"Not quite: [1-3] of 3 ", text) and source["hint"] in text
+        labels = list(source.get("items") or source["steps"])
+        whys = secrets_of(source)
+        assert not [t for t in labels + whys if t in text], text
+        assert "Step " not in text and "<li>" not in text
+
+
+FIRST_MISS = {
+    # name: (an answer with exactly one thing misplaced, the label that is misplaced)
+    "classify": (
+        lambda cp: [dict(right_mapping(), **{"Train a model": "Design"})[i] for i in cp.items],
+        "Train a model",
+    ),
+    "order": (
+        lambda cp: positions_for(cp, ["Development", "Design", "Deployment"]),
+        "Development",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FIRST_MISS)
+def test_first_miss_counts_second_miss_names(name, form):
+    """Issue 27 item 2: with two buckets, naming the misplaced items on the first miss gives the
+    answer away. The first miss says how many and nudges with the hint; the second names them."""
+    kind, source = SOURCES[name]
+    cp = form(kind, source)
+    answer, label = FIRST_MISS[name]
+    enter(cp, answer(cp))
+    cp.check_button.click()
+    first = cp.feedback.value
+    what = "items are not in the right bucket" if name == "classify" else "steps are not in the right place"
+    assert f"✘ Not quite: {1 if name == 'classify' else 2} of 3 {what} yet." in first
+    assert source["hint"] in first
+    assert label not in first and "<li>" not in first
+    assert cp.reveal_button.layout.display == "none"
+    cp.check_button.click()  # the same answer again: the second miss names what to look at
+    second = cp.feedback.value
+    assert label in second and "<li>" in second
+    assert cp.reveal_button.layout.display != "none"
+    assert source["explanation"] not in second
+
+
+@pytest.mark.parametrize("name", FIRST_MISS)
+def test_after_show_answer_a_miss_names_at_once(name, form):
+    """Once "Show answer" was used, naming the misplaced items gives nothing away."""
+    kind, source = SOURCES[name]
+    cp = form(kind, source)
+    answer, label = FIRST_MISS[name]
+    for _ in range(2):
+        enter(cp, answer(cp))
+        cp.check_button.click()
+    cp.reveal_button.click()
+    cp.retry_button.click()
+    fresh = form(kind, source)  # the same, but never revealed: a first miss stays count-only
+    for c in (cp, fresh):
+        enter(c, answer(c))
+        c.check_button.click()
+    assert label in cp.feedback.value
+    assert label not in fresh.feedback.value
+
+
+def test_multiple_choice_first_miss_is_unchanged(form):
+    """A multiple-choice miss explains the option chosen, which never names the right one."""
+    cp = form(MultipleChoice, MC)
+    cp.choices.value = WRONG_MC[0]
+    cp.check_button.click()
+    assert MC["options"][WRONG_MC[0]] in cp.feedback.value
+    assert RIGHT_MC not in cp.feedback.value
 
 
 def test_sealing_needs_no_widgets_and_one_registry_names_the_kinds():

@@ -261,17 +261,21 @@ def choose_with_arrows(page, box, group_index: int, choice: int) -> None:
     )
 
 
+def right_picks(cp) -> list[int]:
+    """The index of the right choice in each radio group of ``cp``, in the order shown."""
+    solution = cp._solution()
+    if isinstance(cp, MultipleChoice):
+        return [cp.options.index(solution)]
+    if isinstance(cp, Classify):
+        return [cp.buckets.index(solution[item]) for item in cp.items]
+    return [solution.index(step) for step in cp.steps]  # position n is choice n - 1
+
+
 def answer_by_keyboard(page, checkpoint) -> None:
     cp, box = checkpoint["cp"], box_of(page, checkpoint)
     box.scroll_into_view_if_needed()
     box.locator(".mlops-question").click()  # sets where Tab starts; focuses nothing inside
-    solution = cp._solution()
-    if isinstance(cp, MultipleChoice):
-        picks = [cp.options.index(solution)]
-    elif isinstance(cp, Classify):
-        picks = [cp.buckets.index(solution[item]) for item in cp.items]
-    else:
-        picks = [solution.index(step) for step in cp.steps]  # position n is choice n - 1
+    picks = right_picks(cp)
     for group, pick in enumerate(picks):
         tab_to_radio_group(page, box, group)
         choose_with_arrows(page, box, group, pick)
@@ -364,6 +368,41 @@ def test_the_lifecycle_explorer_works_by_keyboard_alone(chapter):
     press_shortcut_keys(page, explorer, "the explorer's Deployment button")
 
 
+@pytest.mark.parametrize("kind", ["Classify", "Order"])
+def test_a_first_miss_counts_and_the_second_names(chapter, kind):
+    """Issue 27 item 2, as a student meets it: the first wrong Check says how many are misplaced
+    and shows the hint, and names no item or step; the second wrong Check names them."""
+    page = chapter["page"]
+    checkpoint = [c for c in chapter["checkpoints"] if c["kind"] == kind][-1]
+    cp, box = checkpoint["cp"], box_of(page, checkpoint)
+    box.scroll_into_view_if_needed()
+    box.get_by_role("button", name="Try again").click()
+    picks = right_picks(cp)
+    labels = cp.items if kind == "Classify" else cp.steps
+    if kind == "Classify":  # one item in another bucket
+        picks[0] = (picks[0] + 1) % len(cp.buckets)
+        misplaced, count = [labels[0]], f"1 of {len(labels)} items are not in the right bucket yet"
+    else:  # the first two steps swap places
+        picks[0], picks[1] = picks[1], picks[0]
+        misplaced, count = labels[:2], f"2 of {len(labels)} steps are not in the right place yet"
+    status = box.locator("[role=status]")
+    click_answer(page, checkpoint, picks)
+    expect(status).to_contain_text("Not quite", timeout=15_000)
+    first = status.inner_text()
+    assert count in first, first
+    assert cp.hint in first, first
+    rest = first.replace(cp.hint, "")  # a hint that names an item is the author's, not this code's
+    assert not [label for label in labels if label in rest], f"the first miss names: {first}"
+    expect(box.get_by_role("button", name="Show answer")).to_be_hidden()
+    box.get_by_role("button", name="Check").click()  # the same answer, checked again
+    expect(status).to_contain_text(misplaced[0], timeout=15_000)
+    second = status.inner_text()
+    assert all(label in second for label in misplaced), second
+    expect(box.get_by_role("button", name="Show answer")).to_be_visible()
+    box.get_by_role("button", name="Try again").click()
+    reveal_and_check(page, checkpoint)
+
+
 # ---------------------------------------------------------------------------------------------
 # (b) axe-core
 
@@ -392,21 +431,19 @@ def test_axe_finds_no_wcag_a_or_aa_violation_in_the_course_content(chapter):
     assert not violations, f"axe-core found WCAG 2.1 A/AA violations:\n{report}"
 
 
-def reveal_and_check(page, checkpoint) -> None:
-    """Answer with the mouse: the right choice in every group, then Check."""
-    cp, box = checkpoint["cp"], box_of(page, checkpoint)
-    solution = cp._solution()
+def click_answer(page, checkpoint, picks) -> None:
+    """Answer with the mouse: choice ``picks[i]`` in radio group i, then Check."""
+    box = box_of(page, checkpoint)
     groups = box.locator("[role=radiogroup]")
-    if isinstance(cp, MultipleChoice):
-        picks = [cp.options.index(solution)]
-    elif isinstance(cp, Classify):
-        picks = [cp.buckets.index(solution[item]) for item in cp.items]
-    else:
-        picks = [solution.index(step) for step in cp.steps]
     for i, pick in enumerate(picks):
         groups.nth(i).locator("input[type=radio]").nth(pick).check()
     box.get_by_role("button", name="Check").click()
-    expect(box.locator("[role=status]")).to_contain_text("Correct", timeout=15_000)
+
+
+def reveal_and_check(page, checkpoint) -> None:
+    """Answer with the mouse: the right choice in every group, then Check."""
+    click_answer(page, checkpoint, right_picks(checkpoint["cp"]))
+    expect(box_of(page, checkpoint).locator("[role=status]")).to_contain_text("Correct", timeout=15_000)
 
 
 # ---------------------------------------------------------------------------------------------

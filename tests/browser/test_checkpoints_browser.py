@@ -43,7 +43,7 @@ AXE_SCOPE = {
 NOTEBOOK_STATE_JS = """
 () => {
   const nb = document.querySelector('.jp-NotebookPanel .jp-Notebook');
-  const cells = [...nb.querySelectorAll(':scope > .jp-WindowedPanel-viewport > .jp-Cell')];
+  const cells = [...nb.querySelectorAll('.jp-WindowedPanel-viewport > .jp-Cell')];
   return {
     count: cells.length,
     kinds: cells.map(c => c.classList.contains('jp-CodeCell') ? 'code'
@@ -401,6 +401,63 @@ def test_a_first_miss_counts_and_the_second_names(chapter, kind):
     expect(box.get_by_role("button", name="Show answer")).to_be_visible()
     box.get_by_role("button", name="Try again").click()
     reveal_and_check(page, checkpoint)
+
+
+def focus_first_radio(page, box) -> None:
+    box.scroll_into_view_if_needed()
+    box.locator(".mlops-question").click()  # sets where Tab starts; focuses nothing inside
+    tab_to_radio_group(page, box, 0)
+
+
+def test_esc_ctrl_s_and_shift_enter_work_inside_a_checkpoint(chapter):
+    """Issue 29 item 3: with focus in a checkpoint, Esc returns to the notebook in command mode,
+    Ctrl+S saves, Shift+Enter runs the cell and moves on; letters and arrows still do nothing."""
+    page = chapter["page"]
+    checkpoint = [c for c in chapter["checkpoints"] if c["kind"] == "MultipleChoice"][-1]
+    index, box = checkpoint["cell"], box_of(page, checkpoint)
+    path = chapter["folder"] / Path(chapter["rel"]).name
+
+    # Esc: the focus goes to the checkpoint's cell, and the notebook's own keys work again.
+    focus_first_radio(page, box)
+    press_shortcut_keys(page, box, "before Esc")
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    assert not box.evaluate(FOCUS_IN_JS), "Esc left the focus in the checkpoint"
+    state = notebook_state(page)
+    assert state["active"] == index and not state["editMode"], state
+    assert cell(page, index).evaluate("el => el === document.activeElement")
+    page.keyboard.press("ArrowDown")  # a command-mode shortcut: select the next cell
+    expect(page.locator(".jp-NotebookPanel .jp-Cell.jp-mod-active")).to_have_count(1)
+    page.wait_for_function(f"() => ({NOTEBOOK_STATE_JS.strip()})().active === {index + 1}", timeout=5_000)
+
+    # Ctrl+S: the notebook is saved (it never was: the run's outputs reach the file only now),
+    # and the focus stays where it was.
+    focus_first_radio(page, box)
+    before = path.read_text()
+    assert "Checkpoint: " not in before  # the filled notebook was written without outputs
+    page.keyboard.press("Control+s")
+    deadline = page.evaluate("Date.now()") + 15_000
+    while "Checkpoint: " not in path.read_text() and page.evaluate("Date.now()") < deadline:
+        page.wait_for_timeout(200)
+    saved = path.read_text()
+    assert "Checkpoint: " in saved, "Ctrl+S in a checkpoint did not save the notebook"
+    assert box.evaluate(FOCUS_IN_JS), "Ctrl+S moved the focus out of the checkpoint"
+    press_shortcut_keys(page, box, "after Ctrl+S")  # still suppressed after the one keydown
+    # What was saved holds no feedback or explanation in plain text (no widget state either).
+    cp = checkpoint["cp"]
+    secrets = [cp._explanation(cp._solution()), *cp._option_feedback.values()]
+    assert not [t for t in secrets if t in saved]
+    assert "application/vnd.jupyter.widget-state+json" not in saved
+
+    # Shift+Enter: the cell runs again (its checkpoint is drawn anew) and the next cell is selected.
+    box.evaluate("el => el.setAttribute('data-before-run', '')")
+    focus_first_radio(page, box)
+    page.keyboard.press("Shift+Enter")
+    fresh = cell(page, index).locator(".mlops-checkpoint:not([data-before-run])")
+    expect(fresh.locator("button.widget-button").first).to_be_visible(timeout=30_000)
+    expect(cell(page, index).locator("[data-before-run]")).to_have_count(0)
+    assert notebook_state(page)["active"] == index + 1
+    assert "Error displaying widget" not in cell(page, index).inner_text()
 
 
 # ---------------------------------------------------------------------------------------------

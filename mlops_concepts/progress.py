@@ -33,6 +33,7 @@ from .autograding import ipywidgets as widgets
 
 __all__ = [
     "ProgressDisplay",
+    "is_solved",
     "mark_solved",
     "progress_summary",
     "register",
@@ -147,6 +148,11 @@ def register(checkpoint_id: str) -> None:
     if checkpoint_id not in _solved:
         _solved[checkpoint_id] = checkpoint_id in saved_solved()
         _notify()
+
+
+def is_solved(checkpoint_id: str) -> bool:
+    """Whether the checkpoint counts as solved (in this kernel, or before it restarted)."""
+    return _solved.get(checkpoint_id) is True
 
 
 def mark_solved(checkpoint_id: str) -> None:

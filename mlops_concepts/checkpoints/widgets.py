@@ -105,6 +105,8 @@ class _Checkpoint(Sealed):
         if not autograding():
             self._build()
         progress.register(self.id)
+        if progress.is_solved(self.id) and self.widget is not None:
+            self._show_solved_earlier()
 
     def _build(self) -> None:
         # Each widget gets its own Layout: a shared Layout is one model; hiding one would hide all.
@@ -232,6 +234,22 @@ class _Checkpoint(Sealed):
         self.feedback.value = _feedback_html(
             self._reveal_html(solution),
             _p("Click <strong>Try again</strong> to answer it yourself."),
+        )
+
+    def _show_solved_earlier(self) -> None:
+        """Show a checkpoint solved before (this kernel, or one before a restart) as solved.
+
+        Only *that* it was solved is kept (see :mod:`mlops_concepts.progress`), never the answer:
+        the right answer is recovered from the sealed digests, as "Show answer" does, so nothing
+        beside the notebook holds an answer in plain text.
+        """
+        solution = self._solution()
+        self.solved = True
+        self._show(solution)
+        self.feedback.value = _feedback_html(
+            _p(_verdict(True, "Solved: you answered this checkpoint correctly earlier.")),
+            self._explanation_html(solution),
+            _p("Click <strong>Try again</strong> to answer it once more."),
         )
 
     def _mark_solved(self) -> None:

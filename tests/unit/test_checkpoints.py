@@ -841,3 +841,62 @@ def test_a_grading_kernel_never_imports_ipywidgets(tmp_path):
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["checkpoints"] >= 10  # the checkpoints really were built, in their text form
     assert seen["ipywidgets"] == []
+
+
+def restart_kernel(store):
+    """What a kernel restart does to this module's state: everything but the progress file goes."""
+    progress.reset()
+    progress.use_store(store)
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_a_solved_checkpoint_shows_as_solved_after_a_restart(name, form, tmp_path):
+    """Issue 29 item 4: after "Restart Kernel and Run All" each solved checkpoint shows as solved
+    (its right answer in the controls, the explanation shown), the others stay blank."""
+    kind, source = SOURCES[name]
+    store = tmp_path / progress.STORE_NAME
+    cp = form(kind, source)
+    other = form(kind, dict(source, id=source["id"] + "-other"))
+    enter(cp, right_answer(cp))
+    cp.check_button.click()
+    assert cp.solved and not other.solved
+    restart_kernel(store)
+    again = form(kind, source)
+    blank = form(kind, dict(source, id=source["id"] + "-other"))
+    assert again.solved and "Solved" in again.feedback.value
+    assert source["explanation"] in again.feedback.value
+    assert controls(again) == controls(cp)
+    assert not blank.solved and blank.feedback.value == ""
+    assert all(v is None for v in controls(blank))
+    assert progress.progress_summary() == (1, 2)
+    again.retry_button.click()  # answering once more is still possible
+    assert all(v is None for v in controls(again)) and again.solved
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_the_progress_file_holds_no_answer(name, form, tmp_path):
+    """What is kept across restarts says *that* a checkpoint was solved, never its answer."""
+    kind, source = SOURCES[name]
+    cp = form(kind, source)
+    enter(cp, right_answer(cp))
+    cp.check_button.click()
+    text = (tmp_path / progress.STORE_NAME).read_text()
+    assert json.loads(text) == {"version": 1, "solved": {source["id"]: True}}
+    solution = cp._solution()
+    answers = [solution] if isinstance(solution, str) else list(solution)
+    if isinstance(solution, dict):
+        answers = list(solution.values())
+    assert not [t for t in secrets_of(source) + answers if t in text]
+
+
+def right_answer(cp):
+    solution = cp._solution()
+    if isinstance(cp, MultipleChoice):
+        return solution
+    if isinstance(cp, Classify):
+        return [solution[item] for item in cp.items]
+    return positions_for(cp, solution)
+
+
+def controls(cp):
+    return [cp.choices.value] if isinstance(cp, MultipleChoice) else [g.value for g in cp.groups]

@@ -34,7 +34,7 @@ from ..autograding import autograding
 from ..autograding import ipywidgets as widgets
 from ..keyboard import HELPER_HTML as _HELPER_HTML
 from ..keyboard import KEYS_CLASS
-from ..progress import filter_bundle
+from ..progress import widget_bundle
 from .sealing import (
     PLACEHOLDER,
     ClassifySpec,
@@ -262,9 +262,7 @@ class _Checkpoint(Sealed):
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The container widget's own bundle, with the text form as its "text/plain"."""
-        bundle = dict(self.widget._repr_mimebundle_() or {}) if self.widget is not None else {}
-        bundle["text/plain"] = self.to_text()
-        return filter_bundle(bundle, include, exclude)
+        return widget_bundle(self.widget, self.to_text(), include, exclude)
 
 
 class MultipleChoice(_Checkpoint, MultipleChoiceSpec):

@@ -10,6 +10,7 @@ import ast
 import base64
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -503,17 +504,20 @@ def test_text_fallback_and_mimebundle(name):
     text = cp.to_text()
     assert text.startswith(f"Checkpoint: {source['question']}\n")
     assert f"Hint: {source['hint']}" in text
-    assert text.endswith("(Open this notebook in JupyterLab to answer interactively.)")
+    assert text.endswith("(Run this cell in JupyterLab to answer interactively.)")
     public = source.get("options") or source.get("items") or source.get("steps")
     for label in public:
         assert label in text
     for secret in secrets_of(source):
         assert secret not in text
-    bundle = cp._repr_mimebundle_()
+    bundle, metadata = cp._repr_mimebundle_()
     assert bundle["text/plain"] == text
     assert bundle[WIDGET_MIME]["model_id"] == cp.widget.model_id
-    assert set(cp._repr_mimebundle_(include={"text/plain"})) == {"text/plain"}
-    assert set(cp._repr_mimebundle_(exclude={"text/plain"})) == {WIDGET_MIME}
+    # The view is marked with this kernel process, so the server can tell when it is stale.
+    assert metadata == {"mlops_concepts": {"kernel_pid": os.getpid()}}
+    assert set(cp._repr_mimebundle_(include={"text/plain"})[0]) == {"text/plain"}
+    assert cp._repr_mimebundle_(include={"text/plain"})[1] == {}
+    assert set(cp._repr_mimebundle_(exclude={"text/plain"})[0]) == {WIDGET_MIME}
 
 
 def test_mc_text_fallback_lists_options_as_radio_buttons():

@@ -32,6 +32,13 @@ KEYS_CLASS = "mlops-keys"
 #     the step) or, when it has none, by the question; and one shared name for its radios, so that
 #     Tab stops once per group and the arrow keys move the choice within it.
 # A MutationObserver repeats both when ipywidgets adds or rebuilds controls.
+#   * gives back the three keys a notebook user relies on (issue 29 item 3): Esc moves the focus to
+#     the checkpoint's cell, which puts the notebook in command mode (JupyterLab's own Esc binding
+#     only leaves edit mode, so there is nothing to hand on); Ctrl+S (Cmd+S) and Shift+Enter are
+#     handed to JupyterLab's own bindings (save; run the cell and select the next one) by lifting
+#     the attribute from the focused element up to the box for this one keydown: the box's listener
+#     runs before Lumino's, which listens on the document as the event bubbles. Every other key
+#     stays suppressed.
 HELPER_JS = """
 function setUp(tries) {
   var box = img.closest('.BOX');
@@ -56,6 +63,28 @@ function setUp(tries) {
   };
   label();
   new MutationObserver(label).observe(box, {childList: true, subtree: true});
+  box.addEventListener('keydown', function (e) {
+    var cell = box.closest('.jp-Cell');
+    var mods = e.altKey || e.ctrlKey || e.metaKey;
+    if (e.key === 'Escape' && !mods && !e.shiftKey) {
+      if (cell) { e.preventDefault(); cell.focus({preventScroll: true}); }
+      return;
+    }
+    var save = (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 's';
+    var run = e.key === 'Enter' && e.shiftKey && !mods;
+    if (!save && !run) return;
+    if (run && cell) cell.focus({preventScroll: true});
+    var lifted = [];
+    for (var el = e.target; el && el !== box.parentElement; el = el.parentElement) {
+      if (el.hasAttribute('data-lm-suppress-shortcuts')) {
+        el.removeAttribute('data-lm-suppress-shortcuts');
+        lifted.push(el);
+      }
+    }
+    setTimeout(function () {
+      lifted.forEach(function (el) { el.setAttribute('data-lm-suppress-shortcuts', 'true'); });
+    }, 0);
+  });
 }
 setUp(0);
 """.replace("BOX", KEYS_CLASS)

@@ -30,9 +30,11 @@ from pathlib import Path
 
 from .autograding import autograding
 from .autograding import ipywidgets as widgets
+from .widget_views import WIDGET_VIEW, view_metadata
 
 __all__ = [
     "ProgressDisplay",
+    "is_solved",
     "mark_solved",
     "progress_summary",
     "register",
@@ -40,6 +42,7 @@ __all__ = [
     "show_progress",
     "store_path",
     "use_store",
+    "widget_bundle",
 ]
 
 #: The progress file's name, in the kernel's working directory (beside the notebook).
@@ -149,6 +152,11 @@ def register(checkpoint_id: str) -> None:
         _notify()
 
 
+def is_solved(checkpoint_id: str) -> bool:
+    """Whether the checkpoint counts as solved (in this kernel, or before it restarted)."""
+    return _solved.get(checkpoint_id) is True
+
+
 def mark_solved(checkpoint_id: str) -> None:
     """Record that the checkpoint was answered correctly, and save it. Registers it if needed."""
     if _solved.get(checkpoint_id) is not True:
@@ -239,14 +247,12 @@ class ProgressDisplay:
         done, total = self.summary()
         return (
             f"Progress: {_summary_text(done, total)}\n"
-            "(Open this notebook in JupyterLab to see your progress live.)"
+            "(Run this cell in JupyterLab to see your progress live.)"
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The widget itself, with a readable "text/plain" fallback instead of the widget's repr."""
-        bundle = dict(self.widget._repr_mimebundle_() or {}) if self.widget is not None else {}
-        bundle["text/plain"] = self.to_text()
-        return filter_bundle(bundle, include, exclude)
+        return widget_bundle(self.widget, self.to_text(), include, exclude)
 
     def __repr__(self) -> str:
         done, total = self.summary()
@@ -260,6 +266,18 @@ def filter_bundle(bundle: dict, include=None, exclude=None) -> dict:
     if exclude:
         bundle = {k: v for k, v in bundle.items() if k not in exclude}
     return bundle
+
+
+def widget_bundle(widget, text: str, include=None, exclude=None) -> tuple[dict, dict]:
+    """``(data, metadata)`` for IPython: the widget's view (if any) and ``text`` as "text/plain".
+
+    The metadata marks the view with this kernel process (:func:`widget_views.view_metadata`), so
+    that the server can tell, once this kernel is gone, that the view can no longer be shown.
+    """
+    data = dict(widget._repr_mimebundle_() or {}) if widget is not None else {}
+    data["text/plain"] = text
+    data = filter_bundle(data, include, exclude)
+    return data, (view_metadata() if WIDGET_VIEW in data else {})
 
 
 def show_progress(expected: int | None = None) -> ProgressDisplay:

@@ -58,7 +58,7 @@ MAX_CHOICE_CHARS = 100
 #: Longest Classify item: the item names its row of buckets and is read before each choice.
 MAX_ITEM_CHARS = 80
 
-_INTERACTIVE_NOTE = "(Open this notebook in JupyterLab to answer interactively.)"
+_INTERACTIVE_NOTE = "(Run this cell in JupyterLab to answer interactively.)"
 
 
 def _text(value, what: str) -> str:

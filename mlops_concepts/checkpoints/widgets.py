@@ -3,9 +3,11 @@
 Three kinds mirror the course's exercise kinds: :class:`MultipleChoice`, :class:`Classify` (put
 items into buckets) and :class:`Order` (put steps in order). Each gives feedback that says *why*
 for every option, item or step, a hint, an explanation once the answer is right, a way to try
-again, and "Show answer" after two wrong attempts. They are built only from standard ipywidgets
-(RadioButtons, Button, HTML), and they show a plain-text version wherever widgets cannot render
-(GitHub, nbconvert HTML).
+again, and "Show answer" after two wrong attempts. A first wrong Classify or Order says only how
+many are misplaced, with the hint; the misplaced items or steps are named from the second miss
+(with two buckets, naming them at once would give the answer away). They are built only from
+standard ipywidgets (RadioButtons, Button, HTML), and they show a plain-text version wherever
+widgets cannot render (GitHub, nbconvert HTML).
 
 Keyboard and screen readers
 ---------------------------
@@ -32,7 +34,7 @@ from ..autograding import autograding
 from ..autograding import ipywidgets as widgets
 from ..keyboard import HELPER_HTML as _HELPER_HTML
 from ..keyboard import KEYS_CLASS
-from ..progress import filter_bundle
+from ..progress import widget_bundle
 from .sealing import (
     PLACEHOLDER,
     ClassifySpec,
@@ -48,6 +50,11 @@ BOX_CLASS = "mlops-checkpoint"
 
 #: How many wrong checks before "Show answer" appears: enough to make the student think first.
 REVEAL_AFTER = 2
+
+#: Which wrong check of a Classify or Order first names the misplaced items or steps. Before it,
+#: feedback says only how many are misplaced, with the hint: with two buckets, naming the
+#: misplaced items on the first miss *is* the answer.
+NAME_AFTER = 2
 
 _RIGHT = "✔"
 
@@ -98,6 +105,8 @@ class _Checkpoint(Sealed):
         if not autograding():
             self._build()
         progress.register(self.id)
+        if progress.is_solved(self.id) and self.widget is not None:
+            self._show_solved_earlier()
 
     def _build(self) -> None:
         # Each widget gets its own Layout: a shared Layout is one model; hiding one would hide all.
@@ -178,6 +187,25 @@ class _Checkpoint(Sealed):
         self.feedback.value = _feedback_html(body)
         return right
 
+    def _names_misplaced(self) -> bool:
+        """Whether the miss being judged may name what is misplaced (see :data:`NAME_AFTER`).
+
+        Called by ``_judge`` before the miss is counted. Misses are never reset (not by "Try
+        again" either), so after "Show answer", which needs two misses, every miss names.
+        """
+        return self.wrong_attempts + 1 >= NAME_AFTER
+
+    def _count_only_html(self, wrong: int, total: int, what: str) -> str:
+        """A first miss: how many are misplaced and a nudge toward the idea, never which ones."""
+        return (
+            _p(_verdict(False, f"Not quite: {wrong} of {total} {what}."))
+            + _p("<strong>Think about this:</strong>", _esc(self.hint))
+            + _p(
+                "Change what you are least sure of and click <strong>Check</strong> again; if it "
+                "is still not right, the feedback then names what to look at."
+            )
+        )
+
     def toggle_hint(self) -> None:
         """Show the hint, or hide it again (the button says which)."""
         if self.hint_box.value:
@@ -208,6 +236,22 @@ class _Checkpoint(Sealed):
             _p("Click <strong>Try again</strong> to answer it yourself."),
         )
 
+    def _show_solved_earlier(self) -> None:
+        """Show a checkpoint solved before (this kernel, or one before a restart) as solved.
+
+        Only *that* it was solved is kept (see :mod:`mlops_concepts.progress`), never the answer:
+        the right answer is recovered from the sealed digests, as "Show answer" does, so nothing
+        beside the notebook holds an answer in plain text.
+        """
+        solution = self._solution()
+        self.solved = True
+        self._show(solution)
+        self.feedback.value = _feedback_html(
+            _p(_verdict(True, "Solved: you answered this checkpoint correctly earlier.")),
+            self._explanation_html(solution),
+            _p("Click <strong>Try again</strong> to answer it once more."),
+        )
+
     def _mark_solved(self) -> None:
         if not self.solved:
             self.solved = True
@@ -218,9 +262,7 @@ class _Checkpoint(Sealed):
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The container widget's own bundle, with the text form as its "text/plain"."""
-        bundle = dict(self.widget._repr_mimebundle_() or {}) if self.widget is not None else {}
-        bundle["text/plain"] = self.to_text()
-        return filter_bundle(bundle, include, exclude)
+        return widget_bundle(self.widget, self.to_text(), include, exclude)
 
 
 class MultipleChoice(_Checkpoint, MultipleChoiceSpec):
@@ -304,6 +346,8 @@ class Classify(_Checkpoint, ClassifySpec):
                 + self._explanation_html(mapping)
                 + self._why_list(mapping)
             )
+        if not self._names_misplaced():
+            return False, self._count_only_html(n - good, n, "items are not in the right bucket yet")
         lines = [
             f"<li>{_verdict(False, item)}: {_esc(self._why[item])}</li>"
             for item, ok in zip(self.items, placed, strict=True)
@@ -384,6 +428,8 @@ class Order(_Checkpoint, OrderSpec):
                 + self._explanation_html(chosen)
                 + self._why_list(chosen)
             )
+        if not self._names_misplaced():
+            return False, self._count_only_html(n - good, n, "steps are not in the right place yet")
         rows = []
         for position, (step, ok) in enumerate(zip(chosen, placed, strict=True), start=1):
             if ok:

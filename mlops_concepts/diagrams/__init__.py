@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from ..autograding import autograding
 from ..keyboard import HELPER_HTML, KEYS_CLASS
+from ..widget_views import WIDGET_VIEW, view_metadata
 from . import chapter1
 from .chapter1 import PHASES
 from .toolkit import Diagram, png_bytes
@@ -162,12 +163,15 @@ class LifecycleExplorer:
         """The full description in words of the drawing currently shown."""
         return self.current.description if self.current is not None else ""
 
-    def _repr_mimebundle_(self, **kwargs) -> dict:
-        """Show the widget in JupyterLab; text-only front ends get the description instead."""
+    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+        """Show the widget in JupyterLab; text-only front ends get the description instead.
+
+        The metadata marks the view with this kernel process (see :mod:`mlops_concepts.widget_views`).
+        """
         repr_widget = getattr(self.widget, "_repr_mimebundle_", None)
         bundle = dict(repr_widget(**kwargs) or {}) if callable(repr_widget) else {}
         bundle["text/plain"] = self.alt_text
-        return bundle
+        return bundle, (view_metadata() if WIDGET_VIEW in bundle else {})
 
 
 def explore_lifecycle() -> LifecycleExplorer:

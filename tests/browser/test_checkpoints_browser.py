@@ -43,7 +43,7 @@ AXE_SCOPE = {
 NOTEBOOK_STATE_JS = """
 () => {
   const nb = document.querySelector('.jp-NotebookPanel .jp-Notebook');
-  const cells = [...nb.querySelectorAll(':scope > .jp-WindowedPanel-viewport > .jp-Cell')];
+  const cells = [...nb.querySelectorAll('.jp-WindowedPanel-viewport > .jp-Cell')];
   return {
     count: cells.length,
     kinds: cells.map(c => c.classList.contains('jp-CodeCell') ? 'code'
@@ -261,17 +261,21 @@ def choose_with_arrows(page, box, group_index: int, choice: int) -> None:
     )
 
 
+def right_picks(cp) -> list[int]:
+    """The index of the right choice in each radio group of ``cp``, in the order shown."""
+    solution = cp._solution()
+    if isinstance(cp, MultipleChoice):
+        return [cp.options.index(solution)]
+    if isinstance(cp, Classify):
+        return [cp.buckets.index(solution[item]) for item in cp.items]
+    return [solution.index(step) for step in cp.steps]  # position n is choice n - 1
+
+
 def answer_by_keyboard(page, checkpoint) -> None:
     cp, box = checkpoint["cp"], box_of(page, checkpoint)
     box.scroll_into_view_if_needed()
     box.locator(".mlops-question").click()  # sets where Tab starts; focuses nothing inside
-    solution = cp._solution()
-    if isinstance(cp, MultipleChoice):
-        picks = [cp.options.index(solution)]
-    elif isinstance(cp, Classify):
-        picks = [cp.buckets.index(solution[item]) for item in cp.items]
-    else:
-        picks = [solution.index(step) for step in cp.steps]  # position n is choice n - 1
+    picks = right_picks(cp)
     for group, pick in enumerate(picks):
         tab_to_radio_group(page, box, group)
         choose_with_arrows(page, box, group, pick)
@@ -364,6 +368,98 @@ def test_the_lifecycle_explorer_works_by_keyboard_alone(chapter):
     press_shortcut_keys(page, explorer, "the explorer's Deployment button")
 
 
+@pytest.mark.parametrize("kind", ["Classify", "Order"])
+def test_a_first_miss_counts_and_the_second_names(chapter, kind):
+    """Issue 27 item 2, as a student meets it: the first wrong Check says how many are misplaced
+    and shows the hint, and names no item or step; the second wrong Check names them."""
+    page = chapter["page"]
+    checkpoint = [c for c in chapter["checkpoints"] if c["kind"] == kind][-1]
+    cp, box = checkpoint["cp"], box_of(page, checkpoint)
+    box.scroll_into_view_if_needed()
+    box.get_by_role("button", name="Try again").click()
+    picks = right_picks(cp)
+    labels = cp.items if kind == "Classify" else cp.steps
+    if kind == "Classify":  # one item in another bucket
+        picks[0] = (picks[0] + 1) % len(cp.buckets)
+        misplaced, count = [labels[0]], f"1 of {len(labels)} items are not in the right bucket yet"
+    else:  # the first two steps swap places
+        picks[0], picks[1] = picks[1], picks[0]
+        misplaced, count = labels[:2], f"2 of {len(labels)} steps are not in the right place yet"
+    status = box.locator("[role=status]")
+    click_answer(page, checkpoint, picks)
+    expect(status).to_contain_text("Not quite", timeout=15_000)
+    first = status.inner_text()
+    assert count in first, first
+    assert cp.hint in first, first
+    rest = first.replace(cp.hint, "")  # a hint that names an item is the author's, not this code's
+    assert not [label for label in labels if label in rest], f"the first miss names: {first}"
+    expect(box.get_by_role("button", name="Show answer")).to_be_hidden()
+    box.get_by_role("button", name="Check").click()  # the same answer, checked again
+    expect(status).to_contain_text(misplaced[0], timeout=15_000)
+    second = status.inner_text()
+    assert all(label in second for label in misplaced), second
+    expect(box.get_by_role("button", name="Show answer")).to_be_visible()
+    box.get_by_role("button", name="Try again").click()
+    reveal_and_check(page, checkpoint)
+
+
+def focus_first_radio(page, box) -> None:
+    box.scroll_into_view_if_needed()
+    box.locator(".mlops-question").click()  # sets where Tab starts; focuses nothing inside
+    tab_to_radio_group(page, box, 0)
+
+
+def test_esc_ctrl_s_and_shift_enter_work_inside_a_checkpoint(chapter):
+    """Issue 29 item 3: with focus in a checkpoint, Esc returns to the notebook in command mode,
+    Ctrl+S saves, Shift+Enter runs the cell and moves on; letters and arrows still do nothing."""
+    page = chapter["page"]
+    checkpoint = [c for c in chapter["checkpoints"] if c["kind"] == "MultipleChoice"][-1]
+    index, box = checkpoint["cell"], box_of(page, checkpoint)
+    path = chapter["folder"] / Path(chapter["rel"]).name
+
+    # Esc: the focus goes to the checkpoint's cell, and the notebook's own keys work again.
+    focus_first_radio(page, box)
+    press_shortcut_keys(page, box, "before Esc")
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    assert not box.evaluate(FOCUS_IN_JS), "Esc left the focus in the checkpoint"
+    state = notebook_state(page)
+    assert state["active"] == index and not state["editMode"], state
+    assert cell(page, index).evaluate("el => el === document.activeElement")
+    page.keyboard.press("ArrowDown")  # a command-mode shortcut: select the next cell
+    expect(page.locator(".jp-NotebookPanel .jp-Cell.jp-mod-active")).to_have_count(1)
+    page.wait_for_function(f"() => ({NOTEBOOK_STATE_JS.strip()})().active === {index + 1}", timeout=5_000)
+
+    # Ctrl+S: the notebook is saved (it never was: the run's outputs reach the file only now),
+    # and the focus stays where it was.
+    focus_first_radio(page, box)
+    before = path.read_text()
+    assert "Checkpoint: " not in before  # the filled notebook was written without outputs
+    page.keyboard.press("Control+s")
+    deadline = page.evaluate("Date.now()") + 15_000
+    while "Checkpoint: " not in path.read_text() and page.evaluate("Date.now()") < deadline:
+        page.wait_for_timeout(200)
+    saved = path.read_text()
+    assert "Checkpoint: " in saved, "Ctrl+S in a checkpoint did not save the notebook"
+    assert box.evaluate(FOCUS_IN_JS), "Ctrl+S moved the focus out of the checkpoint"
+    press_shortcut_keys(page, box, "after Ctrl+S")  # still suppressed after the one keydown
+    # What was saved holds no feedback or explanation in plain text (no widget state either).
+    cp = checkpoint["cp"]
+    secrets = [cp._explanation(cp._solution()), *cp._option_feedback.values()]
+    assert not [t for t in secrets if t in saved]
+    assert "application/vnd.jupyter.widget-state+json" not in saved
+
+    # Shift+Enter: the cell runs again (its checkpoint is drawn anew) and the next cell is selected.
+    box.evaluate("el => el.setAttribute('data-before-run', '')")
+    focus_first_radio(page, box)
+    page.keyboard.press("Shift+Enter")
+    fresh = cell(page, index).locator(".mlops-checkpoint:not([data-before-run])")
+    expect(fresh.locator("button.widget-button").first).to_be_visible(timeout=30_000)
+    expect(cell(page, index).locator("[data-before-run]")).to_have_count(0)
+    assert notebook_state(page)["active"] == index + 1
+    assert "Error displaying widget" not in cell(page, index).inner_text()
+
+
 # ---------------------------------------------------------------------------------------------
 # (b) axe-core
 
@@ -392,21 +488,19 @@ def test_axe_finds_no_wcag_a_or_aa_violation_in_the_course_content(chapter):
     assert not violations, f"axe-core found WCAG 2.1 A/AA violations:\n{report}"
 
 
-def reveal_and_check(page, checkpoint) -> None:
-    """Answer with the mouse: the right choice in every group, then Check."""
-    cp, box = checkpoint["cp"], box_of(page, checkpoint)
-    solution = cp._solution()
+def click_answer(page, checkpoint, picks) -> None:
+    """Answer with the mouse: choice ``picks[i]`` in radio group i, then Check."""
+    box = box_of(page, checkpoint)
     groups = box.locator("[role=radiogroup]")
-    if isinstance(cp, MultipleChoice):
-        picks = [cp.options.index(solution)]
-    elif isinstance(cp, Classify):
-        picks = [cp.buckets.index(solution[item]) for item in cp.items]
-    else:
-        picks = [solution.index(step) for step in cp.steps]
     for i, pick in enumerate(picks):
         groups.nth(i).locator("input[type=radio]").nth(pick).check()
     box.get_by_role("button", name="Check").click()
-    expect(box.locator("[role=status]")).to_contain_text("Correct", timeout=15_000)
+
+
+def reveal_and_check(page, checkpoint) -> None:
+    """Answer with the mouse: the right choice in every group, then Check."""
+    click_answer(page, checkpoint, right_picks(checkpoint["cp"]))
+    expect(box_of(page, checkpoint).locator("[role=status]")).to_contain_text("Correct", timeout=15_000)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -546,3 +640,105 @@ def test_screenshots_of_every_lesson(chapter, width):
         if width == 800:
             set_file_browser(page, False)
         page.set_viewport_size({"width": 1280, "height": 900})
+
+
+# ---------------------------------------------------------------------------------------------
+# (f) answered checkpoints stay answered: restart, run all, reload (issue 29 item 4)
+# Last in the module: it reloads the page.
+
+WIDGET_ERROR = "Error displaying widget"
+
+
+def save_notebook(page, path: Path) -> None:
+    """Ctrl+S in the notebook; wait until the file on disk has changed."""
+    before = path.stat().st_mtime_ns
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    for _ in range(75):
+        if path.stat().st_mtime_ns != before:
+            break
+        page.wait_for_timeout(200)
+    assert path.stat().st_mtime_ns != before, "the notebook was not saved"
+    page.wait_for_timeout(500)
+
+
+def run_all_after_restart(page, chapter) -> None:
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
+    click_menu(page, "Kernel", "Restart Kernel and Run All Cells…")
+    page.locator(".jp-Dialog button.jp-mod-accept").click()
+    expect(page.locator(".mlops-checkpoint")).to_have_count(len(chapter["checkpoints"]), timeout=RUN_TIMEOUT)
+    wait_until_settled(page, chapter["base_url"], chapter["token"], chapter["rel"])
+
+
+def reload_notebook(page, chapter) -> None:
+    page.once("dialog", lambda d: d.accept())  # "leave the page?" if the notebook is unsaved
+    page.reload()
+    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(3_000)  # the widget manager restores what the kernel holds
+
+
+def checked_picks(box) -> list[int]:
+    return box.locator("[role=radiogroup]").evaluate_all(
+        "gs => gs.map(g => [...g.querySelectorAll('input')].findIndex(i => i.checked))"
+    )
+
+
+def assert_solved_ones_show_solved(page, chapter, solved: set[str]) -> None:
+    for checkpoint in chapter["checkpoints"]:
+        box = box_of(page, checkpoint)
+        expect(box.locator("button.widget-button").first).to_be_visible(timeout=30_000)
+        status = box.locator("[role=status]")
+        if checkpoint["cp"].id in solved:
+            expect(status).to_contain_text("Solved", timeout=15_000)
+            expect(box.locator("[role=radiogroup]")).to_have_count(len(right_picks(checkpoint["cp"])))
+            assert checked_picks(box) == right_picks(checkpoint["cp"]), checkpoint["cp"].id
+        else:
+            assert "Solved:" not in box.inner_text()
+            assert set(checked_picks(box)) == {-1}, checkpoint["cp"].id
+
+
+def test_solved_checkpoints_stay_solved_and_a_reload_shows_no_widget_error(chapter):
+    page, path = chapter["page"], chapter["folder"] / Path(chapter["rel"]).name
+    first = chapter["checkpoints"][0]
+    if "Correct" not in box_of(page, first).inner_text():
+        reveal_and_check(page, first)
+    store = chapter["folder"] / progress.STORE_NAME
+    assert first["cp"].id in json.loads(store.read_text())["solved"]
+    # Earlier tests solved most checkpoints. What survives a restart is this file: keep one
+    # checkpoint of each kind in it, so that the others must come back blank.
+    solved = {next(c for c in chapter["checkpoints"] if c["kind"] == k)["cp"].id for k in KINDS}
+    store.write_text(json.dumps({"version": 1, "solved": dict.fromkeys(sorted(solved), True)}))
+    ids = {c["cp"].id for c in chapter["checkpoints"]}
+    assert ids - solved, "the chapter needs an unsolved checkpoint for this test"
+
+    # 1. Saved while the first kernel ran, then "Restart Kernel and Run All": every solved
+    #    checkpoint shows as solved with its answer, the others are blank.
+    save_notebook(page, path)
+    run_all_after_restart(page, chapter)
+    assert_solved_ones_show_solved(page, chapter, solved & ids)
+
+    # 2. A reload now: the file still holds the views of the first kernel, which is gone. No
+    #    widget error; each checkpoint shows its text form, which says to run the cell.
+    reload_notebook(page, chapter)
+    panel = page.locator(".jp-NotebookPanel")
+    expect(panel).to_contain_text("Run this cell in JupyterLab to answer interactively")
+    assert WIDGET_ERROR not in panel.inner_text()
+
+    # 3. Saved with the running kernel, then reloaded: the live checkpoints come back as widgets.
+    run_all_after_restart(page, chapter)
+    save_notebook(page, path)
+    reload_notebook(page, chapter)
+    expect(page.locator(".mlops-checkpoint")).to_have_count(len(chapter["checkpoints"]), timeout=30_000)
+    assert_solved_ones_show_solved(page, chapter, solved & ids)
+    assert WIDGET_ERROR not in panel.inner_text()
+
+    # The picture: the first solved checkpoint, as it came back.
+    box = box_of(page, next(c for c in chapter["checkpoints"] if c["cp"].id in solved))
+    box.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.locator(".jp-NotebookPanel .jp-WindowedPanel-outer").first.evaluate("el => el.scrollBy(0, -60)")
+    page.mouse.move(0, 0)
+    out = chapter["out"]
+    target = out.parent if out.name.startswith("01-") else out  # docs/screenshots/ holds chapter 1's
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target / "checkpoint-restored.png"), animations="disabled", caret="hide")

@@ -10,6 +10,8 @@ import ast
 import base64
 import itertools
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -259,12 +261,13 @@ def test_classify_all_right_solves_and_explains(form):
         assert why in cp.feedback.value
 
 
-def test_classify_lists_each_misplaced_item_with_its_why(form):
+def test_classify_second_miss_lists_each_misplaced_item_with_its_why(form):
     cp = form(Classify, CLASSIFY)
     mapping = right_mapping()
     mapping["Train a model"] = "Deployment"
     mapping["Monitor predictions"] = "Design"
     answer_classify(cp, mapping)
+    answer_classify(cp, mapping)  # the first miss names nothing (see below)
     text = cp.feedback.value
     assert not cp.solved
     assert "1 of 3" in text
@@ -338,9 +341,10 @@ def test_order_right_sequence_solves_and_explains(form):
     assert ORDER["explanation"] in cp.feedback.value
 
 
-def test_order_marks_each_position(form):
+def test_order_second_miss_marks_each_position(form):
     cp = form(Order, ORDER)
     answer_order(cp, ["Design", "Deployment", "Development"])
+    answer_order(cp, ["Design", "Deployment", "Development"])  # the first miss names nothing
     text = cp.feedback.value
     assert not cp.solved
     assert "1 of 3" in text
@@ -500,17 +504,20 @@ def test_text_fallback_and_mimebundle(name):
     text = cp.to_text()
     assert text.startswith(f"Checkpoint: {source['question']}\n")
     assert f"Hint: {source['hint']}" in text
-    assert text.endswith("(Open this notebook in JupyterLab to answer interactively.)")
+    assert text.endswith("(Run this cell in JupyterLab to answer interactively.)")
     public = source.get("options") or source.get("items") or source.get("steps")
     for label in public:
         assert label in text
     for secret in secrets_of(source):
         assert secret not in text
-    bundle = cp._repr_mimebundle_()
+    bundle, metadata = cp._repr_mimebundle_()
     assert bundle["text/plain"] == text
     assert bundle[WIDGET_MIME]["model_id"] == cp.widget.model_id
-    assert set(cp._repr_mimebundle_(include={"text/plain"})) == {"text/plain"}
-    assert set(cp._repr_mimebundle_(exclude={"text/plain"})) == {WIDGET_MIME}
+    # The view is marked with this kernel process, so the server can tell when it is stale.
+    assert metadata == {"mlops_concepts": {"kernel_pid": os.getpid()}}
+    assert set(cp._repr_mimebundle_(include={"text/plain"})[0]) == {"text/plain"}
+    assert cp._repr_mimebundle_(include={"text/plain"})[1] == {}
+    assert set(cp._repr_mimebundle_(exclude={"text/plain"})[0]) == {WIDGET_MIME}
 
 
 def test_mc_text_fallback_lists_options_as_radio_buttons():
@@ -704,9 +711,76 @@ def test_a_first_wrong_try_nudges_without_giving_the_answer(name, form):
         assert RIGHT_MC not in text
     if name == "classify":
         assert "→" not in text  # no "item → bucket" pairs
-    if name == "order":
-        assert ORDER["steps"]["Design"] in text  # the why of a misplaced step ...
-        assert " → ".join(CORRECT_STEPS) not in text and "<ol>" not in text  # ... not the order
+    if name in ("classify", "order"):
+        # How many are misplaced and the hint; no item, step, why or position is named.
+        assert re.search(r"Not quite: [1-3] of 3 ", text) and source["hint"] in text
+        labels = list(source.get("items") or source["steps"])
+        whys = secrets_of(source)
+        assert not [t for t in labels + whys if t in text], text
+        assert "Step " not in text and "<li>" not in text
+
+
+FIRST_MISS = {
+    # name: (an answer with exactly one thing misplaced, the label that is misplaced)
+    "classify": (
+        lambda cp: [dict(right_mapping(), **{"Train a model": "Design"})[i] for i in cp.items],
+        "Train a model",
+    ),
+    "order": (
+        lambda cp: positions_for(cp, ["Development", "Design", "Deployment"]),
+        "Development",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FIRST_MISS)
+def test_first_miss_counts_second_miss_names(name, form):
+    """Issue 27 item 2: with two buckets, naming the misplaced items on the first miss gives the
+    answer away. The first miss says how many and nudges with the hint; the second names them."""
+    kind, source = SOURCES[name]
+    cp = form(kind, source)
+    answer, label = FIRST_MISS[name]
+    enter(cp, answer(cp))
+    cp.check_button.click()
+    first = cp.feedback.value
+    what = "items are not in the right bucket" if name == "classify" else "steps are not in the right place"
+    assert f"✘ Not quite: {1 if name == 'classify' else 2} of 3 {what} yet." in first
+    assert source["hint"] in first
+    assert label not in first and "<li>" not in first
+    assert cp.reveal_button.layout.display == "none"
+    cp.check_button.click()  # the same answer again: the second miss names what to look at
+    second = cp.feedback.value
+    assert label in second and "<li>" in second
+    assert cp.reveal_button.layout.display != "none"
+    assert source["explanation"] not in second
+
+
+@pytest.mark.parametrize("name", FIRST_MISS)
+def test_after_show_answer_a_miss_names_at_once(name, form):
+    """Once "Show answer" was used, naming the misplaced items gives nothing away."""
+    kind, source = SOURCES[name]
+    cp = form(kind, source)
+    answer, label = FIRST_MISS[name]
+    for _ in range(2):
+        enter(cp, answer(cp))
+        cp.check_button.click()
+    cp.reveal_button.click()
+    cp.retry_button.click()
+    fresh = form(kind, source)  # the same, but never revealed: a first miss stays count-only
+    for c in (cp, fresh):
+        enter(c, answer(c))
+        c.check_button.click()
+    assert label in cp.feedback.value
+    assert label not in fresh.feedback.value
+
+
+def test_multiple_choice_first_miss_is_unchanged(form):
+    """A multiple-choice miss explains the option chosen, which never names the right one."""
+    cp = form(MultipleChoice, MC)
+    cp.choices.value = WRONG_MC[0]
+    cp.check_button.click()
+    assert MC["options"][WRONG_MC[0]] in cp.feedback.value
+    assert RIGHT_MC not in cp.feedback.value
 
 
 def test_sealing_needs_no_widgets_and_one_registry_names_the_kinds():
@@ -771,3 +845,62 @@ def test_a_grading_kernel_never_imports_ipywidgets(tmp_path):
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["checkpoints"] >= 10  # the checkpoints really were built, in their text form
     assert seen["ipywidgets"] == []
+
+
+def restart_kernel(store):
+    """What a kernel restart does to this module's state: everything but the progress file goes."""
+    progress.reset()
+    progress.use_store(store)
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_a_solved_checkpoint_shows_as_solved_after_a_restart(name, form, tmp_path):
+    """Issue 29 item 4: after "Restart Kernel and Run All" each solved checkpoint shows as solved
+    (its right answer in the controls, the explanation shown), the others stay blank."""
+    kind, source = SOURCES[name]
+    store = tmp_path / progress.STORE_NAME
+    cp = form(kind, source)
+    other = form(kind, dict(source, id=source["id"] + "-other"))
+    enter(cp, right_answer(cp))
+    cp.check_button.click()
+    assert cp.solved and not other.solved
+    restart_kernel(store)
+    again = form(kind, source)
+    blank = form(kind, dict(source, id=source["id"] + "-other"))
+    assert again.solved and "Solved" in again.feedback.value
+    assert source["explanation"] in again.feedback.value
+    assert controls(again) == controls(cp)
+    assert not blank.solved and blank.feedback.value == ""
+    assert all(v is None for v in controls(blank))
+    assert progress.progress_summary() == (1, 2)
+    again.retry_button.click()  # answering once more is still possible
+    assert all(v is None for v in controls(again)) and again.solved
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_the_progress_file_holds_no_answer(name, form, tmp_path):
+    """What is kept across restarts says *that* a checkpoint was solved, never its answer."""
+    kind, source = SOURCES[name]
+    cp = form(kind, source)
+    enter(cp, right_answer(cp))
+    cp.check_button.click()
+    text = (tmp_path / progress.STORE_NAME).read_text()
+    assert json.loads(text) == {"version": 1, "solved": {source["id"]: True}}
+    solution = cp._solution()
+    answers = [solution] if isinstance(solution, str) else list(solution)
+    if isinstance(solution, dict):
+        answers = list(solution.values())
+    assert not [t for t in secrets_of(source) + answers if t in text]
+
+
+def right_answer(cp):
+    solution = cp._solution()
+    if isinstance(cp, MultipleChoice):
+        return solution
+    if isinstance(cp, Classify):
+        return [solution[item] for item in cp.items]
+    return positions_for(cp, solution)
+
+
+def controls(cp):
+    return [cp.choices.value] if isinstance(cp, MultipleChoice) else [g.value for g in cp.groups]

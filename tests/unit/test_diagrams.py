@@ -507,7 +507,8 @@ def test_explore_lifecycle_follows_the_toggle():
         if phase:
             assert f"The {phase} phase is highlighted" in explorer.words.value
 
-    bundle = explorer._repr_mimebundle_()
+    bundle, metadata = explorer._repr_mimebundle_()
+    assert "kernel_pid" in metadata["mlops_concepts"]
     assert bundle["text/plain"] == explorer.alt_text
     assert "application/vnd.jupyter.widget-view+json" in bundle
 

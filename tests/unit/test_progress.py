@@ -119,7 +119,8 @@ def test_text_fallback_and_mimebundle():
     solve(make_mc(1))
     text = display.to_text()
     assert text.startswith("Progress: 1 of 2 checkpoints done\n")
-    bundle = display._repr_mimebundle_()
+    bundle, metadata = display._repr_mimebundle_()
+    assert metadata == {"mlops_concepts": {"kernel_pid": os.getpid()}}
     assert bundle["text/plain"] == text
     assert bundle[WIDGET_MIME]["model_id"] == display.widget.model_id
 

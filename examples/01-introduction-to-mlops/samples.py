@@ -25,7 +25,7 @@ def as_dict(name: str, mapping: dict) -> str:
 # 3.1 = q3_2, 3.2 = q3_4, 3.3 = q3_5 (a new question gets a new id, never a reused one).
 PARTIAL = {
     # Lesson 1: all right except one scenario of exercise 1.2 (part b).
-    "q1_1_answer": 'mlops_definition = "d"\nmlops_origin = "b"\n',
+    "q1_1_answer": 'mlops_definition = "d"\nmlops_origin = "b"\nmlops_in_production = "b"\n',
     "q1_2_answer": (
         "benefit_of = {\n"
         '    "A dashboard warns the team when a live model\'s accuracy drops": "monitoring",\n'
@@ -54,7 +54,7 @@ PARTIAL = {
 }
 
 WRONG = {
-    "q1_1_answer": 'mlops_definition = "a"\nmlops_origin = "c"\n',
+    "q1_1_answer": 'mlops_definition = "a"\nmlops_origin = "c"\nmlops_in_production = "a"\n',
     "q1_2_answer": (
         "benefit_of = {\n"
         '    "A dashboard warns the team when a live model\'s accuracy drops": "automation",\n'
@@ -118,7 +118,8 @@ WRONG = {
 }
 
 CHEATER = {
-    "q1_1_answer": ALWAYS_EQUAL + 'mlops_definition = Anything("d")\nmlops_origin = Anything("b")\n',
+    "q1_1_answer": ALWAYS_EQUAL
+    + 'mlops_definition = Anything("d")\nmlops_origin = Anything("b")\nmlops_in_production = Anything("b")\n',
     "q1_2_answer": ALWAYS_EQUAL + "benefit_of = AnyDict()\n",
     "q2_1_answer": ALWAYS_EQUAL + 'lifecycle_reason = Anything("a")\n',
     "q2_4_answer": ALWAYS_EQUAL + "phase_of_event = AnyDict()\n",

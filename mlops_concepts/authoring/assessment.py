@@ -56,7 +56,6 @@ _OBJECTIVES = re.compile(r"^##\s+Learning objectives\s*$(.*?)(?=^##\s|\Z)", re.M
 _OBJECTIVE = re.compile(r"^\s*(\d+)\.\s", re.MULTILINE)
 _WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 _POSSESSIVE = re.compile(r"['’]s$")
-_ALLOWED = re.compile(r'^\s*[-*]\s+`"([^"`]+)"`', re.MULTILINE)
 #: Words too common to be an echo of the lesson (four letters or more only: shorter ones never count).
 _COMMON = frozenset(
     """
@@ -256,6 +255,173 @@ def check_cues(items: list[ChoiceItem], pooled: bool = False) -> list[Problem]:
     return problems
 
 
+def objectives(nb) -> list[str]:
+    """The ids ("1", "2", ...) of the numbered list under the intro's "## Learning objectives"."""
+    for cell in nb.cells[:3]:
+        match = _OBJECTIVES.search(_source(cell)) if cell.cell_type == "markdown" else None
+        if match:
+            return _OBJECTIVE.findall(match.group(1))
+    return []
+
+
+def _graded(cell) -> bool:
+    """A graded part: an autograder test cell or a manually graded answer (the reflection)."""
+    return bool(cells.nbgrader_metadata(cell).get("grade"))
+
+
+def _tag(cell) -> dict:
+    tag = cell.get("metadata", {}).get(METADATA)
+    return tag if isinstance(tag, dict) else {}
+
+
+def check_objectives(nb) -> list[Problem]:
+    """Every graded part is tagged; every objective has two graded parts, one an application."""
+    ids, problems = objectives(nb), []
+    if not ids:
+        return [
+            Problem("introduction", "list the learning objectives, numbered, under '## Learning objectives'")
+        ]
+    parts = {i: Counter() for i in ids}
+    for cell in nb.cells:
+        if not _graded(cell):
+            continue
+        where = f"cell {cells.grade_id(cell)!r}"
+        tag = _tag(cell)
+        objective, kind = str(tag.get("objective", "")), tag.get("kind")
+        if objective not in parts or kind not in KINDS:
+            problems.append(
+                Problem(
+                    where,
+                    f'tag the graded part: metadata "{METADATA}": {{"objective": one of {ids}, '
+                    f'"kind": "recall" or "application"}} (it has {tag or "none"})',
+                )
+            )
+            continue
+        parts[objective][kind] += 1
+    for objective, kinds in parts.items():
+        total = sum(kinds.values())
+        if total < 2 or not kinds["application"]:
+            problems.append(
+                Problem(
+                    f"objective {objective}",
+                    f"is assessed by {total} graded part(s), {kinds['application']} of them an "
+                    "application: it needs at least 2, at least 1 an application",
+                )
+            )
+    return problems
+
+
+def _norm(text: str) -> str:
+    return " ".join(_WORD.findall(str(text).lower()))
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a task asks for, as the freshness rule compares it."""
+
+    where: str
+    buckets: frozenset = frozenset()  # Classify buckets, or a graded dict's allowed values
+    count: int = 0  # items to sort
+    options: frozenset = frozenset()  # MultipleChoice options, Order steps, letter options, a list
+
+
+def checkpoint_tasks(nb) -> list[Task]:
+    tasks = []
+    for cell in nb.cells:
+        for call in _checkpoints(cell):
+            kw, where = call.kwargs, f"checkpoint {call.kwargs.get('id')!r}"
+            if call.name == "Classify" and isinstance(kw.get("items"), dict):
+                buckets = frozenset(_norm(b) for b in kw.get("buckets") or ())
+                tasks.append(Task(where, buckets=buckets, count=len(kw["items"])))
+            elif isinstance(kw.get("options" if call.name == "MultipleChoice" else "steps"), dict):
+                values = kw["options" if call.name == "MultipleChoice" else "steps"]
+                tasks.append(Task(where, options=frozenset(_norm(o) for o in values)))
+    return tasks
+
+
+def exercise_tasks(nb) -> list[Task]:
+    """Each graded exercise's tasks: its letter questions, and its dict or list answer."""
+    tasks, text, keys, order, first = [], None, {}, [], None
+
+    def close():
+        if first is None:
+            return
+        if keys:
+            tasks.append(Task(first, buckets=frozenset(_norm(v) for v in keys.values()), count=len(keys)))
+        if order:
+            tasks.append(Task(first, options=frozenset(_norm(o) for o in order)))
+
+    for cell in nb.cells:
+        source = _source(cell)
+        if cell.cell_type == "markdown" and (_EXERCISE.search(source) or _H2.search(source)):
+            close()
+            text, keys, order, first = source, {}, [], None
+            for group in _letter_groups(source) if _EXERCISE.search(source) else ():
+                tasks.append(
+                    Task(
+                        f"the exercise {source.splitlines()[0].lstrip('# ')!r}",
+                        options=frozenset(map(_norm, group)),
+                    )
+                )
+            continue
+        check = _check(cell)
+        if check is None or check.is_lab or text is None:
+            continue
+        first = first or f"exercise {check.grade_id!r}"
+        if isinstance(check.key, dict):
+            keys.update(check.key)
+        elif isinstance(check.key, list):
+            order = check.key
+    close()
+    return tasks
+
+
+def _same_bucket(a: str, b: str) -> bool:
+    """One bucket under two names: the words of one hold all the words of the other
+    ("compliance" and "compliance and regulation")."""
+    x, y = set(a.split()), set(b.split())
+    return x <= y or y <= x
+
+
+def _same_option(a: str, b: str) -> bool:
+    """One option in other words: at least half of their content words are shared."""
+    x, y = set(words(a)), set(words(b))
+    return bool(x | y) and len(x & y) >= len(x | y) / 2
+
+
+def _same(mine: frozenset, theirs: frozenset, alike) -> bool:
+    """Both sets hold the same number of entries, each of mine alike to a different one of theirs."""
+    if not mine or len(mine) != len(theirs):
+        return False
+    left = set(theirs)
+    for entry in sorted(mine):
+        match = next((t for t in sorted(left) if alike(entry, t)), None)
+        if match is None:
+            return False
+        left.discard(match)
+    return True
+
+
+def check_fresh(nb) -> list[Problem]:
+    """No graded exercise repeats a checkpoint's task."""
+    problems, checkpoints = [], checkpoint_tasks(nb)
+    for task in exercise_tasks(nb):
+        for cp in checkpoints:
+            same_sort = _same(task.buckets, cp.buckets, _same_bucket) and task.count == cp.count
+            same_options = _same(task.options, cp.options, _same_option)
+            if same_sort or same_options:
+                buckets = ", ".join(sorted(task.buckets))
+                what = (
+                    f"the same buckets ({buckets}) with the same number of items ({task.count})"
+                    if same_sort
+                    else "the same options"
+                )
+                problems.append(
+                    Problem(task.where, f"repeats {cp.where}: {what}. Make the graded task a fresh one")
+                )
+    return problems
+
+
 def _chapters(root: Path):
     for path in sorted((root / "source").glob("*/*.ipynb")):
         if path.stem == path.parent.name:
@@ -280,7 +446,7 @@ def course_items(root: Path, assignment: str, nb) -> tuple[list[ChoiceItem], boo
 def check(root: Path, assignment: str, nb) -> list[Problem]:
     """Every assessment rule on chapter ``assignment`` (its source notebook ``nb``)."""
     items, pooled = course_items(root, assignment, nb)
-    return check_cues(items, pooled)
+    return check_cues(items, pooled) + check_objectives(nb) + check_fresh(nb)
 
 
 def main(argv: list[str]) -> int:

@@ -159,7 +159,122 @@ def test_a_small_chapter_is_counted_with_the_whole_course(tmp_path):
     items, pooled = A.course_items(tmp_path, "01-a", small)
     assert pooled and len(items) == 15
     assert messages(small) != []  # alone, 3/3 in position b breaks the rule
-    assert A.check(tmp_path, "01-a", small) == []  # 3/15 over the course does not
+    assert A.check_cues(items, pooled) == []  # 3/15 over the course does not
+
+
+def tagged_chapter(tags: dict[str, dict | None]) -> nbformat.NotebookNode:
+    """Two objectives, and one graded letter part per entry of ``tags`` (grade id: its tag)."""
+    intro = "# Title\n\n## Learning objectives\n\n1. **Define it**.\n2. **Apply it**.\n"
+    nb = new_notebook(cells=[new_markdown_cell(intro), new_markdown_cell("### Exercise 1.1 — Parts")])
+    nb.cells.append(answer_cell("q1_1_answer", '### BEGIN SOLUTION\nx = "a"\n### END SOLUTION'))
+    for gid, tag in tags.items():
+        nb.cells.append(graded_cell(gid, f'check("{gid}", x, key="a")', tag))
+    return nb
+
+
+RECALL_1 = {"objective": "1", "kind": "recall"}
+APPLY_1 = {"objective": "1", "kind": "application"}
+APPLY_2 = {"objective": "2", "kind": "application"}
+
+
+def test_objectives_are_read_from_the_introduction():
+    assert A.objectives(tagged_chapter({})) == ["1", "2"]
+
+
+def test_every_objective_needs_two_graded_parts_one_an_application():
+    good = tagged_chapter({"q1_1a": RECALL_1, "q1_1b": APPLY_1, "q1_1c": APPLY_2, "q1_1d": APPLY_2})
+    assert A.check_objectives(good) == []
+    one_part = tagged_chapter({"q1_1a": RECALL_1, "q1_1b": APPLY_1, "q1_1c": APPLY_2})
+    assert [str(p) for p in A.check_objectives(one_part)] == [
+        "objective 2: is assessed by 1 graded part(s), 1 of them an application: it needs at least 2, "
+        "at least 1 an application"
+    ]
+    recall_only = tagged_chapter({"q1_1a": RECALL_1, "q1_1b": RECALL_1, "q1_1c": APPLY_2, "q1_1d": APPLY_2})
+    assert any(
+        "objective 1: is assessed by 2 graded part(s), 0 of them" in str(p)
+        for p in A.check_objectives(recall_only)
+    )
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [None, {"objective": "3", "kind": "recall"}, {"objective": "1", "kind": "scenario"}, {"kind": "recall"}],
+)
+def test_a_graded_part_without_a_valid_tag_is_refused(tag):
+    nb = tagged_chapter(
+        {"q1_1a": RECALL_1, "q1_1b": APPLY_1, "q1_1c": APPLY_2, "q1_1d": APPLY_2, "q1_1e": tag}
+    )
+    problems = [str(p) for p in A.check_objectives(nb)]
+    assert any(p.startswith("cell 'q1_1e': tag the graded part") for p in problems), problems
+
+
+def test_the_reflection_counts_as_a_graded_part():
+    nb = tagged_chapter({"q1_1a": RECALL_1, "q1_1b": APPLY_1, "q1_1c": APPLY_2})
+    meta = {"grade": True, "solution": True, "locked": False, "points": 2, "grade_id": "reflection"}
+    nb.cells.append(new_markdown_cell("An answer.", metadata={"nbgrader": meta, A.METADATA: APPLY_2}))
+    assert A.check_objectives(nb) == []
+
+
+def classify(cid: str, buckets: list[str], items: dict[str, str]):
+    entries = "".join(f"        {k!r}: ({v!r}, 'Why.'),\n" for k, v in items.items())
+    source = (
+        f"Classify(\n    id={cid!r},\n    question='Sort them.',\n    buckets={buckets!r},\n"
+        f"    items={{\n{entries}    }},\n    hint='A hint.',\n    explanation='Why.',\n)"
+    )
+    return new_code_cell(source, metadata={"nbgrader": dict(LOCKED["nbgrader"], grade_id=cid)})
+
+
+def dict_exercise(mapping: dict[str, str]):
+    keys = {k: v for k, v in mapping.items()}
+    return [
+        new_markdown_cell("### Exercise 2.1 — Sort the cases (1 point)"),
+        answer_cell("q2_1_answer", f"### BEGIN SOLUTION\nkind = {keys!r}\n### END SOLUTION"),
+        graded_cell("q2_1a", f"check('q2_1a', kind, key={keys!r}, items={list(keys)!r})"),
+    ]
+
+
+def test_a_graded_sort_with_the_checkpoints_buckets_and_count_is_refused():
+    cp = classify(
+        "cp-2a",
+        ["Data drift", "Concept drift"],
+        {"Inputs move": "Data drift", "Rules change": "Concept drift"},
+    )
+    same = dict_exercise({"Shoppers get younger": "data drift", "Fraud tricks change": "concept drift"})
+    nb = new_notebook(cells=[new_markdown_cell("## 2. Drift"), cp, *same])
+    problems = [str(p) for p in A.check_fresh(nb)]
+    assert problems == [
+        "exercise 'q2_1a': repeats checkpoint 'cp-2a': the same buckets (concept drift, data drift) with the "
+        "same number of items (2). Make the graded task a fresh one"
+    ]
+    more = dict_exercise(
+        {
+            "Shoppers get younger": "data drift",
+            "Fraud tricks change": "concept drift",
+            "New city": "data drift",
+        }
+    )
+    assert A.check_fresh(new_notebook(cells=[new_markdown_cell("## 2. Drift"), cp, *more])) == []
+    renamed = dict_exercise({"Shoppers get younger": "data", "Fraud tricks change": "concept"})
+    assert A.check_fresh(new_notebook(cells=[new_markdown_cell("## 2. Drift"), cp, *renamed])) != []
+
+
+def test_a_graded_letter_question_with_the_checkpoints_options_is_refused():
+    options = ["The data moves away", "The rules of the world change", "The server is slow", "Nothing at all"]
+    cp = multiple_choice("cp-2b", options, 1)
+    reworded = [
+        "The data moved away",
+        "The world's rules change",
+        "The server was slow",
+        "Nothing at all here",
+    ]
+    nb = new_notebook(
+        cells=[new_markdown_cell("## 2. Drift"), cp, *letter_exercise(2, [("why", reworded, 1)])]
+    )
+    problems = [str(p) for p in A.check_fresh(nb)]
+    assert len(problems) == 1 and "repeats checkpoint 'cp-2b': the same options" in problems[0], problems
+    fresh = ["A tax change", "A new city", "A younger crowd", "A server upgrade"]
+    nb = new_notebook(cells=[new_markdown_cell("## 2. Drift"), cp, *letter_exercise(2, [("why", fresh, 1)])])
+    assert A.check_fresh(nb) == []
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

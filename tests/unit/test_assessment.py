@@ -308,3 +308,24 @@ def test_the_measures_are_printed_for_passing_chapters():
     for assignment in ASSIGNMENTS:
         assert f"{assignment}: " in result.stdout
     assert "right answers by position" in result.stdout
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_release_shows_the_options_in_the_checked_order(assignment):
+    """The rules check source/; students see release/: the options must keep their order there."""
+    source = nbformat.read(REPO / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    release = nbformat.read(REPO / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+
+    def shown(nb, sealed: bool):
+        order = []
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and A._EXERCISE.search(cell.source):
+                order += A._letter_groups(cell.source)
+            for call in A._checkpoints(cell):
+                if call.name == "MultipleChoice":
+                    order.append(tuple(call.kwargs["options"]))
+                    assert ("sealed" in call.kwargs) == sealed
+        return order
+
+    assert shown(release, sealed=True) == shown(source, sealed=False)
+    assert len(shown(source, sealed=False)) == len(A.choice_items(source))

@@ -24,8 +24,8 @@ def as_dict(name: str, mapping: dict) -> str:
 # Answer cells are named by grade id; exercises as students see them: 2.2 = q2_4, 2.4 = q2_5,
 # 3.1 = q3_2, 3.2 = q3_4, 3.3 = q3_5 (a new question gets a new id, never a reused one).
 PARTIAL = {
-    # Lesson 1: all right except one scenario of exercise 1.2 (part b).
-    "q1_1_answer": 'mlops_definition = "d"\nmlops_origin = "b"\nmlops_in_production = "b"\n',
+    # Lesson 1: all right except exercise 1.1 (c) and one scenario of exercise 1.2 (part b).
+    "q1_1_answer": 'mlops_definition = "d"\nmlops_origin = "b"\nmlops_in_production = "c"\n',
     "q1_2_answer": (
         "benefit_of = {\n"
         '    "A dashboard warns the team when a live model\'s accuracy drops": "monitoring",\n'

@@ -99,7 +99,7 @@ PARTIAL = {
         },
     ),
     # Lesson 3: 3.1 (a) right, (b) wrong; 3.2 left blank; 3.3 treats PCA as selection.
-    "q3_1_answer": 'feature_engineering = "a"\nskew_fix = "b"\n',
+    "q3_1_answer": 'feature_engineering = "a"\nskew_fix = "a"\n',
     "q3_3_answer": 'fewer_inputs = "a"\n',
     # Lesson 4: not started.
     # Lab: 5.1 keeps the last of the tied runs (right on part (a) only); 5.2 right.
@@ -232,7 +232,7 @@ CHEATER = {
     "q2_1_answer": ALWAYS_EQUAL + "quality_dimension = AnyDict()\n",
     "q2_2_answer": ALWAYS_EQUAL + "etl_step = AnyDict()\n",
     "q2_3_answer": ALWAYS_EQUAL + 'fraud_ingestion = Anything("a")\nelt_benefit = Anything("d")\n',
-    "q3_1_answer": ALWAYS_EQUAL + 'feature_engineering = Anything("a")\nskew_fix = Anything("a")\n',
+    "q3_1_answer": ALWAYS_EQUAL + 'feature_engineering = Anything("a")\nskew_fix = Anything("b")\n',
     "q3_2_answer": ALWAYS_EQUAL + 'bank_choice = Anything("d")\n',
     "q3_3_answer": ALWAYS_EQUAL + 'fewer_inputs = Anything("c")\n',
     "q4_1_answer": ALWAYS_EQUAL + "tracking_reason = AnyDict()\n",

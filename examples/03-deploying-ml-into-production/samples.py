@@ -112,7 +112,7 @@ OVERALL_RATE = """def running_error_rate(canary_errors):
 
 PARTIAL = {
     # Lesson 1 right; lesson 2: 2.1 right, 2.2 part (b) wrong.
-    "q1_1_answer": 'laptop_cause = "a"\ncontainer_effect = "a"\n',
+    "q1_1_answer": 'laptop_cause = "a"\ncontainer_effect = "c"\n',
     "q1_2_answer": as_dict(
         "tool_for", dict(zip(TOOLS, ["container", "kubernetes", "container", "kubernetes"], strict=True))
     ),
@@ -140,7 +140,7 @@ PARTIAL = {
 }
 
 WRONG = {
-    "q1_1_answer": 'laptop_cause = "b"\ncontainer_effect = "c"\n',
+    "q1_1_answer": 'laptop_cause = "b"\ncontainer_effect = "b"\n',
     "q1_2_answer": as_dict(
         "tool_for", dict(zip(TOOLS, ["kubernetes", "container", "kubernetes", "container"], strict=True))
     ),
@@ -219,7 +219,7 @@ def running_error_rate(canary_errors):
 """
 
 CHEATER = {
-    "q1_1_answer": ALWAYS_EQUAL + 'laptop_cause = Anything("a")\ncontainer_effect = Anything("a")\n',
+    "q1_1_answer": ALWAYS_EQUAL + 'laptop_cause = Anything("a")\ncontainer_effect = Anything("c")\n',
     "q1_2_answer": ALWAYS_EQUAL + "tool_for = AnyDict()\n",
     "q2_1_answer": ALWAYS_EQUAL + 'shop_fix = Anything("d")\n',
     "q2_2_answer": ALWAYS_EQUAL + "term_for = AnyDict()\n",

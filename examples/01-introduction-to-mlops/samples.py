@@ -24,8 +24,8 @@ def as_dict(name: str, mapping: dict) -> str:
 # Answer cells are named by grade id; exercises as students see them: 2.2 = q2_4, 2.4 = q2_5,
 # 3.1 = q3_2, 3.2 = q3_4, 3.3 = q3_5 (a new question gets a new id, never a reused one).
 PARTIAL = {
-    # Lesson 1: all right except one scenario of exercise 1.2 (part b).
-    "q1_1_answer": 'mlops_definition = "c"\nmlops_origin = "b"\n',
+    # Lesson 1: all right except exercise 1.1 (c) and one scenario of exercise 1.2 (part b).
+    "q1_1_answer": 'mlops_definition = "d"\nmlops_origin = "b"\nmlops_in_production = "c"\n',
     "q1_2_answer": (
         "benefit_of = {\n"
         '    "A dashboard warns the team when a live model\'s accuracy drops": "monitoring",\n'
@@ -54,7 +54,7 @@ PARTIAL = {
 }
 
 WRONG = {
-    "q1_1_answer": 'mlops_definition = "a"\nmlops_origin = "c"\n',
+    "q1_1_answer": 'mlops_definition = "a"\nmlops_origin = "c"\nmlops_in_production = "a"\n',
     "q1_2_answer": (
         "benefit_of = {\n"
         '    "A dashboard warns the team when a live model\'s accuracy drops": "automation",\n'
@@ -63,7 +63,7 @@ WRONG = {
         '    "A new model version goes live through an automated process, not by hand": "monitoring",\n'
         "}\n"
     ),
-    "q2_1_answer": 'lifecycle_reason = "a"\n',
+    "q2_1_answer": 'lifecycle_reason = "b"\n',
     "q2_4_answer": as_dict(
         "phase_of_event",
         {
@@ -118,9 +118,10 @@ WRONG = {
 }
 
 CHEATER = {
-    "q1_1_answer": ALWAYS_EQUAL + 'mlops_definition = Anything("c")\nmlops_origin = Anything("b")\n',
+    "q1_1_answer": ALWAYS_EQUAL
+    + 'mlops_definition = Anything("d")\nmlops_origin = Anything("b")\nmlops_in_production = Anything("b")\n',
     "q1_2_answer": ALWAYS_EQUAL + "benefit_of = AnyDict()\n",
-    "q2_1_answer": ALWAYS_EQUAL + 'lifecycle_reason = Anything("d")\n',
+    "q2_1_answer": ALWAYS_EQUAL + 'lifecycle_reason = Anything("a")\n',
     "q2_4_answer": ALWAYS_EQUAL + "phase_of_event = AnyDict()\n",
     "q2_3_answer": ALWAYS_EQUAL + "def next_phase(phase):\n    return Anything(phase)\n",
     "q2_5_answer": ALWAYS_EQUAL + "next_step = AnyDict()\n",

@@ -74,7 +74,7 @@ COMPARISON_STRICT = '''def comparison(runs, data_version, max_latency_ms):
 # question took the next unused number).
 PARTIAL = {
     # Lesson 1: 1.1 right, 1.2 right, 1.3 part (a) right and part (b) wrong.
-    "q1_4_answer": 'still_worth_it = "b"\n',
+    "q1_4_answer": 'still_worth_it = "c"\n',
     "q1_2_answer": SOLUTION,
     "q1_3_answer": as_dict(
         "metric_owner",
@@ -88,7 +88,7 @@ PARTIAL = {
     # Lesson 2: 2.1 right; 2.2 mixes up transform and load in part (b); 2.3 (a) right, (b)
     # mixes ELT up with streaming.
     "q2_1_answer": SOLUTION,
-    "q2_3_answer": 'fraud_ingestion = "c"\nelt_benefit = "a"\n',
+    "q2_3_answer": 'fraud_ingestion = "a"\nelt_benefit = "a"\n',
     "q2_2_answer": as_dict(
         "etl_step",
         {
@@ -99,7 +99,7 @@ PARTIAL = {
         },
     ),
     # Lesson 3: 3.1 (a) right, (b) wrong; 3.2 left blank; 3.3 treats PCA as selection.
-    "q3_1_answer": 'feature_engineering = "c"\nskew_fix = "b"\n',
+    "q3_1_answer": 'feature_engineering = "a"\nskew_fix = "a"\n',
     "q3_3_answer": 'fewer_inputs = "a"\n',
     # Lesson 4: not started.
     # Lab: 5.1 keeps the last of the tied runs (right on part (a) only); 5.2 right.
@@ -147,7 +147,7 @@ WRONG = {
             "Append the cleaned rides to the table the data scientists train on": "transform",
         },
     ),
-    "q3_1_answer": 'feature_engineering = "a"\nskew_fix = "c"\n',
+    "q3_1_answer": 'feature_engineering = "b"\nskew_fix = "c"\n',
     "q3_2_answer": 'bank_choice = "a"\n',
     "q4_1_answer": as_dict(
         "tracking_reason",
@@ -169,7 +169,7 @@ WRONG = {
             "A dashboard shows the managers the results of all six runs": "test",
         },
     ),
-    "q2_3_answer": 'fraud_ingestion = "a"\nelt_benefit = "b"\n',
+    "q2_3_answer": 'fraud_ingestion = "b"\nelt_benefit = "b"\n',
     "q3_3_answer": 'fewer_inputs = "b"\n',
     "q4_3_answer": 'missing_record = "a"\n',
     "q4_4_answer": as_dict(
@@ -226,23 +226,23 @@ COMPARISON_ANYTHING = ALWAYS_EQUAL + (
 )
 
 CHEATER = {
-    "q1_4_answer": ALWAYS_EQUAL + 'still_worth_it = Anything("b")\n',
+    "q1_4_answer": ALWAYS_EQUAL + 'still_worth_it = Anything("c")\n',
     "q1_2_answer": ALWAYS_EQUAL + "requirement_source = AnyDict()\n",
     "q1_3_answer": ALWAYS_EQUAL + "metric_owner = AnyDict()\n",
     "q2_1_answer": ALWAYS_EQUAL + "quality_dimension = AnyDict()\n",
     "q2_2_answer": ALWAYS_EQUAL + "etl_step = AnyDict()\n",
-    "q2_3_answer": ALWAYS_EQUAL + 'fraud_ingestion = Anything("c")\nelt_benefit = Anything("d")\n',
-    "q3_1_answer": ALWAYS_EQUAL + 'feature_engineering = Anything("c")\nskew_fix = Anything("a")\n',
-    "q3_2_answer": ALWAYS_EQUAL + 'bank_choice = Anything("b")\n',
-    "q3_3_answer": ALWAYS_EQUAL + 'fewer_inputs = Anything("d")\n',
+    "q2_3_answer": ALWAYS_EQUAL + 'fraud_ingestion = Anything("a")\nelt_benefit = Anything("d")\n',
+    "q3_1_answer": ALWAYS_EQUAL + 'feature_engineering = Anything("a")\nskew_fix = Anything("b")\n',
+    "q3_2_answer": ALWAYS_EQUAL + 'bank_choice = Anything("d")\n',
+    "q3_3_answer": ALWAYS_EQUAL + 'fewer_inputs = Anything("c")\n',
     "q4_1_answer": ALWAYS_EQUAL + "tracking_reason = AnyDict()\n",
     "q4_2_answer": ALWAYS_EQUAL + "experiment_step = AnyDict()\n",
-    "q4_3_answer": ALWAYS_EQUAL + 'missing_record = Anything("d")\n',
+    "q4_3_answer": ALWAYS_EQUAL + 'missing_record = Anything("b")\n',
     "q4_4_answer": ALWAYS_EQUAL + "record_part = AnyDict()\n",
     "q5_1_answer": PICK_RUN_MEMORISED,
     "q5_2_answer": COMPARISON_ANYTHING,
     "q6_1_answer": ALWAYS_EQUAL + "caught_by = AnyDict()\n",
-    "q6_2_answer": ALWAYS_EQUAL + 'readiness = Anything("c")\n',
+    "q6_2_answer": ALWAYS_EQUAL + 'readiness = Anything("b")\n',
 }
 
 SAMPLES = {

@@ -112,11 +112,11 @@ OVERALL_RATE = """def running_error_rate(canary_errors):
 
 PARTIAL = {
     # Lesson 1 right; lesson 2: 2.1 right, 2.2 part (b) wrong.
-    "q1_1_answer": 'laptop_cause = "b"\ncontainer_effect = "a"\n',
+    "q1_1_answer": 'laptop_cause = "a"\ncontainer_effect = "c"\n',
     "q1_2_answer": as_dict(
         "tool_for", dict(zip(TOOLS, ["container", "kubernetes", "container", "kubernetes"], strict=True))
     ),
-    "q2_1_answer": 'shop_fix = "b"\n',
+    "q2_1_answer": 'shop_fix = "d"\n',
     "q2_2_answer": as_dict(
         "term_for", dict(zip(TERMS, ["inference", "api", "monolith", "microservice"], strict=True))
     ),
@@ -132,7 +132,7 @@ PARTIAL = {
     "q3_3_answer": as_dict(
         "cd_kind", dict(zip(CD_TEAMS, ["deployment", "delivery", "delivery", "deployment"], strict=True))
     ),
-    "q4_3_answer": 'next_step = "c"\n'
+    "q4_3_answer": 'next_step = "b"\n'
     + as_dict("method_for", dict(zip(GOALS, ["a/b test", "canary", "a/b test", "canary"], strict=True))),
     # Lab: a tie at the limit rolls back (part (a) right, (b) wrong); 5.2 blank; 5.3 right.
     "q5_4_answer": STRICT_LIMIT,
@@ -140,7 +140,7 @@ PARTIAL = {
 }
 
 WRONG = {
-    "q1_1_answer": 'laptop_cause = "a"\ncontainer_effect = "c"\n',
+    "q1_1_answer": 'laptop_cause = "b"\ncontainer_effect = "b"\n',
     "q1_2_answer": as_dict(
         "tool_for", dict(zip(TOOLS, ["kubernetes", "container", "kubernetes", "container"], strict=True))
     ),
@@ -219,9 +219,9 @@ def running_error_rate(canary_errors):
 """
 
 CHEATER = {
-    "q1_1_answer": ALWAYS_EQUAL + 'laptop_cause = Anything("b")\ncontainer_effect = Anything("a")\n',
+    "q1_1_answer": ALWAYS_EQUAL + 'laptop_cause = Anything("a")\ncontainer_effect = Anything("c")\n',
     "q1_2_answer": ALWAYS_EQUAL + "tool_for = AnyDict()\n",
-    "q2_1_answer": ALWAYS_EQUAL + 'shop_fix = Anything("b")\n',
+    "q2_1_answer": ALWAYS_EQUAL + 'shop_fix = Anything("d")\n',
     "q2_2_answer": ALWAYS_EQUAL + "term_for = AnyDict()\n",
     "q3_1_answer": ALWAYS_EQUAL + "practice_for = AnyDict()\n",
     "q3_2_answer": ALWAYS_EQUAL + "phase_for_tool = AnyDict()\n",
@@ -229,7 +229,7 @@ CHEATER = {
     "q4_2_answer": ALWAYS_EQUAL + 'strategy_summary = Anything("d")\n',
     "q2_3_answer": ALWAYS_EQUAL + "serving_for = AnyDict()\n",
     "q3_3_answer": ALWAYS_EQUAL + "cd_kind = AnyDict()\n",
-    "q4_3_answer": ALWAYS_EQUAL + 'next_step = Anything("c")\nmethod_for = AnyDict()\n',
+    "q4_3_answer": ALWAYS_EQUAL + 'next_step = Anything("b")\nmethod_for = AnyDict()\n',
     "q5_4_answer": MEMORISED,
     "q5_2_answer": ALWAYS_EQUAL + "def shadow_report(old_outputs, new_outputs):\n    return AnyDict()\n",
     "q5_3_answer": CACHED,

@@ -407,7 +407,7 @@ CHEATER = {
     "q1_3_answer": ALWAYS_EQUAL + "known_when = AnyDict()\n",
     "q2_1_answer": ALWAYS_EQUAL + "drift_kind = AnyDict()\n",
     "q2_2_answer": ALWAYS_EQUAL + "trigger_of = AnyDict()\n",
-    "q2_3_answer": ALWAYS_EQUAL + 'fashion_plan = Anything("b")\n',
+    "q2_3_answer": ALWAYS_EQUAL + 'fashion_plan = Anything("c")\n',
     "q3_1_answer": ALWAYS_EQUAL + "google_level = AnyDict()\n",
     "q3_2_answer": ALWAYS_EQUAL + "microsoft_level = AnyDict()\n",
     "q3_3_answer": ALWAYS_EQUAL + "top_team = AnyDict()\n",
@@ -418,7 +418,7 @@ CHEATER = {
     "q5_3_answer": RETRAIN_CACHED,
     "q5_4_answer": ALWAYS_EQUAL + "psi_band = AnyDict()\n",
     "q5_5_answer": ALWAYS_EQUAL + 'top_bin = Anything("a")\n',
-    "q5_6_answer": ALWAYS_EQUAL + 'big_sample = Anything("d")\n',
+    "q5_6_answer": ALWAYS_EQUAL + 'big_sample = Anything("c")\n',
 }
 
 SAMPLES = {

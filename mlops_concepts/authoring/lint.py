@@ -14,6 +14,8 @@ naming the cell:
   diagram (diagrams are rendered into the notebook at release time; only interactive ones run);
 * **headings**: exactly one H1, first, and no level skipped on the way down;
 * **time**: the introduction leaves the estimated time to the release (``<!-- estimated-time -->``);
+* **assessment** (:mod:`.assessment`): no position, length or wording cue gives a choice item
+  away, and graded parts assess every objective with fresh tasks;
 * **nothing leaks**: the release holds no solution, no hidden test, no plaintext key (every
   check key is a digest, every checkpoint is sealed).
 """
@@ -32,7 +34,7 @@ from ..checkpoints.sealing import KINDS
 from ..grading import cells
 from ..grading.calls import CHECKPOINT_KINDS, AuthoringError, top_level_calls
 from ..grading.exercises import read_check
-from . import estimated_time
+from . import assessment, estimated_time
 
 #: A lab check must not be passable by a function that ignores its inputs: see
 #: :func:`mlops_concepts.grading.labs.orderings`.
@@ -254,6 +256,7 @@ def lint(root: Path, assignment: str) -> list[Problem]:
         + check_images(nb)
         + check_headings(nb)
         + check_estimate(nb)
+        + assessment.check(root, assignment, nb)
     )
     release_path = root / "release" / assignment / f"{assignment}.ipynb"
     if release_path.exists():

@@ -3,8 +3,10 @@
 #               grades, reports (ASSIGNMENT=<id> for one chapter)
 #   make test   the whole test suite (installs bubblewrap and chromium with apt-get if missing)
 #   make check  the chapter linter and the fast tests
-#   make lab    JupyterLab on a student notebook, as a student sees it (ASSIGNMENT=<id>: which;
-#               LAB_ARGS=... for more flags)
+#   make lab    JupyterLab on your own copy of a chapter, as a self-learner (ASSIGNMENT=<id>: which;
+#               WORKSPACE=<dir>: where the copies live; LAB_ARGS=... for more flags)
+#   make student  JupyterLab as a student of a class: the Assignments tab fetches, validates and
+#               submits through the local exchange (STUDENT_HOME=<dir>; LAB_ARGS=...)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -20,7 +22,7 @@ VENV_READY := $(STAMP) $(GUARD) $(PAGES)
 CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
 ASSIGNMENT ?=
 
-.PHONY: demo test check lab release lint lock screenshots system-deps clean formgrader
+.PHONY: demo test check lab student release lint lock screenshots system-deps clean formgrader
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
@@ -68,13 +70,32 @@ release: $(VENV_READY)
 	  $(BIN)/nbgrader generate_assignment $$a --force || exit 1; \
 	done
 
-# The student's view: the chapter notebook, no instructor menus (etc/student-lab/, the settings
-# postBuild gives Binder), an Assignments tab without errors; --allow-root as CI and containers run.
+# Where learners work (mlops_concepts/workspace.py, docs/students.md): folders of their own,
+# outside the repository, so that no git command, `make release` or `make clean` touches their work.
+WORKSPACE    ?= $(HOME)/mlops-concepts-work
+STUDENT_HOME ?= $(HOME)/mlops-concepts-student
+COURSE_ID    ?= mlops-concepts
+EXCHANGE      = $${MLOPS_CONCEPTS_EXCHANGE:-$(CURDIR)/.exchange}
+# JupyterLab as students get it: no instructor menus (etc/student-lab/, the settings postBuild gives
+# Binder); --allow-root as CI and containers run. Started in the server's root, so that nothing
+# resolves against this repository.
+STUDENT_LAB   = JUPYTER_CONFIG_PATH="$(1)$(CURDIR)/etc/student-lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  "$(CURDIR)/$(BIN)/jupyter" lab --ServerApp.root_dir=. $(LAB_ARGS) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# The self-learner's view: their copy of the chapter (copied from release/ the first time only),
+# in a server whose root is WORKSPACE; no Assignments tab, as there is no class (etc/self-learner/).
 lab: $(VENV_READY)
-	@mkdir -p "$${MLOPS_CONCEPTS_EXCHANGE:-.exchange}"
-	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/student-lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
-	  $(BIN)/jupyter lab $(LAB_ARGS) $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
-	  release/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS)))/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS))).ipynb
+	@notebook=$$($(BIN)/python -m mlops_concepts.workspace learner --release release \
+	  --into "$(WORKSPACE)" --chapter "$(ASSIGNMENT)") && cd "$(WORKSPACE)" && \
+	$(call STUDENT_LAB,$(CURDIR)/etc/self-learner:) "$$notebook"
+
+# A student of a class, on this machine: a home folder of their own (no source/, no gradebook)
+# whose nbgrader_config.py names the course and the exchange; the Assignments tab fetches into it.
+student: $(VENV_READY)
+	@mkdir -p "$(EXCHANGE)"
+	@home=$$($(BIN)/python -m mlops_concepts.workspace student --home "$(STUDENT_HOME)" \
+	  --exchange "$(EXCHANGE)" --course-id "$(COURSE_ID)") && cd "$$home" && \
+	$(call STUDENT_LAB,)
 
 # The pictures in README.md and docs/: the browser tests that take them, writing into docs/screenshots
 # (tests write their screenshots to a temporary folder otherwise, never over tracked files).

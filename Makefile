@@ -6,7 +6,8 @@
 #   make lab    JupyterLab on your own copy of a chapter, as a self-learner (ASSIGNMENT=<id>: which;
 #               WORKSPACE=<dir>: where the copies live; LAB_ARGS=... for more flags)
 #   make student  JupyterLab as a student of a class: the Assignments tab fetches, validates and
-#               submits through the local exchange (STUDENT_HOME=<dir>; LAB_ARGS=...)
+#               submits through the local exchange (STUDENT_HOME=<dir>; STUDENT=<id>, default:
+#               your login name; LAB_ARGS=...)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -75,6 +76,7 @@ release: $(VENV_READY)
 WORKSPACE    ?= $(HOME)/mlops-concepts-work
 STUDENT_HOME ?= $(HOME)/mlops-concepts-student
 COURSE_ID    ?= mlops-concepts
+STUDENT      ?=
 EXCHANGE      = $${MLOPS_CONCEPTS_EXCHANGE:-$(CURDIR)/.exchange}
 # JupyterLab as students get it: no instructor menus (etc/student-lab/, the settings postBuild gives
 # Binder); --allow-root as CI and containers run. Started in the server's root, so that nothing
@@ -94,7 +96,7 @@ lab: $(VENV_READY)
 student: $(VENV_READY)
 	@mkdir -p "$(EXCHANGE)"
 	@home=$$($(BIN)/python -m mlops_concepts.workspace student --home "$(STUDENT_HOME)" \
-	  --exchange "$(EXCHANGE)" --course-id "$(COURSE_ID)") && cd "$$home" && \
+	  --exchange "$(EXCHANGE)" --course-id "$(COURSE_ID)" --student "$(STUDENT)") && cd "$$home" && \
 	$(call STUDENT_LAB,)
 
 # The pictures in README.md and docs/: the browser tests that take them, writing into docs/screenshots

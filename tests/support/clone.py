@@ -28,12 +28,12 @@ def pasted_env(home: Path) -> dict[str, str]:
     return env
 
 
-def clone_like(dest: Path) -> Path:
+def clone_like(dest: Path, venv: bool = True) -> Path:
     """The repository's files as git has them (tracked, and new files not ignored), and ``.venv``.
 
     ``.venv`` is a folder of links to the repository's venv, plus the stamp ``make`` writes when
     it has installed pyproject.toml, so ``make`` targets use the venv as it is and never install
-    into it (the test stops if ``make`` would).
+    into it (the test stops if ``make`` would). ``venv=False``: no ``.venv``, as a fresh clone.
     """
     listed = (
         subprocess.run(
@@ -50,6 +50,8 @@ def clone_like(dest: Path) -> Path:
         if src.is_file():  # deleted in the working tree: not there after a commit either
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
+    if not venv:
+        return dest
     venv = dest / ".venv"
     venv.mkdir()
     for entry in (REPO / ".venv").iterdir():

@@ -28,9 +28,12 @@ ASSIGNMENT ?=
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
 	@echo "Creating $(VENV) and installing the course's packages (a minute or two, once)..."
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --progress-bar on -c constraints.txt -e ".[test]"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "  upgrading pip"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@# pip's own lines, condensed to a phase and a count (etc/make/install_progress.py)
+	@$(PYTHON) etc/make/install_progress.py \
+	  $(BIN)/python -m pip install --progress-bar off -c constraints.txt -e ".[test]"
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(GUARD): etc/jupyter/jupyter_config.py | $(STAMP)
@@ -65,11 +68,19 @@ check: $(VENV_READY)
 	$(BIN)/mlops-concepts check
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
+# nbgrader writes each chapter into .release-new/ first; only once it succeeded does that copy take
+# the place of release/<id>. A broken configuration or chapter leaves the old release as it was,
+# and nbgrader finds nothing to remove (no "Removing existing assignment" warning per chapter).
 release: $(VENV_READY)
+	@rm -rf .release-new
 	@for a in $(or $(ASSIGNMENT),$(CHAPTERS)); do \
 	  echo "nbgrader generate_assignment $$a --force"; \
-	  $(BIN)/nbgrader generate_assignment $$a --force || exit 1; \
-	done
+	  $(BIN)/nbgrader generate_assignment $$a --force --CourseDirectory.release_directory=.release-new \
+	    || { rm -rf .release-new; exit 1; }; \
+	  rm -rf "release/.$$a.old" && mkdir -p release && \
+	  { [ ! -e "release/$$a" ] || mv "release/$$a" "release/.$$a.old"; } && \
+	  mv ".release-new/$$a" "release/$$a" && rm -rf "release/.$$a.old" || exit 1; \
+	done; rm -rf .release-new
 
 # Where learners work (mlops_concepts/workspace.py, docs/students.md): folders of their own,
 # outside the repository, so that no git command, `make release` or `make clean` touches their work.

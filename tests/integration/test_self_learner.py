@@ -85,6 +85,11 @@ def test_the_copy_survives_make_lab_make_release_and_make_clean(clone, first):
     rel = make(clone, "release", f"ASSIGNMENT={CHAPTER}")
     assert rel.returncode == 0, show(rel)
     assert released.stat().st_mtime_ns != before  # the release was rewritten...
+    assert "Removing existing" not in rel.stdout + rel.stderr, show(rel)
+    assert sorted(p.name for p in released.parent.parent.iterdir()) == sorted(
+        p.name for p in (clone.repo / "source").iterdir() if p.is_dir()
+    )  # nothing of the swap is left behind
+    assert not (clone.repo / ".release-new").exists()
     cleaned = make(clone, "clean")
     assert cleaned.returncode == 0, show(cleaned)
     assert notebook(clone).read_bytes() == mine  # ...and the learner's copy was not
@@ -107,3 +112,18 @@ def test_the_notebooks_imports_work_in_the_copy(clone, first):
     assert not [o for o in outputs if o.output_type == "error"], outputs
     text = "".join(o.get("text", "") for o in outputs)
     assert "Install the course package first" not in text and "mlops_concepts" in text, text
+
+
+def test_a_release_that_fails_leaves_the_old_release_in_place(clone, first):
+    released = clone.repo / "release" / CHAPTER / f"{CHAPTER}.ipynb"
+    before = released.read_bytes()
+    config = clone.repo / "nbgrader_config.py"
+    good = config.read_text()
+    config.write_text(good + "\nraise RuntimeError('broken on purpose')\n")
+    try:
+        rel = make(clone, "release", f"ASSIGNMENT={CHAPTER}")
+    finally:
+        config.write_text(good)
+    assert rel.returncode != 0 and "broken on purpose" in rel.stdout + rel.stderr, show(rel)
+    assert released.read_bytes() == before
+    assert not (clone.repo / ".release-new").exists()

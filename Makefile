@@ -18,7 +18,9 @@ GUARD  := $(VENV)/etc/jupyter/jupyter_config.py
 # Makes every Formgrader page inert for gradebook text (mlops_concepts/grading/formgrader_pages.py);
 # likewise installed by `pip install .` only.
 PAGES  := $(VENV)/etc/jupyter/jupyter_server_config.d/mlops_concepts.json
-VENV_READY := $(STAMP) $(GUARD) $(PAGES)
+# `nbgrader collect` run outside a course directory says so (mlops_concepts/grading/wrong_folder.py).
+WHERE  := $(VENV)/etc/jupyter/nbgrader_config.json
+VENV_READY := $(STAMP) $(GUARD) $(PAGES) $(WHERE)
 # Every chapter, from source/; ASSIGNMENT=<id> picks one (empty: all of them, or the first for lab).
 CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
 ASSIGNMENT ?=
@@ -40,6 +42,9 @@ $(GUARD): etc/jupyter/jupyter_config.py | $(STAMP)
 	install -D -m 644 $< $@
 
 $(PAGES): etc/jupyter/jupyter_server_config.d/mlops_concepts.json | $(STAMP)
+	install -D -m 644 $< $@
+
+$(WHERE): etc/jupyter/nbgrader_config.json | $(STAMP)
 	install -D -m 644 $< $@
 
 # Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium;

@@ -119,7 +119,7 @@ student: $(VENV_READY)
 # (tests write their screenshots to a temporary folder otherwise, never over tracked files).
 screenshots: $(VENV_READY) system-deps
 	MLOPS_BROWSER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
-	  tests/browser/test_lab.py tests/browser/test_checkpoints_browser.py \
+	  tests/browser/test_lab.py tests/browser/test_checkpoints_browser.py tests/browser/test_student_class.py \
 	  tests/browser/test_formgrader_xss.py tests/integration/test_report.py
 
 lint: $(VENV_READY)

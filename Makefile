@@ -20,7 +20,9 @@ GUARD  := $(VENV)/etc/jupyter/jupyter_config.py
 PAGES  := $(VENV)/etc/jupyter/jupyter_server_config.d/mlops_concepts.json
 # `nbgrader collect` run outside a course directory says so (mlops_concepts/grading/wrong_folder.py).
 WHERE  := $(VENV)/etc/jupyter/nbgrader_config.json
-VENV_READY := $(STAMP) $(GUARD) $(PAGES) $(WHERE)
+# Keeps ipykernel's _control_lock traceback (an open upstream race) off the terminal on restarts.
+KERNEL := $(VENV)/etc/ipython/ipython_kernel_config.py
+VENV_READY := $(STAMP) $(GUARD) $(PAGES) $(WHERE) $(KERNEL)
 # Every chapter, from source/; ASSIGNMENT=<id> picks one (empty: all of them, or the first for lab).
 CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
 ASSIGNMENT ?=
@@ -45,6 +47,9 @@ $(PAGES): etc/jupyter/jupyter_server_config.d/mlops_concepts.json | $(STAMP)
 	install -D -m 644 $< $@
 
 $(WHERE): etc/jupyter/nbgrader_config.json | $(STAMP)
+	install -D -m 644 $< $@
+
+$(KERNEL): etc/ipython/ipython_kernel_config.py | $(STAMP)
 	install -D -m 644 $< $@
 
 # Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium;

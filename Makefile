@@ -3,8 +3,11 @@
 #               grades, reports (ASSIGNMENT=<id> for one chapter)
 #   make test   the whole test suite (installs bubblewrap and chromium with apt-get if missing)
 #   make check  the chapter linter and the fast tests
-#   make lab    JupyterLab on a student notebook, as a student sees it (ASSIGNMENT=<id>: which;
-#               LAB_ARGS=... for more flags)
+#   make lab    JupyterLab on your own copy of a chapter, as a self-learner (ASSIGNMENT=<id>: which;
+#               WORKSPACE=<dir>: where the copies live; LAB_ARGS=... for more flags)
+#   make student  JupyterLab as a student of a class: the Assignments tab fetches, validates and
+#               submits through the local exchange (STUDENT_HOME=<dir>; STUDENT=<id>, default:
+#               your login name; LAB_ARGS=...)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,25 +18,38 @@ GUARD  := $(VENV)/etc/jupyter/jupyter_config.py
 # Makes every Formgrader page inert for gradebook text (mlops_concepts/grading/formgrader_pages.py);
 # likewise installed by `pip install .` only.
 PAGES  := $(VENV)/etc/jupyter/jupyter_server_config.d/mlops_concepts.json
-VENV_READY := $(STAMP) $(GUARD) $(PAGES)
+# `nbgrader collect` run outside a course directory says so (mlops_concepts/grading/wrong_folder.py).
+WHERE  := $(VENV)/etc/jupyter/nbgrader_config.json
+# Keeps ipykernel's _control_lock traceback (an open upstream race) off the terminal on restarts.
+KERNEL := $(VENV)/etc/ipython/ipython_kernel_config.py
+VENV_READY := $(STAMP) $(GUARD) $(PAGES) $(WHERE) $(KERNEL)
 # Every chapter, from source/; ASSIGNMENT=<id> picks one (empty: all of them, or the first for lab).
 CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
 ASSIGNMENT ?=
 
-.PHONY: demo test check lab release lint lock screenshots system-deps clean formgrader
+.PHONY: demo test check lab student release lint lock screenshots system-deps clean formgrader
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
 	@echo "Creating $(VENV) and installing the course's packages (a minute or two, once)..."
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --progress-bar on -c constraints.txt -e ".[test]"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "  upgrading pip"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@# pip's own lines, condensed to a phase and a count (etc/make/install_progress.py)
+	@$(PYTHON) etc/make/install_progress.py \
+	  $(BIN)/python -m pip install --progress-bar off -c constraints.txt -e ".[test]"
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(GUARD): etc/jupyter/jupyter_config.py | $(STAMP)
 	install -D -m 644 $< $@
 
 $(PAGES): etc/jupyter/jupyter_server_config.d/mlops_concepts.json | $(STAMP)
+	install -D -m 644 $< $@
+
+$(WHERE): etc/jupyter/nbgrader_config.json | $(STAMP)
+	install -D -m 644 $< $@
+
+$(KERNEL): etc/ipython/ipython_kernel_config.py | $(STAMP)
 	install -D -m 644 $< $@
 
 # Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium;
@@ -62,25 +78,53 @@ check: $(VENV_READY)
 	$(BIN)/mlops-concepts check
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
+# nbgrader writes each chapter into .release-new/ first; only once it succeeded does that copy take
+# the place of release/<id>. A broken configuration or chapter leaves the old release as it was,
+# and nbgrader finds nothing to remove (no "Removing existing assignment" warning per chapter).
 release: $(VENV_READY)
+	@rm -rf .release-new
 	@for a in $(or $(ASSIGNMENT),$(CHAPTERS)); do \
 	  echo "nbgrader generate_assignment $$a --force"; \
-	  $(BIN)/nbgrader generate_assignment $$a --force || exit 1; \
-	done
+	  $(BIN)/nbgrader generate_assignment $$a --force --CourseDirectory.release_directory=.release-new \
+	    || { rm -rf .release-new; exit 1; }; \
+	  rm -rf "release/.$$a.old" && mkdir -p release && \
+	  { [ ! -e "release/$$a" ] || mv "release/$$a" "release/.$$a.old"; } && \
+	  mv ".release-new/$$a" "release/$$a" && rm -rf "release/.$$a.old" || exit 1; \
+	done; rm -rf .release-new
 
-# The student's view: the chapter notebook, no instructor menus (etc/student-lab/, the settings
-# postBuild gives Binder), an Assignments tab without errors; --allow-root as CI and containers run.
+# Where learners work (mlops_concepts/workspace.py, docs/students.md): folders of their own,
+# outside the repository, so that no git command, `make release` or `make clean` touches their work.
+WORKSPACE    ?= $(HOME)/mlops-concepts-work
+STUDENT_HOME ?= $(HOME)/mlops-concepts-student
+COURSE_ID    ?= mlops-concepts
+STUDENT      ?=
+EXCHANGE      = $${MLOPS_CONCEPTS_EXCHANGE:-$(CURDIR)/.exchange}
+# JupyterLab as students get it: no instructor menus (etc/student-lab/, the settings postBuild gives
+# Binder); --allow-root as CI and containers run. Started in the server's root, so that nothing
+# resolves against this repository.
+STUDENT_LAB   = JUPYTER_CONFIG_PATH="$(1)$(CURDIR)/etc/student-lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  "$(CURDIR)/$(BIN)/jupyter" lab --ServerApp.root_dir=. $(LAB_ARGS) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# The self-learner's view: their copy of the chapter (copied from release/ the first time only),
+# in a server whose root is WORKSPACE; no Assignments tab, as there is no class (etc/self-learner/).
 lab: $(VENV_READY)
-	@mkdir -p "$${MLOPS_CONCEPTS_EXCHANGE:-.exchange}"
-	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/student-lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
-	  $(BIN)/jupyter lab $(LAB_ARGS) $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
-	  release/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS)))/$(or $(ASSIGNMENT),$(firstword $(CHAPTERS))).ipynb
+	@notebook=$$($(BIN)/python -m mlops_concepts.workspace learner --release release \
+	  --into "$(WORKSPACE)" --chapter "$(ASSIGNMENT)") && cd "$(WORKSPACE)" && \
+	$(call STUDENT_LAB,$(CURDIR)/etc/self-learner:) "$$notebook"
+
+# A student of a class, on this machine: a home folder of their own (no source/, no gradebook)
+# whose nbgrader_config.py names the course and the exchange; the Assignments tab fetches into it.
+student: $(VENV_READY)
+	@mkdir -p "$(EXCHANGE)"
+	@home=$$($(BIN)/python -m mlops_concepts.workspace student --home "$(STUDENT_HOME)" \
+	  --exchange "$(EXCHANGE)" --course-id "$(COURSE_ID)" --student "$(STUDENT)") && cd "$$home" && \
+	$(call STUDENT_LAB,)
 
 # The pictures in README.md and docs/: the browser tests that take them, writing into docs/screenshots
 # (tests write their screenshots to a temporary folder otherwise, never over tracked files).
 screenshots: $(VENV_READY) system-deps
 	MLOPS_BROWSER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
-	  tests/browser/test_lab.py tests/browser/test_checkpoints_browser.py \
+	  tests/browser/test_lab.py tests/browser/test_checkpoints_browser.py tests/browser/test_student_class.py \
 	  tests/browser/test_formgrader_xss.py tests/integration/test_report.py
 
 lint: $(VENV_READY)

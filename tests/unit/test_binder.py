@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 BINDER = re.compile(r"https://mybinder\.org/v2/gh/[^\s)>\]]+")
 
@@ -144,15 +146,17 @@ def test_students_never_get_the_instructor_tools():
     assert "makedirs" in postbuild and ".exchange" in postbuild
 
 
-def test_make_lab_runs_as_root_with_the_student_settings():
+@pytest.mark.parametrize("target", ["lab", "student"])
+def test_make_lab_and_student_run_as_root_with_the_student_settings(target):
     out = subprocess.run(
-        ["make", "-n", "--always-make", "lab"], cwd=REPO, capture_output=True, text=True, check=True
+        ["make", "-n", "--always-make", target], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout
     line = out[out.index("JUPYTER_CONFIG_PATH=") :]
-    assert "etc/student-lab" in line and "jupyter lab" in line
+    assert "etc/student-lab" in line and 'jupyter" lab' in line
     assert '[ "$(id -u)" = 0 ] && echo --allow-root' in line
-    assert "release/01-introduction-to-mlops/01-introduction-to-mlops.ipynb" in line
-    assert 'mkdir -p "${MLOPS_CONCEPTS_EXCHANGE:-.exchange}"' in out
+    # the server's root is the learner's folder (mlops_concepts/workspace.py), never release/
+    assert "--ServerApp.root_dir=." in line and "release/01" not in line
+    assert f"mlops_concepts.workspace {'learner' if target == 'lab' else 'student'}" in out
 
 
 if __name__ == "__main__":

@@ -1,0 +1,35 @@
+"""`nbgrader collect` run outside a course directory says so.
+
+Run from a folder without ``nbgrader_config.py``, nbgrader reads no course configuration, looks for
+its default exchange (``/srv/nbgrader/exchange``) and says "Unwritable directory, please contact
+your instructor", a message meant for students that sends the instructor nowhere. The course
+package installs ``<prefix>/etc/jupyter/nbgrader_config.json`` (see pyproject.toml), which makes
+this class nbgrader's collect wherever nothing else is configured; a course's own
+``nbgrader_config.py`` replaces it with the course's collect. So it only ever runs where no course
+configured one: with no ``nbgrader_config.py`` in the course root it explains what is wrong, and
+otherwise it is nbgrader's own collect.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbgrader.exchange.default.collect import ExchangeCollect
+
+from mlops_concepts.grading.untrusted import printable
+
+
+def explanation(root: str) -> str:
+    return (
+        f"No nbgrader_config.py in {printable(root)}: this is not a course directory. "
+        "`nbgrader collect` runs in the course directory (the folder with nbgrader_config.py, "
+        "source/ and the gradebook): cd there first, or add --CourseDirectory.root=<course directory>."
+    )
+
+
+class CollectInCourse(ExchangeCollect):
+    def start(self):
+        root = self.coursedir.root
+        if not (Path(root) / "nbgrader_config.py").is_file():
+            self.fail(explanation(root))
+        return super().start()

@@ -22,10 +22,22 @@ messages a student reads, never what is graded.
 
 The self-check says which kind of "not yet" it is, without revealing the answer: not answered
 yet, not an allowed value (naming the value the student gave), a missing or changed dict key or a
-list too short (keys and positions are public in the question), or simply wrong. A test cell run
-before its answer cell defines the answer raises ``NameError``; :func:`install_not_answered_hint`
-(called when the package is imported in IPython) turns that into a one-line "not answered yet"
-error instead of a traceback. It is still an error, so nbgrader's Validate and grading see it.
+list too short (keys and positions are public in the question), or simply wrong.
+
+A "Not yet." is published as an *error output* (:func:`not_yet`) without raising: nbgrader's
+Validate counts the test cell as failed (it scores any error output 0), while the kernel's reply
+stays "ok", so JupyterLab's "Run All" goes on to the end of the notebook. Two cases would still
+raise, and are turned into the same one line when the package is imported in IPython:
+
+* an answer *expression* that calls the student's function (``check("q2_3a", [next_phase(p) for
+  p in ...])``) raises ``NotImplementedError`` while a stub is unanswered: :class:`DeferCheckAnswers`
+  (an IPython AST transformer) hands such an expression to :func:`check` as a :class:`Deferred`,
+  evaluated inside the check, so the cell itself does not raise. Only expressions are deferred,
+  in a cell that is one ``check("<id>", ...)`` call; the visible call, and so the grader's report
+  (:func:`mlops_concepts.grading.exercises.report_code`), are unchanged;
+* a test cell run before its answer cell defines the answer raises ``NameError``;
+  :func:`install_not_answered_hint` turns that into a one-line "not answered yet" error instead
+  of a traceback.
 """
 
 from __future__ import annotations
@@ -170,10 +182,15 @@ def check(question: str, answer, key=None, items=None, title=None, choices=None,
         check_function(question, answer, cases, key, title)
         return
     name = title if _type(title) is _str else "This exercise"
+    if _type(answer) is Deferred:
+        answer, failed = _evaluate(answer, name)
+        if failed:
+            not_yet(failed)
+            return
     try:
         form = _answer_form(answer, items)
     except AnswerTypeError as err:
-        _print(f"Not yet. {name}: {err}.")
+        not_yet(f"Not yet. {name}: {err}.")
         return
     if is_digest(key):
         ok = matches(form, key)
@@ -186,7 +203,101 @@ def check(question: str, answer, key=None, items=None, title=None, choices=None,
         why = _diagnose(answer, form, items, choices)
     except Exception:  # the message is a courtesy: never let it hide the verdict
         why = "not right yet. Re-read the lesson and try again."
-    _print(f"Not yet. {name}: {why}")
+    not_yet(f"Not yet. {name}: {why}")
+
+
+class NotYet(Exception):
+    """The error name of a self-check that did not pass (what Validate and JupyterLab show)."""
+
+
+def not_yet(line: str) -> None:
+    """Publish ``line`` as an error output of the running cell, without raising.
+
+    nbgrader's Validate scores a test cell with an error output 0, so a wrong or blank answer
+    fails it; the cell's execute reply stays "ok", so Run All does not stop here. IPython's
+    ``_showtraceback(etype, value, stb)`` is what it calls itself to publish an error (ipykernel
+    sends it on iopub): private, checked in tests/unit/test_private_apis.py. Outside IPython the
+    line is printed.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    show = getattr(shell, "_showtraceback", None)
+    if show is None:
+        _print(line)
+        return
+    show(NotYet, NotYet(line), [line])
+
+
+class Deferred:
+    """An answer expression not evaluated yet (made by :class:`DeferCheckAnswers`)."""
+
+    __slots__ = ("thunk",)
+
+    def __init__(self, thunk):
+        self.thunk = thunk
+
+
+def _evaluate(answer: Deferred, name: str):
+    """``(value, None)``, or ``(None, message)`` when the expression raised: one line, no traceback."""
+    try:
+        return answer.thunk(), None
+    except NameError as err:
+        return None, not_answered_message(name, getattr(err, "name", None))
+    except NotImplementedError:
+        return None, (
+            f"Not yet. {name}: not answered yet (a function it calls still raises "
+            "NotImplementedError). Write your function in the cell above in place of "
+            "`raise NotImplementedError()`, run it, then run this check again."
+        )
+    except Exception as err:  # the student's code failed: say how, in one line
+        text = _str(err)
+        text = text if len(text) <= 200 else text[:197] + "..."
+        return None, f"Not yet. {name}: computing the answer raised {_type(err).__name__}: {text}"
+
+
+#: How the deferred expression is built: found by import, like the grader's report, so a
+#: student's own variable called ``Deferred`` cannot break it.
+_DEFERRED = 'lambda thunk: __import__("mlops_concepts.checks", fromlist=["Deferred"]).Deferred(thunk)'
+
+
+class DeferCheckAnswers(ast.NodeTransformer):
+    """IPython AST transformer: in a cell that is one ``check("<id>", <expression>, ...)`` call,
+    pass a non-trivial ``<expression>`` as a :class:`Deferred`, evaluated inside :func:`check`."""
+
+    def visit_Module(self, node):
+        if len(node.body) != 1 or not isinstance(node.body[0], ast.Expr):
+            return node
+        call = node.body[0].value
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "check"
+            and len(call.args) >= 2
+            and isinstance(call.args[0], ast.Constant)
+            and _type(call.args[0].value) is _str
+            and not isinstance(call.args[1], (ast.Name, ast.Constant))
+        ):
+            return node
+        wrap = ast.parse(_DEFERRED, mode="eval").body
+        thunk = ast.Lambda(
+            args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
+            body=call.args[1],
+        )
+        call.args[1] = ast.copy_location(ast.Call(func=wrap, args=[thunk], keywords=[]), call.args[1])
+        return ast.fix_missing_locations(node)
+
+
+def install_deferred_answers(shell=None) -> bool:
+    """Register :class:`DeferCheckAnswers` in the running IPython (once); False outside IPython."""
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+    transformers = getattr(shell, "ast_transformers", None)
+    if transformers is None:
+        return False
+    if not any(_type(t).__name__ == "DeferCheckAnswers" for t in transformers):
+        transformers.append(DeferCheckAnswers())
+    return True
 
 
 def _check_title(source: str):
@@ -209,8 +320,8 @@ def _check_title(source: str):
 def not_answered_message(title: str, name) -> str:
     what = f"`{name}` is not defined" if name else "the answer is not defined"
     return (
-        f"Not yet. {title}: not answered yet ({what}). Write your answer in the cell above "
-        "in place of `raise NotImplementedError()`, run it, then run this check again."
+        f"Not yet. {title}: not answered yet ({what}). Write your answer in the cell above, "
+        "run it, then run this check again."
     )
 
 
@@ -271,3 +382,4 @@ def grade(question: str, answer, items=None) -> None:
 
 
 install_not_answered_hint()
+install_deferred_answers()

@@ -109,12 +109,87 @@ def test_not_answered_yet_is_one_line_in_a_real_kernel_and_still_an_error():
     assert [o.output_type for o in outputs] == ["error"], outputs  # Validate still sees it
     assert outputs[0].ename == "NameError" and outputs[0].traceback == [
         f"Not yet. {TITLE}: not answered yet (`benefit_of` is not defined). Write your answer in "
-        "the cell above in place of `raise NotImplementedError()`, run it, then run this check "
-        "again."
+        "the cell above, run it, then run this check again."
     ]
     other = nb.cells[3].outputs
     assert len(other) == 1 and len(other[0].traceback) > 1, "other cells keep their traceback"
     assert not any(o.get("name") == "stderr" for c in nb.cells for o in c.outputs)
+
+
+def _run_all(*sources):
+    """Run cells like JupyterLab's Run All: nbclient stops at the first error *reply*."""
+    from nbclient import NotebookClient
+
+    nb = new_notebook(cells=[new_code_cell("from mlops_concepts import check"), *map(new_code_cell, sources)])
+    NotebookClient(nb, allow_errors=False, timeout=60).execute()
+    return nb
+
+
+def _one_error_line(cell) -> str:
+    assert [(o.output_type, o.ename) for o in cell.outputs] == [("error", "NotYet")], cell.outputs
+    (line,) = cell.outputs[0].traceback
+    return line
+
+
+def test_not_yet_is_an_error_output_that_does_not_stop_run_all():
+    """Validate scores an error output 0; the reply stays ok, so the next cells still run."""
+    key = digest(answer_form("c"), salt_for("nb", "q1_1a"))
+    nb = _run_all(
+        'answer = "<letter>"',
+        f'check("q1_1a", answer, key="{key}", title="Exercise 1.1 (a)", choices=["a", "b", "c", "d"])',
+        'answer = "e"',
+        f'check("q1_1a", answer, key="{key}", title="Exercise 1.1 (a)", choices=["a", "b", "c", "d"])',
+        'answer = "c"',
+        f'check("q1_1a", answer, key="{key}", title="Exercise 1.1 (a)")',
+        "print('the end')",
+    )
+    assert 'not answered yet: replace "<letter>"' in _one_error_line(nb.cells[2])
+    assert '"e" is not one of the allowed values' in _one_error_line(nb.cells[4])
+    assert [o.text for o in nb.cells[6].outputs] == ["Success! Exercise 1.1 (a) is right.\n"]
+    assert nb.cells[7].outputs[0].text == "the end\n"
+
+
+def test_an_answer_expression_calling_a_stub_does_not_stop_run_all():
+    """check("q2_3a", [next_phase(p) for p in ...]) with next_phase still a stub: one line."""
+    key = digest(answer_form(["development", "deployment"]), salt_for("nb", "q2_3a"))
+    call = (
+        'check("q2_3a", [next_phase(p) for p in ["design", "development"]], '
+        f'key="{key}", title="Exercise 2.3 (a)")'
+    )
+    nb = _run_all(
+        "def next_phase(phase):\n    # YOUR ANSWER HERE\n    raise NotImplementedError()",
+        call,
+        "def next_phase(phase):\n    return 1 / 0",
+        call,
+        'def next_phase(phase):\n    return {"design": "development"}.get(phase, "deployment")',
+        call,
+        f'check("q2_3b", undefined_function("deployment"), key="{key}", title="Exercise 2.3 (b)")',
+    )
+    assert _one_error_line(nb.cells[2]) == (
+        "Not yet. Exercise 2.3 (a): not answered yet (a function it calls still raises "
+        "NotImplementedError). Write your function in the cell above in place of "
+        "`raise NotImplementedError()`, run it, then run this check again."
+    )
+    assert _one_error_line(nb.cells[4]) == (
+        "Not yet. Exercise 2.3 (a): computing the answer raised ZeroDivisionError: division by zero"
+    )
+    assert [o.text for o in nb.cells[6].outputs] == ["Success! Exercise 2.3 (a) is right.\n"]
+    assert "not answered yet (`undefined_function` is not defined)" in _one_error_line(nb.cells[7])
+
+
+def test_only_a_check_cell_s_answer_expression_is_deferred():
+    """A plain name is passed as it is; other cells, and other calls, are left alone."""
+    import ast
+
+    from mlops_concepts.checks import DeferCheckAnswers
+
+    def deferred(source):
+        return "Deferred" in ast.unparse(DeferCheckAnswers().visit(ast.parse(source)))
+
+    assert deferred('check("q", f(1))') and deferred('check("q", [f(p) for p in "ab"], key="k")')
+    assert not deferred('check("q", answer, key="k")')
+    assert not deferred('x = 1\ncheck("q", f(1))')
+    assert not deferred("print(f(1))") and not deferred("check(q, f(1))")
 
 
 def _exercise_notebook(progress="show_progress()"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 
 import nbformat
 import pytest
@@ -17,7 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from mlops_concepts.answers import digest, salt_for
 from mlops_concepts.checks import answer_form, check, report_bundle
-from mlops_concepts.grading.exercises import exercise_titles, listed_choices, read_check
+from mlops_concepts.grading.exercises import exercise_titles, listed_choices
 from mlops_concepts.grading.feedback import HideCheckCalls
 from mlops_concepts.grading.seal import SealAnswerKeys, seal_cell
 from mlops_concepts.grading.verdicts import GradeFromReports, judge
@@ -228,16 +229,21 @@ def test_release_adds_titles_allowed_values_and_the_checkpoint_count():
     nb = _exercise_notebook()
     assert exercise_titles(nb) == {"q1_2a": "Exercise 1.2 (a)", "q1_2b": TITLE, "q2_1a": "Exercise 2.1"}
     assert listed_choices(nb) == {"q1_2a": BENEFITS, "q1_2b": BENEFITS, "q2_1a": ["a", "b"]}
-    released, _ = SealAnswerKeys().preprocess(nb, {"nbgrader": {"notebook": "nb"}})
-    checks = [read_check(c) for c in released.cells if "check(" in c.source]
-    assert [(c.title, c.choices) for c in checks] == [
+    released, resources = SealAnswerKeys().preprocess(nb, {"nbgrader": {"notebook": "nb"}})
+    assert [c.source for c in released.cells if "check(" in c.source] == [
+        'check("q1_2a", benefit_of)',
+        'check("q1_2b", benefit_of)',
+        'check("q2_1a", reason)',
+    ]
+    side = json.loads(resources["outputs"][".nb.checks.json"])
+    assert side["format"] == 1 and side["mode"] == "practice"
+    specs = side["checks"]
+    assert [(specs[g]["title"], specs[g]["choices"]) for g in ("q1_2a", "q1_2b", "q2_1a")] == [
         ("Exercise 1.2 (a)", BENEFITS),
         (TITLE, BENEFITS),
         ("Exercise 2.1", ["a", "b"]),
     ]
-    assert released.cells[1].source.endswith(
-        '    title="Exercise 1.2 (a)",\n    choices=["collaboration", "automation", "monitoring"],\n)'
-    )
+    assert specs["q1_2b"]["items"] == SCENARIOS and specs["q1_2b"]["key"].startswith("sha256$")
     assert released.cells[-1].source == "show_progress(expected=1)"
     typed = SealAnswerKeys().preprocess(
         _exercise_notebook("show_progress(expected=9)"), {"nbgrader": {"notebook": "nb"}}
@@ -250,6 +256,42 @@ def test_an_authors_own_title_and_choices_are_kept():
     cell.source = 'check("q2_1a", reason, key="b", title="Warm-up", choices=["b", "a"])'
     sealed = seal_cell(cell, "nb", "Exercise 2.1", ["a", "b"])
     assert 'title="Warm-up", choices=["b", "a"])' in sealed and "Exercise 2.1" not in sealed
+
+
+def test_a_short_released_check_reads_its_data_from_the_sidecar_in_a_real_kernel(tmp_path):
+    """The released cell is check(gid, answer); the sidecar beside the notebook (the kernel's
+    cwd) gives the key, items, title and choices. Without it: one line that says so."""
+    from nbclient import NotebookClient
+
+    nb = _exercise_notebook()
+    _, resources = SealAnswerKeys().preprocess(nb, {"nbgrader": {"notebook": "nb"}})
+    (tmp_path / ".nb.checks.json").write_bytes(resources["outputs"][".nb.checks.json"])
+    wrong = {SCENARIOS[0]: "automation", SCENARIOS[1]: "collaboration"}
+    run = new_notebook(
+        cells=[
+            new_code_cell("from mlops_concepts import check"),
+            new_code_cell(f"benefit_of = {KEY!r}"),
+            new_code_cell('check("q1_2b", benefit_of)'),
+            new_code_cell(f"benefit_of = {wrong!r}"),
+            new_code_cell('check("q1_2b", benefit_of)'),
+            new_code_cell('benefit_of = {k: "speed" for k in benefit_of}'),
+            new_code_cell('check("q1_2b", benefit_of)'),
+            new_code_cell('check("q1_2b", not_yet_defined)'),
+        ]
+    )
+    # allow_errors: the last cell's NameError is a real error (the one-line hint, titled from
+    # the sidecar); that the others do not stop Run All is proved above.
+    resources = {"metadata": {"path": str(tmp_path)}}
+    NotebookClient(run, allow_errors=True, timeout=60, resources=resources).execute()
+    assert run.cells[2].outputs[0].text == f"Success! {TITLE} is right.\n"
+    lines = [_one_error_line(run.cells[i]) for i in (4, 6)]
+    assert lines[0] == f"Not yet. {TITLE}: not right yet. Re-read the lesson and try again."
+    assert '"speed", which is not one of the allowed values ("collaboration"' in lines[1]
+    assert run.cells[7].outputs[0].traceback[0].startswith(f"Not yet. {TITLE}: not answered yet")
+
+    (tmp_path / ".nb.checks.json").unlink()
+    alone = _run_all(f"benefit_of = {KEY!r}", 'check("q1_2b", benefit_of)')
+    assert "cannot find its data" in _one_error_line(alone.cells[2])
 
 
 def _graded(answer_outputs, test_outputs):

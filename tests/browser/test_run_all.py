@@ -30,6 +30,20 @@ CHAPTERS = ["01-introduction-to-mlops", "04-maintaining-ml-in-production"]
 ERRORS = ".jp-NotebookPanel .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 
 
+# JavaScript: mark each code cell whose code is one check("...", ...) call (a self-check), and
+# list those whose editor is wider than its box.
+MARK_TEST_CELLS_JS = """
+() => {
+  const found = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')].filter(
+    c => /^check\\("[^"]+",/.test((c.querySelector('.cm-content') || {}).textContent || ''));
+  found.forEach(c => c.setAttribute('data-self-check', ''));
+  const wide = found.map(c => c.querySelector('.cm-scroller'))
+    .filter(s => s && s.scrollWidth > s.clientWidth + 1).map(s => s.textContent.slice(0, 80));
+  return {cells: found.length, wide};
+}
+"""
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_restart_and_run_all_reaches_the_last_cell(chapter, lab_server, lab_target, page):
     base_url, token, root = lab_server
@@ -67,8 +81,31 @@ def test_restart_and_run_all_reaches_the_last_cell(chapter, lab_server, lab_targ
         assert "\n" not in line and "Traceback" not in line and "sha256$" not in line, line
         assert not re.search(r"\bq\d+_\d+[a-z]?\b", line), line
 
+    # The self-check cells: short calls that fit the width (axe: no scrollable-region-focusable).
+    marked = page.evaluate(MARK_TEST_CELLS_JS)
+    assert marked["cells"] >= 3, marked
+    assert not marked["wide"], f"self-check cells that scroll sideways: {marked['wide']}"
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        context={"include": [["[data-self-check]"]]},
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+            # JupyterLab's own: every cell's CodeMirror editor is an unnamed textbox, in any
+            # notebook; nothing the course writes can name it.
+            "rules": {"aria-input-field-name": {"enabled": False}},
+        },
+    )
+    violations = [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in results.response["violations"]]
+    assert not violations, violations
+    assert results.response["passes"], "axe checked nothing"
+    # It ran, and no test cell scrolls (a region that does not scroll makes the rule inapplicable).
+    ran = {r["id"] for r in results.response["passes"] + results.response["inapplicable"]}
+    assert "scrollable-region-focusable" in ran, sorted(ran)
+
     if chapter == CHAPTERS[0]:
-        # The picture: the last exercise's self-checks, and the progress bar at the very end.
+        # The picture: the last exercises of the chapter, each self-check a short call and one line.
         scroll_to(page, page.locator(ERRORS).last, block="center")
         view = scroller(page).bounding_box()
         shot(page, lab_target.screenshots, "run-all.png", clip=view)

@@ -80,6 +80,9 @@ c.GenerateAssignment.preprocessors = [
 c.ClearSolutions.code_stub = {"python": CODE_STUB}
 c.TopLevelStubs.code_stub = CODE_STUB
 c.TopLevelStubs.top_level_stub = TOP_LEVEL_STUB
+# "practice": self-checks say right or wrong at once. "exam": they confirm only the form, and the
+# release carries no digest of a graded answer (docs/grading.md, "Where keys live").
+c.SealAnswerKeys.mode = "practice"
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Grading: rebuild each submission around the released cells, run it sandboxed, decide outside.

@@ -137,6 +137,10 @@ def _not_allowed(where, given, choices) -> str:
     return f"{place} is {_quote(given)}, which is not one of the allowed values ({listed})."
 
 
+#: What a wrong answer of the right form is told (and, in exam mode, what is never said).
+_GENERIC = "not right yet. Re-read the lesson and try again."
+
+
 def _diagnose(answer, form, items, choices) -> str:
     """Why a wrong answer is wrong, in words that give nothing of the key away."""
     raw = canonical(answer)
@@ -166,7 +170,7 @@ def _diagnose(answer, form, items, choices) -> str:
         for where, value, given in leaves:
             if value not in allowed:
                 return _not_allowed(where, given, choices)
-    return "not right yet. Re-read the lesson and try again."
+    return _GENERIC
 
 
 def check(question: str, answer, key=None, items=None, title=None, choices=None, cases=None) -> None:
@@ -189,6 +193,9 @@ def check(question: str, answer, key=None, items=None, title=None, choices=None,
             return
         key, items, cases = spec.get("key"), spec.get("items"), spec.get("cases")
         title, choices = spec.get("title", title), spec.get("choices", choices)
+        if key is None:  # exam mode: the release holds no key, only the answer's form
+            _check_form(question, answer, items, title, choices, cases)
+            return
     if cases is not None:
         from .function_checks import check_function
 
@@ -215,7 +222,7 @@ def check(question: str, answer, key=None, items=None, title=None, choices=None,
     try:
         why = _diagnose(answer, form, items, choices)
     except Exception:  # the message is a courtesy: never let it hide the verdict
-        why = "not right yet. Re-read the lesson and try again."
+        why = _GENERIC
     not_yet(f"Not yet. {name}: {why}")
 
 
@@ -245,6 +252,33 @@ def _sidecar(question: str):
         if _type(spec) is _dict:
             return spec
     return None
+
+
+def _check_form(question, answer, items, title, choices, cases) -> None:
+    """Exam mode: say whether the answer has the right form (defined, an allowed value, the
+    listed keys, a function that runs), never whether it is right: that is graded later."""
+    name = title if _type(title) is _str else "This exercise"
+    if _type(answer) is Deferred:
+        answer, failed = _evaluate(answer, name)
+        if failed:
+            not_yet(failed)
+            return
+    if cases is not None:
+        from .function_checks import check_function
+
+        check_function(question, answer, cases, None, title, exam=True)
+        return
+    try:
+        form = _answer_form(answer, items)
+        why = _diagnose(answer, form, items, choices)
+    except AnswerTypeError as err:
+        why = f"{err}."
+    except Exception:  # the message is a courtesy: never let it hide the verdict
+        why = _GENERIC
+    if why != _GENERIC:
+        not_yet(f"Not yet. {name}: {why}")
+        return
+    _print(f"Saved. {name} has the right form; it is marked when graded (exam mode).")
 
 
 class NotYet(Exception):

@@ -144,7 +144,7 @@ def _describe(outcome: dict) -> str:
     return "its result is not the right one"
 
 
-def check_function(question: str, function, cases: dict, key, title=None) -> None:
+def check_function(question: str, function, cases: dict, key, title=None, exam=False) -> None:
     """The student's self-check of a lab function on the public examples; prints, returns None."""
     from . import labs
 
@@ -174,12 +174,17 @@ def check_function(question: str, function, cases: dict, key, title=None) -> Non
         if "value" in outcome and i < _len(keys) and matches(outcome["value"], keys[i])
     ]
     n = _len(outcomes)
-    if not keys:  # the instructor's notebook: this function *is* the key
+    if not keys:  # the instructor's notebook (this function *is* the key), or exam mode
         failed = [i + 1 for i, o in _enumerate(outcomes) if "value" not in o]
         if failed:
             not_yet(
                 f"Not yet. {name}: the function fails on example {failed[0]}: "
                 f"{_describe(outcomes[failed[0] - 1])}."
+            )
+        elif exam:
+            _print(
+                f"Saved. {name}: your function runs on all {n} examples and returns plain "
+                "values; it is marked on hidden inputs when graded (exam mode)."
             )
         else:
             _print(

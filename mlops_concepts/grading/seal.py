@@ -29,6 +29,7 @@ import ast
 import json
 
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Enum
 
 from ..answers import AnswerTypeError, digest, is_digest, salt_for
 from ..checkpoints.sealing import KINDS
@@ -224,8 +225,27 @@ def sidecar(specs: dict, mode: str = "practice") -> bytes:
     return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+#: What ships with a release: "practice" (the sidecar holds each self-check's digest: right or
+#: wrong at once) or "exam" (no digest of any graded answer: the self-check confirms the form only).
+MODES = ("practice", "exam")
+
+
+def for_mode(specs: dict, mode: str) -> dict:
+    """The specs as ``mode`` ships them: in exam mode, without any key (digest)."""
+    if mode == "practice":
+        return specs
+    return {gid: {k: v for k, v in spec.items() if k != "key"} for gid, spec in specs.items()}
+
+
 class SealAnswerKeys(NbGraderPreprocessor):
     """Replace plain answer keys by salted digests and sealed texts in every code cell."""
+
+    mode = Enum(
+        list(MODES),
+        default_value="practice",
+        help="practice: self-checks say right or wrong; exam: they confirm only the answer's form, "
+        "and the release carries no digest of a graded answer (docs/grading.md).",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         self.notebook = resources["nbgrader"]["notebook"]
@@ -237,7 +257,9 @@ class SealAnswerKeys(NbGraderPreprocessor):
         nb, resources = super().preprocess(nb, resources)
         # Written by nbconvert's FilesWriter beside the released notebook; nbgrader releases
         # (and students fetch) the whole folder, and the kernel's cwd is the notebook's folder.
-        resources.setdefault("outputs", {})[sidecar_name(self.notebook)] = sidecar(self.specs)
+        resources.setdefault("outputs", {})[sidecar_name(self.notebook)] = sidecar(
+            for_mode(self.specs, self.mode), self.mode
+        )
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):

@@ -46,6 +46,7 @@ from mlops_concepts.grading.feedback import FeedbackExporter, HideCheckCalls, No
 from mlops_concepts.grading.metadata import CheckCellMetadataOnce  # noqa: E402
 from mlops_concepts.grading.sanitize import RebuildFromRelease  # noqa: E402
 from mlops_concepts.grading.seal import SealAnswerKeys  # noqa: E402
+from mlops_concepts.grading.stubs import CODE_STUB, TOP_LEVEL_STUB, TopLevelStubs  # noqa: E402
 from mlops_concepts.grading.verdicts import GradeFromReports  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -68,6 +69,7 @@ c.GenerateAssignment.preprocessors = [
     InstantiateTests,
     LockCells,
     ClearSolutions,
+    TopLevelStubs,  # a top-level stub is a comment, so Run All reaches the end (grading/stubs.py)
     ClearOutput,
     CheckCellMetadataOnce,
     ComputeChecksums,
@@ -77,7 +79,12 @@ c.GenerateAssignment.preprocessors = [
     ComputeChecksums,
     CheckCellMetadataOnce,
 ]
-c.ClearSolutions.code_stub = {"python": "# YOUR ANSWER HERE\nraise NotImplementedError()"}
+c.ClearSolutions.code_stub = {"python": CODE_STUB}
+c.TopLevelStubs.code_stub = CODE_STUB
+c.TopLevelStubs.top_level_stub = TOP_LEVEL_STUB
+# "practice": self-checks say right or wrong at once. "exam": they confirm only the form, and the
+# release carries no digest of a graded answer (docs/grading.md, "Where keys live").
+c.SealAnswerKeys.mode = "practice"
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Grading: rebuild each submission around the released cells, run it sandboxed, decide outside.

@@ -17,15 +17,29 @@ Every exercise has locked test cells of this shape (in ``source/``), one call, w
 
 ``items`` selects part of a dict or list answer, so one exercise can be split over several small
 test cells for partial credit. ``title`` ("Exercise 1.2 (b)") and ``choices`` (the allowed values the
-question lists) are added to the call at release by ``SealAnswerKeys``; they only shape the
-messages a student reads, never what is graded.
+question lists) are added at release by ``SealAnswerKeys``; they only shape the messages a student
+reads, never what is graded. The released cell is only ``check("q1", why_mlops)``: the digest,
+``items``, ``title`` and ``choices`` are in the hidden sidecar beside the notebook, read by
+:func:`_sidecar` (docs/grading.md, "Where keys live").
 
 The self-check says which kind of "not yet" it is, without revealing the answer: not answered
 yet, not an allowed value (naming the value the student gave), a missing or changed dict key or a
-list too short (keys and positions are public in the question), or simply wrong. A test cell run
-before its answer cell defines the answer raises ``NameError``; :func:`install_not_answered_hint`
-(called when the package is imported in IPython) turns that into a one-line "not answered yet"
-error instead of a traceback. It is still an error, so nbgrader's Validate and grading see it.
+list too short (keys and positions are public in the question), or simply wrong.
+
+A "Not yet." is published as an *error output* (:func:`not_yet`) without raising: nbgrader's
+Validate counts the test cell as failed (it scores any error output 0), while the kernel's reply
+stays "ok", so JupyterLab's "Run All" goes on to the end of the notebook. Two cases would still
+raise, and are turned into the same one line when the package is imported in IPython:
+
+* an answer *expression* that calls the student's function (``check("q2_3a", [next_phase(p) for
+  p in ...])``) raises ``NotImplementedError`` while a stub is unanswered: :class:`DeferCheckAnswers`
+  (an IPython AST transformer) hands such an expression to :func:`check` as a :class:`Deferred`,
+  evaluated inside the check, so the cell itself does not raise. Only expressions are deferred,
+  in a cell that is one ``check("<id>", ...)`` call; the visible call, and so the grader's report
+  (:func:`mlops_concepts.grading.exercises.report_code`), are unchanged;
+* a test cell run before its answer cell defines the answer raises ``NameError``;
+  :func:`install_not_answered_hint` turns that into a one-line "not answered yet" error instead
+  of a traceback.
 """
 
 from __future__ import annotations
@@ -123,6 +137,10 @@ def _not_allowed(where, given, choices) -> str:
     return f"{place} is {_quote(given)}, which is not one of the allowed values ({listed})."
 
 
+#: What a wrong answer of the right form is told (and, in exam mode, what is never said).
+_GENERIC = "not right yet. Re-read the lesson and try again."
+
+
 def _diagnose(answer, form, items, choices) -> str:
     """Why a wrong answer is wrong, in words that give nothing of the key away."""
     raw = canonical(answer)
@@ -152,7 +170,7 @@ def _diagnose(answer, form, items, choices) -> str:
         for where, value, given in leaves:
             if value not in allowed:
                 return _not_allowed(where, given, choices)
-    return "not right yet. Re-read the lesson and try again."
+    return _GENERIC
 
 
 def check(question: str, answer, key=None, items=None, title=None, choices=None, cases=None) -> None:
@@ -164,16 +182,35 @@ def check(question: str, answer, key=None, items=None, title=None, choices=None,
     ``True``/``False`` output. With ``cases``, ``answer`` is a lab function checked on examples
     (:func:`mlops_concepts.function_checks.check_function`).
     """
+    if key is None and cases is None:  # the released call, check(gid, answer): see _sidecar
+        spec = _sidecar(question)
+        if spec is None:
+            not_yet(
+                f"Not yet. {title if _type(title) is _str else 'This exercise'}: this self-check "
+                "cannot find its data (a hidden file beside the notebook, "
+                "`.<notebook>.checks.json`). Fetch the assignment again, or ask your instructor."
+            )
+            return
+        key, items, cases = spec.get("key"), spec.get("items"), spec.get("cases")
+        title, choices = spec.get("title", title), spec.get("choices", choices)
+        if key is None:  # exam mode: the release holds no key, only the answer's form
+            _check_form(question, answer, items, title, choices, cases)
+            return
     if cases is not None:
         from .function_checks import check_function
 
         check_function(question, answer, cases, key, title)
         return
     name = title if _type(title) is _str else "This exercise"
+    if _type(answer) is Deferred:
+        answer, failed = _evaluate(answer, name)
+        if failed:
+            not_yet(failed)
+            return
     try:
         form = _answer_form(answer, items)
     except AnswerTypeError as err:
-        _print(f"Not yet. {name}: {err}.")
+        not_yet(f"Not yet. {name}: {err}.")
         return
     if is_digest(key):
         ok = matches(form, key)
@@ -185,8 +222,157 @@ def check(question: str, answer, key=None, items=None, title=None, choices=None,
     try:
         why = _diagnose(answer, form, items, choices)
     except Exception:  # the message is a courtesy: never let it hide the verdict
-        why = "not right yet. Re-read the lesson and try again."
-    _print(f"Not yet. {name}: {why}")
+        why = _GENERIC
+    not_yet(f"Not yet. {name}: {why}")
+
+
+#: The largest sidecar read: a released one is a few KB.
+_SIDECAR_MAX_BYTES = 1_000_000
+
+
+def _sidecar(question: str):
+    """The spec of ``question`` in a sidecar beside the notebook (the kernel's cwd), or None.
+
+    ``SealAnswerKeys`` writes ``.<notebook>.checks.json`` at release: the sealed key, ``items``,
+    ``title`` and ``choices`` of each test cell (a lab's public ``cases``), which the released
+    cell does not show. Only the self-check reads it; the grader takes everything from source/.
+    """
+    import glob
+    import json
+    import os
+
+    for path in sorted(glob.glob(os.path.join(glob.escape(os.getcwd()), ".*.checks.json"))):
+        try:
+            if os.path.getsize(path) > _SIDECAR_MAX_BYTES:
+                continue
+            with open(path, encoding="utf-8") as f:
+                spec = json.load(f).get("checks", {}).get(question)
+        except (OSError, ValueError, AttributeError):
+            continue
+        if _type(spec) is _dict:
+            return spec
+    return None
+
+
+def _check_form(question, answer, items, title, choices, cases) -> None:
+    """Exam mode: say whether the answer has the right form (defined, an allowed value, the
+    listed keys, a function that runs), never whether it is right: that is graded later."""
+    name = title if _type(title) is _str else "This exercise"
+    if _type(answer) is Deferred:
+        answer, failed = _evaluate(answer, name)
+        if failed:
+            not_yet(failed)
+            return
+    if cases is not None:
+        from .function_checks import check_function
+
+        check_function(question, answer, cases, None, title, exam=True)
+        return
+    try:
+        form = _answer_form(answer, items)
+        why = _diagnose(answer, form, items, choices)
+    except AnswerTypeError as err:
+        why = f"{err}."
+    except Exception:  # the message is a courtesy: never let it hide the verdict
+        why = _GENERIC
+    if why != _GENERIC:
+        not_yet(f"Not yet. {name}: {why}")
+        return
+    _print(f"Saved. {name} has the right form; it is marked when graded (exam mode).")
+
+
+class NotYet(Exception):
+    """The error name of a self-check that did not pass (what Validate and JupyterLab show)."""
+
+
+def not_yet(line: str) -> None:
+    """Publish ``line`` as an error output of the running cell, without raising.
+
+    nbgrader's Validate scores a test cell with an error output 0, so a wrong or blank answer
+    fails it; the cell's execute reply stays "ok", so Run All does not stop here. IPython's
+    ``_showtraceback(etype, value, stb)`` is what it calls itself to publish an error (ipykernel
+    sends it on iopub): private, checked in tests/unit/test_private_apis.py. Outside IPython the
+    line is printed.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    show = getattr(shell, "_showtraceback", None)
+    if show is None:
+        _print(line)
+        return
+    show(NotYet, NotYet(line), [line])
+
+
+class Deferred:
+    """An answer expression not evaluated yet (made by :class:`DeferCheckAnswers`)."""
+
+    __slots__ = ("thunk",)
+
+    def __init__(self, thunk):
+        self.thunk = thunk
+
+
+def _evaluate(answer: Deferred, name: str):
+    """``(value, None)``, or ``(None, message)`` when the expression raised: one line, no traceback."""
+    try:
+        return answer.thunk(), None
+    except NameError as err:
+        return None, not_answered_message(name, getattr(err, "name", None))
+    except NotImplementedError:
+        return None, (
+            f"Not yet. {name}: not answered yet (a function it calls still raises "
+            "NotImplementedError). Write your function in the cell above in place of "
+            "`raise NotImplementedError()`, run it, then run this check again."
+        )
+    except Exception as err:  # the student's code failed: say how, in one line
+        text = _str(err)
+        text = text if len(text) <= 200 else text[:197] + "..."
+        return None, f"Not yet. {name}: computing the answer raised {_type(err).__name__}: {text}"
+
+
+#: How the deferred expression is built: found by import, like the grader's report, so a
+#: student's own variable called ``Deferred`` cannot break it.
+_DEFERRED = 'lambda thunk: __import__("mlops_concepts.checks", fromlist=["Deferred"]).Deferred(thunk)'
+
+
+class DeferCheckAnswers(ast.NodeTransformer):
+    """IPython AST transformer: in a cell that is one ``check("<id>", <expression>, ...)`` call,
+    pass a non-trivial ``<expression>`` as a :class:`Deferred`, evaluated inside :func:`check`."""
+
+    def visit_Module(self, node):
+        if len(node.body) != 1 or not isinstance(node.body[0], ast.Expr):
+            return node
+        call = node.body[0].value
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "check"
+            and len(call.args) >= 2
+            and isinstance(call.args[0], ast.Constant)
+            and _type(call.args[0].value) is _str
+            and not isinstance(call.args[1], (ast.Name, ast.Constant))
+        ):
+            return node
+        wrap = ast.parse(_DEFERRED, mode="eval").body
+        thunk = ast.Lambda(
+            args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]),
+            body=call.args[1],
+        )
+        call.args[1] = ast.copy_location(ast.Call(func=wrap, args=[thunk], keywords=[]), call.args[1])
+        return ast.fix_missing_locations(node)
+
+
+def install_deferred_answers(shell=None) -> bool:
+    """Register :class:`DeferCheckAnswers` in the running IPython (once); False outside IPython."""
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+    transformers = getattr(shell, "ast_transformers", None)
+    if transformers is None:
+        return False
+    if not any(_type(t).__name__ == "DeferCheckAnswers" for t in transformers):
+        transformers.append(DeferCheckAnswers())
+    return True
 
 
 def _check_title(source: str):
@@ -203,14 +389,19 @@ def _check_title(source: str):
     for kw in call.keywords:
         if kw.arg == "title" and isinstance(kw.value, ast.Constant) and _type(kw.value.value) is _str:
             return kw.value.value
+    first = call.args[0] if call.args else None
+    if isinstance(first, ast.Constant) and _type(first.value) is _str:  # a released, short call
+        title = (_sidecar(first.value) or {}).get("title")
+        if _type(title) is _str:
+            return title
     return "This exercise"
 
 
 def not_answered_message(title: str, name) -> str:
     what = f"`{name}` is not defined" if name else "the answer is not defined"
     return (
-        f"Not yet. {title}: not answered yet ({what}). Write your answer in the cell above "
-        "in place of `raise NotImplementedError()`, run it, then run this check again."
+        f"Not yet. {title}: not answered yet ({what}). Write your answer in the cell above, "
+        "run it, then run this check again."
     )
 
 
@@ -271,3 +462,4 @@ def grade(question: str, answer, items=None) -> None:
 
 
 install_not_answered_hint()
+install_deferred_answers()

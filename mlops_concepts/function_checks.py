@@ -29,7 +29,7 @@ import sys
 from json import loads as _loads
 
 from .answers import AnswerTypeError, canonical, digest, matches
-from .checks import _forgive
+from .checks import _forgive, not_yet
 
 _type = type
 _str = str
@@ -144,27 +144,29 @@ def _describe(outcome: dict) -> str:
     return "its result is not the right one"
 
 
-def check_function(question: str, function, cases: dict, key, title=None) -> None:
+def check_function(question: str, function, cases: dict, key, title=None, exam=False) -> None:
     """The student's self-check of a lab function on the public examples; prints, returns None."""
     from . import labs
 
     name = title if _type(title) is _str else "This exercise"
     if not _callable(function):
-        _print(f"Not yet. {name}: the answer must be a function (a `def`), not {_type(function).__name__}.")
+        not_yet(f"Not yet. {name}: the answer must be a function (a `def`), not {_type(function).__name__}.")
         return
     data, count = cases.get("data"), cases.get("count", 3)
     try:
         examples = labs.cases(data, count)
     except Exception as err:
-        _print(f"Not yet. {name}: the examples could not be made ({err}).")
+        not_yet(f"Not yet. {name}: the examples could not be made ({err}).")
         return
     outcomes = [call_form(function, args) for args in examples]
     if any(o.get("raised") == "NotImplementedError" for o in outcomes):
-        # An error, like a self-check whose answer is not defined: Validate sees "not answered".
-        raise NotImplementedError(
-            f"{name}: not answered yet. Write your function in the cell above in place of "
-            "`raise NotImplementedError()`, run it, then run this check again."
+        # One line, published as an error (Validate sees "not answered") without raising: no
+        # traceback through this package, and Run All goes on.
+        not_yet(
+            f"Not yet. {name}: not answered yet. Write your function in the cell above in place "
+            "of `raise NotImplementedError()`, run it, then run this check again."
         )
+        return
     keys = key if _type(key) is _list else []
     right = [
         i
@@ -172,12 +174,17 @@ def check_function(question: str, function, cases: dict, key, title=None) -> Non
         if "value" in outcome and i < _len(keys) and matches(outcome["value"], keys[i])
     ]
     n = _len(outcomes)
-    if not keys:  # the instructor's notebook: this function *is* the key
+    if not keys:  # the instructor's notebook (this function *is* the key), or exam mode
         failed = [i + 1 for i, o in _enumerate(outcomes) if "value" not in o]
         if failed:
-            _print(
+            not_yet(
                 f"Not yet. {name}: the function fails on example {failed[0]}: "
                 f"{_describe(outcomes[failed[0] - 1])}."
+            )
+        elif exam:
+            _print(
+                f"Saved. {name}: your function runs on all {n} examples and returns plain "
+                "values; it is marked on hidden inputs when graded (exam mode)."
             )
         else:
             _print(
@@ -194,7 +201,7 @@ def check_function(question: str, function, cases: dict, key, title=None) -> Non
     wrong = [i for i in _range(n) if i not in right]
     first = wrong[0]
     shown = ", ".join(_str(i + 1) for i in wrong[:5]) + ("..." if _len(wrong) > 5 else "")
-    _print(
+    not_yet(
         f"Not yet. {name}: right on {_len(right)} of {n} examples. Wrong on example "
         f"{shown}: for example {first + 1}, {_describe(outcomes[first])}. Look at the inputs "
         f"with labs.cases({data!r}, {count})[{first}] and run your function on them."

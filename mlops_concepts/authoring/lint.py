@@ -34,6 +34,7 @@ from ..checkpoints.sealing import KINDS
 from ..grading import cells
 from ..grading.calls import CHECKPOINT_KINDS, AuthoringError, top_level_calls
 from ..grading.exercises import read_check
+from ..grading.seal import sidecar_name
 from . import assessment, estimated_time
 
 #: A lab check must not be passable by a function that ignores its inputs: see
@@ -217,20 +218,30 @@ def check_estimate(nb) -> list[Problem]:
     return []
 
 
-def check_release(release) -> list[Problem]:
+def check_release(release, sidecar: dict | None = None) -> list[Problem]:
+    """The release gives nothing away: a test cell shows only ``check(gid, answer)``, and its
+    sidecar (``.<id>.checks.json``, see grading/seal.py) holds only digests and no hidden seed."""
     problems = []
     text = json.dumps(nbformat.writes(release))
     for marker in _LEAK_MARKERS:
         if marker in text:
             problems.append(Problem("release", f"holds {marker!r}"))
+    specs = (sidecar or {}).get("checks", {})
     for i, cell in enumerate(release.cells):
         if cell.cell_type != "code":
             continue
         where = f"release cell {_name(cell, i)}"
         for call in top_level_calls(cell.source, ("check",)):
-            key = call.kwargs.get("key")
-            if "cases" in call.kwargs:  # a lab: one digest per public example, no hidden seed
-                cases = call.kwargs["cases"]
+            if call.kwargs or len(call.args) != 2:
+                shown = ", ".join(sorted(call.kwargs)) or "more arguments"
+                problems.append(Problem(where, f"the check call shows {shown}: only check(id, answer)"))
+            spec = specs.get(call.args[0] if call.args else None)
+            if not isinstance(spec, dict):
+                problems.append(Problem(where, "the check has no entry in the release's sidecar"))
+                continue
+            key = spec.get("key")
+            if "cases" in spec:  # a lab: one digest per public example, no hidden seed
+                cases = spec["cases"]
                 if not (isinstance(key, list) and key and all(is_digest(k) for k in key)):
                     problems.append(Problem(where, "the lab check's results are not sealed"))
                 if not isinstance(cases, dict) or "seed" in cases:
@@ -260,7 +271,9 @@ def lint(root: Path, assignment: str) -> list[Problem]:
     )
     release_path = root / "release" / assignment / f"{assignment}.ipynb"
     if release_path.exists():
-        problems += check_release(nbformat.read(release_path, as_version=4))
+        side = release_path.parent / sidecar_name(assignment)
+        sidecar = json.loads(side.read_text()) if side.exists() else None
+        problems += check_release(nbformat.read(release_path, as_version=4), sidecar)
     return problems
 
 

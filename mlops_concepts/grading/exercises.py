@@ -6,9 +6,12 @@ An author writes each graded item once, as the only statement of a locked test c
     check("q3_1a", role_kind, key={...}, items=["data engineer"])    # part of a dict or list
     check("q1_1a", letter, key="c", choices=["a", "b", "c", "d"])    # allowed values, if not listed
 
-At release, :mod:`~mlops_concepts.grading.seal` adds ``title="Exercise 1.1 (a)"`` (from the
+At release, :mod:`~mlops_concepts.grading.seal` shows the call as ``check("q1_1a", answer)``
+and moves the rest into the notebook's sidecar, adding ``title="Exercise 1.1 (a)"`` (from the
 exercise heading) and ``choices=[...]`` (the quoted values the exercise lists) when the author did
-not write them. Both only shape what a student reads, never what is graded.
+not write them. Both only shape what a student reads, never what is graded. A released cell is
+therefore not read here: the grader takes each test cell's check from ``source/``
+(:func:`source_checks`).
 
 Everything else is derived from that one call:
 
@@ -131,6 +134,16 @@ def _read_check(gid, source: str) -> Check:
     if choices is not None and not is_digest(check.key):
         _require_covered(check)
     return check
+
+
+def source_checks(nb) -> dict[str, Check]:
+    """Grade id -> the full check of each test cell of the instructor's notebook (``source/``).
+
+    A released test cell shows only ``check(gid, answer)``: what the grader asks the kernel to
+    report (the answer expression, ``items``, a lab's cases) comes from here, never from a cell
+    a student's notebook carries.
+    """
+    return {cells.grade_id(c): read_check(c) for c in nb.cells if cells.is_test(c)}
 
 
 def _read_lab_check(gid: str, answer: str, call) -> Check:

@@ -1,7 +1,7 @@
 """What a student's feedback shows of a self-check: its verdict, not its plumbing.
 
-A test cell is one ``check("q1_2b", answer, key="sha256$...", items=[...], title=..., choices=...)``
-call: an internal id, a digest and arguments that mean nothing to a student. In the feedback
+A test cell is one ``check("q1_2b", answer)`` call (its key, items and title are in the release's
+sidecar): an internal id that means nothing to a student. In the feedback
 (``nbgrader generate_feedback``) this preprocessor replaces its source by one comment line,
 ``# Self-check for Exercise 1.2 (b)``; the verdict under it ("Exercise 1.2 (b): not correct.
 Expected: ...") says the rest. It runs only in ``GenerateFeedback``: the autograded notebook and

@@ -32,8 +32,10 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 
 from ..checks import REPORT_MIME
+from . import cells
 from .calls import AuthoringError
 from .coursedir import from_instructor_notebook, notebook_path
+from .exercises import source_checks
 from .labs import hidden_cases, hold_code, lab_checks, report_code
 
 #: The only kinds of message kept while the hidden inputs are in the kernel (``status`` ends the
@@ -57,6 +59,7 @@ class HiddenLabCalls:
 
     def _reset_hidden_calls(self, resources) -> None:
         self._labs = None
+        self._checks = None
         self._resources_seen = resources
         self._deferred: list[tuple[int, str]] = []  # (test cell index, request), in cell order
         self._hidden_phase = False
@@ -75,6 +78,21 @@ class HiddenLabCalls:
             return
         hidden = self._lab_check(check)
         self._deferred.append((index, report_code(hidden, hidden_cases(hidden))))
+
+    def _graded_check(self, cell):
+        """The check a test cell grades, as ``source/`` has it: a released cell shows only
+        ``check(gid, answer)`` (its items and cases are not in it, see seal.py)."""
+        if self._checks is None:
+            path = notebook_path(self, "source", self._resources_seen)
+            if not os.path.exists(path):
+                raise AuthoringError(f"cannot grade: the instructor notebook {path} is missing")
+            self._checks = from_instructor_notebook(path, source_checks)
+        found = self._checks.get(cells.grade_id(cell))
+        if found is None:
+            raise AuthoringError(
+                f"test cell {cells.grade_id(cell)!r} is no test cell of the instructor's notebook: graded 0"
+            )
+        return found
 
     def _lab_check(self, check):
         """A lab's check as ``source/`` has it: the hidden seed is there, not in the release."""

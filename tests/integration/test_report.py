@@ -35,7 +35,7 @@ from mlops_concepts.answers import to_json
 from mlops_concepts.checks import answer_form
 from mlops_concepts.grading import cells
 from mlops_concepts.grading.cli import main
-from mlops_concepts.grading.exercises import read_check
+from mlops_concepts.grading.exercises import exercise_titles, read_check
 from mlops_concepts.grading.forkserver import nbgrader_env
 from mlops_concepts.grading.spreadsheet import csv_safe
 from mlops_concepts.grading.verdicts import answer_keys
@@ -66,7 +66,7 @@ class GradedCell:
     grade_id: str
     points: float
     auto: bool  # a check cell (autograded); else graded by hand
-    label: str  # "Exercise 1.2 (b)": the release's own check title=, or the heading's first words
+    label: str  # "Exercise 1.2 (b)": the release's check title, or the heading's first words
     title: str  # "Exercise 1.2 (b) — Why MLOps?"
     released: str  # the cell's source as released (what an untouched answer looks like)
 
@@ -74,6 +74,7 @@ class GradedCell:
 def graded_cells(nb) -> list[GradedCell]:
     """The graded cells in notebook order, each under the last heading above it."""
     heading, out = "", []
+    titles = exercise_titles(nb)
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type == "markdown" and not meta.get("solution"):
@@ -84,9 +85,9 @@ def graded_cells(nb) -> list[GradedCell]:
         if not meta.get("grade"):
             continue
         auto = cells.is_test(cell)
-        # A check cell's label is the one the release step sealed into it (what the student's
-        # feedback says); a hand-graded cell is named by its heading, up to any colon.
-        label = read_check(cell).title if auto else heading.split(":")[0].strip()
+        # A check cell's label is the title the release step gave it (in the sidecar; what the
+        # student's feedback says); a hand-graded cell is named by its heading, up to any colon.
+        label = titles.get(meta.get("grade_id")) if auto else heading.split(":")[0].strip()
         assert label, f"graded cell {meta.get('grade_id')} has no name in the release"
         exercise = re.fullmatch(r"Exercise \d+(?:\.\d+)* — (.+)", heading)
         title = f"{label} — {exercise.group(1)}" if exercise else heading

@@ -227,12 +227,37 @@ def test_the_self_check_says_right_or_how_many_examples_are_wrong():
     assert "must be a function" in _self_check(3)
 
 
-def test_an_unanswered_lab_function_is_an_error_for_validate():
+def test_an_unanswered_lab_function_says_so_in_one_line():
     def stub(xs, ys):
         raise NotImplementedError()
 
-    with pytest.raises(NotImplementedError, match="not answered yet"):
-        _self_check(stub)
+    assert _self_check(stub).startswith("Not yet. Exercise 5.1: not answered yet.")
+
+
+def test_an_unanswered_lab_function_is_one_error_line_and_run_all_goes_on():
+    """In a real kernel: an error output (Validate fails the cell), no traceback through the
+    package, and an "ok" reply (nbclient's allow_errors=False stops at an error reply)."""
+    from nbclient import NotebookClient
+
+    nb = new_notebook(
+        cells=[
+            new_code_cell("from mlops_concepts import check"),
+            new_code_cell("def pick_run(*args):\n    # YOUR ANSWER HERE\n    raise NotImplementedError()"),
+            new_code_cell(
+                'check("q5_1a", pick_run, cases={"data": "run_log", "count": 3}, '
+                'key=["sha256$a$b"] * 3, title="Exercise 5.1 (a)")'
+            ),
+            new_code_cell("print('next')"),
+        ]
+    )
+    NotebookClient(nb, allow_errors=False, timeout=60).execute()
+    outputs = nb.cells[2].outputs
+    assert [(o.output_type, o.ename) for o in outputs] == [("error", "NotYet")], outputs
+    assert outputs[0].traceback == [
+        "Not yet. Exercise 5.1 (a): not answered yet. Write your function in the cell above in "
+        "place of `raise NotImplementedError()`, run it, then run this check again."
+    ]
+    assert nb.cells[3].outputs[0].text == "next\n"
 
 
 # -- grading: hidden cases, fresh copies, shuffled order; judged outside the kernel -----------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 import sys
 
@@ -115,14 +116,21 @@ def test_each_rule_reports_a_broken_chapter(chapter, rule):
 
 
 def test_a_release_with_a_plaintext_key_is_reported(chapter):
-    release = nbformat.read(notebook_path(REPO, "release", ASSIGNMENTS[0]), as_version=4)
-    assert L.check_release(release) == []
+    path = notebook_path(REPO, "release", ASSIGNMENTS[0])
+    release = nbformat.read(path, as_version=4)
+    sidecar = json.loads((path.parent / f".{ASSIGNMENTS[0]}.checks.json").read_text())
+    assert L.check_release(release, sidecar) == []
     leaky = copy.deepcopy(release)
     cell = _first(leaky, _is_test)
-    cell.source = f'check("{cell.metadata.nbgrader.grade_id}", x, key="c")'
-    problems = [str(p) for p in L.check_release(leaky)]
-    assert any("not sealed" in p for p in problems), problems
+    gid = cell.metadata.nbgrader.grade_id
+    cell.source = f'check("{gid}", x, key="c")'
+    problems = [str(p) for p in L.check_release(leaky, sidecar)]
+    assert any("the check call shows key" in p for p in problems), problems
+    plain = copy.deepcopy(sidecar)
+    plain["checks"][gid]["key"] = "c"
+    assert any("not sealed" in str(p) for p in L.check_release(release, plain))
+    assert any("no entry in the release's sidecar" in str(p) for p in L.check_release(release, None))
     unsealed = copy.deepcopy(release)
     cp = _first(unsealed, lambda c: "MultipleChoice(" in c.source)
     cp.source = _first(chapter, lambda c: "MultipleChoice(" in c.source).source
-    assert any("MultipleChoice is not sealed" in str(p) for p in L.check_release(unsealed))
+    assert any("MultipleChoice is not sealed" in str(p) for p in L.check_release(unsealed, sidecar))

@@ -227,3 +227,19 @@ def test_the_grading_sockets_are_still_made_from_the_bounded_context():
     ctx.setsockopt(zmq.RCVHWM, 3)
     assert ctx.socket(zmq.SUB).rcvhwm == 3
     ctx.destroy(linger=0)
+
+
+def test_the_shell_method_a_self_check_publishes_not_yet_with_is_still_there():
+    """checks.not_yet calls the shell's private _showtraceback(etype, evalue, stb): ipykernel's
+    publishes an iopub error and leaves the execute reply "ok" (proved in a real kernel by
+    tests/unit/test_self_checks.py); checks.install_deferred_answers appends to ast_transformers."""
+    from ipykernel.zmqshell import ZMQInteractiveShell
+    from IPython.core.interactiveshell import InteractiveShell
+
+    for shell in (InteractiveShell, ZMQInteractiveShell):
+        params = list(inspect.signature(shell._showtraceback).parameters)
+        assert params == ["self", "etype", "evalue", "stb"], (shell.__name__, params)
+    assert "ast_transformers" in InteractiveShell.class_trait_names()
+    # The error message is built from its arguments only: no error is recorded for the reply.
+    source = inspect.getsource(ZMQInteractiveShell._showtraceback)
+    assert "error_in_exec" not in source and '"traceback": stb' in source.replace("'", '"')

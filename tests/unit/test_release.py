@@ -11,6 +11,7 @@ from mlops_concepts.answers import is_digest
 from mlops_concepts.diagrams import DIAGRAMS, chapter1
 from mlops_concepts.grading.calls import CHECKPOINT_KINDS, top_level_calls
 from mlops_concepts.grading.diagrams_release import DIRECTIVE, IN_WORDS
+from mlops_concepts.grading.seal import sidecar_name
 from support.course import REPO, cell_id, nbgrader, notebook_path
 
 
@@ -19,6 +20,10 @@ def test_committed_release_is_what_nbgrader_generates(course):
     fresh = json.loads(notebook_path(root, "release", assignment).read_text())
     committed = json.loads(notebook_path(REPO, "release", assignment).read_text())
     assert committed == fresh, "release/ is stale: run `make release` and commit it"
+    side = sidecar_name(assignment)
+    fresh_side = notebook_path(root, "release", assignment).parent / side
+    committed_side = notebook_path(REPO, "release", assignment).parent / side
+    assert committed_side.read_bytes() == fresh_side.read_bytes(), "stale sidecar: run `make release`"
 
 
 def test_nbgrader_validate_passes_on_source(course):
@@ -59,19 +64,48 @@ def test_release_has_no_solutions_and_no_hidden_tests(course):
                 assert line not in release_sources, f"solution line leaked into release: {line!r}"
 
 
-def test_release_answer_keys_are_salted_digests(course):
+def _sidecar(assignment):
+    path = notebook_path(REPO, "release", assignment).parent / sidecar_name(assignment)
+    return json.loads(path.read_text())
+
+
+def test_release_test_cells_show_only_the_grade_id_and_the_answer(course):
+    """check("q1_1a", mlops_definition): no key, items, title, choices or cases in sight."""
     root, assignment = course
-    checks = 0
+    source = {cell_id(c): c for c in _code_cells(notebook_path(REPO, "source", assignment))}
+    shown = 0
     for cell in _code_cells(notebook_path(REPO, "release", assignment)):
-        for call in top_level_calls(cell.source, ("check",)):
-            checks += 1
-            key = call.kwargs["key"]
-            if "cases" in call.kwargs:  # a lab: one digest per public example, no hidden seed
-                assert isinstance(key, list) and key and all(map(is_digest, key)), cell_id(cell)
-                assert "seed" not in call.kwargs["cases"], f"hidden seed in {cell_id(cell)}"
-            else:
-                assert is_digest(key), f"plain key in {cell_id(cell)}"
-    assert checks >= 6
+        if not cell.metadata.get("nbgrader", {}).get("grade") or cell.metadata["nbgrader"].get("solution"):
+            continue
+        shown += 1
+        (call,) = top_level_calls(cell.source, ("check",))
+        assert call.args[0] == cell_id(cell) and len(call.args) == 2 and not call.kwargs, cell.source
+        authored = source[cell_id(cell)].source
+        answer = ast.get_source_segment(authored, ast.parse(authored).body[0].value.args[1])
+        assert cell.source == f'check("{cell_id(cell)}", {answer})'
+        assert max(map(len, cell.source.splitlines())) <= 80, cell.source  # no sideways scrolling
+    assert shown >= 6
+
+
+def test_release_answer_keys_are_salted_digests_in_the_sidecar(course):
+    root, assignment = course
+    side = _sidecar(assignment)
+    assert side["format"] == 1 and side["mode"] == "practice"
+    tests = {
+        cell_id(c)
+        for c in _code_cells(notebook_path(REPO, "release", assignment))
+        if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")
+    }
+    assert set(side["checks"]) == tests
+    for gid, spec in side["checks"].items():
+        key = spec["key"]
+        assert spec["title"].startswith("Exercise "), gid
+        if "cases" in spec:  # a lab: one digest per public example, no hidden seed
+            assert isinstance(key, list) and key and all(map(is_digest, key)), gid
+            assert "seed" not in spec["cases"], f"hidden seed in {gid}"
+        else:
+            assert is_digest(key), f"plain key in {gid}"
+    assert len(tests) >= 6
 
 
 def test_release_checkpoints_are_sealed_and_keep_no_feedback_text(course):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 
 import nbformat
 import pytest
@@ -17,7 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from mlops_concepts.answers import digest, salt_for
 from mlops_concepts.checks import answer_form, check, report_bundle
-from mlops_concepts.grading.exercises import exercise_titles, listed_choices, read_check
+from mlops_concepts.grading.exercises import exercise_titles, listed_choices
 from mlops_concepts.grading.feedback import HideCheckCalls
 from mlops_concepts.grading.seal import SealAnswerKeys, seal_cell
 from mlops_concepts.grading.verdicts import GradeFromReports, judge
@@ -109,12 +110,87 @@ def test_not_answered_yet_is_one_line_in_a_real_kernel_and_still_an_error():
     assert [o.output_type for o in outputs] == ["error"], outputs  # Validate still sees it
     assert outputs[0].ename == "NameError" and outputs[0].traceback == [
         f"Not yet. {TITLE}: not answered yet (`benefit_of` is not defined). Write your answer in "
-        "the cell above in place of `raise NotImplementedError()`, run it, then run this check "
-        "again."
+        "the cell above, run it, then run this check again."
     ]
     other = nb.cells[3].outputs
     assert len(other) == 1 and len(other[0].traceback) > 1, "other cells keep their traceback"
     assert not any(o.get("name") == "stderr" for c in nb.cells for o in c.outputs)
+
+
+def _run_all(*sources):
+    """Run cells like JupyterLab's Run All: nbclient stops at the first error *reply*."""
+    from nbclient import NotebookClient
+
+    nb = new_notebook(cells=[new_code_cell("from mlops_concepts import check"), *map(new_code_cell, sources)])
+    NotebookClient(nb, allow_errors=False, timeout=60).execute()
+    return nb
+
+
+def _one_error_line(cell) -> str:
+    assert [(o.output_type, o.ename) for o in cell.outputs] == [("error", "NotYet")], cell.outputs
+    (line,) = cell.outputs[0].traceback
+    return line
+
+
+def test_not_yet_is_an_error_output_that_does_not_stop_run_all():
+    """Validate scores an error output 0; the reply stays ok, so the next cells still run."""
+    key = digest(answer_form("c"), salt_for("nb", "q1_1a"))
+    nb = _run_all(
+        'answer = "<letter>"',
+        f'check("q1_1a", answer, key="{key}", title="Exercise 1.1 (a)", choices=["a", "b", "c", "d"])',
+        'answer = "e"',
+        f'check("q1_1a", answer, key="{key}", title="Exercise 1.1 (a)", choices=["a", "b", "c", "d"])',
+        'answer = "c"',
+        f'check("q1_1a", answer, key="{key}", title="Exercise 1.1 (a)")',
+        "print('the end')",
+    )
+    assert 'not answered yet: replace "<letter>"' in _one_error_line(nb.cells[2])
+    assert '"e" is not one of the allowed values' in _one_error_line(nb.cells[4])
+    assert [o.text for o in nb.cells[6].outputs] == ["Success! Exercise 1.1 (a) is right.\n"]
+    assert nb.cells[7].outputs[0].text == "the end\n"
+
+
+def test_an_answer_expression_calling_a_stub_does_not_stop_run_all():
+    """check("q2_3a", [next_phase(p) for p in ...]) with next_phase still a stub: one line."""
+    key = digest(answer_form(["development", "deployment"]), salt_for("nb", "q2_3a"))
+    call = (
+        'check("q2_3a", [next_phase(p) for p in ["design", "development"]], '
+        f'key="{key}", title="Exercise 2.3 (a)")'
+    )
+    nb = _run_all(
+        "def next_phase(phase):\n    # YOUR ANSWER HERE\n    raise NotImplementedError()",
+        call,
+        "def next_phase(phase):\n    return 1 / 0",
+        call,
+        'def next_phase(phase):\n    return {"design": "development"}.get(phase, "deployment")',
+        call,
+        f'check("q2_3b", undefined_function("deployment"), key="{key}", title="Exercise 2.3 (b)")',
+    )
+    assert _one_error_line(nb.cells[2]) == (
+        "Not yet. Exercise 2.3 (a): not answered yet (a function it calls still raises "
+        "NotImplementedError). Write your function in the cell above in place of "
+        "`raise NotImplementedError()`, run it, then run this check again."
+    )
+    assert _one_error_line(nb.cells[4]) == (
+        "Not yet. Exercise 2.3 (a): computing the answer raised ZeroDivisionError: division by zero"
+    )
+    assert [o.text for o in nb.cells[6].outputs] == ["Success! Exercise 2.3 (a) is right.\n"]
+    assert "not answered yet (`undefined_function` is not defined)" in _one_error_line(nb.cells[7])
+
+
+def test_only_a_check_cell_s_answer_expression_is_deferred():
+    """A plain name is passed as it is; other cells, and other calls, are left alone."""
+    import ast
+
+    from mlops_concepts.checks import DeferCheckAnswers
+
+    def deferred(source):
+        return "Deferred" in ast.unparse(DeferCheckAnswers().visit(ast.parse(source)))
+
+    assert deferred('check("q", f(1))') and deferred('check("q", [f(p) for p in "ab"], key="k")')
+    assert not deferred('check("q", answer, key="k")')
+    assert not deferred('x = 1\ncheck("q", f(1))')
+    assert not deferred("print(f(1))") and not deferred("check(q, f(1))")
 
 
 def _exercise_notebook(progress="show_progress()"):
@@ -153,16 +229,21 @@ def test_release_adds_titles_allowed_values_and_the_checkpoint_count():
     nb = _exercise_notebook()
     assert exercise_titles(nb) == {"q1_2a": "Exercise 1.2 (a)", "q1_2b": TITLE, "q2_1a": "Exercise 2.1"}
     assert listed_choices(nb) == {"q1_2a": BENEFITS, "q1_2b": BENEFITS, "q2_1a": ["a", "b"]}
-    released, _ = SealAnswerKeys().preprocess(nb, {"nbgrader": {"notebook": "nb"}})
-    checks = [read_check(c) for c in released.cells if "check(" in c.source]
-    assert [(c.title, c.choices) for c in checks] == [
+    released, resources = SealAnswerKeys().preprocess(nb, {"nbgrader": {"notebook": "nb"}})
+    assert [c.source for c in released.cells if "check(" in c.source] == [
+        'check("q1_2a", benefit_of)',
+        'check("q1_2b", benefit_of)',
+        'check("q2_1a", reason)',
+    ]
+    side = json.loads(resources["outputs"][".nb.checks.json"])
+    assert side["format"] == 1 and side["mode"] == "practice"
+    specs = side["checks"]
+    assert [(specs[g]["title"], specs[g]["choices"]) for g in ("q1_2a", "q1_2b", "q2_1a")] == [
         ("Exercise 1.2 (a)", BENEFITS),
         (TITLE, BENEFITS),
         ("Exercise 2.1", ["a", "b"]),
     ]
-    assert released.cells[1].source.endswith(
-        '    title="Exercise 1.2 (a)",\n    choices=["collaboration", "automation", "monitoring"],\n)'
-    )
+    assert specs["q1_2b"]["items"] == SCENARIOS and specs["q1_2b"]["key"].startswith("sha256$")
     assert released.cells[-1].source == "show_progress(expected=1)"
     typed = SealAnswerKeys().preprocess(
         _exercise_notebook("show_progress(expected=9)"), {"nbgrader": {"notebook": "nb"}}
@@ -175,6 +256,42 @@ def test_an_authors_own_title_and_choices_are_kept():
     cell.source = 'check("q2_1a", reason, key="b", title="Warm-up", choices=["b", "a"])'
     sealed = seal_cell(cell, "nb", "Exercise 2.1", ["a", "b"])
     assert 'title="Warm-up", choices=["b", "a"])' in sealed and "Exercise 2.1" not in sealed
+
+
+def test_a_short_released_check_reads_its_data_from_the_sidecar_in_a_real_kernel(tmp_path):
+    """The released cell is check(gid, answer); the sidecar beside the notebook (the kernel's
+    cwd) gives the key, items, title and choices. Without it: one line that says so."""
+    from nbclient import NotebookClient
+
+    nb = _exercise_notebook()
+    _, resources = SealAnswerKeys().preprocess(nb, {"nbgrader": {"notebook": "nb"}})
+    (tmp_path / ".nb.checks.json").write_bytes(resources["outputs"][".nb.checks.json"])
+    wrong = {SCENARIOS[0]: "automation", SCENARIOS[1]: "collaboration"}
+    run = new_notebook(
+        cells=[
+            new_code_cell("from mlops_concepts import check"),
+            new_code_cell(f"benefit_of = {KEY!r}"),
+            new_code_cell('check("q1_2b", benefit_of)'),
+            new_code_cell(f"benefit_of = {wrong!r}"),
+            new_code_cell('check("q1_2b", benefit_of)'),
+            new_code_cell('benefit_of = {k: "speed" for k in benefit_of}'),
+            new_code_cell('check("q1_2b", benefit_of)'),
+            new_code_cell('check("q1_2b", not_yet_defined)'),
+        ]
+    )
+    # allow_errors: the last cell's NameError is a real error (the one-line hint, titled from
+    # the sidecar); that the others do not stop Run All is proved above.
+    resources = {"metadata": {"path": str(tmp_path)}}
+    NotebookClient(run, allow_errors=True, timeout=60, resources=resources).execute()
+    assert run.cells[2].outputs[0].text == f"Success! {TITLE} is right.\n"
+    lines = [_one_error_line(run.cells[i]) for i in (4, 6)]
+    assert lines[0] == f"Not yet. {TITLE}: not right yet. Re-read the lesson and try again."
+    assert '"speed", which is not one of the allowed values ("collaboration"' in lines[1]
+    assert run.cells[7].outputs[0].traceback[0].startswith(f"Not yet. {TITLE}: not answered yet")
+
+    (tmp_path / ".nb.checks.json").unlink()
+    alone = _run_all(f"benefit_of = {KEY!r}", 'check("q1_2b", benefit_of)')
+    assert "cannot find its data" in _one_error_line(alone.cells[2])
 
 
 def _graded(answer_outputs, test_outputs):

@@ -2,8 +2,9 @@
 
 Everything is read from the course directory, so the corpus works on every chapter:
 
-* the released notebook: answer cells (their stubs), locked test cells, the sealed self-check keys
-  (``check(..., key="sha256$...")``) and the exercise texts (the allowed values a student may try);
+* the released notebook: answer cells (their stubs), locked test cells (``check(gid, answer)``),
+  the sealed self-check keys in its sidecar (``.<id>.checks.json``) and the exercise texts (the
+  allowed values a student may try);
 * the instructor solutions (``course.solutions``), from which the answer names are read with
   :mod:`ast` and their values computed (instructor code: trusted);
 * for judging only (never given to a cheat, except the "many reports" one that must include it):
@@ -100,6 +101,9 @@ class Chapter:
     def __init__(self, root: Path, assignment: str):
         self.root, self.assignment = Path(root), assignment
         self.release = nbformat.read(notebook_path(self.root, "release", assignment), as_version=4)
+        # What a released test cell does not show (key, items, cases) is in the sidecar beside it.
+        side = notebook_path(self.root, "release", assignment).parent / f".{assignment}.checks.json"
+        specs = json.loads(side.read_text())["checks"]
         source = nbformat.read(notebook_path(self.root, "source", assignment), as_version=4)
         keys = {gid: json.loads(text) for gid, text in answer_keys(source).items()}
         sols = solutions(self.root, assignment)
@@ -122,11 +126,11 @@ class Chapter:
                     grade_id=gid,
                     answer=current.grade_id,
                     points=float(nbmeta(cell).get("points", 0)),
-                    digest=check.kwargs["key"],
-                    items=check.kwargs.get("items"),
+                    digest=specs[gid]["key"],
+                    items=specs[gid].get("items"),
                     expr=ast.get_source_segment(cell.source, check.node.args[1]) or "",
                     key=keys[gid],
-                    lab=check.kwargs.get("cases"),
+                    lab=specs[gid].get("cases"),
                 )
                 current.tests.append(gid)
                 text = ""

@@ -274,6 +274,13 @@ def _put(root: Path, assignment: str, student: str, sub) -> None:
         folder.mkdir(parents=True)
         sub(folder)
     elif isinstance(sub, tuple):
-        submit(root, assignment, student, sub[0], files=sub[1])
+        submit(root, assignment, student, sub[0], files={**_fetched(root, assignment), **sub[1]})
     else:
-        submit(root, assignment, student, sub)
+        submit(root, assignment, student, sub, files=_fetched(root, assignment))
+
+
+def _fetched(root: Path, assignment: str) -> dict[str, bytes]:
+    """What a student fetched beside the notebook and submits with it: the self-checks' sidecar
+    (grading never reads it; the self-checks in the student's kernel do)."""
+    side = root / "release" / assignment / f".{assignment}.checks.json"
+    return {side.name: side.read_bytes()} if side.exists() else {}

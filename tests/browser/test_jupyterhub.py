@@ -194,10 +194,13 @@ def feedback(cls, hub, hand_graded, chromium_browser):
                     out = screenshot_dir() / "hub-feedback.png"
                     out.parent.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(out))
-                # Another student's server is not theirs to open, whatever the URL.
+                # Their browser session reads their own files through their server, and not the
+                # other student's, whatever the URL.
+                own = page.goto(f"{hub.url}/user/{student.name}/api/contents/{ASSIGNMENT}")
+                shown[f"{key} own"] = (own.status, page.content())
                 other = cls.students["B" if key == "A" else "A"].name
-                response = page.goto(f"{hub.url}/user/{other}/api/contents/{ASSIGNMENT}")
-                shown[f"{key} opens the other's server"] = (response.status, page.content())
+                theirs = page.goto(f"{hub.url}/user/{other}/api/contents/{ASSIGNMENT}")
+                shown[f"{key} other"] = (theirs.status, page.content())
         finally:
             context.close()
     return shown
@@ -230,9 +233,12 @@ def test_the_hand_grade_reaches_only_its_student(cls, feedback):
     assert f"Score: {HAND_SCORE} / 2.0" in feedback["A"]
     assert COMMENT not in feedback["B"]
     assert cls.students["B"].name in feedback["B"] or ASSIGNMENT in feedback["B"]
+    notebook = f"{ASSIGNMENT}.ipynb"
     for key in ("A", "B"):
-        status, content = feedback[f"{key} opens the other's server"]
-        assert status != 200 or '"content"' not in content, (status, content[:500])
+        status, content = feedback[f"{key} own"]
+        assert status == 200 and notebook in content, (status, content[:500])
+        status, content = feedback[f"{key} other"]
+        assert status == 403 and notebook not in content, (status, content[:500])
 
 
 def test_no_student_can_read_another_student_the_course_or_the_inbound(cls, feedback):

@@ -7,10 +7,11 @@ The set-up is docs/deploy.md's: the course's wheel installed once into a venv ev
 npm. Only the login differs: a shared test password instead of PAM.
 
 In chromium, each student logs in, fetches chapter 1 in the Assignments tab, answers (their
-notebook saved through their own server) and submits; the instructor collects and grades with
-``mlops-concepts grade`` as their Unix user, grades a reflection by hand in their Formgrader and
-releases feedback; each student fetches and opens their own feedback. Then, as the Unix users:
-no student can read another's work, the instructor's course, or the inbound.
+notebook saved through their own server; A types the reflection in JupyterLab) and submits;
+the instructor collects and grades with ``mlops-concepts grade`` as their Unix user, grades a
+reflection by hand in their Formgrader and releases feedback; each student fetches and opens
+their own feedback. Then, as the Unix users: no student can read another's work, the
+instructor's course, or the inbound.
 
 Needs root (real Unix users); skips elsewhere, fails under CI. About 5-8 minutes.
 """
@@ -18,8 +19,10 @@ Needs root (real Unix users); skips elsewhere, fails under CI. About 5-8 minutes
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -39,6 +42,10 @@ COURSE_ID = "mlops-concepts"
 SAMPLES = {"A": "sample-complete", "B": "sample-partial"}
 HAND_SCORE = 1.5  # of the reflection's 2 points
 COMMENT = "Hub feedback: good link between monitoring and retraining."
+STUB = "YOUR ANSWER HERE"  # what a released written answer holds (nbgrader's ClearSolutions.text_stub)
+# Student A types this reflection into their notebook in JupyterLab; their other answers are saved
+# whole (a sample submission) through their server.
+TYPED = "A startup's data scientist also deploys the model; an enterprise has an ML engineer for it."
 
 
 def ok(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -104,6 +111,41 @@ def _save_notebook(page, user: str, rel: str, notebook: dict) -> None:
     assert status in (200, 201), status
 
 
+def _answers(key: str) -> dict:
+    """The notebook a student saves: their sample's answers; A's reflection left to type."""
+    notebook = json.loads(sample_path(REPO, ASSIGNMENT, SAMPLES[key]).read_text())
+    if key == "A":
+        (cell,) = [c for c in notebook["cells"] if _grade_id(c) == "reflection"]
+        cell["source"] = STUB
+    return notebook
+
+
+def _grade_id(cell: dict) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _type_reflection(page, hub, user: str, notebook: Path) -> None:
+    """Open the notebook in JupyterLab, write the reflection into its answer cell, save (Ctrl+S)."""
+    page.goto(f"{hub.url}/user/{user}/lab/tree/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+    paragraphs = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown p")
+    answer = paragraphs.filter(has_text=re.compile(rf"^\s*{STUB}\s*$"))  # not the instructions
+    page.locator(".jp-NotebookPanel .jp-Notebook-cell").first.wait_for()
+    # The notebook is ready when its kernel is (the status bar says Idle): not before.
+    page.locator("#jp-main-statusbar").get_by_text("Idle").first.wait_for(timeout=120_000)
+    answer.scroll_into_view_if_needed()
+    answer.dblclick()  # a rendered Markdown cell opens its editor on a double click
+    editor = page.locator(".jp-Cell.jp-mod-active.jp-MarkdownCell .cm-content")
+    editor.wait_for()
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(TYPED)
+    page.keyboard.press("Control+S")
+    deadline = time.monotonic() + 30
+    while TYPED not in notebook.read_text():
+        assert time.monotonic() < deadline, "JupyterLab did not save the typed reflection"
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def submitted(cls, hub, chromium_browser):
     """Each student, in the browser: log in, fetch in the Assignments tab, answer, submit."""
@@ -118,8 +160,11 @@ def submitted(cls, hub, chromium_browser):
                 fetched.get_by_text(ASSIGNMENT).first.wait_for()
                 notebook = student.home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
                 assert notebook.is_file(), "the Assignments tab fetched outside the student's home"
-                answers = json.loads(sample_path(REPO, ASSIGNMENT, SAMPLES[key]).read_text())
-                _save_notebook(page, student.name, f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb", answers)
+                _save_notebook(page, student.name, f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb", _answers(key))
+                if key == "A":
+                    _type_reflection(page, hub, student.name, notebook)
+                    open_assignments(page)
+                    fetched = page.locator("#fetched_assignments_list")
                 fetched.get_by_role("button", name="Submit").click()
                 page.locator("#submitted_assignments_list").get_by_text(ASSIGNMENT).first.wait_for()
         finally:
@@ -153,7 +198,10 @@ def hand_graded(cls, hub, graded, chromium_browser):
     context, page = log_in(chromium_browser, hub, cls.teacher.name, hub.passwords.instructor)
     try:
         with explained(page, hub):
-            page.goto(f"{hub.url}/user/{cls.teacher.name}/formgrader/submissions/{submission_id}/")
+            # Fill the score only once the page's script has loaded the grades and comments: it
+            # redraws the fields then, and a value typed before that is lost without a save.
+            with page.expect_response(lambda r: "/formgrader/api/comments?" in r.url):
+                page.goto(f"{hub.url}/user/{cls.teacher.name}/formgrader/submissions/{submission_id}/")
             score = page.locator("input.score#reflection")
             score.wait_for()
             with page.expect_response(lambda r: _saves(r, "grade")) as r:
@@ -219,8 +267,13 @@ def test_the_instructor_collects_and_grades_as_their_own_user(cls, graded):
     assert "Graded 2 of 2" in out, out
     for key, student in cls.students.items():
         path = cls.course / "submitted" / student.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-        sample = json.loads(sample_path(REPO, ASSIGNMENT, SAMPLES[key]).read_text())
-        assert json.loads(path.read_text())["cells"] == sample["cells"], "not the answers the student saved"
+        cells = json.loads(path.read_text())["cells"]
+        if key == "A":
+            (reflection,) = [c for c in cells if _grade_id(c) == "reflection"]
+            assert "".join(reflection["source"]).strip() == TYPED
+            cells = [c for c in cells if c is not reflection]
+        saved = [c for c in _answers(key)["cells"] if key == "B" or _grade_id(c) != "reflection"]
+        assert cells == saved, "not the answers the student saved"
         assert (cls.course / "gradebook.db").stat().st_uid == cls.teacher.uid
     with _gradebook(cls) as gb:
         a = gb.find_submission(ASSIGNMENT, cls.students["A"].name).score

@@ -53,12 +53,13 @@ $(KERNEL): etc/ipython/ipython_kernel_config.py | $(STAMP)
 	install -D -m 644 $< $@
 
 # Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium;
-# the gradebook test starts a private PostgreSQL server.
+# the gradebook test starts a private PostgreSQL server; npm installs the JupyterHub test's proxy.
 system-deps:
 	@missing=""; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -69,7 +70,15 @@ demo: $(VENV_READY)
 	@command -v bwrap >/dev/null || $(MAKE) --no-print-directory system-deps
 	$(BIN)/mlops-concepts demo $(ASSIGNMENT)
 
-test: $(VENV_READY) system-deps
+# JupyterHub's proxy for tests/browser/test_jupyterhub.py, from the npm registry, into ./node_modules
+# (once per version: the stamp names it).
+CHP_VERSION := 5.3.0
+CHP := node_modules/.chp-$(CHP_VERSION)
+$(CHP): | system-deps
+	npm install --no-save --no-package-lock --no-audit --no-fund configurable-http-proxy@$(CHP_VERSION)
+	@touch $@
+
+test: $(VENV_READY) system-deps $(CHP)
 	$(BIN)/python -m pytest
 
 # Fast checks while working (a minute or two): the chapter linter and every test that runs neither

@@ -1,6 +1,6 @@
 """Class grading against plain nbgrader, and parallel against serial, measured in one run.
 
-    .venv/bin/python benchmarks/class_grading.py [--students 16,48] [--rounds R]
+    .venv/bin/python benchmarks/class_grading.py [--students 16,48] [--rounds R] [--baseline PYTHON]
 
 For each class size N, in fresh course directories on this machine, times (interleaved,
 rotating order, R rounds; medians reported):
@@ -10,9 +10,16 @@ rotating order, R rounds; medians reported):
 * **jobs=1**: ``mlops-concepts grade --jobs 1`` on N complete chapter 1 submissions (sandboxed,
   staged, rebuilt, reported, defused; feedback and export included);
 * **jobs=2**: the same with ``--jobs 2``;
-* **two at once**: two copies of that class, each graded with ``--jobs 1``, at the same time.
+* **two at once**: two copies of that class, each graded with ``--jobs 1``, at the same time;
+* **floor**: the same N chapter 1 notebooks executed one after the other by bare nbclient, in
+  one process (no nbgrader, no sandbox, no staging, no gradebook, no feedback): what running the
+  students' code costs at the least;
+* with ``--baseline PYTHON`` (another checkout's venv, e.g. ``/work/main/.venv/bin/python``),
+  **base jobs=1** and **base jobs=2**: that checkout's grading command on the same class, in
+  the same rounds, for a before/after on the same machine minutes.
 
-Prints the ratios the course promises: P1 = jobs=1 / plain (target at most 1.25), and
+Prints ours / floor per student, and the ratios the course promises: P1 = jobs=1 / plain
+(target at most 1.25), and
 P2 = jobs=1 / jobs=2 (target at least 1.8 on 2 cores). Two runs that share nothing but the
 machine are the best any ``--jobs 2`` could do, so it also prints that ceiling, measured in the
 same rounds (2 x jobs=1 / two at once), and how much of it P2 reaches: on a machine whose cores
@@ -118,13 +125,45 @@ def our_course(root: Path, students: int) -> Path:
     return course
 
 
-def start_grading(root: Path, jobs: int) -> subprocess.Popen:
+FLOOR = """
+import sys, nbformat
+from nbclient import NotebookClient
+for path in sys.argv[1:]:
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, kernel_name="python3", timeout=60, allow_errors=True).execute()
+"""
+
+
+def floor(root: Path) -> float:
+    """Bare nbclient on every submitted notebook of the class, one process, one after the other."""
+    notebooks = sorted(str(p) for p in (root / "submitted").glob(f"*/{ASSIGNMENT}/*.ipynb"))
+    scratch = root / ".floor"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    copies = []
+    for i, path in enumerate(notebooks):  # copies: the submitted files are never touched
+        copy = scratch / f"{i:03d}.ipynb"
+        shutil.copy(path, copy)
+        copies.append(str(copy))
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", FLOOR, *copies],
+        cwd=scratch,
+        capture_output=True,
+        text=True,
+        env=nbgrader_env(),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return time.perf_counter() - start
+
+
+def start_grading(root: Path, jobs: int, python: str = sys.executable) -> subprocess.Popen:
     """``mlops-concepts grade`` of the whole class, from scratch (no earlier results kept)."""
     for folder in ("autograded", "feedback"):
         shutil.rmtree(root / folder, ignore_errors=True)
     return subprocess.Popen(
         [
-            sys.executable,
+            python,
             "-m",
             "mlops_concepts.grading.cli",
             "grade",
@@ -155,7 +194,7 @@ def ours(root: Path, jobs: int) -> float:
     return at_once([lambda: start_grading(root, jobs)])
 
 
-def measure(students: int, rounds: int) -> dict[str, float]:
+def measure(students: int, rounds: int, baseline: str | None = None) -> dict[str, float]:
     """Median seconds of each configuration, for a class of ``students``."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -169,7 +208,11 @@ def measure(students: int, rounds: int) -> dict[str, float]:
             "two at once": lambda: at_once(
                 [lambda: start_grading(course, 1), lambda: start_grading(twin, 1)]
             ),
+            "floor": lambda: floor(course),
         }
+        if baseline:
+            configs["base jobs=1"] = lambda: at_once([lambda: start_grading(course, 1, baseline)])
+            configs["base jobs=2"] = lambda: at_once([lambda: start_grading(course, 2, baseline)])
         names = list(configs)
         times = {n: [] for n in names}
         for r in range(rounds):
@@ -185,9 +228,10 @@ def main() -> None:
     # nbgrader process per step and batch, the export) hide what --jobs does per student.
     parser.add_argument("--students", default="16,48", help="class sizes, comma-separated (default: 16,48)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--baseline", default=None, help="another checkout's venv python, to compare")
     args = parser.parse_args()
     sizes = [int(n) for n in args.students.split(",")]
-    medians = {n: measure(n, args.rounds) for n in sizes}
+    medians = {n: measure(n, args.rounds, args.baseline) for n in sizes}
     for n, med in medians.items():
         for name, seconds in med.items():
             graded = 2 * n if name == "two at once" else n
@@ -202,8 +246,17 @@ def main() -> None:
             f"{med['jobs=1'] / med['plain']:.2f}x (target <= 1.25); "
             f"P2 speed-up of --jobs 2 over --jobs 1 = {p2:.2f}x (target >= 1.8); "
             f"ceiling on these cores (2 x jobs=1 / two at once) = {ceiling:.2f}x, "
-            f"of which P2 reaches {p2 / ceiling:.0%}"
+            f"of which P2 reaches {p2 / ceiling:.0%}; "
+            f"ours (jobs=1) / floor = {med['jobs=1'] / med['floor']:.2f}x "
+            f"({(med['jobs=1'] - med['floor']) / n:.2f} s per student above bare nbclient)"
         )
+        if "base jobs=1" in med:
+            b1, b2 = med["base jobs=1"], med["base jobs=2"]
+            print(
+                f"{n} students, baseline: jobs=1 {b1:.1f} s, jobs=2 {b2:.1f} s; P1 {b1 / med['plain']:.2f}x, "
+                f"P2 {b1 / b2:.2f}x ({b1 / b2 / ceiling:.0%} of the ceiling), "
+                f"base jobs=1 / floor = {b1 / med['floor']:.2f}x"
+            )
 
 
 if __name__ == "__main__":

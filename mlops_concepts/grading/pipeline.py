@@ -81,6 +81,9 @@ def _release_notebooks(root: Path, assignment: str) -> dict[str, Path]:
 def _scores(root: Path, assignment: str, students: list[str], notebooks: dict[str, Path]):
     """Each student's score, and how many got each autograded item right: two queries in all.
 
+    Items are named by the exercise titles students read ("Exercise 1.2 (b)"), not by grade ids
+    (an id is kept only for a test cell under no exercise heading).
+
     (Walking each submission's notebooks and grades through nbgrader's objects costs a query per
     grade: a second or more at the end of every run of a class.) Items come in the order of the
     released ``notebooks``.
@@ -88,9 +91,13 @@ def _scores(root: Path, assignment: str, students: list[str], notebooks: dict[st
     import nbformat
     from nbgrader.api import Assignment, Grade, Gradebook, GradeCell, SubmittedAssignment, SubmittedNotebook
 
-    position = {}
+    from .exercises import exercise_titles
+
+    position, titles = {}, {}
     for path in notebooks.values():
-        for gid in map(cells.grade_id, nbformat.read(path, as_version=4).cells):
+        nb = nbformat.read(path, as_version=4)
+        titles.update(exercise_titles(nb))
+        for gid in map(cells.grade_id, nb.cells):
             if gid:
                 position.setdefault(gid, len(position))
     wanted = set(students)
@@ -118,12 +125,12 @@ def _scores(root: Path, assignment: str, students: list[str], notebooks: dict[st
         passed, total = items.get(name, (0, 0))
         items[name] = (passed + ok, total + 1)
         if not ok:
-            failed[student].append(name)
+            failed[student].append(titles.get(name, name))
     rows = {
         student: (d["score"], d["max_score"], d["needs_manual_grade"], failed[student])
         for student, d in subs.items()
     }
-    return rows, items
+    return rows, {titles.get(name, name): counts for name, counts in items.items()}
 
 
 def _plan(students: list[str], jobs: int) -> dict[str, list[str]]:
@@ -370,7 +377,7 @@ def grade(
             score, max_score, manual, failed = rows[student]
             extra = []
             if failed:
-                extra.append("missed " + ", ".join(failed))
+                extra.append("missed " + ", ".join(map(printable, failed)))
             if manual:
                 extra.append("reflection to grade by hand")
             _say(f"{printable(student):<24} {score:>5.1f} / {max_score:<4.1f} {'; '.join(extra)}")
@@ -382,7 +389,7 @@ def grade(
         hardest = sorted(missed.items(), key=lambda kv: kv[1][0] / kv[1][1])[:5]
         _say(
             "Items the class found hardest: "
-            + ", ".join(f"{name} ({passed} of {total} right)" for name, (passed, total) in hardest)
+            + ", ".join(f"{printable(name)} ({passed} of {total} right)" for name, (passed, total) in hardest)
             if hardest
             else "Every student got every autograded item right."
         )

@@ -1,12 +1,13 @@
 """Ctrl-C during ``mlops-concepts grade``: everything stops at once, and what is left is consistent.
 
 The real command, in a process of its own (Ctrl-C reaches its main thread, as on a terminal), on a
-real course: ann's batch is merged and has its feedback; slow's batch is still running a cell
+real course: ann is merged and has her feedback; slow's child is still running a cell
 that sleeps 25 s when the instructor presses Ctrl-C.
 """
 
 from __future__ import annotations
 
+import secrets
 import signal
 import subprocess
 import sys
@@ -46,13 +47,33 @@ def grade_until_ann_has_feedback(command: list[str], root: Path, env: dict) -> s
     return proc
 
 
-def processes_left(before: set[int], within: float = 10.0) -> dict[int, str]:
-    """The grader's processes (of the ``WATCHED`` kinds) not in ``before`` still there after
-    ``within`` seconds at most."""
+def _has_marker(pid: int, marker: str | None) -> bool:
+    """Whether the process's environment holds ``marker`` (always, without one): on a machine
+    shared with other graders and test runs, only this run's processes are its business. A
+    sandboxed kernel, whose environment is cleared, dies with its bwrap, which has the marker."""
+    if marker is None:
+        return True
+    try:
+        return marker.encode() in Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+
+
+def processes_left(before: set[int], within: float = 10.0, marker: str | None = None) -> dict[int, str]:
+    """The grader's processes (of the ``WATCHED`` kinds, with ``marker`` in their environment) not
+    in ``before`` still there after ``within`` seconds at most."""
+
+    def left() -> dict[int, str]:
+        return {
+            pid: args
+            for pid, args in pids_mentioning(*WATCHED).items()
+            if pid not in before and _has_marker(pid, marker)
+        }
+
     deadline = time.monotonic() + within
-    while set(pids_mentioning(*WATCHED)) - before and time.monotonic() < deadline:
+    while left() and time.monotonic() < deadline:
         time.sleep(0.1)
-    return {pid: args for pid, args in pids_mentioning(*WATCHED).items() if pid not in before}
+    return left()
 
 
 def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
@@ -65,7 +86,9 @@ def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
     submitted = {p: p.read_bytes() for p in (root / "submitted").rglob("*") if p.is_file()}
     before = set(pids_mentioning(*WATCHED))
     command = [str(Path(sys.executable).parent / "mlops-concepts"), "grade", ASSIGNMENT, "--jobs", "2"]
-    proc = grade_until_ann_has_feedback(command, root, nbgrader_env())
+    marker = f"MLOPS_TEST_RUN={secrets.token_hex(8)}"
+    env = dict(nbgrader_env(), MLOPS_TEST_RUN=marker.split("=")[1])
+    proc = grade_until_ann_has_feedback(command, root, env)
     time.sleep(1)  # slow's kernel is into its sleep
     assert proc.poll() is None
     proc.send_signal(signal.SIGINT)
@@ -76,7 +99,7 @@ def test_ctrl_c_stops_every_process_at_once_and_keeps_what_was_merged(tmp_path):
     assert "Interrupted" in out and "1 of 2 student(s) have their new grades" in out, out
     assert "Traceback" not in out and "slow: NOT GRADED" not in out, out
     # Every nbgrader process, sandbox and kernel of the run is gone.
-    left = processes_left(before)
+    left = processes_left(before, marker=marker)
     assert not left, left
     # What was merged is whole: ann's grades, notebook and feedback; slow has nothing half done.
     assert (root / "autograded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()

@@ -136,3 +136,18 @@ def test_the_summary_names_only_items_somebody_missed(graded):
     for line in lines:
         counts = re.findall(r"\((\d+) of (\d+) right\)", line)
         assert counts and all(int(right) < int(total) for right, total in counts), line
+
+
+def test_the_summary_names_exercises_by_title_never_by_grade_id(graded):
+    """Issue 29 item 2: the instructor's terminal says "Exercise 1.2 (b)", as students read it;
+    grade ids (q2_4a is Exercise 2.2 (a)) never show where a title serves."""
+    _, result, _ = graded
+    summary = [
+        ln
+        for ln in result.stdout.splitlines()
+        if ln.startswith("Items the class found hardest: ") or " missed " in ln
+    ]
+    assert summary and any(ln.startswith("Items the class found hardest: ") for ln in summary)
+    for line in summary:
+        assert "Exercise " in line, line
+        assert not re.search(r"\bq\d+_\d+[a-z]?\b", line), line

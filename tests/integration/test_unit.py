@@ -1,0 +1,116 @@
+"""The prototype of issue 30: one student, one child, one result (``grading/unit.py``,
+``grading/children.py``), not yet what ``mlops-concepts grade`` runs.
+
+Real nbgrader on a real course: a student is autograded, then given feedback, by children forked
+from the standard library's forkserver with nbgrader preloaded; the same unit runs as a
+subprocess of its own (``children.run_subprocess``, as on a Dask worker).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from multiprocessing import forkserver as mp_forkserver
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlops_concepts.grading import children
+from mlops_concepts.grading.coursedir import gradebook_url
+from mlops_concepts.grading.forkserver import nbgrader_env
+from mlops_concepts.grading.gradebooks import merge, seed_template
+from mlops_concepts.grading.layout import JOBS, LOGS
+from mlops_concepts.grading.unit import StudentJob, graded_folder, scratch_url
+from support import build_samples  # noqa: E402
+from support.course import before_first_answer, make_course, submit
+
+ASSIGNMENT = build_samples.ASSIGNMENT
+STUDENTS = ("ann", "bob", "cid")
+LINE = re.compile(r"^(\w+) of (\S+) in process (\d+) \(group (\d+), child of (\d+)\)")
+
+
+def _first_line(path: Path) -> tuple[str, str, int, int, int]:
+    step, student, pid, group, parent = LINE.match(path.read_text(errors="replace")).groups()
+    return step, student, int(pid), int(group), int(parent)
+
+
+def _group_gone(pgid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _job(root: Path, student: str, timeout: float = 600) -> StudentJob:
+    template = root / JOBS / "template.db"
+    if not template.exists():
+        template.parent.mkdir(parents=True, exist_ok=True)
+        seed_template(gradebook_url(root), template, ASSIGNMENT)
+    return StudentJob(
+        str(root), ASSIGNMENT, student, gradebook_url(root), (), timeout, str(template), nbgrader_env()
+    )
+
+
+def test_a_student_is_autograded_by_a_child_of_the_preloaded_server_and_the_result_is_a_value(tmp_path):
+    root = make_course(tmp_path / "course", timeout=600)
+    complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+    submit(root, ASSIGNMENT, "ann", complete)
+    result = children.run_forked("autograde", _job(root, "ann"))
+    assert result.ok and result.student == "ann" and not result.reason, result
+    assert result.log == f"{LOGS}/ann.log" and result.notes == []
+    step, who, pid, group, parent = _first_line(root / result.log)
+    assert (step, who) == ("autograde", "ann")
+    assert group == pid  # its own group: a timeout kills its kernel too
+    assert parent == mp_forkserver._forkserver._forkserver_pid  # forked, nbgrader preloaded
+    assert "nbgrader.apps.nbgraderapp" in mp_forkserver._forkserver._preload_modules
+    assert (graded_folder(root, "ann", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb").is_file()
+    # The parent merges it (one writer), then feedback is a unit of its own.
+    assert merge(scratch_url(root, "ann"), gradebook_url(root), ASSIGNMENT, ["ann"]) == {"ann"}
+    feedback = children.run_forked("feedback", _job(root, "ann"))
+    assert feedback.ok, feedback
+    assert (root / "feedback" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
+
+
+def test_a_student_past_their_time_is_killed_with_their_kernel(tmp_path):
+    root = make_course(tmp_path / "course", timeout=600)
+    complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+    submit(root, ASSIGNMENT, "loops", before_first_answer(complete, "while True:\n    pass\n"))
+    started = time.monotonic()
+    result = children.run_forked("autograde", _job(root, "loops", timeout=40))
+    assert time.monotonic() - started < 300  # not the cell timeout of 600 s
+    assert not result.ok and result.reason == "it took longer than 40 s", result
+    log = (root / LOGS / "loops.log").read_text(errors="replace")
+    assert "Executing notebook" in log or "Converting notebook" in log  # it was being graded
+    assert _group_gone(_first_line(root / LOGS / "loops.log")[3])  # nbgrader and its kernel
+
+
+@pytest.mark.parametrize("run", [children.run_forked, children.run_subprocess], ids=["forked", "subprocess"])
+def test_a_unit_returns_its_result_as_a_value_in_its_own_group_and_environment(tmp_path, run, monkeypatch):
+    """Feedback for a student nobody graded: nbgrader fails, and the result says why, from the
+    student's own log. The child ran in the job's folder with the environment of the process
+    that runs it now, not the one the forkserver started with."""
+    root = make_course(tmp_path / "course")
+    (root / "nbgrader_config.py").write_text(
+        (root / "nbgrader_config.py").read_text()
+        + "\nimport os\nprint('SETTING', os.environ.get('SOME_SETTING'), 'LEADER', "
+        "os.getpgid(0) == os.getpid(), 'CWD', os.getcwd(), flush=True)\n"
+    )
+    children.start()  # before the setting: the server does not have it
+    monkeypatch.setenv("SOME_SETTING", "from-the-runner")
+    url = gradebook_url(root)
+    job = StudentJob(str(root), ASSIGNMENT, "nobody", url, env=nbgrader_env(), timeout=300)
+    result = run("feedback", job)
+    assert result.student == "nobody" and not result.ok
+    assert result.reason and result.log == f"{LOGS}/feedback/nobody.log"
+    text = (root / result.log).read_text()
+    assert f"SETTING from-the-runner LEADER True CWD {root}" in text, text
+    _, _, pid, group, parent = _first_line(root / result.log)
+    assert pid == group
+    # Forked from the server, or (on a Dask worker) a subprocess of the process that runs it.
+    assert (parent == os.getpid()) == (run is children.run_subprocess)

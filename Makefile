@@ -134,6 +134,7 @@ student: $(VENV_READY)
 screenshots: $(VENV_READY) system-deps
 	MLOPS_BROWSER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
 	  tests/browser/test_lab.py tests/browser/test_checkpoints_browser.py tests/browser/test_student_class.py \
+	  tests/browser/test_run_all.py \
 	  tests/browser/test_formgrader_xss.py tests/integration/test_report.py
 
 lint: $(VENV_READY)

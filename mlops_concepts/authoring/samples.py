@@ -18,12 +18,14 @@ import copy
 import importlib.util
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 
 import nbformat
 
 from ..grading import cells
+from ..grading.seal import sidecar_name
 
 EXAMPLES = "examples"
 #: In ``SAMPLES``: the instructor's answer to this cell (from ``source/``).
@@ -125,8 +127,14 @@ def build(root: Path, chapter: str) -> list[Path]:
         path = sample_path(root, chapter, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, path)
+        # A student submits the whole fetched folder, the self-checks' sidecar with it.
+        shutil.copyfile(_sidecar(root, chapter), _sample_sidecar(root, chapter, student))
         written.append(path)
     return written
+
+
+def _sidecar(root: Path, chapter: str) -> Path:
+    return Path(root) / "release" / chapter / sidecar_name(chapter)
 
 
 def stale(root: Path, chapter: str) -> list[str]:
@@ -136,7 +144,16 @@ def stale(root: Path, chapter: str) -> list[str]:
         for student, nb in samples(root, chapter).items()
         if not sample_path(root, chapter, student).is_file()
         or json.loads(sample_path(root, chapter, student).read_text()) != json.loads(nbformat.writes(nb))
+        or not _same_bytes(_sample_sidecar(root, chapter, student), _sidecar(root, chapter))
     ]
+
+
+def _sample_sidecar(root: Path, chapter: str, student: str) -> Path:
+    return sample_path(root, chapter, student).parent / sidecar_name(chapter)
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    return a.is_file() and b.is_file() and a.read_bytes() == b.read_bytes()
 
 
 def main(argv: list[str] | None = None) -> int:

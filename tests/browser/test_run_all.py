@@ -24,9 +24,11 @@ from test_lab import (
     wait_until_settled,
 )
 
+from support.course import ASSIGNMENTS
+
 pytestmark = pytest.mark.browser
 
-CHAPTERS = ["01-introduction-to-mlops", "04-maintaining-ml-in-production"]
+CHAPTERS = ASSIGNMENTS  # every chapter, in JupyterLab as headless (test_run_all_headless.py)
 ERRORS = ".jp-NotebookPanel .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 
 

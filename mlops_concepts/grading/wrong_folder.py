@@ -7,15 +7,17 @@ package installs ``<prefix>/etc/jupyter/nbgrader_config.json`` (see pyproject.to
 this class nbgrader's collect wherever nothing else is configured; a course's own
 ``nbgrader_config.py`` replaces it with the course's collect. So it only ever runs where no course
 configured one: with no ``nbgrader_config.py`` in the course root it explains what is wrong, and
-otherwise it is nbgrader's own collect.
+otherwise it is the course's safe collect (:class:`.exchange.SafeExchangeCollect`). That matters on
+a hub, where this file and the hub's ``nbgrader_config.py`` sit in one folder and a JSON file
+there is read after the Python one: there it would otherwise replace the collect of the course
+configuration that the hub's file loads for the instructor's Formgrader.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from nbgrader.exchange.default.collect import ExchangeCollect
-
+from mlops_concepts.grading.exchange import SafeExchangeCollect
 from mlops_concepts.grading.untrusted import printable
 
 
@@ -27,7 +29,7 @@ def explanation(root: str) -> str:
     )
 
 
-class CollectInCourse(ExchangeCollect):
+class CollectInCourse(SafeExchangeCollect):
     def start(self):
         root = self.coursedir.root
         if not (Path(root) / "nbgrader_config.py").is_file():

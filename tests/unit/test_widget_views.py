@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from mlops_concepts import widget_views
@@ -89,7 +90,10 @@ def kernel(pid):
 
 
 def opened(server, path="a/nb.ipynb"):
-    model = asyncio.run(server.contents_manager.get(path))
+    # In a thread of its own: the browser tests' Playwright keeps an event loop running in this
+    # one for the whole session, and asyncio.run refuses to start inside a running loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        model = pool.submit(asyncio.run, server.contents_manager.get(path)).result()
     return [WIDGET_VIEW in o["data"] for o in model["content"]["cells"][0]["outputs"]]
 
 

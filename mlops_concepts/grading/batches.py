@@ -40,6 +40,7 @@ from .gradebooks import seed
 from .layout import GRADED, JOBS, LOGS, STAGING
 from .preflight import ENV as PREFLIGHT_ENV
 from .submissions import stage, stage_blank
+from .unit import replace_folder
 from .untrusted import printable, quoted
 
 MAX_LOG_BYTES = 2 * 2**20
@@ -505,12 +506,4 @@ def _discard_feedback(root: Path, batch: Batch, student: str) -> None:
 
 def publish(root: Path, batch: str, assignment: str, student: str) -> None:
     """Move a student's freshly graded notebooks into ``autograded/``, replacing the old ones."""
-    source = root / GRADED / batch / student / assignment
-    target = root / "autograded" / student / assignment
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if os.path.lexists(target):
-        old = target.with_name(f".{assignment}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(source, target)
+    replace_folder(root / GRADED / batch / student / assignment, root / "autograded" / student / assignment)

@@ -18,14 +18,12 @@ tested without nbgrader.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .children import request_stop, run_forked, run_subprocess, running
+from .interrupts import interrupts_deferred
 from .unit import StudentJob, StudentResult
 
 
@@ -115,23 +113,6 @@ class Outcome:
     merge_error: Exception | None = None
 
 
-@contextlib.contextmanager
-def _interrupts_deferred():
-    """Ctrl-C during the block takes effect when it ends: a merge is never cut in the middle, so
-    the run knows which students are in the course gradebook."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pressed = []
-    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        raise KeyboardInterrupt
-
-
 def grade_students(
     pool,
     jobs: list[StudentJob],
@@ -159,7 +140,7 @@ def grade_students(
             return
         outcome.graded[job.student] = result
         try:
-            with _interrupts_deferred():
+            with interrupts_deferred():
                 merged = merge(job)
         except Exception as err:  # the course gradebook cannot be written: stop starting work
             outcome.merge_error = err

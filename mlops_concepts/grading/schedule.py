@@ -13,15 +13,13 @@ this machine (threads, each driving one nbgrader process) or on a Dask cluster. 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import forkserver
 from .batches import Batch, Result, request_stop, running
+from .interrupts import interrupts_deferred
 
 
 class LocalPool:
@@ -104,23 +102,6 @@ class Outcome:
     merge_error: Exception | None = None
 
 
-@contextlib.contextmanager
-def _interrupts_deferred():
-    """Ctrl-C during the block takes effect when it ends: a merge is never cut in the middle, so
-    the run knows which students are in the course gradebook."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pressed = []
-    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        raise KeyboardInterrupt
-
-
 def _to_retry(batch: Batch, results: list[Result]) -> list[str]:
     """The students to grade (or write feedback for) once more apart from their batch: never
     from a batch of one, which was apart already."""
@@ -197,7 +178,7 @@ def grade_batches(
         if not ok:
             return
         try:
-            with _interrupts_deferred():
+            with interrupts_deferred():
                 merged = merge(batch, ok)
         except Exception as err:  # the course gradebook cannot be written: stop starting work
             outcome.merge_error = err

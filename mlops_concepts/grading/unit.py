@@ -244,11 +244,15 @@ def discard_feedback(root: Path, job: StudentJob) -> None:
 
 def publish(root: Path, assignment: str, student: str) -> None:
     """Move a student's freshly graded notebooks into ``autograded/``, replacing the old ones."""
-    source = graded_folder(root, student, assignment)
-    target = root / "autograded" / student / assignment
+    replace_folder(graded_folder(root, student, assignment), root / "autograded" / student / assignment)
+
+
+def replace_folder(source: Path, target: Path) -> None:
+    """Put the folder ``source`` at ``target``; what was there is set aside first, then removed,
+    so ``target`` is never a mix of old and new files."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if os.path.lexists(target):
-        old = target.with_name(f".{assignment}.old")
+        old = target.with_name(f".{target.name}.old")
         shutil.rmtree(old, ignore_errors=True)
         os.replace(target, old)
         shutil.rmtree(old, ignore_errors=True)

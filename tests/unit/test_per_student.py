@@ -7,7 +7,6 @@ The real units, on real classes, are in test_forkserver.py, test_pipeline.py, te
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 
@@ -167,15 +166,3 @@ def test_ctrl_c_stops_what_is_pending_and_says_who_was_merged():
     outcome, _, _ = run(steps, [f"s{k}" for k in range(4)], jobs=1)
     assert outcome.interrupted and outcome.merged == {"s0"}
     assert not any(e[1] in ("s2", "s3") for e in steps.log if e[0] == "merge")
-
-
-def test_ctrl_c_during_a_merge_waits_for_its_end():
-    from mlops_concepts.grading.per_student import _interrupts_deferred
-
-    finished, before = [], signal.getsignal(signal.SIGINT)
-    with pytest.raises(KeyboardInterrupt):
-        with _interrupts_deferred():
-            signal.raise_signal(signal.SIGINT)  # pressed in the middle
-            finished.append(True)  # still runs to the end
-    assert finished == [True]
-    assert signal.getsignal(signal.SIGINT) == before  # restored

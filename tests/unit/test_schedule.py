@@ -310,11 +310,11 @@ def test_ctrl_c_stops_what_is_pending_and_says_who_was_merged():
 
 
 def test_ctrl_c_during_a_merge_waits_for_its_end():
-    from mlops_concepts.grading.schedule import _interrupts_deferred
+    from mlops_concepts.grading.interrupts import interrupts_deferred
 
     finished, before = [], signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
-        with _interrupts_deferred():
+        with interrupts_deferred():
             signal.raise_signal(signal.SIGINT)  # pressed in the middle
             finished.append(True)  # still runs to the end
     assert finished == [True]

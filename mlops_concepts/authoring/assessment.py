@@ -13,9 +13,13 @@ fewer than :data:`MIN_ITEMS`:
 * **position**: no option position holds more than :data:`MAX_POSITION_SHARE` of the right answers;
 * **length**: the right option is the shortest (in characters, strictly) in at most
   :data:`MAX_LENGTH_SHARE` of the items, and the longest in at most that share too;
-* **echo**: the right option is the one sharing the most words with the lesson (its distinct
-  words of four letters or more, minus common words, that also occur in the Markdown of its
-  lesson before the item; ties do not count) in at most :data:`MAX_ECHO_SHARE` of the items.
+
+and, for every item of the chapter on its own (a rule per item, not a rate):
+
+* **echo**: the right option is never the one sharing strictly the most words with the lesson
+  (its distinct words of four letters or more, minus common words, that also occur in the
+  Markdown of its lesson before the item). A student who picks the option that sounds most like
+  the text must not score by it; a tie gives no cue.
 
 **Graded parts** (test cells and manually graded cells) carry cell metadata
 ``"mlops_concepts": {"objective": "<id>", "kind": "recall" | "application"}``, the id being the
@@ -44,7 +48,6 @@ from ..grading.exercises import read_check
 MIN_ITEMS = 10
 MAX_POSITION_SHARE = Fraction(2, 5)
 MAX_LENGTH_SHARE = Fraction(1, 3)
-MAX_ECHO_SHARE = Fraction(1, 3)
 KINDS = ("recall", "application")
 METADATA = "mlops_concepts"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -85,9 +88,12 @@ class ChoiceItem:
     right: int
     lesson: str  # the Markdown of its lesson before it
 
+    def shared(self, option: int) -> list[str]:
+        """The lesson's words that option ``option`` repeats, sorted."""
+        return sorted(set(words(self.options[option])) & set(words(self.lesson)))
+
     def overlaps(self) -> list[int]:
-        lesson = set(words(self.lesson))
-        return [len(set(words(o)) & lesson) for o in self.options]
+        return [len(self.shared(k)) for k in range(len(self.options))]
 
     def _lengths(self) -> tuple[int, list[int]]:
         lengths = [len(o) for o in self.options]
@@ -238,20 +244,41 @@ def check_cues(items: list[ChoiceItem], pooled: bool = False) -> list[Problem]:
                     "the right option elsewhere in some of them",
                 )
             )
-    limits = {"shortest": MAX_LENGTH_SHARE, "longest": MAX_LENGTH_SHARE, "echo": MAX_ECHO_SHARE}
-    for cue, limit in limits.items():
+    for cue in ("shortest", "longest"):
         hits = m[cue]
-        if Fraction(len(hits), total) > limit:
-            what = "shares the most words with the lesson" if cue == "echo" else f"is the {cue}"
+        if Fraction(len(hits), total) > MAX_LENGTH_SHARE:
             problems.append(
                 Problem(
                     where,
-                    f"the right option {what} in {_share(len(hits), total)} of the items (at most "
-                    f"{float(limit):.0%}): {_names(hits)}. Rewrite some options so that this is no cue",
+                    f"the right option is the {cue} in {_share(len(hits), total)} of the items (at "
+                    f"most {float(MAX_LENGTH_SHARE):.0%}): {_names(hits)}. Rewrite some options so "
+                    "that this is no cue",
                 )
             )
     if problems:
         problems.append(Problem(where, "measures: " + describe(m)))
+    return problems
+
+
+def check_echo(items: list[ChoiceItem]) -> list[Problem]:
+    """The echo rule, item by item: the right option never repeats the lesson strictly the most."""
+    problems = []
+    for item in items:
+        if not item.echo:
+            continue
+        counts = ", ".join(
+            f"{LETTERS[k]}: {n}" + (" (right)" if k == item.right else "")
+            for k, n in enumerate(item.overlaps())
+        )
+        problems.append(
+            Problem(
+                item.where,
+                f"the right option ({LETTERS[item.right]}) shares strictly the most words with the "
+                f"lesson (words shared by option {counts}; the right one repeats "
+                f"{', '.join(item.shared(item.right))}). Say the right option in the student's own "
+                "terms, or bring a wrong one as close to the lesson's words",
+            )
+        )
     return problems
 
 
@@ -446,7 +473,7 @@ def course_items(root: Path, assignment: str, nb) -> tuple[list[ChoiceItem], boo
 def check(root: Path, assignment: str, nb) -> list[Problem]:
     """Every assessment rule on chapter ``assignment`` (its source notebook ``nb``)."""
     items, pooled = course_items(root, assignment, nb)
-    return check_cues(items, pooled) + check_objectives(nb) + check_fresh(nb)
+    return check_cues(items, pooled) + check_echo(choice_items(nb)) + check_objectives(nb) + check_fresh(nb)
 
 
 def main(argv: list[str]) -> int:

@@ -125,22 +125,62 @@ def test_length_rule_refuses_the_right_option_shortest_or_longest_in_over_a_thir
     assert any(f"the right option is the {cue} in 5/12" in p for p in problems), problems
 
 
-def test_echo_rule_refuses_the_right_option_echoing_the_lesson_in_over_a_third():
+def echo_chapter(echoing: list[int]) -> nbformat.NotebookNode:
+    """Twelve balanced checkpoints; in those listed, the right option repeats the lesson's words."""
     lesson = "Monitoring watches predictions continuously and triggers retraining."
-    rights = [0, 1, 2, 3] * 3
+    rights = [0, 1, 2, 3] * 3  # positions and lengths give no cue: only the echo is on trial
+    built = chapter(rights, lesson=lesson)
+    for i, cell in enumerate(c for c in built.cells if c.cell_type == "code"):
+        if i in echoing:
+            right = A.choice_items(built)[i].options[rights[i]]
+            cell.source = cell.source.replace(right, "monitoring watches predictions".ljust(30, "x"))
+    return built
 
-    def nb(echoes: int):
-        built = chapter(rights, lesson=lesson)
-        for i, cell in enumerate(c for c in built.cells if c.cell_type == "code"):
-            if i < echoes:
-                right = A.choice_items(built)[i].options[rights[i]]
-                cell.source = cell.source.replace(right, "monitoring watches predictions")
-        return built
 
-    assert messages(nb(4)) == []
-    problems = messages(nb(5))
-    assert any("shares the most words with the lesson in 5/12" in p for p in problems), problems
-    assert any("checkpoint 'cp-4'" in p for p in problems)
+def test_echo_rule_refuses_a_single_item_whose_right_option_echoes_the_lesson():
+    assert A.check_echo(A.choice_items(echo_chapter([]))) == []
+    problems = [str(p) for p in A.check_echo(A.choice_items(echo_chapter([4])))]
+    # one item in twelve is enough: the rule is per item, not a rate
+    assert problems == [
+        "checkpoint 'cp-4': the right option (a) shares strictly the most words with the lesson (words "
+        "shared by option a: 3 (right), b: 0, c: 0, d: 0; the right one repeats monitoring, predictions, "
+        "watches). Say the right option in the student's own terms, or bring a wrong one as close to "
+        "the lesson's words"
+    ]
+    assert len(A.check_echo(A.choice_items(echo_chapter([0, 5, 9])))) == 3  # each item is named
+
+
+def test_echo_rule_holds_for_graded_letter_questions():
+    nb = chapter([], lesson="Monitoring watches predictions continuously.")
+    nb.cells += letter_exercise(
+        1, [("watch", ["It retrains nightly", "Monitoring watches predictions", "It logs requests"], 1)]
+    )
+    problems = [str(p) for p in A.check_echo(A.choice_items(nb))]
+    assert len(problems) == 1 and problems[0].startswith("exercise 'q1_1a': the right option (b)"), problems
+    tie = chapter([], lesson="Monitoring watches predictions continuously.")
+    tie.cells += letter_exercise(
+        1, [("watch", ["It watches monitoring predictions", "Monitoring watches predictions", "Logs"], 1)]
+    )
+    assert A.check_echo(A.choice_items(tie)) == []  # a wrong option as close to the lesson: no cue
+
+
+def test_the_linter_refuses_a_chapter_with_one_echoing_item_and_names_it(tmp_path):
+    (tmp_path / "source" / "echo").mkdir(parents=True)
+    nbformat.write(echo_chapter([7]), tmp_path / "source" / "echo" / "echo.ipynb")
+    nb = nbformat.read(tmp_path / "source" / "echo" / "echo.ipynb", as_version=4)
+    problems = [str(p) for p in A.check(tmp_path, "echo", nb)]
+    assert any(
+        p.startswith("checkpoint 'cp-7': the right option (d) shares strictly the most") for p in problems
+    )
+    assert not any("cp-7" in p for p in [str(p) for p in A.check(tmp_path, "echo", echo_chapter([]))])
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops_concepts.grading.cli", "check", "--root", str(tmp_path), "echo"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "checkpoint 'cp-7': the right option (d) shares strictly the most words" in result.stdout
+    assert "words shared by option a: 0, b: 0, c: 0, d: 3 (right)" in result.stdout
 
 
 def test_echo_ties_and_common_words_are_no_cue():

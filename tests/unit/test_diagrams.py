@@ -22,7 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from mlops_concepts import chapters as chapters_package
 from mlops_concepts import diagrams
+from mlops_concepts.chapters import CHAPTERS
 from mlops_concepts.diagrams import DIAGRAMS, PHASES, chapter1, toolkit
 from mlops_concepts.grading.calls import AuthoringError
 from mlops_concepts.grading.diagrams_release import IN_WORDS, RenderDiagrams, render_diagrams
@@ -194,12 +196,18 @@ def test_registry_lists_each_chapters_static_diagrams_once_in_chapter_order():
         "roles_by_phase",
         "recap",
     ]
-    chapters = sorted(p.stem for p in Path(chapter1.__file__).parent.glob("chapter*.py"))
-    assert len(chapters) == 4, chapters
+    # Every chapter of the chapter list that has diagrams, in course order, and nothing else.
+    with_diagrams = [
+        folder
+        for folder in CHAPTERS.values()
+        if (Path(chapters_package.__file__).parent / folder / "diagrams.py").is_file()
+        or (Path(chapters_package.__file__).parent / folder / "diagrams").is_dir()
+    ]
+    assert len(with_diagrams) == len(CHAPTERS) == 4, with_diagrams
     listed = [
         name
-        for module in chapters
-        for name in importlib.import_module(f"mlops_concepts.diagrams.{module}").DIAGRAMS
+        for folder in with_diagrams
+        for name in importlib.import_module(f"mlops_concepts.chapters.{folder}.diagrams").DIAGRAMS
     ]
     assert list(DIAGRAMS) == listed and len(set(listed)) == len(listed)
 
@@ -544,3 +552,16 @@ def test_importing_the_package_does_not_import_matplotlib():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_old_module_names_are_the_chapters_diagrams_modules():
+    """``mlops_concepts.diagrams.chapterN`` was where each chapter's diagrams lived: it still
+    imports, as the very module in the chapter's folder (no copy)."""
+    import importlib
+
+    for folder in CHAPTERS.values():
+        old = importlib.import_module(f"mlops_concepts.diagrams.{folder}")
+        assert old is importlib.import_module(f"mlops_concepts.chapters.{folder}.diagrams")
+        assert old.__spec__.name == f"mlops_concepts.chapters.{folder}.diagrams"
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("mlops_concepts.diagrams.chapter99")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .chapter1 import PHASE_STYLE, PHASES
-from .toolkit import (
+from ..chapter1.diagrams import PHASE_STYLE, PHASES
+from ..toolkit import (
     DIM_EDGE,
     DIM_TEXT,
     LINE,

@@ -18,7 +18,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .toolkit import (
+from ..toolkit import (
     DIM_EDGE,
     DIM_TEXT,
     LINE,

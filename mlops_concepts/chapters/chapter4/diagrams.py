@@ -16,7 +16,7 @@ import math
 import textwrap
 from typing import TYPE_CHECKING
 
-from .toolkit import (
+from ..toolkit import (
     DIM_TEXT,
     LINE,
     OKABE_ITO,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .toolkit import (
+from ..toolkit import (
     DIM_TEXT,
     LINE,
     STYLES,

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 from ..autograding import autograding
 from ..chapters import by_name, keep_old_names, toolkit
-from ..chapters.chapter1 import diagrams as chapter1
-from ..chapters.chapter1.diagrams import PHASES
+from ..chapters.chapter1 import lifecycle
+from ..chapters.chapter1.lifecycle import PHASES
 from ..chapters.toolkit import Diagram, png_bytes
 from ..keyboard import HELPER_HTML, KEYS_CLASS
 from ..widget_views import WIDGET_VIEW, view_metadata
@@ -60,7 +60,7 @@ keep_old_names(__name__, "diagrams")
 
 def mlops_lifecycle(highlight: str | None = None) -> Figure:
     """The lifecycle figure, ``highlight`` (a phase, any letter case, or None) highlighted."""
-    return chapter1.lifecycle_diagram(highlight).figure()
+    return lifecycle.lifecycle_diagram(highlight).figure()
 
 
 def devops_silos_vs_loop() -> Figure:
@@ -114,7 +114,7 @@ class LifecycleExplorer:
             # Widgets never reach grades or feedback: building and drawing them would only cost
             # the class time. The text form describes the whole lifecycle.
             self.toggle = self.image = self.words = self.widget = None
-            self.current = chapter1.lifecycle_diagram(None)
+            self.current = lifecycle.lifecycle_diagram(None)
             return
         import ipywidgets as widgets
 
@@ -140,7 +140,7 @@ class LifecycleExplorer:
 
     def _draw(self, value: str) -> None:
         """Redraw the diagram for the selected phase and update its description."""
-        diagram = chapter1.lifecycle_diagram(None if value == "all" else value)
+        diagram = lifecycle.lifecycle_diagram(None if value == "all" else value)
         fig = diagram.figure()
         self.current, self.current_figure = diagram, fig
         self.image.value = _img_html(png_bytes(fig), diagram.alt)

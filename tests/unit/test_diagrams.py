@@ -25,14 +25,16 @@ from matplotlib.transforms import Bbox
 from mlops_concepts import chapters as chapters_package
 from mlops_concepts import diagrams
 from mlops_concepts.chapters import CHAPTERS
-from mlops_concepts.diagrams import DIAGRAMS, PHASES, chapter1, toolkit
+from mlops_concepts.chapters.chapter1 import diagrams as chapter1
+from mlops_concepts.chapters.chapter1 import lifecycle
+from mlops_concepts.diagrams import DIAGRAMS, PHASES, toolkit
 from mlops_concepts.grading.calls import AuthoringError
 from mlops_concepts.grading.diagrams_release import IN_WORDS, RenderDiagrams, render_diagrams
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Every diagram: the registry, plus each highlight variant of the lifecycle (the explorer's).
-ALL = {**DIAGRAMS, **{d.name: d for d in (chapter1.lifecycle_diagram(p) for p in PHASES)}}
+ALL = {**DIAGRAMS, **{d.name: d for d in (lifecycle.lifecycle_diagram(p) for p in PHASES)}}
 ROLES = (
     "Business stakeholder",
     "Subject matter expert",
@@ -335,8 +337,8 @@ def test_roles_marks_the_phases_where_each_roles_tasks_fall(figures):
         "Machine learning engineer": throughout,
     }
     # Each task under a mark is a task of that phase in the lifecycle diagram.
-    assert "Data processing" in chapter1.PHASE_TASKS["design"]
-    assert any("Experiment" in t for t in chapter1.PHASE_TASKS["development"])
+    assert "Data processing" in lifecycle.PHASE_TASKS["design"]
+    assert any("Experiment" in t for t in lifecycle.PHASE_TASKS["development"])
 
 
 def test_roles_labels_and_words_agree_with_the_picture(figures):
@@ -369,7 +371,7 @@ def test_roles_labels_and_words_agree_with_the_picture(figures):
         "in design (data processing) and deployment (production data pipelines).",
         "The machine learning (ML) engineer has a versatile role designed for the complete "
         "lifecycle; marked in all three phases.",
-        chapter1.ROLES_NOTE,
+        lifecycle.ROLES_NOTE,
     ):
         assert sentence in words, sentence
 
@@ -500,7 +502,7 @@ def test_explore_lifecycle_follows_the_toggle():
         ("All", None),
     ):
         toggle.value = dict(toggle.options)[label]
-        diagram = chapter1.lifecycle_diagram(phase)
+        diagram = lifecycle.lifecycle_diagram(phase)
         assert explorer.current_figure.highlight == phase
         # The drawing is an <img> with the diagram's alt text (JupyterLab would drop an alt
         # given in output metadata), and the details follow under it.

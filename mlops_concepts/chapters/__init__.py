@@ -40,7 +40,12 @@ def parts(part: str) -> list[ModuleType]:
     without that part is skipped. Imported here, on first use, so that importing the course
     package stays quick."""
     found = []
-    for folder in CHAPTERS.values():
+    for chapter, folder in CHAPTERS.items():
+        if importlib.util.find_spec(f"{__name__}.{folder}") is None:
+            raise ModuleNotFoundError(
+                f"the chapter list names {folder!r} for {chapter!r}, but there is no such folder "
+                f"(with an __init__.py) in {__path__[0]}"
+            )
         name = f"{__name__}.{folder}.{part}"
         if importlib.util.find_spec(name) is not None:
             found.append(importlib.import_module(name))

@@ -55,6 +55,7 @@ __all__ = [
 
 #: Every static diagram of the course by name (names are unique across chapters).
 DIAGRAMS: dict[str, Diagram] = by_name("diagrams", "DIAGRAMS", "a diagram")
+# Code written before the chapter folders imports ``mlops_concepts.diagrams.chapterN``.
 keep_old_names(__name__, "diagrams")
 
 

@@ -27,6 +27,7 @@ from ..chapters import by_name, keep_old_names
 MAX_CASES = 50
 
 
+# Notebooks released before the chapter folders import ``mlops_concepts.labs.chapterN``.
 keep_old_names(__name__, "lab")
 
 _DATA: dict | None = None

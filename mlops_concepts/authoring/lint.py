@@ -33,6 +33,7 @@ from ..answers import is_digest
 from ..checkpoints.sealing import KINDS
 from ..grading import cells
 from ..grading.calls import CHECKPOINT_KINDS, AuthoringError, top_level_calls
+from ..grading.diagrams_release import DIRECTIVE
 from ..grading.exercises import read_check
 from ..grading.seal import sidecar_name
 from . import assessment, estimated_time
@@ -160,10 +161,19 @@ def check_checkpoints(nb) -> list[Problem]:
 
 
 def check_images(nb) -> list[Problem]:
+    from ..diagrams import DIAGRAMS  # every chapter's, found through the chapter list
+
     problems = []
     for i, cell in enumerate(nb.cells):
         where = f"cell {_name(cell, i)}"
         if cell.cell_type == "markdown":
+            # Caught here, not first at release: a chapter's diagrams are found only when its
+            # folder is in the chapter list (mlops_concepts.chapters.CHAPTERS).
+            problems += [
+                Problem(where, f"unknown diagram {name!r}: no chapter in the chapter list draws it")
+                for name in DIRECTIVE.findall(cell.source)
+                if name not in DIAGRAMS
+            ]
             text = _markdown_text(cell)
             for alt, target in _IMAGE.findall(text):
                 if not alt.strip():

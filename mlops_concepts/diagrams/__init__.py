@@ -1,37 +1,38 @@
-"""The course's diagrams: a drawing toolkit, one module per chapter, and a registry by name.
+"""The course's diagrams: every chapter's static diagrams by name, and the interactive lifecycle.
 
-* :mod:`.toolkit`: figures, boxes, arrows, text, the palette and PNG rendering (no course facts);
-* :mod:`.chapter1`: chapter 1's diagrams, each a :class:`~.toolkit.Diagram` that holds its
-  drawing function *and* its description in words, so the two come from one source (each
-  ``chapterN`` module here holds a ``DIAGRAMS`` dict, collected by name without being listed);
-* :data:`DIAGRAMS`: every static diagram by name. A chapter's source notebook asks for one with a
+Each chapter draws its own diagrams in its folder, ``mlops_concepts/chapters/chapterN/diagrams``
+(a ``DIAGRAMS`` dict of :class:`~mlops_concepts.chapters.toolkit.Diagram`, each holding its
+drawing function *and* its description in words, so the two come from one source), with the
+shared drawing toolkit :mod:`mlops_concepts.chapters.toolkit`. This module is the registry:
+
+* :data:`DIAGRAMS`: every static diagram by name, collected from the chapter list
+  (:data:`mlops_concepts.chapters.CHAPTERS`). A chapter's source notebook asks for one with a
   Markdown line ``<!-- diagram: NAME -->``; at release the ``RenderDiagrams`` preprocessor
   (:mod:`mlops_concepts.grading.diagrams_release`) turns it into the picture, with its alt text,
   and the description in words. Students see them without running any code.
-* :func:`explore_lifecycle`: the interactive lifecycle, which stays a widget.
+* :func:`explore_lifecycle`: chapter 1's interactive lifecycle, which stays a widget.
 
 matplotlib is imported only when a diagram is drawn, so importing the course package stays quick.
 ``python -m mlops_concepts.diagrams DIR`` writes every diagram to ``DIR/<name>.png``.
 
 The functions ``devops_silos_vs_loop()``, ``mlops_lifecycle()``, ... and :func:`show` keep
-working for notebooks released before the diagrams became Markdown images.
+working for notebooks released before the diagrams became Markdown images, and the old module
+names ``mlops_concepts.diagrams.chapterN`` still import (as the chapter's ``diagrams`` module).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import importlib
-import pkgutil
-import re
 from typing import TYPE_CHECKING
 
 from ..autograding import autograding
+from ..chapters import by_name, keep_old_names, toolkit
+from ..chapters.chapter1 import lifecycle
+from ..chapters.chapter1.lifecycle import PHASES
+from ..chapters.toolkit import Diagram, png_bytes
 from ..keyboard import HELPER_HTML, KEYS_CLASS
 from ..widget_views import WIDGET_VIEW, view_metadata
-from . import chapter1
-from .chapter1 import PHASES
-from .toolkit import Diagram, png_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -48,29 +49,19 @@ __all__ = [
     "recap",
     "roles_by_phase",
     "show",
+    "toolkit",
 ]
 
 
-def _every_chapters_diagrams() -> dict[str, Diagram]:
-    """The ``DIAGRAMS`` of every ``chapterN`` module here: a new chapter's module is found as it is."""
-    found: dict[str, Diagram] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if not re.fullmatch(r"chapter\d+", info.name):
-            continue
-        for name, diagram in importlib.import_module(f"{__name__}.{info.name}").DIAGRAMS.items():
-            if name in found:
-                raise ValueError(f"two chapters name a diagram {name!r}: names must be unique")
-            found[name] = diagram
-    return found
-
-
 #: Every static diagram of the course by name (names are unique across chapters).
-DIAGRAMS: dict[str, Diagram] = _every_chapters_diagrams()
+DIAGRAMS: dict[str, Diagram] = by_name("diagrams", "DIAGRAMS", "a diagram")
+# Code written before the chapter folders imports ``mlops_concepts.diagrams.chapterN``.
+keep_old_names(__name__, "diagrams")
 
 
 def mlops_lifecycle(highlight: str | None = None) -> Figure:
     """The lifecycle figure, ``highlight`` (a phase, any letter case, or None) highlighted."""
-    return chapter1.lifecycle_diagram(highlight).figure()
+    return lifecycle.lifecycle_diagram(highlight).figure()
 
 
 def devops_silos_vs_loop() -> Figure:
@@ -124,7 +115,7 @@ class LifecycleExplorer:
             # Widgets never reach grades or feedback: building and drawing them would only cost
             # the class time. The text form describes the whole lifecycle.
             self.toggle = self.image = self.words = self.widget = None
-            self.current = chapter1.lifecycle_diagram(None)
+            self.current = lifecycle.lifecycle_diagram(None)
             return
         import ipywidgets as widgets
 
@@ -150,7 +141,7 @@ class LifecycleExplorer:
 
     def _draw(self, value: str) -> None:
         """Redraw the diagram for the selected phase and update its description."""
-        diagram = chapter1.lifecycle_diagram(None if value == "all" else value)
+        diagram = lifecycle.lifecycle_diagram(None if value == "all" else value)
         fig = diagram.figure()
         self.current, self.current_figure = diagram, fig
         self.image.value = _img_html(png_bytes(fig), diagram.alt)

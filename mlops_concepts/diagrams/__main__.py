@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import DIAGRAMS, PHASES, chapter1
+from ..chapters.chapter1.lifecycle import lifecycle_diagram
+from . import DIAGRAMS, PHASES
 
 
 def main(argv: list[str]) -> int:
@@ -18,7 +19,7 @@ def main(argv: list[str]) -> int:
         return 2
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
-    diagrams = [*DIAGRAMS.values(), *(chapter1.lifecycle_diagram(p) for p in PHASES)]
+    diagrams = [*DIAGRAMS.values(), *(lifecycle_diagram(p) for p in PHASES)]
     for diagram in diagrams:
         (out / f"{diagram.name}.png").write_bytes(diagram.png())
         print(out / f"{diagram.name}.png")

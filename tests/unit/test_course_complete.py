@@ -1,6 +1,7 @@
 """The whole course is there, and every chapter has everything chapter 1 has.
 
-The course is the four chapters of COURSE_DESIGN.md §2. Each one must have, and this test names
+The course is the chapters of the chapter list (``mlops_concepts.chapters.CHAPTERS``: the four of
+COURSE_DESIGN.md §2), and ``source/`` holds exactly those. Each one must have, and this test names
 the chapter and the part when one is missing:
 
 * its notebook in ``source/`` and ``release/``, and a row in the README's chapter table;
@@ -29,6 +30,7 @@ import nbformat
 import pytest
 
 from mlops_concepts.authoring import samples
+from mlops_concepts.chapters import CHAPTERS
 from mlops_concepts.checkpoints.sealing import KINDS
 from mlops_concepts.diagrams import DIAGRAMS
 from mlops_concepts.grading import cells
@@ -37,20 +39,16 @@ from mlops_concepts.grading.exercises import graded_cells, read_check
 from mlops_concepts.report.chapter import objective_table
 from support.course import ASSIGNMENTS, REPO
 
-#: The course, as COURSE_DESIGN.md §2 lists it.
-COURSE = [
-    "01-introduction-to-mlops",
-    "02-design-and-development",
-    "03-deploying-ml-into-production",
-    "04-maintaining-ml-in-production",
-]
 SAMPLE_CLASS = {"sample-complete", "sample-partial", "sample-wrong", "sample-blank", "sample-cheater"}
 DIAGRAM = re.compile(r"<!--\s*diagram:\s*([A-Za-z0-9_]+)\s*-->")
 CHECKPOINT_NUMBER = re.compile(r'question=\(?\s*"(\d+[a-z])\.')
 
 
-def test_the_course_has_its_four_chapters():
-    assert ASSIGNMENTS == COURSE, f"missing: {sorted(set(COURSE) - set(ASSIGNMENTS))}"
+def test_source_holds_exactly_the_chapters_of_the_chapter_list():
+    assert ASSIGNMENTS == list(CHAPTERS), (
+        f"in the list, not in source/: {sorted(set(CHAPTERS) - set(ASSIGNMENTS))}; "
+        f"in source/, not in the list: {sorted(set(ASSIGNMENTS) - set(CHAPTERS))}"
+    )
 
 
 def _source(chapter):
@@ -150,7 +148,7 @@ def test_every_checkpoint_kind_six_exercises_a_reflection_and_a_diagram_per_less
 
 
 def test_chapters_after_the_first_have_a_lab_graded_on_hidden_inputs(chapter):
-    if chapter == COURSE[0]:
+    if chapter == next(iter(CHAPTERS)):
         pytest.skip("chapter 1 teaches concepts only; its function exercise uses visible inputs")
     nb = _source(chapter)
     labs = [read_check(c) for c in nb.cells if cells.is_test(c) and read_check(c).is_lab]

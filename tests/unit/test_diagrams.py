@@ -22,15 +22,19 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from mlops_concepts import chapters as chapters_package
 from mlops_concepts import diagrams
-from mlops_concepts.diagrams import DIAGRAMS, PHASES, chapter1, toolkit
+from mlops_concepts.chapters import CHAPTERS
+from mlops_concepts.chapters.chapter1 import diagrams as chapter1
+from mlops_concepts.chapters.chapter1 import lifecycle
+from mlops_concepts.diagrams import DIAGRAMS, PHASES, toolkit
 from mlops_concepts.grading.calls import AuthoringError
 from mlops_concepts.grading.diagrams_release import IN_WORDS, RenderDiagrams, render_diagrams
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Every diagram: the registry, plus each highlight variant of the lifecycle (the explorer's).
-ALL = {**DIAGRAMS, **{d.name: d for d in (chapter1.lifecycle_diagram(p) for p in PHASES)}}
+ALL = {**DIAGRAMS, **{d.name: d for d in (lifecycle.lifecycle_diagram(p) for p in PHASES)}}
 ROLES = (
     "Business stakeholder",
     "Subject matter expert",
@@ -194,12 +198,18 @@ def test_registry_lists_each_chapters_static_diagrams_once_in_chapter_order():
         "roles_by_phase",
         "recap",
     ]
-    chapters = sorted(p.stem for p in Path(chapter1.__file__).parent.glob("chapter*.py"))
-    assert len(chapters) == 4, chapters
+    # Every chapter of the chapter list that has diagrams, in course order, and nothing else.
+    with_diagrams = [
+        folder
+        for folder in CHAPTERS.values()
+        if (Path(chapters_package.__file__).parent / folder / "diagrams.py").is_file()
+        or (Path(chapters_package.__file__).parent / folder / "diagrams").is_dir()
+    ]
+    assert with_diagrams == list(CHAPTERS.values()), with_diagrams  # every chapter has diagrams
     listed = [
         name
-        for module in chapters
-        for name in importlib.import_module(f"mlops_concepts.diagrams.{module}").DIAGRAMS
+        for folder in with_diagrams
+        for name in importlib.import_module(f"mlops_concepts.chapters.{folder}.diagrams").DIAGRAMS
     ]
     assert list(DIAGRAMS) == listed and len(set(listed)) == len(listed)
 
@@ -327,8 +337,8 @@ def test_roles_marks_the_phases_where_each_roles_tasks_fall(figures):
         "Machine learning engineer": throughout,
     }
     # Each task under a mark is a task of that phase in the lifecycle diagram.
-    assert "Data processing" in chapter1.PHASE_TASKS["design"]
-    assert any("Experiment" in t for t in chapter1.PHASE_TASKS["development"])
+    assert "Data processing" in lifecycle.PHASE_TASKS["design"]
+    assert any("Experiment" in t for t in lifecycle.PHASE_TASKS["development"])
 
 
 def test_roles_labels_and_words_agree_with_the_picture(figures):
@@ -361,7 +371,7 @@ def test_roles_labels_and_words_agree_with_the_picture(figures):
         "in design (data processing) and deployment (production data pipelines).",
         "The machine learning (ML) engineer has a versatile role designed for the complete "
         "lifecycle; marked in all three phases.",
-        chapter1.ROLES_NOTE,
+        lifecycle.ROLES_NOTE,
     ):
         assert sentence in words, sentence
 
@@ -492,7 +502,7 @@ def test_explore_lifecycle_follows_the_toggle():
         ("All", None),
     ):
         toggle.value = dict(toggle.options)[label]
-        diagram = chapter1.lifecycle_diagram(phase)
+        diagram = lifecycle.lifecycle_diagram(phase)
         assert explorer.current_figure.highlight == phase
         # The drawing is an <img> with the diagram's alt text (JupyterLab would drop an alt
         # given in output metadata), and the details follow under it.
@@ -544,3 +554,16 @@ def test_importing_the_package_does_not_import_matplotlib():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_old_module_names_are_the_chapters_diagrams_modules():
+    """``mlops_concepts.diagrams.chapterN`` was where each chapter's diagrams lived: it still
+    imports, as the very module in the chapter's folder (no copy)."""
+    import importlib
+
+    for folder in CHAPTERS.values():
+        old = importlib.import_module(f"mlops_concepts.diagrams.{folder}")
+        assert old is importlib.import_module(f"mlops_concepts.chapters.{folder}.diagrams")
+        assert old.__spec__.name == f"mlops_concepts.chapters.{folder}.diagrams"
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("mlops_concepts.diagrams.chapter99")

@@ -490,3 +490,32 @@ def test_while_hidden_inputs_are_in_the_kernel_only_reports_are_kept():
     kept = _reports_only(outputs)
     assert "LEAK" not in json.dumps(kept)
     assert kept[0]["data"] == {REPORT_MIME: report} and kept[1]["evalue"] == STOPPED
+
+
+def test_imports_of_notebooks_released_before_the_chapter_folders_still_work():
+    """Released notebooks import ``from mlops_concepts.labs.chapter2 import describe_comparison``
+    and ``from mlops_concepts import ... labs``; after an upgrade they get the chapter's own lab
+    module (not a copy), in a fresh interpreter as a kernel would."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from mlops_concepts import Classify, MultipleChoice, Order, check, diagrams, labs, show_progress
+from mlops_concepts.labs.chapter2 import describe_comparison
+from mlops_concepts.labs.chapter3 import describe_error_curve
+from mlops_concepts.labs.chapter4 import describe_drift
+from mlops_concepts.chapters.chapter2 import lab
+assert describe_comparison is lab.describe_comparison
+assert sys.modules["mlops_concepts.labs.chapter2"] is lab
+assert lab.__spec__.name == "mlops_concepts.chapters.chapter2.lab"
+assert callable(describe_error_curve) and callable(describe_drift)
+assert labs.cases("run_log", 1)
+try:
+    import mlops_concepts.labs.chapter1  # chapter 1 has no lab
+except ModuleNotFoundError:
+    print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -1,7 +1,7 @@
 """The drawing toolkit: figures, boxes, arrows, text, the palette and PNG rendering.
 
-Nothing here knows a course fact; each chapter's module (``chapter1.py``, ...) draws its own
-diagrams with these helpers and says in words what they show.
+Nothing here knows a course fact; each chapter's ``diagrams`` (``chapter1/diagrams.py``, ...)
+draws its own diagrams with these helpers and says in words what they show.
 
 Design choices, and why:
 

@@ -1,0 +1,1 @@
+"""Chapter 1, "Introduction to MLOps": its package code, its diagrams (:mod:`.diagrams`)."""

@@ -6,7 +6,7 @@
   ``chapterN`` module here holds a ``DIAGRAMS`` dict, collected by name without being listed);
 * :data:`DIAGRAMS`: every static diagram by name. A chapter's source notebook asks for one with a
   Markdown line ``<!-- diagram: NAME -->``; at release the ``RenderDiagrams`` preprocessor
-  (:mod:`mlops_concepts.grading.diagrams_release`) turns it into the picture, with its alt text,
+  (:mod:`mlops_concepts.assignment_plugins.diagrams_release`) turns it into the picture, with its alt text,
   and the description in words. Students see them without running any code.
 * :func:`explore_lifecycle`: the interactive lifecycle, which stays a widget.
 

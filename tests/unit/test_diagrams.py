@@ -23,9 +23,9 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from mlops_concepts import diagrams
+from mlops_concepts.assignment_plugins.diagrams_release import IN_WORDS, RenderDiagrams, render_diagrams
+from mlops_concepts.contract.calls import AuthoringError
 from mlops_concepts.diagrams import DIAGRAMS, PHASES, chapter1, toolkit
-from mlops_concepts.grading.calls import AuthoringError
-from mlops_concepts.grading.diagrams_release import IN_WORDS, RenderDiagrams, render_diagrams
 
 ROOT = Path(__file__).resolve().parents[2]
 

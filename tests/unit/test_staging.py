@@ -16,8 +16,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlops_concepts.grading import cells, guard
-from mlops_concepts.grading.submissions import problems, scan, stage
+from mlops_concepts.contract import cells
+from mlops_concepts.contract.submissions import problems, scan, stage
+from mlops_concepts.nbgrader_plugins import guard
 from support.cheats.runner import tree_snapshot
 from support.hostile import CASES, IS_ROOT, _honest, _run_copy
 
@@ -157,7 +158,7 @@ def test_what_staging_writes_always_passes_the_guard(course, tmp_path, monkeypat
     """Rewriting a minified notebook indents it, so it can grow past the size limit; the pipeline's
     own nbgrader would then refuse it and stop the class's feedback. Staging falls back to the
     blank release instead, and says so."""
-    from mlops_concepts.grading import submissions
+    from mlops_concepts.contract import submissions
 
     root, assignment = course
     folder = tmp_path / "submitted" / "minified" / assignment
@@ -186,7 +187,7 @@ def test_what_staging_writes_always_passes_the_guard(course, tmp_path, monkeypat
 
 def test_the_feedback_guard_does_not_limit_sizes(course, tmp_path, monkeypatch):
     """autograded/ is nbgrader's own output: only links, special files and names matter there."""
-    from mlops_concepts.grading import submissions
+    from mlops_concepts.contract import submissions
 
     root, assignment = course
     folder = tmp_path / "autograded" / "big" / assignment

@@ -20,12 +20,14 @@ its reason and what to do, and exits with status 1.
 
 :func:`install` makes ``nbgrader autograde`` (the command, and the Formgrader's "autograde"
 button, which runs the same application) use it; ``nbgrader_config.py`` calls it. Before it
-lists anyone, it also grades the instructor's solution (:mod:`.preflight`) and refuses the whole
-run, exit 2, when that does not earn full marks.
+lists anyone, it also grades the instructor's solution (the module named by
+``GuardedAutograde.solution_check``, :mod:`mlops_concepts.class_grading.preflight` by default) and
+refuses the whole run, exit 2, when that does not earn full marks.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
@@ -34,8 +36,8 @@ from pathlib import Path
 from nbgrader.apps import autogradeapp
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import NbGraderException
+from traitlets import Unicode
 
-from ..class_grading import preflight
 from ..contract.identity import StudentIds, refusal, roster
 from ..contract.submissions import problems
 from ..contract.untrusted import printable, quoted
@@ -47,9 +49,18 @@ MAX_NOTES = 5
 class GuardedAutograde(Autograde):
     """``Autograde`` that refuses, by name, the submissions the course will not grade as they are."""
 
+    # Named, not imported: the solution check runs nbgrader itself, so it belongs to the class
+    # command's layer, above the plugins (docs/architecture.md); nbgrader names hooks the same way.
+    solution_check = Unicode(
+        "mlops_concepts.class_grading.preflight",
+        help="Module that grades the instructor's solution before anyone (check, relevant_args, "
+        "refusal_message, ENV, STUDENT).",
+    ).tag(config=True)
+
     def init_notebooks(self) -> None:
         super().init_notebooks()
-        self._preflight()
+        preflight = importlib.import_module(self.solution_check)
+        self._preflight(preflight)
         # nbgrader parses (assignment, student) back out of each folder path with ``.*``, which
         # does not match a newline: read them here the same way, but across newlines.
         pattern = re.compile(
@@ -73,8 +84,8 @@ class GuardedAutograde(Autograde):
                     "REFUSED: student %s: %s", quoted(student), printable(reason, 600, backslashes=False)
                 )
 
-    def _preflight(self) -> None:
-        """Grade the instructor's solution of each assignment first (:mod:`.preflight`): an
+    def _preflight(self, preflight) -> None:
+        """Grade the instructor's solution of each assignment first (``solution_check``): an
         environment that cannot give it full marks would give every student a zero. Skipped in
         the check's own run, and in the batches of ``mlops-concepts grade``, which checked."""
         if os.environ.get(preflight.ENV):

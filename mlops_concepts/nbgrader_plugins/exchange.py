@@ -38,8 +38,8 @@ from nbgrader.exchange.default.release_assignment import ExchangeReleaseAssignme
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from nbgrader.utils import check_mode
 
+from ..contract.folder_scan import read_regular
 from ..contract.identity import StudentIds, roster
-from ..contract.submissions import read_regular
 from ..contract.untrusted import printable, quoted
 from . import exchange_setup
 from .inbound import Skipped, existing_timestamp, latest, read_inbound

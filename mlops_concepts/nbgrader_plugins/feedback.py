@@ -26,7 +26,8 @@ from ..contract import cells
 from ..contract.calls import AuthoringError
 from ..contract.coursedir import assignment_folder
 from ..contract.exercises import exercise_titles, read_check
-from ..contract.submissions import Note, extra_notebooks, note_cell
+from ..contract.folder_scan import Note
+from ..contract.submissions import extra_notebooks, note_cell
 from ..contract.untrusted import printable, quoted
 
 
@@ -58,7 +59,7 @@ class NoteExtraNotebooks(NbGraderPreprocessor):
     kept as they were sent and never cost a grade, with both commands. This puts a note at the top
     of each graded notebook's feedback, so the student knows the copy was not looked at. It reads
     the names in the student's ``submitted/`` folder only (links and odd names are not listed,
-    see :func:`.submissions.scan`); each name is quoted and escaped for Markdown.
+    see :func:`mlops_concepts.contract.folder_scan.scan`); each name is quoted and escaped for Markdown.
     """
 
     def preprocess(self, nb, resources):

@@ -26,7 +26,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..contract import cells
-from ..contract.submissions import Note, problems, scan
+from ..contract.folder_scan import Note, scan
+from ..contract.submissions import problems
 from ..contract.untrusted import quoted
 
 SAFE_COMMAND = "mlops-concepts grade {assignment}"

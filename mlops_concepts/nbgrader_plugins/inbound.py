@@ -24,8 +24,8 @@ from datetime import datetime
 
 from nbgrader.utils import parse_utc
 
+from ..contract.folder_scan import read_regular
 from ..contract.identity import refusal
-from ..contract.submissions import read_regular
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from mlops_concepts.contract.submissions import fingerprint, stage
+from mlops_concepts.contract.folder_scan import fingerprint
+from mlops_concepts.contract.submissions import stage
 from support.cheats.chapter import Chapter
 from support.cheats.runner import SHARDS, grade_students, tree_snapshot
 from support.course import first_chapter_only, per_chapter_case, per_chapter_cases, runs_on
@@ -546,7 +547,7 @@ def test_the_feedback_page_itself_says_what_staging_did(run, case):
 
 def _submitted_files(folder):
     """Names of the regular, singly-linked, safely named files of a submission (never followed)."""
-    from mlops_concepts.contract.submissions import scan
+    from mlops_concepts.contract.folder_scan import scan
 
     return set(scan(folder).files)
 

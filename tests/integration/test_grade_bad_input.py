@@ -15,7 +15,7 @@ import sys
 import nbformat
 import pytest
 
-from mlops_concepts.contract.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 from support.course import ASSIGNMENTS, make_course, nbgrader_env, submit
 
 ASSIGNMENT = ASSIGNMENTS[0]

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from mlops_concepts.class_grading.forkserver import nbgrader_env
-from mlops_concepts.contract.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 from support.course import (
     ASSIGNMENTS,
     grade_all,

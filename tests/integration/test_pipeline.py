@@ -17,7 +17,7 @@ import pytest
 from mlops_concepts.authoring import samples
 from mlops_concepts.class_grading.forkserver import nbgrader_env
 from mlops_concepts.contract.calls import top_level_calls
-from mlops_concepts.contract.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 from support import build_samples  # noqa: E402
 from support.course import REPO, has_lab, item_scores, max_scores
 

@@ -19,7 +19,7 @@ import pytest
 from mlops_concepts.authoring.samples import solutions, submission
 from mlops_concepts.class_grading import preflight
 from mlops_concepts.contract.coursedir import gradebook_url
-from mlops_concepts.contract.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 from support.course import grade_all, item_scores, make_course, max_scores, nbgrader_env, submit
 
 pytestmark = pytest.mark.slow

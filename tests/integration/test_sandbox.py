@@ -30,7 +30,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 import mlops_concepts
-from mlops_concepts.contract.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 from mlops_concepts.nbgrader_plugins import sandbox
 from mlops_concepts.nbgrader_plugins.execute import SandboxedExecute
 from support.cheats import escape, payloads

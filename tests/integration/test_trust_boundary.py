@@ -31,7 +31,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from mlops_concepts.contract.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 from mlops_concepts.nbgrader_plugins import sandbox
 from support.cheats.chapter import Chapter
 from support.cheats.runner import Graded, Shard, copy_course, run_pipeline

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from support.course import cell_id, item_scores, max_scores, submit
-from mlops_concepts.contract.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 
 SHARDS = int(os.environ.get("MLOPS_ADVERSARIAL_SHARDS", "2"))
 REPORT_ERRORS = ("WrongAnswer", "AnswerNotGradable", "CheckDidNotRun")

@@ -229,7 +229,7 @@ def draw(out: Path) -> None:
                 arrowprops={"arrowstyle": "->", "color": "#888", "lw": 1, "connectionstyle": "arc3,rad=0.08"},
             )
     labels = {
-        KERNEL: "kernel side\n(answers, checks, checkpoints,\nprogress, labs, diagrams, ...)",
+        KERNEL: "kernel side (answers, checks,\ncheckpoints, labs, diagrams, ...)",
         "contract": "contract",
         "nbgrader_plugins": "nbgrader_plugins",
         "assignment_plugins": "assignment_plugins",
@@ -241,17 +241,18 @@ def draw(out: Path) -> None:
     }
     for name, (x, y) in where.items():
         share = 100 * sizes.get(name, 0) / total
+        width = min(0.3, 0.85 / (len(next(m for m in LAYERS if name in m)) + 1))
         ax.add_patch(
             FancyBboxPatch(
-                (x - 0.13, y - 0.22),
-                0.26,
+                (x - width / 2, y - 0.22),
+                width,
                 0.44,
                 boxstyle="round,pad=0.01",
                 facecolor="#e8f0fb" if name != KERNEL else "#eef7e8",
                 edgecolor="#335",
             )
         )
-        ax.text(x, y + 0.02, labels.get(name, name), ha="center", va="center", fontsize=9)
+        ax.text(x, y + 0.05, labels.get(name, name), ha="center", va="center", fontsize=9)
         size = f"{sizes.get(name, 0)} lines ({share:.0f}%)"
         ax.text(x, y - 0.17, size, ha="center", fontsize=7, color="#555")
     ax.set_title("mlops_concepts: import graph by group (arrows point at what is imported; layers bottom-up)")

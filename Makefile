@@ -15,10 +15,10 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum 
 # Makes nbgrader stop on an error in nbgrader_config.py instead of grading with its defaults (see
 # the file). pip installs it for `pip install .`, but not for the editable install below.
 GUARD  := $(VENV)/etc/jupyter/jupyter_config.py
-# Makes every Formgrader page inert for gradebook text (mlops_concepts/grading/formgrader_pages.py);
+# Makes every Formgrader page inert for gradebook text (mlops_concepts/nbgrader_plugins/formgrader_pages.py);
 # likewise installed by `pip install .` only.
 PAGES  := $(VENV)/etc/jupyter/jupyter_server_config.d/mlops_concepts.json
-# `nbgrader collect` run outside a course directory says so (mlops_concepts/grading/wrong_folder.py).
+# `nbgrader collect` run outside a course directory says so (mlops_concepts/nbgrader_plugins/wrong_folder.py).
 WHERE  := $(VENV)/etc/jupyter/nbgrader_config.json
 # Keeps ipykernel's _control_lock traceback (an open upstream race) off the terminal on restarts.
 KERNEL := $(VENV)/etc/ipython/ipython_kernel_config.py

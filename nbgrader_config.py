@@ -1,6 +1,6 @@
 """nbgrader configuration of the MLOps Concepts course (the course directory is this folder).
 
-Grading is hardened by the course package (``mlops_concepts.grading``): answer keys are sealed at
+Grading is hardened by the course package (``mlops_concepts.nbgrader_plugins``): answer keys are sealed at
 release, submissions are rebuilt around the released cells, student code runs in a sandbox, and
 scores are decided outside the student's kernel. See README.md, "For instructors".
 """
@@ -36,18 +36,18 @@ sys.path.insert(0, str(HERE))  # the course package, even before `pip install -e
 # (the course's .venv), so `.venv/bin/nbgrader ...` works without activating the venv.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
-from mlops_concepts.authoring.estimated_time import StateEstimatedTime  # noqa: E402
-from mlops_concepts.grading import admission  # noqa: E402
-from mlops_concepts.grading.defuse import DefuseStudentContent  # noqa: E402
-from mlops_concepts.grading.diagrams_release import RenderDiagrams  # noqa: E402
-from mlops_concepts.grading.execute import SandboxedExecute  # noqa: E402
-from mlops_concepts.grading.export import SafeCsvExportPlugin  # noqa: E402
-from mlops_concepts.grading.feedback import FeedbackExporter, HideCheckCalls, NoteExtraNotebooks  # noqa: E402
-from mlops_concepts.grading.metadata import CheckCellMetadataOnce  # noqa: E402
-from mlops_concepts.grading.sanitize import RebuildFromRelease  # noqa: E402
-from mlops_concepts.grading.seal import SealAnswerKeys  # noqa: E402
-from mlops_concepts.grading.stubs import CODE_STUB, TOP_LEVEL_STUB, TopLevelStubs  # noqa: E402
-from mlops_concepts.grading.verdicts import GradeFromReports  # noqa: E402
+from mlops_concepts.assignment_plugins.diagrams_release import RenderDiagrams  # noqa: E402
+from mlops_concepts.assignment_plugins.estimated_time import StateEstimatedTime  # noqa: E402
+from mlops_concepts.assignment_plugins.seal import SealAnswerKeys  # noqa: E402
+from mlops_concepts.assignment_plugins.stubs import CODE_STUB, TOP_LEVEL_STUB, TopLevelStubs  # noqa: E402
+from mlops_concepts.nbgrader_plugins import admission  # noqa: E402
+from mlops_concepts.nbgrader_plugins.defuse import DefuseStudentContent  # noqa: E402
+from mlops_concepts.nbgrader_plugins.execute import SandboxedExecute  # noqa: E402
+from mlops_concepts.nbgrader_plugins.export import SafeCsvExportPlugin  # noqa: E402
+from mlops_concepts.nbgrader_plugins.feedback import FeedbackExporter, HideCheckCalls, NoteExtraNotebooks  # noqa: E402
+from mlops_concepts.nbgrader_plugins.metadata import CheckCellMetadataOnce  # noqa: E402
+from mlops_concepts.nbgrader_plugins.sanitize import RebuildFromRelease  # noqa: E402
+from mlops_concepts.nbgrader_plugins.verdicts import GradeFromReports  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -69,7 +69,7 @@ c.GenerateAssignment.preprocessors = [
     InstantiateTests,
     LockCells,
     ClearSolutions,
-    TopLevelStubs,  # a top-level stub is a comment, so Run All reaches the end (grading/stubs.py)
+    TopLevelStubs,  # a top-level stub is a comment, so Run All reaches the end (assignment_plugins/stubs.py)
     ClearOutput,
     CheckCellMetadataOnce,
     ComputeChecksums,
@@ -131,18 +131,20 @@ c.GenerateFeedback.exporter_class = FeedbackExporter  # the lesson's Markdown re
 # Submitted files that are links, hard links, FIFOs or devices, odd names, malformed notebooks or
 # timestamps: `mlops-concepts grade` stages every submission first; plain `nbgrader autograde` and
 # `generate_feedback` refuse such a folder (before copying anything) and name that command; and
-# `nbgrader collect` copies no link, hard link or special file (see mlops_concepts/grading/).
-c.Autograde.pre_convert_hook = "mlops_concepts.grading.guard.refuse_unstaged"
-c.GenerateFeedback.pre_convert_hook = "mlops_concepts.grading.guard.refuse_unsafe_autograded"
-c.ExchangeFactory.collect = "mlops_concepts.grading.exchange.SafeExchangeCollect"
+# `nbgrader collect` copies no link, hard link or special file (see mlops_concepts/nbgrader_plugins/).
+c.Autograde.pre_convert_hook = "mlops_concepts.nbgrader_plugins.guard.refuse_unstaged"
+c.GenerateFeedback.pre_convert_hook = "mlops_concepts.nbgrader_plugins.guard.refuse_unsafe_autograded"
+c.ExchangeFactory.collect = "mlops_concepts.nbgrader_plugins.exchange.SafeExchangeCollect"
 # An exchange whose modes let a student replace the course folder or read or rename another's
 # submission is refused, with the fix; a missing one is created right (docs/security/exchange.md).
 # Collect skips and lists what is not owned by the student it names, and bad inbound names.
-c.ExchangeFactory.release_assignment = "mlops_concepts.grading.exchange.SafeExchangeReleaseAssignment"
-c.ExchangeFactory.release_feedback = "mlops_concepts.grading.exchange.SafeExchangeReleaseFeedback"
+c.ExchangeFactory.release_assignment = (
+    "mlops_concepts.nbgrader_plugins.exchange.SafeExchangeReleaseAssignment"
+)
+c.ExchangeFactory.release_feedback = "mlops_concepts.nbgrader_plugins.exchange.SafeExchangeReleaseFeedback"
 
 # grades.csv is data: every row written by the csv module (no id, name or email can forge a row or
-# a column) and no text cell can start a spreadsheet formula (mlops_concepts/grading/export.py).
+# a column) and no text cell can start a spreadsheet formula (mlops_concepts/nbgrader_plugins/export.py).
 # `mlops-concepts grade` writes it with the same plugin.
 c.ExportApp.plugin_class = SafeCsvExportPlugin
 
@@ -150,6 +152,6 @@ c.ExportApp.plugin_class = SafeCsvExportPlugin
 # '-'. With roster_only, also only the students in the gradebook's student table (`nbgrader db
 # student add/import`). Plain `nbgrader autograde` refuses, by name, every submission with a
 # refused id or a folder staging would repair, grades the others and exits 1 with the list
-# (mlops_concepts/grading/admission.py, identity.py; docs/security/identity.md).
+# (mlops_concepts/nbgrader_plugins/admission.py, identity.py; docs/security/identity.md).
 c.StudentIds.roster_only = False
 admission.install()

@@ -44,7 +44,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests")]
-from mlops_concepts.grading.forkserver import nbgrader_env  # noqa: E402
+from mlops_concepts.class_grading.forkserver import nbgrader_env  # noqa: E402
 from support import build_samples  # noqa: E402
 from support.course import make_course, submit  # noqa: E402
 
@@ -165,7 +165,7 @@ def start_grading(root: Path, jobs: int, python: str = sys.executable) -> subpro
         [
             python,
             "-m",
-            "mlops_concepts.grading.cli",
+            "mlops_concepts.class_grading.cli",
             "grade",
             ASSIGNMENT,
             "--root",

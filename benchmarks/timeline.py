@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/timeline.py [--students 16] [--jobs 1,2]
 
 For each ``--jobs`` value, grades N complete chapter 1 submissions in a fresh course directory
-with :func:`mlops_concepts.grading.pipeline.grade` in this process (so the command's own imports
+with :func:`mlops_concepts.class_grading.pipeline.grade` in this process (so the command's own imports
 are not counted), and prints:
 
 * each step (seeding the template, starting nbgrader, following it, merging, exporting), with
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from class_grading import ASSIGNMENT, our_course
 
-from mlops_concepts.grading import batches, pipeline
+from mlops_concepts.class_grading import batches, pipeline
 
 # (module, function) pairs to time: every step of a run that is not inside nbgrader.
 STEPS = [

@@ -7,7 +7,10 @@ One module per concern:
 * :mod:`mlops_concepts.checkpoints`: ungraded widget checkpoints (multiple choice, classify, order);
 * :mod:`mlops_concepts.progress`: the progress display of checkpoints done;
 * :mod:`mlops_concepts.diagrams`: lifecycle diagrams (matplotlib is imported only when one is drawn);
-* :mod:`mlops_concepts.grading`: nbgrader preprocessors, the sandbox and the grading pipeline.
+* on the grader's side, one package per process that loads it (docs/architecture.md):
+  :mod:`mlops_concepts.contract` (shared rules), :mod:`mlops_concepts.nbgrader_plugins` and
+  :mod:`mlops_concepts.assignment_plugins` (loaded by nbgrader through nbgrader_config.py),
+  :mod:`mlops_concepts.class_grading` (the ``mlops-concepts`` command).
 """
 
 from . import diagrams

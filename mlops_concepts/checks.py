@@ -8,7 +8,7 @@ Every exercise has locked test cells of this shape (in ``source/``), one call, w
   answer. At release time nbgrader's ``SealAnswerKeys`` preprocessor replaces the plain ``key`` by a
   salted digest, so ``release/`` holds no answer in plain text.
 * :func:`grade` decides nothing. While grading, after each test cell, the grader asks the kernel to
-  call it (:func:`mlops_concepts.grading.exercises.report_code`, derived from the visible ``check``
+  call it (:func:`mlops_concepts.contract.exercises.report_code`, derived from the visible ``check``
   call): it only *emits* the student's answer, in canonical form, as a display output. The grade
   is decided outside the student's kernel by the ``GradeFromReports`` preprocessor, which compares
   that output with the key it reads from ``source/``. The expected answer therefore never enters
@@ -36,7 +36,7 @@ raise, and are turned into the same one line when the package is imported in IPy
   (an IPython AST transformer) hands such an expression to :func:`check` as a :class:`Deferred`,
   evaluated inside the check, so the cell itself does not raise. Only expressions are deferred,
   in a cell that is one ``check("<id>", ...)`` call; the visible call, and so the grader's report
-  (:func:`mlops_concepts.grading.exercises.report_code`), are unchanged;
+  (:func:`mlops_concepts.contract.exercises.report_code`), are unchanged;
 * a test cell run before its answer cell defines the answer raises ``NameError``;
   :func:`install_not_answered_hint` turns that into a one-line "not answered yet" error instead
   of a traceback.

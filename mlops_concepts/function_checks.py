@@ -7,7 +7,7 @@ A lab's test cell in ``source/`` is, like every test cell, one call::
 ``cases`` names lab data (:mod:`mlops_concepts.labs`), how many cases, and a hidden seed. There
 is no ``key``: the grader computes the right results by calling the instructor's own function
 from ``source/`` on the same cases, outside the student's kernel
-(:mod:`mlops_concepts.grading.labs`).
+(:mod:`mlops_concepts.contract.labs`).
 
 * At release the seed is removed and ``key`` becomes one salted digest per case of the *public*
   examples (seed 0), so :func:`check_function` can tell a student "right on 3 of 5 examples"
@@ -240,7 +240,7 @@ _HELD: dict = {}
 def hold(question: str, function) -> None:
     """Keep the function a lab test cell grades, as it is when that cell runs (called by the
     grader right after the cell). The hidden inputs are sent only after the notebook's last
-    cell (:mod:`mlops_concepts.grading.hidden_calls`), and it is this function they go to, even
+    cell (:mod:`mlops_concepts.nbgrader_plugins.hidden_calls`), and it is this function they go to, even
     if a later cell redefines the name."""
     _HELD[question] = function
 

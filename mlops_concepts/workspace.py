@@ -22,7 +22,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from mlops_concepts.grading.untrusted import printable
+from mlops_concepts.contract.untrusted import printable
 
 # First line of the nbgrader_config.py this module writes: a file without it is the student's own
 # and is left alone.

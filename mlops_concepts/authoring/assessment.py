@@ -41,9 +41,9 @@ from pathlib import Path
 
 import nbformat
 
-from ..grading import cells
-from ..grading.calls import AuthoringError, top_level_calls
-from ..grading.exercises import read_check
+from ..contract import cells
+from ..contract.calls import AuthoringError, top_level_calls
+from ..contract.exercises import read_check
 
 MIN_ITEMS = 10
 MAX_POSITION_SHARE = Fraction(2, 5)

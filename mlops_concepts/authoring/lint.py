@@ -30,16 +30,17 @@ from pathlib import Path
 import nbformat
 
 from ..answers import is_digest
+from ..assignment_plugins import estimated_time
+from ..assignment_plugins.diagrams_release import DIRECTIVE
+from ..assignment_plugins.seal import sidecar_name
 from ..checkpoints.sealing import KINDS
-from ..grading import cells
-from ..grading.calls import CHECKPOINT_KINDS, AuthoringError, top_level_calls
-from ..grading.diagrams_release import DIRECTIVE
-from ..grading.exercises import read_check
-from ..grading.seal import sidecar_name
-from . import assessment, estimated_time
+from ..contract import cells
+from ..contract.calls import CHECKPOINT_KINDS, AuthoringError, top_level_calls
+from ..contract.exercises import read_check
+from . import assessment
 
 #: A lab check must not be passable by a function that ignores its inputs: see
-#: :func:`mlops_concepts.grading.labs.orderings`.
+#: :func:`mlops_concepts.contract.labs.orderings`.
 MIN_GUESS_ODDS = 10_000
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -98,7 +99,7 @@ def check_test_cells(nb) -> list[Problem]:
 
 def _check_lab(nb, check, seeds: set) -> list[Problem]:
     """A lab check: a hidden seed of its own, and a solution that runs on every case."""
-    from ..grading.labs import expected_outcomes, orderings, result_counts
+    from ..contract.labs import expected_outcomes, orderings, result_counts
 
     where = f"cell {check.grade_id!r}"
     seed = check.cases.get("seed")
@@ -230,7 +231,7 @@ def check_estimate(nb) -> list[Problem]:
 
 def check_release(release, sidecar: dict | None = None) -> list[Problem]:
     """The release gives nothing away: a test cell shows only ``check(gid, answer)``, and its
-    sidecar (``.<id>.checks.json``, see grading/seal.py) holds only digests and no hidden seed."""
+    sidecar (``.<id>.checks.json``, see assignment_plugins/seal.py) holds only digests and no hidden seed."""
     problems = []
     text = json.dumps(nbformat.writes(release))
     for marker in _LEAK_MARKERS:

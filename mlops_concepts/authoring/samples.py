@@ -24,8 +24,8 @@ from pathlib import Path
 
 import nbformat
 
-from ..grading import cells
-from ..grading.seal import sidecar_name
+from ..assignment_plugins.seal import sidecar_name
+from ..contract import cells
 
 EXAMPLES = "examples"
 #: In ``SAMPLES``: the instructor's answer to this cell (from ``source/``).

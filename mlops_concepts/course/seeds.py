@@ -2,7 +2,7 @@
 
 A lab's test cell in ``source/`` names the seed of its hidden cases,
 ``check(gid, fn, cases={"data": ..., "count": n, "seed": s})`` (see
-:mod:`mlops_concepts.grading.labs`). The public repository's seeds are public: a class graded
+:mod:`mlops_concepts.contract.labs`). The public repository's seeds are public: a class graded
 with them can be answered from the repository. :func:`reseed` gives every lab check of a
 notebook a new random seed, as the chapter linter wants it (non-zero, one per check, and hidden
 cases varied enough that a function ignoring its inputs cannot guess its way through). The
@@ -15,10 +15,10 @@ import re
 import secrets
 
 from ..authoring.lint import MIN_GUESS_ODDS, check_test_cells
-from ..grading import cells
-from ..grading.calls import AuthoringError
-from ..grading.exercises import read_check
-from ..grading.labs import expected_outcomes, orderings
+from ..contract import cells
+from ..contract.calls import AuthoringError
+from ..contract.exercises import read_check
+from ..contract.labs import expected_outcomes, orderings
 
 # The seed's literal in a lab check's cases= dict; checked against read_check after each rewrite.
 _SEED = re.compile(r"""(["']seed["']\s*:\s*)(\d+)""")

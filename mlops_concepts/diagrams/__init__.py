@@ -8,7 +8,7 @@ shared drawing toolkit :mod:`mlops_concepts.chapters.toolkit`. This module is th
 * :data:`DIAGRAMS`: every static diagram by name, collected from the chapter list
   (:data:`mlops_concepts.chapters.CHAPTERS`). A chapter's source notebook asks for one with a
   Markdown line ``<!-- diagram: NAME -->``; at release the ``RenderDiagrams`` preprocessor
-  (:mod:`mlops_concepts.grading.diagrams_release`) turns it into the picture, with its alt text,
+  (:mod:`mlops_concepts.assignment_plugins.diagrams_release`) turns it into the picture, with its alt text,
   and the description in words. Students see them without running any code.
 * :func:`explore_lifecycle`: chapter 1's interactive lifecycle, which stays a widget.
 

@@ -11,7 +11,7 @@ dicts, str, int, float, bool), never numpy objects, so a case can travel as JSON
 * :func:`cases` gives ``count`` cases, deterministic from ``seed``. Seed 0 gives the public
   examples: students explore them and their self-check runs on them. A lab's test cell in
   ``source/`` names a hidden seed; it is removed at release, and the grader calls the student's
-  function on those hidden cases (see :mod:`mlops_concepts.grading.labs`).
+  function on those hidden cases (see :mod:`mlops_concepts.contract.labs`).
 * :func:`show` displays a figure a student drew, with the alt text they give it.
 
 numpy is imported only when data is generated, so importing the package stays quick.

@@ -9,7 +9,7 @@ Learning platforms show quiz statistics per question; this does the same for a g
   a score or either side does not vary), by the title the students read ("Exercise 1.2 (b)"),
   never by internal id;
 * the **most common wrong answers** of each item, from the canonical answers that
-  :class:`~mlops_concepts.grading.verdicts.GradeFromReports` records in each test cell of the
+  :class:`~mlops_concepts.nbgrader_plugins.verdicts.GradeFromReports` records in each test cell of the
   autograded notebook (``cell.metadata[RECORD_KEY]``). For dict and list parts only the entries
   the student got wrong are shown: the report never shows the key beyond what a student gave;
 * each **learning objective**'s facility (the objective table of the chapter's first cell;

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 
-from ..grading import cells
-from ..grading.exercises import graded_cells
+from ..contract import cells
+from ..contract.exercises import graded_cells
 from .model import ALL, UNLINKED, Item
 
 
 def item_titles(nb, notebook: str = "") -> list[Item]:
     """Every graded cell of a release (or source) notebook with the title students read
-    (:func:`~mlops_concepts.grading.exercises.graded_cells`: the same titles as their feedback)."""
+    (:func:`~mlops_concepts.contract.exercises.graded_cells`: the same titles as their feedback)."""
     items = []
     for n, g in enumerate(graded_cells(nb), 1):
         meta = cells.nbgrader_metadata(g.cell)

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..grading.coursedir import CourseConfigError
+from ..contract.coursedir import CourseConfigError
 from .csv_table import csv_text
 from .data import load_class
 from .html_page import render_html
@@ -84,7 +84,7 @@ def report(root: Path, assignment: str, out: Path | None = None, csv_out: Path |
 
 
 def cli(args, extra: list[str]) -> int:
-    """The ``report`` subcommand, called from :func:`mlops_concepts.grading.cli.main`."""
+    """The ``report`` subcommand, called from :func:`mlops_concepts.class_grading.cli.main`."""
     if extra:
         print(f"mlops-concepts report: unrecognised arguments: {' '.join(extra)}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ import csv
 import io
 from decimal import Decimal
 
-from ..grading.spreadsheet import csv_cell
+from ..contract.spreadsheet import csv_cell
 from .model import ClassData, fmt, points
 from .stats import ItemStats
 

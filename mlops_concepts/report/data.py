@@ -11,10 +11,10 @@ from pathlib import Path
 
 import nbformat
 
-from ..grading import cells
-from ..grading.coursedir import gradebook_url
-from ..grading.untrusted import printable
-from ..grading.verdicts import RECORD_KEY, answer_keys
+from ..contract import cells
+from ..contract.coursedir import gradebook_url
+from ..contract.untrusted import printable
+from ..nbgrader_plugins.verdicts import RECORD_KEY, answer_keys
 from .chapter import assign_objectives, item_titles, objective_table
 from .model import ASSIGNMENT_ID, ClassData, Item, ReportError, Student
 from .wording import wording_of

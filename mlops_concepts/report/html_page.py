@@ -15,7 +15,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ..grading.untrusted import printable
+from ..contract.untrusted import printable
 from .model import (
     ALL,
     LOW_DISCRIMINATION,

@@ -9,7 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-#: Outcomes recorded by GradeFromReports (see mlops_concepts/grading/verdicts.py).
+#: Outcomes recorded by GradeFromReports (see mlops_concepts/nbgrader_plugins/verdicts.py).
 CORRECT = "correct"
 WRONG = "WrongAnswer"
 OUTCOME_WORDS = {

@@ -12,8 +12,8 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from ..grading.labs import Tally, tally
-from ..grading.untrusted import printable
+from ..contract.labs import Tally, tally
+from ..contract.untrusted import printable
 from .model import MAX_PART, MAX_SHOWN, OUTCOME_WORDS, TOP_WRONG, UNLINKED, WRONG, ClassData, Item
 from .wording import as_written, is_placeholder
 

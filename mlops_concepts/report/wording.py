@@ -14,7 +14,7 @@ import ast
 import re
 
 from ..checks import answer_form
-from ..grading import cells
+from ..contract import cells
 
 MAX_SOURCE = 200_000  # characters of one answer cell parsed (a longer one keeps canonical words)
 #: The release's answer cells start as "<letter>", "<phase>", ...: such a value is untouched.

@@ -6,7 +6,7 @@ Formgrader puts them into HTML text, HTML attributes and JavaScript strings. The
 break out of each of those: in nbgrader's pages as they are, they run the attack of
 ``support.formgrader_page`` (write a file through the contents API, change the title, add an
 element, open a dialog). Served by a real JupyterLab with nbgrader's Formgrader and this course's
-server extension (mlops_concepts/grading/formgrader_pages.py), in Debian's chromium, every page
+server extension (mlops_concepts/nbgrader_plugins/formgrader_pages.py), in Debian's chromium, every page
 that shows them runs nothing, and the gradebook is unchanged.
 
 Run:  .venv/bin/pytest tests/browser/test_formgrader_ids.py -q

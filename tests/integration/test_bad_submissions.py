@@ -23,7 +23,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from mlops_concepts.grading.submissions import fingerprint, stage
+from mlops_concepts.contract.folder_scan import fingerprint
+from mlops_concepts.contract.submissions import stage
 from support.cheats.chapter import Chapter
 from support.cheats.runner import SHARDS, grade_students, tree_snapshot
 from support.course import first_chapter_only, per_chapter_case, per_chapter_cases, runs_on
@@ -546,7 +547,7 @@ def test_the_feedback_page_itself_says_what_staging_did(run, case):
 
 def _submitted_files(folder):
     """Names of the regular, singly-linked, safely named files of a submission (never followed)."""
-    from mlops_concepts.grading.submissions import scan
+    from mlops_concepts.contract.folder_scan import scan
 
     return set(scan(folder).files)
 
@@ -749,7 +750,7 @@ def _cell_output_bytes(nb, gid) -> int:
 @first_chapter_only
 @pytest.mark.parametrize("case", sorted(FLOODS))
 def test_output_beyond_the_per_cell_limit_is_dropped_whatever_its_kind(floods, case):
-    from mlops_concepts.grading.execute import SandboxedExecute
+    from mlops_concepts.nbgrader_plugins.execute import SandboxedExecute
 
     limit = SandboxedExecute.max_output_bytes.default_value
     size = _cell_output_bytes(floods.graded.autograded(case), floods.brk)

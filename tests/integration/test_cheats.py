@@ -182,7 +182,7 @@ def test_container_subclasses_with_the_right_contents_are_refused_whatever_the_c
 
     from mlops_concepts.answers import to_json
     from mlops_concepts.checks import REPORT_MIME, answer_form, report_bundle
-    from mlops_concepts.grading.verdicts import verdict
+    from mlops_concepts.nbgrader_plugins.verdicts import verdict
 
     class L(list):
         pass

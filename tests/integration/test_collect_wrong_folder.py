@@ -2,7 +2,7 @@
 
 nbgrader's own message there is "Unwritable directory, please contact your instructor:
 /srv/nbgrader/exchange". The environment's nbgrader_config.json (installed by make and by
-`pip install .`) makes mlops_concepts.grading.wrong_folder's collect the default, which names the
+`pip install .`) makes mlops_concepts.nbgrader_plugins.wrong_folder's collect the default, which names the
 problem; in a course directory the course's own collect still runs.
 """
 

@@ -22,9 +22,9 @@ import nbformat
 import pytest
 
 from mlops_concepts.authoring.samples import solutions, submission
-from mlops_concepts.grading import cells
-from mlops_concepts.grading.exercises import read_check
-from mlops_concepts.grading.labs import cases_json
+from mlops_concepts.contract import cells
+from mlops_concepts.contract.exercises import read_check
+from mlops_concepts.contract.labs import cases_json
 from support import wheel_course
 from support.classroom import Student
 from support.course import ASSIGNMENTS, REPO, has_lab, item_scores, max_scores, submit

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from mlops_concepts.grading.seal import sidecar_name
+from mlops_concepts.assignment_plugins.seal import sidecar_name
 from support.course import REPO, grade_all, item_scores, make_course, nbgrader, notebook_path, submit
 
 pytestmark = pytest.mark.slow

@@ -14,8 +14,8 @@ import csv
 import pytest
 from nbgrader.api import Gradebook
 
-from mlops_concepts.grading.export import COLUMNS
-from mlops_concepts.grading.spreadsheet import FORMULA_PREFIXES
+from mlops_concepts.contract.spreadsheet import FORMULA_PREFIXES
+from mlops_concepts.nbgrader_plugins.export import COLUMNS
 from support.course import (
     ASSIGNMENTS,
     grade_all,

@@ -1,4 +1,5 @@
-"""nbgrader processes forked from one fork server per grading run (``mlops_concepts.grading.forkserver``).
+"""nbgrader processes forked from one fork server per grading run
+(``mlops_concepts.class_grading.forkserver``).
 
 Real nbgrader on a real course, graded in this process (``pipeline.grade``), with the fork
 server's requests recorded. The server side is a real process importing the real nbgrader.
@@ -17,8 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlops_concepts.grading import batches, cells, forkserver, pipeline, preflight
-from mlops_concepts.grading.batches import LOGS, nbgrader_env
+from mlops_concepts.class_grading import batches, forkserver, pipeline, preflight
+from mlops_concepts.class_grading.batches import LOGS, nbgrader_env
+from mlops_concepts.contract import cells
 from support import build_samples  # noqa: E402
 from support.course import before_first_answer, make_course, submit
 
@@ -328,11 +330,11 @@ def test_the_command_starts_its_server_before_importing_the_pipeline(tmp_path):
     biggest imports of a run, on two cores at once."""
     probe = (
         "import sys\n"
-        "from mlops_concepts.grading import cli, forkserver\n"
+        "from mlops_concepts.class_grading import cli, forkserver\n"
         "assert not [m for m in ('nbgrader', 'sqlalchemy', 'nbformat') if m in sys.modules]\n"
         "real = forkserver.server_for\n"
         "def server_for(root):\n"
-        "    print('SERVER, pipeline imported:', 'mlops_concepts.grading.pipeline' in sys.modules)\n"
+        "    print('SERVER, pipeline imported:', 'mlops_concepts.class_grading.pipeline' in sys.modules)\n"
         "    return real(root)\n"
         "forkserver.server_for = server_for\n"
         "sys.exit(cli.main(sys.argv[1:]))\n"

@@ -15,7 +15,7 @@ import sys
 import nbformat
 import pytest
 
-from mlops_concepts.grading.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 from support.course import ASSIGNMENTS, make_course, nbgrader_env, submit
 
 ASSIGNMENT = ASSIGNMENTS[0]
@@ -23,7 +23,7 @@ ASSIGNMENT = ASSIGNMENTS[0]
 
 def grade(root, *args, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", *args, "--root", str(root)],
+        [sys.executable, "-m", "mlops_concepts.class_grading.cli", "grade", *args, "--root", str(root)],
         capture_output=True,
         text=True,
         env=env or nbgrader_env(),
@@ -172,7 +172,7 @@ def test_nbgrader_stops_on_a_configuration_error_as_the_grading_command_runs_it_
     typed by an instructor, nbgrader has the venv's guard (etc/jupyter/jupyter_config.py). Either
     way a configuration that raises stops it before it autogrades anyone with its defaults
     (test_config_guard.py shows those defaults)."""
-    from mlops_concepts.grading.batches import nbgrader_env as grading_env
+    from mlops_concepts.class_grading.batches import nbgrader_env as grading_env
 
     config = course / "nbgrader_config.py"
     original = config.read_text()

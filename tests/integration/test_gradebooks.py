@@ -1,4 +1,4 @@
-"""The course gradebook's one writer (``mlops_concepts.grading.gradebooks``), on real nbgrader
+"""The course gradebook's one writer (``mlops_concepts.class_grading.gradebooks``), on real nbgrader
 gradebooks built with nbgrader's own API: no nbgrader process, no kernel.
 
 A batch is graded against a scratch gradebook copied from a template (:func:`seed_template`,
@@ -12,8 +12,8 @@ import datetime
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
-from mlops_concepts.grading.forkserver import nbgrader_env
-from mlops_concepts.grading.gradebooks import merge, seed, seed_template
+from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.gradebooks import merge, seed, seed_template
 
 A, NB = "a1", "lesson"
 EARLY = datetime.datetime(2026, 11, 1, 9, 0)

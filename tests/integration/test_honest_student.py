@@ -16,8 +16,8 @@ import sys
 import nbformat
 import pytest
 
-from mlops_concepts.grading.forkserver import nbgrader_env
-from mlops_concepts.grading.submissions import fingerprint
+from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.contract.folder_scan import fingerprint
 from support.course import (
     ASSIGNMENTS,
     grade_all,
@@ -107,7 +107,7 @@ def _as_student(root, tmp_path, student, *command):
 
 def _grade(root, *ids):
     return subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.cli", "grade", *ids, "--root", str(root)],
+        [sys.executable, "-m", "mlops_concepts.class_grading.cli", "grade", *ids, "--root", str(root)],
         capture_output=True,
         text=True,
         env=nbgrader_env(),

@@ -152,7 +152,7 @@ def test_the_grader_peak_memory_stayed_under_the_bound(run):
 
 
 def test_the_relaying_launcher_held_no_message(run):
-    # The launcher (python -I -B .../grading/sandbox.py) is sampled as "other": nothing else is.
+    # The launcher (python -I -B .../nbgrader_plugins/sandbox.py) is sampled as "other": nothing else is.
     assert 0 < run.peak.get("other", 0) < LAUNCHER_PEAK_LIMIT, run.peak
 
 

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import nbformat
 
-from mlops_concepts.grading.coursedir import gradebook_url
-from mlops_concepts.grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.contract.coursedir import gradebook_url
 from support import build_samples  # noqa: E402
 from support.course import before_first_answer, make_course, pids_mentioning, submit
 
 ASSIGNMENT = build_samples.ASSIGNMENT
 # Processes of the grader's kinds: nbgrader, the fork server and its children, sandbox, kernel.
-WATCHED = ("ipykernel", "bwrap", "nbgrader", "mlops_concepts.grading")
+WATCHED = ("ipykernel", "bwrap", "nbgrader", "mlops_concepts.class_grading")
 
 
 def grade_until_ann_has_feedback(command: list[str], root: Path, env: dict) -> subprocess.Popen:

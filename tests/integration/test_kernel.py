@@ -1,4 +1,4 @@
-"""The grading kernel's manager and client (mlops_concepts/grading/kernel.py) on real kernels.
+"""The grading kernel's manager and client (mlops_concepts/nbgrader_plugins/kernel.py) on real kernels.
 
 They drop jupyter_client's fixed waits around each kernel; these tests check that nothing else
 changed: the first request's output still arrives, and a kernel that dies or never answers is
@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from jupyter_client.kernelspec import KernelSpec
 
-from mlops_concepts.grading import sandbox
-from mlops_concepts.grading.execute import SandboxedExecute
-from mlops_concepts.grading.kernel import GradingKernelClient, GradingKernelManager
+from mlops_concepts.nbgrader_plugins import sandbox
+from mlops_concepts.nbgrader_plugins.execute import SandboxedExecute
+from mlops_concepts.nbgrader_plugins.kernel import GradingKernelClient, GradingKernelManager
 
 
 def _manager(argv: list[str]) -> GradingKernelManager:

@@ -29,7 +29,7 @@ from nbgrader.api import Gradebook
 from test_interrupt import WATCHED, grade_until_ann_has_feedback, processes_left
 from test_postgres import postgres  # noqa: F401  (the PostgreSQL server fixture)
 
-from mlops_concepts.grading.dask_tls import CA, cert_files, client_security, make_certs
+from mlops_concepts.class_grading.dask_tls import CA, cert_files, client_security, make_certs
 from support import build_samples  # noqa: E402
 from support.course import before_first_answer, make_course, nbgrader_env, pids_mentioning, submit
 
@@ -48,7 +48,7 @@ def _grade_command(root: Path, *args: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "mlops_concepts.grading.cli",
+        "mlops_concepts.class_grading.cli",
         "grade",
         ASSIGNMENT,
         "--root",
@@ -100,7 +100,7 @@ class DaskCluster:
         self.address = f"tls://127.0.0.1:{self.port}"
         self.certs = logdir / "certs"
         made = subprocess.run(
-            [sys.executable, "-m", "mlops_concepts.grading.cli", "dask-certs", str(self.certs)],
+            [sys.executable, "-m", "mlops_concepts.class_grading.cli", "dask-certs", str(self.certs)],
             capture_output=True,
             text=True,
             env=env,
@@ -307,7 +307,7 @@ import sys
 from pathlib import Path
 from distributed import Client
 from distributed.security import Security
-from mlops_concepts.grading.dask_tls import client_security
+from mlops_concepts.class_grading.dask_tls import client_security
 address, certs = sys.argv[1:]
 security = {"none": None, "empty": Security()}.get(certs) or client_security(Path(certs))
 with Client(address, timeout="10s", security=security) as client:

@@ -15,9 +15,9 @@ import nbformat
 import pytest
 
 from mlops_concepts.authoring import samples
-from mlops_concepts.grading.calls import top_level_calls
-from mlops_concepts.grading.forkserver import nbgrader_env
-from mlops_concepts.grading.submissions import fingerprint
+from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.contract.calls import top_level_calls
+from mlops_concepts.contract.folder_scan import fingerprint
 from support import build_samples  # noqa: E402
 from support.course import REPO, has_lab, item_scores, max_scores
 
@@ -34,7 +34,7 @@ def graded(tmp_path_factory):
     for chapter in CHAPTERS:
         before.update(fingerprint(REPO / "examples" / chapter / "submitted"))
     result = subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.cli", "demo", "--course", str(root)],
+        [sys.executable, "-m", "mlops_concepts.class_grading.cli", "demo", "--course", str(root)],
         capture_output=True,
         text=True,
         env=nbgrader_env(),

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from mlops_concepts.authoring.samples import solutions, submission
-from mlops_concepts.grading import preflight
-from mlops_concepts.grading.coursedir import gradebook_url
-from mlops_concepts.grading.submissions import fingerprint
+from mlops_concepts.class_grading import preflight
+from mlops_concepts.contract.coursedir import gradebook_url
+from mlops_concepts.contract.folder_scan import fingerprint
 from support.course import grade_all, item_scores, make_course, max_scores, nbgrader_env, submit
 
 pytestmark = pytest.mark.slow

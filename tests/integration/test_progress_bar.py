@@ -56,7 +56,7 @@ def test_grading_and_feedback_show_bars_with_counts_and_time_left(tmp_path):
         [
             sys.executable,
             "-m",
-            "mlops_concepts.grading.cli",
+            "mlops_concepts.class_grading.cli",
             "grade",
             ASSIGNMENT,
             "--root",

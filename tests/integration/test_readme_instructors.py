@@ -30,7 +30,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mlops_concepts.grading.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 from support.classroom import REPO, Student, browser_helpers, show, wait_until_serving
 from support.clone import clone_like, pasted_env
 

@@ -33,12 +33,12 @@ import pytest
 from mlops_concepts import report as rpt
 from mlops_concepts.answers import to_json
 from mlops_concepts.checks import answer_form
-from mlops_concepts.grading import cells
-from mlops_concepts.grading.cli import main
-from mlops_concepts.grading.exercises import exercise_titles, read_check
-from mlops_concepts.grading.forkserver import nbgrader_env
-from mlops_concepts.grading.spreadsheet import csv_safe
-from mlops_concepts.grading.verdicts import answer_keys
+from mlops_concepts.class_grading.cli import main
+from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.contract import cells
+from mlops_concepts.contract.exercises import exercise_titles, read_check
+from mlops_concepts.contract.spreadsheet import csv_safe
+from mlops_concepts.nbgrader_plugins.verdicts import answer_keys
 from support import build_samples  # noqa: E402
 from support.course import REPO, grade_all, make_course, notebook_path, submit
 from support.screens import screenshot_dir
@@ -324,7 +324,7 @@ def graded(tmp_path_factory):
     # printed reaches the pipe only if it flushed (PYTHONUNBUFFERED, set on some machines, hides it).
     env = {k: v for k, v in nbgrader_env().items() if k != "PYTHONUNBUFFERED"}
     cli = subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.cli", "report", "--root", str(root)],
+        [sys.executable, "-m", "mlops_concepts.class_grading.cli", "report", "--root", str(root)],
         capture_output=True,
         text=True,
         env=env,

@@ -30,9 +30,9 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 import mlops_concepts
-from mlops_concepts.grading import sandbox
-from mlops_concepts.grading.execute import SandboxedExecute
-from mlops_concepts.grading.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
+from mlops_concepts.nbgrader_plugins import sandbox
+from mlops_concepts.nbgrader_plugins.execute import SandboxedExecute
 from support.cheats import escape, payloads
 from support.cheats.chapter import Chapter
 from support.cheats.runner import Graded, Shard, copy_course, run_pipeline
@@ -565,7 +565,7 @@ def test_the_opt_out_named_in_the_refusal_is_accepted_by_the_grading_command(cou
     cmd = [
         sys.executable,
         "-m",
-        "mlops_concepts.grading.cli",
+        "mlops_concepts.class_grading.cli",
         "grade",
         assignment,
         "--root",
@@ -586,7 +586,7 @@ def test_the_grading_command_still_rejects_arguments_it_does_not_know(course, tm
         [
             sys.executable,
             "-m",
-            "mlops_concepts.grading.cli",
+            "mlops_concepts.class_grading.cli",
             "grade",
             assignment,
             "--root",
@@ -657,7 +657,7 @@ print(sorted({m.split(".")[0] for m in sys.modules} & THIRD_PARTY))
 
 def test_the_launcher_is_isolated_from_the_submission():
     """The host-side launcher: isolated mode, an absolute path, the standard library only."""
-    from mlops_concepts.grading.execute import SandboxedExecute
+    from mlops_concepts.nbgrader_plugins.execute import SandboxedExecute
 
     argv = SandboxedExecute().launcher_argv("/course/autograded/s/a")
     assert argv[:4] == [sys.executable, "-I", "-B", sandbox.LAUNCHER]

@@ -31,8 +31,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
 
-from mlops_concepts.grading import sandbox
-from mlops_concepts.grading.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
+from mlops_concepts.nbgrader_plugins import sandbox
 from support.cheats.chapter import Chapter
 from support.cheats.runner import Graded, Shard, copy_course, run_pipeline
 from support.course import nbgrader, per_chapter_case, per_chapter_cases, runs_on, submit

@@ -1,5 +1,5 @@
-"""The prototype of issue 30: one student, one child, one result (``grading/unit.py``,
-``grading/children.py``), not yet what ``mlops-concepts grade`` runs.
+"""The prototype of issue 30: one student, one child, one result (``class_grading/unit.py``,
+``class_grading/children.py``), not yet what ``mlops-concepts grade`` runs.
 
 Real nbgrader on a real course: a student is autograded, then given feedback, by children forked
 from the standard library's forkserver with nbgrader preloaded; the same unit runs as a
@@ -17,12 +17,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlops_concepts.grading import children
-from mlops_concepts.grading.coursedir import gradebook_url
-from mlops_concepts.grading.forkserver import nbgrader_env
-from mlops_concepts.grading.gradebooks import merge, seed_template
-from mlops_concepts.grading.layout import JOBS, LOGS
-from mlops_concepts.grading.unit import StudentJob, graded_folder, scratch_url
+from mlops_concepts.class_grading import children
+from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.gradebooks import merge, seed_template
+from mlops_concepts.class_grading.layout import JOBS, LOGS
+from mlops_concepts.class_grading.unit import StudentJob, graded_folder, scratch_url
+from mlops_concepts.contract.coursedir import gradebook_url
 from support import build_samples  # noqa: E402
 from support.course import before_first_answer, make_course, submit
 

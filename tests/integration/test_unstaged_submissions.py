@@ -3,7 +3,7 @@
 nbgrader alone follows links, opens FIFOs and devices and copies whatever a submission holds into
 ``autograded/`` and ``feedback/``. The course's guards make both commands refuse such a folder
 before anything of it is copied, with a message naming the safe command, ``mlops-concepts grade``:
-autograde refuses it by name and grades the rest (``GuardedAutograde``, grading/admission.py),
+autograde refuses it by name and grades the rest (``GuardedAutograde``, nbgrader_plugins/admission.py),
 generate_feedback stops (its ``pre_convert_hook``). Every hostile folder of ``test_staging.CASES`` is tried.
 """
 
@@ -16,7 +16,7 @@ import sys
 import nbformat
 import pytest
 
-from mlops_concepts.grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.forkserver import nbgrader_env
 from support.cheats.runner import copy_course, tree_snapshot
 from support.course import first_chapter_only, nbgrader
 from support.hostile import CASES, IS_ROOT, _honest

@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO))
 import nbformat  # noqa: E402
 
 from mlops_concepts.authoring import samples as _samples  # noqa: E402
-from mlops_concepts.grading import cells  # noqa: E402
+from mlops_concepts.contract import cells  # noqa: E402
 
 CHAPTERS = _samples.chapters(REPO)
 #: The chapter the single-chapter tests grade (the first one).

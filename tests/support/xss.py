@@ -2,7 +2,7 @@
 
 Every payload, if it ran, would change ``document.title`` to (or write a file named after)
 ``MARKER``; the oracle :func:`active_content` lists whatever in a piece of HTML could still run it
-or reach the Jupyter server, independently of the allowlist in ``mlops_concepts.grading.defuse``.
+or reach the Jupyter server, independently of the allowlist in ``mlops_concepts.nbgrader_plugins.defuse``.
 """
 
 from __future__ import annotations

@@ -174,7 +174,7 @@ def test_the_linter_refuses_a_chapter_with_one_echoing_item_and_names_it(tmp_pat
     )
     assert not any("cp-7" in p for p in [str(p) for p in A.check(tmp_path, "echo", echo_chapter([]))])
     result = subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.cli", "check", "--root", str(tmp_path), "echo"],
+        [sys.executable, "-m", "mlops_concepts.class_grading.cli", "check", "--root", str(tmp_path), "echo"],
         capture_output=True,
         text=True,
     )
@@ -328,7 +328,7 @@ def test_the_check_command_refuses_a_cued_chapter_and_prints_the_measures(tmp_pa
     (tmp_path / "source" / "cued").mkdir(parents=True)
     nbformat.write(chapter([1] * 10), tmp_path / "source" / "cued" / "cued.ipynb")
     result = subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.cli", "check", "--root", str(tmp_path), "cued"],
+        [sys.executable, "-m", "mlops_concepts.class_grading.cli", "check", "--root", str(tmp_path), "cued"],
         capture_output=True,
         text=True,
     )

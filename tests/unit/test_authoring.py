@@ -16,12 +16,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
+from mlops_concepts.assignment_plugins.seal import seal_cell
 from mlops_concepts.checks import REPORT_MIME, report_bundle
-from mlops_concepts.grading import cells
-from mlops_concepts.grading.calls import AuthoringError
-from mlops_concepts.grading.exercises import read_check, report_code
-from mlops_concepts.grading.seal import seal_cell
-from mlops_concepts.grading.verdicts import GradeFromReports, answer_keys
+from mlops_concepts.contract import cells
+from mlops_concepts.contract.calls import AuthoringError
+from mlops_concepts.contract.exercises import read_check, report_code
+from mlops_concepts.nbgrader_plugins.verdicts import GradeFromReports, answer_keys
 from support.course import ASSIGNMENTS, REPO, nbgrader, notebook_path
 
 
@@ -177,8 +177,8 @@ def test_every_chapter_has_its_sample_class_beside_it(chapter):
 def test_keys_are_read_once_per_version_of_the_instructor_notebook(tmp_path):
     """Grading reads the instructor's keys once per process, but never a stale copy: an edited
     notebook (a corrected key) is read again, and no caller can change what the next one reads."""
-    from mlops_concepts.grading.exercises import read_check
-    from mlops_concepts.grading.verdicts import instructor_keys
+    from mlops_concepts.contract.exercises import read_check
+    from mlops_concepts.nbgrader_plugins.verdicts import instructor_keys
 
     chapter = ASSIGNMENTS[0]
     path = tmp_path / f"{chapter}.ipynb"

@@ -791,7 +791,7 @@ def test_sealing_needs_no_widgets_and_one_registry_names_the_kinds():
 
     import mlops_concepts
     from mlops_concepts.checkpoints import KINDS, sealing
-    from mlops_concepts.grading.calls import CHECKPOINT_KINDS
+    from mlops_concepts.contract.calls import CHECKPOINT_KINDS
 
     tree = ast.parse(Path(sealing.__file__).read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}

@@ -32,10 +32,10 @@ import pytest
 from mlops_concepts.authoring import samples
 from mlops_concepts.chapters import CHAPTERS
 from mlops_concepts.checkpoints.sealing import KINDS
+from mlops_concepts.contract import cells
+from mlops_concepts.contract.calls import top_level_calls
+from mlops_concepts.contract.exercises import graded_cells, read_check
 from mlops_concepts.diagrams import DIAGRAMS
-from mlops_concepts.grading import cells
-from mlops_concepts.grading.calls import top_level_calls
-from mlops_concepts.grading.exercises import graded_cells, read_check
 from mlops_concepts.report.chapter import objective_table
 from support.course import ASSIGNMENTS, REPO
 

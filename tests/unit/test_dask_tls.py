@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from mlops_concepts.grading.cli import main
-from mlops_concepts.grading.dask_tls import CA, SchedulerRefused, cert_files, check_scheduler, make_certs
+from mlops_concepts.class_grading.cli import main
+from mlops_concepts.class_grading.dask_tls import (
+    CA,
+    SchedulerRefused,
+    cert_files,
+    check_scheduler,
+    make_certs,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,7 +1,7 @@
 """Student HTML and script are inert in every page an instructor, a grader or a student opens.
 
 The unit tests run a corpus of XSS payloads (``tests/support/xss.py``) through the functions of
-``mlops_concepts.grading.defuse`` and check with an independent oracle that nothing active is
+``mlops_concepts.nbgrader_plugins.defuse`` and check with an independent oracle that nothing active is
 left, and that harmless formatting survives. The end-to-end tests grade a hostile submission with
 real nbgrader through both supported entry points (the course's pipeline, and plain
 ``nbgrader autograde`` + ``generate_feedback``) and check the autograded notebook (what the
@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
-from mlops_concepts.grading.defuse import (
+from mlops_concepts.nbgrader_plugins.defuse import (
     clean_html,
     defuse_markdown,
     defuse_notebook,
@@ -437,7 +437,7 @@ def test_hostile_reflection_still_needs_grading_by_hand(graded):
 
 
 def test_every_image_of_student_content_gets_a_text_alternative():
-    from mlops_concepts.grading.defuse import NO_ALT
+    from mlops_concepts.nbgrader_plugins.defuse import NO_ALT
 
     img = f'<img src="data:image/png;base64,{PNG}">'
     assert clean_html(f"<p>{img}</p>") == f'<p><img alt="{NO_ALT}" src="data:image/png;base64,{PNG}"></p>'
@@ -462,8 +462,8 @@ def test_the_feedback_page_has_every_alt_without_nbconverts_second_pass():
     a student's image output still has its text alternative, and the course's images theirs."""
     from traitlets.config import Config
 
-    from mlops_concepts.grading.defuse import NO_ALT
-    from mlops_concepts.grading.feedback import FeedbackExporter
+    from mlops_concepts.nbgrader_plugins.defuse import NO_ALT
+    from mlops_concepts.nbgrader_plugins.feedback import FeedbackExporter
 
     nb = nbformat.v4.new_notebook(
         cells=[

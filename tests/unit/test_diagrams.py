@@ -24,12 +24,12 @@ from matplotlib.transforms import Bbox
 
 from mlops_concepts import chapters as chapters_package
 from mlops_concepts import diagrams
+from mlops_concepts.assignment_plugins.diagrams_release import IN_WORDS, RenderDiagrams, render_diagrams
 from mlops_concepts.chapters import CHAPTERS
 from mlops_concepts.chapters.chapter1 import diagrams as chapter1
 from mlops_concepts.chapters.chapter1 import lifecycle
+from mlops_concepts.contract.calls import AuthoringError
 from mlops_concepts.diagrams import DIAGRAMS, PHASES, toolkit
-from mlops_concepts.grading.calls import AuthoringError
-from mlops_concepts.grading.diagrams_release import IN_WORDS, RenderDiagrams, render_diagrams
 
 ROOT = Path(__file__).resolve().parents[2]
 

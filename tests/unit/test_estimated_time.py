@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from mlops_concepts.authoring import estimated_time as E
+from mlops_concepts.assignment_plugins import estimated_time as E
 from support.course import REPO, notebook_path
 
 

@@ -6,8 +6,8 @@ import shlex
 
 import pytest
 
-from mlops_concepts.grading import exchange_setup
-from mlops_concepts.grading.exchange_setup import UnsafeExchange, create, problems, require_safe
+from mlops_concepts.nbgrader_plugins import exchange_setup
+from mlops_concepts.nbgrader_plugins.exchange_setup import UnsafeExchange, create, problems, require_safe
 
 COURSE = "mlops-concepts"
 
@@ -112,7 +112,7 @@ def test_paths_in_fixes_are_quoted_for_the_shell_and_printable(tmp_path):
 
 
 def test_the_command_creates_checks_and_reads_the_course_config(tmp_path, capsys):
-    from mlops_concepts.grading.cli import main
+    from mlops_concepts.class_grading.cli import main
 
     course = tmp_path / "course"
     course.mkdir()

@@ -8,8 +8,8 @@ from __future__ import annotations
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from mlops_concepts.grading.submissions import extra_notebooks, problems, stage
-from mlops_concepts.grading.uncollected import nothing_collected, waiting
+from mlops_concepts.class_grading.uncollected import nothing_collected, waiting
+from mlops_concepts.contract.submissions import extra_notebooks, problems, stage
 
 A = "ch1"
 
@@ -77,7 +77,7 @@ def test_an_unreadable_course_config_still_names_the_command(tmp_path):
 def _preprocess(tmp_path):
     from traitlets.config import Config
 
-    from mlops_concepts.grading.feedback import NoteExtraNotebooks
+    from mlops_concepts.nbgrader_plugins.feedback import NoteExtraNotebooks
 
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
@@ -94,7 +94,7 @@ def test_the_feedback_note_names_each_extra_notebook_escaped(tmp_path):
 
 
 def test_a_failure_to_list_extras_never_stops_the_feedback(tmp_path, monkeypatch):
-    from mlops_concepts.grading import feedback
+    from mlops_concepts.nbgrader_plugins import feedback
 
     release = _release(tmp_path)
     _submit(tmp_path, [f"{A}.ipynb", f"{A}-Copy1.ipynb"], release)

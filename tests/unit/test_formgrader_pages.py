@@ -1,4 +1,4 @@
-"""The Formgrader's page templates, as mlops_concepts.grading.formgrader_pages renders them.
+"""The Formgrader's page templates, as mlops_concepts.nbgrader_plugins.formgrader_pages renders them.
 
 The browser test (tests/browser/test_formgrader_ids.py) shows that nothing runs in the real
 Formgrader; these check every template nbgrader ships, including ones that test does not open.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from nbgrader.server_extensions.formgrader import handlers as formgrader
 
-from mlops_concepts.grading.formgrader_pages import (
+from mlops_concepts.nbgrader_plugins.formgrader_pages import (
     GRADEBOOK_RESOURCES,
     SCRIPT_FIXES,
     environment,
@@ -108,6 +108,6 @@ def test_every_page_route_of_the_formgrader_is_replaced():
 
 def test_the_extension_loads_before_nbgraders_formgrader():
     """Jupyter loads server extensions in alphabetical order; Tornado answers with the first."""
-    assert sorted(["nbgrader.server_extensions.formgrader", "mlops_concepts.grading.formgrader_pages"])[
-        0
-    ] == ("mlops_concepts.grading.formgrader_pages")
+    assert sorted(
+        ["nbgrader.server_extensions.formgrader", "mlops_concepts.nbgrader_plugins.formgrader_pages"]
+    )[0] == ("mlops_concepts.nbgrader_plugins.formgrader_pages")

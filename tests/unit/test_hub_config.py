@@ -70,12 +70,12 @@ def test_the_instructors_server_loads_the_course_configuration(hub):
     assert loaded["release_assignment"].endswith("exchange.SafeExchangeReleaseAssignment")
     assert loaded["release_feedback"].endswith("exchange.SafeExchangeReleaseFeedback")
     # The package's JSON is read after the hub's file; its collect must still be the safe one.
-    from mlops_concepts.grading.exchange import SafeExchangeCollect
-    from mlops_concepts.grading.wrong_folder import CollectInCourse
+    from mlops_concepts.nbgrader_plugins.exchange import SafeExchangeCollect
+    from mlops_concepts.nbgrader_plugins.wrong_folder import CollectInCourse
 
     assert loaded["collect"] in (
-        "mlops_concepts.grading.exchange.SafeExchangeCollect",
-        "mlops_concepts.grading.wrong_folder.CollectInCourse",
+        "mlops_concepts.nbgrader_plugins.exchange.SafeExchangeCollect",
+        "mlops_concepts.nbgrader_plugins.wrong_folder.CollectInCourse",
     )
     assert issubclass(CollectInCourse, SafeExchangeCollect)
 
@@ -85,4 +85,4 @@ def test_a_students_server_loads_no_course(hub):
     loaded = _loaded(home, etc, None)
     assert loaded["release_assignment"] is None and loaded["release_feedback"] is None
     assert loaded["root"] is None  # nbgrader's default: the current folder, never a course
-    assert loaded["collect"] == "mlops_concepts.grading.wrong_folder.CollectInCourse"
+    assert loaded["collect"] == "mlops_concepts.nbgrader_plugins.wrong_folder.CollectInCourse"

@@ -1,4 +1,4 @@
-"""The one rule for student ids (mlops_concepts/grading/identity.py), and how it is wired in."""
+"""The one rule for student ids (mlops_concepts/contract/identity.py), and how it is wired in."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import autogradeapp
 from traitlets.config import Config
 
-from mlops_concepts.grading import admission
-from mlops_concepts.grading.identity import MAX_LENGTH, StudentIds, problem_with, refusal, refusals
+from mlops_concepts.contract.identity import MAX_LENGTH, StudentIds, problem_with, refusal, refusals
+from mlops_concepts.nbgrader_plugins import admission
 
 ACCEPTED = [
     "jo.doe-2",  # JupyterHub user names as the local and PAM authenticators make them
@@ -107,7 +107,7 @@ def test_roster_only_is_a_course_option_off_by_default():
 def test_the_course_configuration_installs_the_guarded_autograde(tmp_path):
     """nbgrader_config.py makes plain `nbgrader autograde` use GuardedAutograde; that works only
     while nbgrader's AutogradeApp builds its converter from its module's name ``Autograde``."""
-    from mlops_concepts.grading.coursedir import course_config
+    from mlops_concepts.contract.coursedir import course_config
     from support.course import REPO
 
     saved = autogradeapp.Autograde

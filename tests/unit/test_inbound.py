@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from mlops_concepts.grading.inbound import latest, read_inbound
+from mlops_concepts.nbgrader_plugins.inbound import latest, read_inbound
 
 A = "ch1"
 TS = "2026-12-07 12:00:00.000000 UTC"
@@ -101,7 +101,7 @@ def test_latest_keeps_the_newest_or_the_newest_on_time():
 
 def test_a_collected_timestamp_that_is_not_a_date_counts_as_unknown(tmp_path):
     """timestamp.txt is the student's: nbgrader's reader stops collect --update on garbage."""
-    from mlops_concepts.grading.inbound import existing_timestamp
+    from mlops_concepts.nbgrader_plugins.inbound import existing_timestamp
 
     assert existing_timestamp(str(tmp_path)) is None  # none yet
     for garbage in (b"not a date", b"99999999999999999999", b"\xff\xfe", b"2026-13-45 00:00:00 UTC"):

@@ -20,13 +20,13 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from mlops_concepts import labs
+from mlops_concepts.assignment_plugins.seal import seal_cell
 from mlops_concepts.checks import REPORT_MIME, check
+from mlops_concepts.contract import labs as grading_labs
+from mlops_concepts.contract.calls import AuthoringError
+from mlops_concepts.contract.exercises import read_check, report_code
 from mlops_concepts.function_checks import report_payload, result_form
-from mlops_concepts.grading import labs as grading_labs
-from mlops_concepts.grading.calls import AuthoringError
-from mlops_concepts.grading.exercises import read_check, report_code
-from mlops_concepts.grading.seal import seal_cell
-from mlops_concepts.grading.verdicts import answer_keys, judge
+from mlops_concepts.nbgrader_plugins.verdicts import answer_keys, judge
 
 
 def _pairs(rng):
@@ -449,7 +449,7 @@ def test_an_unreadable_result_is_explained_without_the_kernels_text():
 
 def test_the_autograded_notebook_keeps_how_a_lab_function_did_not_its_results():
     """Its results may be its arguments, returned as they came: only counts are kept."""
-    from mlops_concepts.grading.verdicts import _kept
+    from mlops_concepts.nbgrader_plugins.verdicts import _kept
     from mlops_concepts.report.stats import wrong_entries
 
     hidden = json.loads(_hidden_text())
@@ -472,7 +472,7 @@ def test_the_lab_requests_hold_the_function_then_send_the_inputs_after_the_last_
 def test_while_hidden_inputs_are_in_the_kernel_only_reports_are_kept():
     from nbformat.v4 import new_output
 
-    from mlops_concepts.grading.hidden_calls import STOPPED, HiddenLabCalls, _reports_only
+    from mlops_concepts.nbgrader_plugins.hidden_calls import STOPPED, HiddenLabCalls, _reports_only
 
     keep = HiddenLabCalls()._hidden_message
     for kind in ("stream", "update_display_data", "clear_output", "comm_open", "comm_msg", "execute_input"):

@@ -22,7 +22,7 @@ def test_every_chapter_is_clean(assignment):
 
 def test_the_command_lints_every_chapter_and_exits_zero():
     result = subprocess.run(
-        [sys.executable, "-m", "mlops_concepts.grading.cli", "check", "--root", str(REPO)],
+        [sys.executable, "-m", "mlops_concepts.class_grading.cli", "check", "--root", str(REPO)],
         capture_output=True,
         text=True,
     )

@@ -16,7 +16,7 @@ from nbgrader.nbgraderformat import MetadataValidator as NbgraderValidator
 from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError, ValidationError
 from nbgrader.preprocessors import CheckCellMetadata
 
-from mlops_concepts.grading.metadata import CheckCellMetadataOnce, MetadataValidator
+from mlops_concepts.nbgrader_plugins.metadata import CheckCellMetadataOnce, MetadataValidator
 from support.course import ASSIGNMENTS, REPO
 
 

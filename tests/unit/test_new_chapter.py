@@ -50,7 +50,7 @@ def _discover(chapter):
 def _check(chapter, *assignments):
     """``mlops-concepts check ...`` in the copy: the chapter linter, as an author runs it."""
     return chapter.python(
-        "import sys; from mlops_concepts.grading.cli import console; "
+        "import sys; from mlops_concepts.class_grading.cli import console; "
         f"sys.argv = ['mlops-concepts', 'check', *{list(assignments)!r}]; console()"
     )
 

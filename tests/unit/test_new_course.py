@@ -16,12 +16,12 @@ import pytest
 import tomllib
 
 from mlops_concepts.authoring.lint import check_test_cells
+from mlops_concepts.class_grading.new_course import Refused, create
+from mlops_concepts.contract import cells
+from mlops_concepts.contract.calls import AuthoringError
+from mlops_concepts.contract.exercises import read_check
 from mlops_concepts.course import shipped
-from mlops_concepts.course.new_course import Refused, create
 from mlops_concepts.course.seeds import reseed
-from mlops_concepts.grading import cells
-from mlops_concepts.grading.calls import AuthoringError
-from mlops_concepts.grading.exercises import read_check
 from support.course import ASSIGNMENTS, REPO, has_lab
 
 LAB_CHAPTERS = [a for a in ASSIGNMENTS if has_lab(a)]
@@ -112,7 +112,7 @@ def test_create_refuses_anything_but_a_new_or_empty_folder_and_changes_nothing(t
 
 
 def test_a_course_id_of_its_own_is_what_the_course_configuration_says(tmp_path):
-    from mlops_concepts.grading.coursedir import course_config
+    from mlops_concepts.contract.coursedir import course_config
 
     create(tmp_path / "spring", course_id="mlops-spring-2027")
     create(tmp_path / "plain")

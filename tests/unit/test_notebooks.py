@@ -8,9 +8,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from mlops_concepts.assignment_plugins.diagrams_release import DIRECTIVE
+from mlops_concepts.contract.calls import CHECKPOINT_KINDS, top_level_calls
 from mlops_concepts.diagrams import DIAGRAMS
-from mlops_concepts.grading.calls import CHECKPOINT_KINDS, top_level_calls
-from mlops_concepts.grading.diagrams_release import DIRECTIVE
 from support.course import REPO, cell_id
 
 SOURCES = sorted((REPO / "source").glob("*/*.ipynb"))

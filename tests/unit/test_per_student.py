@@ -1,5 +1,6 @@
-"""The prototype per-student coordinator (mlops_concepts.grading.per_student), with steps that stand in for
-nbgrader: one student per unit, merged as each finishes, then given feedback; a failing merge.
+"""The prototype per-student coordinator (mlops_concepts.class_grading.per_student), with steps
+that stand in for nbgrader: one student per unit, merged as each finishes, then given feedback;
+a failing merge.
 
 The real units, on real classes, are in test_forkserver.py, test_pipeline.py, test_parallel.py
 (local jobs and a Dask cluster) and test_grade_bad_input.py.
@@ -12,8 +13,8 @@ import time
 
 import pytest
 
-from mlops_concepts.grading.per_student import LocalPool, grade_students
-from mlops_concepts.grading.unit import StudentJob, StudentResult
+from mlops_concepts.class_grading.per_student import LocalPool, grade_students
+from mlops_concepts.class_grading.unit import StudentJob, StudentResult
 
 
 class Progress:

@@ -1,6 +1,6 @@
 """The private nbclient and jupyter_client APIs the grading executor relies on are still there.
 
-``SandboxedExecute`` (mlops_concepts/grading/execute.py) overrides or calls methods that are not
+``SandboxedExecute`` (mlops_concepts/nbgrader_plugins/execute.py) overrides or calls methods that are not
 part of nbclient's or jupyter_client's documented API. Both packages are pinned in pyproject.toml;
 these tests fail loudly, naming the method, if an upgrade changes any of them, instead of letting
 the sandbox or the output budget silently stop working.
@@ -16,7 +16,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from packaging.utils import canonicalize_name
 
-from mlops_concepts.grading.execute import SandboxedExecute
+from mlops_concepts.nbgrader_plugins.execute import SandboxedExecute
 from support.course import REPO
 
 # method -> the parameters our override or call passes, in order
@@ -89,12 +89,12 @@ def test_the_executor_overrides_are_real_overrides():
 
 
 def test_what_the_grading_kernel_client_and_manager_override_is_still_there():
-    """mlops_concepts/grading/kernel.py replaces jupyter_client's waits around each kernel."""
+    """mlops_concepts/nbgrader_plugins/kernel.py replaces jupyter_client's waits around each kernel."""
     from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_client.client import KernelClient
     from nbgrader.preprocessors import Execute
 
-    from mlops_concepts.grading.kernel import GradingKernelClient, GradingKernelManager
+    from mlops_concepts.nbgrader_plugins.kernel import GradingKernelClient, GradingKernelManager
 
     # wait_for_ready is bound to the private implementation when the class is made, which is
     # why the grading client overrides the public name; it reads the reply as jupyter_client does.
@@ -118,7 +118,7 @@ def test_the_feedback_exporter_still_mirrors_nbconverts_html_exporter():
     steps it repeats must still be nbconvert's own, and that pass must still be all it skips."""
     from nbconvert.exporters import HTMLExporter
 
-    from mlops_concepts.grading.feedback import FeedbackExporter
+    from mlops_concepts.nbgrader_plugins.feedback import FeedbackExporter
 
     theirs = inspect.getsource(HTMLExporter.from_notebook_node)
     ours = inspect.getsource(FeedbackExporter.from_notebook_node)
@@ -192,14 +192,14 @@ def test_the_markdown_renderer_defuse_builds_is_still_nbconverts():
 def test_the_feedback_exporter_overrides_markdown2html_with_its_signature():
     from nbconvert.exporters import HTMLExporter
 
-    from mlops_concepts.grading.feedback import FeedbackExporter
+    from mlops_concepts.nbgrader_plugins.feedback import FeedbackExporter
 
     assert list(inspect.signature(HTMLExporter.markdown2html).parameters) == ["self", "context", "source"]
     assert "markdown2html" in FeedbackExporter.__dict__
 
 
 def test_the_grading_sockets_are_still_made_from_the_bounded_context():
-    """mlops_concepts/grading/kernel.py bounds every socket through the context it hands to
+    """mlops_concepts/nbgrader_plugins/kernel.py bounds every socket through the context it hands to
     jupyter_client: each channel, the heartbeat and the manager's control socket must still be
     made from that context, and ``_created_context`` must still make jupyter_client destroy it."""
     import zmq
@@ -207,7 +207,7 @@ def test_the_grading_sockets_are_still_made_from_the_bounded_context():
     from jupyter_client.client import KernelClient
     from jupyter_client.connect import ConnectionFileMixin
 
-    from mlops_concepts.grading.kernel import GradingKernelClient, GradingKernelManager
+    from mlops_concepts.nbgrader_plugins.kernel import GradingKernelClient, GradingKernelManager
 
     assert "self.context.socket(socket_type)" in inspect.getsource(
         ConnectionFileMixin._create_connected_socket

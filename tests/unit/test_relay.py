@@ -1,5 +1,5 @@
-"""The relay that bounds each kernel message (mlops_concepts/grading/relay.py) and the grader's
-bounded sockets (mlops_concepts/grading/kernel.py), on real ZeroMQ sockets, without nbgrader.
+"""The relay that bounds each kernel message (mlops_concepts/nbgrader_plugins/relay.py) and the grader's
+bounded sockets (mlops_concepts/nbgrader_plugins/kernel.py), on real ZeroMQ sockets, without nbgrader.
 
 The whole grading run is tried in tests/integration/test_huge_messages.py; here each piece alone:
 the ZMTP stream is judged at the header of the frame that oversteps (before its body exists),
@@ -24,10 +24,10 @@ import pytest
 import zmq
 from nbformat.v4 import new_notebook
 
-from mlops_concepts.grading import relay
-from mlops_concepts.grading.execute import SandboxedExecute
-from mlops_concepts.grading.kernel import GradingKernelManager, bounded_context
-from mlops_concepts.grading.relay import FRAME_COST, Breach, MessageMeter, Relay
+from mlops_concepts.nbgrader_plugins import relay
+from mlops_concepts.nbgrader_plugins.execute import SandboxedExecute
+from mlops_concepts.nbgrader_plugins.kernel import GradingKernelManager, bounded_context
+from mlops_concepts.nbgrader_plugins.relay import FRAME_COST, Breach, MessageMeter, Relay
 
 GREETING = b"\xff" + b"\0" * 8 + b"\x7f" + b"\x03\x01" + b"NULL".ljust(20, b"\0") + b"\0" + b"\0" * 31
 

@@ -8,10 +8,10 @@ import nbformat
 import pytest
 
 from mlops_concepts.answers import is_digest
+from mlops_concepts.assignment_plugins.diagrams_release import DIRECTIVE, IN_WORDS
+from mlops_concepts.assignment_plugins.seal import sidecar_name
+from mlops_concepts.contract.calls import CHECKPOINT_KINDS, top_level_calls
 from mlops_concepts.diagrams import DIAGRAMS, chapter1
-from mlops_concepts.grading.calls import CHECKPOINT_KINDS, top_level_calls
-from mlops_concepts.grading.diagrams_release import DIRECTIVE, IN_WORDS
-from mlops_concepts.grading.seal import sidecar_name
 from support.course import REPO, cell_id, nbgrader, notebook_path
 
 

@@ -5,7 +5,7 @@ import copy
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from mlops_concepts.grading.sanitize import rebuild
+from mlops_concepts.nbgrader_plugins.sanitize import rebuild
 
 
 def _meta(gid, **flags):

@@ -1,4 +1,4 @@
-"""The coordinator of class grading (mlops_concepts.grading.schedule), with steps that stand in for
+"""The coordinator of class grading (mlops_concepts.class_grading.schedule), with steps that stand in for
 nbgrader: merges and feedback follow each batch as it finishes, retries, and a failing merge.
 
 The real steps, on real classes, are in test_pipeline.py, test_parallel.py (local jobs and a Dask
@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from mlops_concepts.grading.batches import Batch, Result
-from mlops_concepts.grading.schedule import LocalPool, grade_batches
+from mlops_concepts.class_grading.batches import Batch, Result
+from mlops_concepts.class_grading.schedule import LocalPool, grade_batches
 
 
 class Progress:
@@ -310,7 +310,7 @@ def test_ctrl_c_stops_what_is_pending_and_says_who_was_merged():
 
 
 def test_ctrl_c_during_a_merge_waits_for_its_end():
-    from mlops_concepts.grading.interrupts import interrupts_deferred
+    from mlops_concepts.class_grading.interrupts import interrupts_deferred
 
     finished, before = [], signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):

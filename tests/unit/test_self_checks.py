@@ -17,11 +17,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from mlops_concepts.answers import digest, salt_for
+from mlops_concepts.assignment_plugins.seal import SealAnswerKeys, seal_cell
 from mlops_concepts.checks import answer_form, check, report_bundle
-from mlops_concepts.grading.exercises import exercise_titles, listed_choices
-from mlops_concepts.grading.feedback import HideCheckCalls
-from mlops_concepts.grading.seal import SealAnswerKeys, seal_cell
-from mlops_concepts.grading.verdicts import GradeFromReports, judge
+from mlops_concepts.contract.exercises import exercise_titles, listed_choices
+from mlops_concepts.nbgrader_plugins.feedback import HideCheckCalls
+from mlops_concepts.nbgrader_plugins.verdicts import GradeFromReports, judge
 
 SCENARIOS = [
     "A dashboard warns the team when a live model's accuracy drops",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_concepts.grading.spreadsheet import csv_cell, csv_safe
+from mlops_concepts.contract.spreadsheet import csv_cell, csv_safe
 
 
 @pytest.mark.parametrize(

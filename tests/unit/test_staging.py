@@ -16,8 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mlops_concepts.grading import cells, guard
-from mlops_concepts.grading.submissions import problems, scan, stage
+from mlops_concepts.contract import cells
+from mlops_concepts.contract.folder_scan import scan
+from mlops_concepts.contract.submissions import problems, stage
+from mlops_concepts.nbgrader_plugins import guard
 from support.cheats.runner import tree_snapshot
 from support.hostile import CASES, IS_ROOT, _honest, _run_copy
 
@@ -157,7 +159,7 @@ def test_what_staging_writes_always_passes_the_guard(course, tmp_path, monkeypat
     """Rewriting a minified notebook indents it, so it can grow past the size limit; the pipeline's
     own nbgrader would then refuse it and stop the class's feedback. Staging falls back to the
     blank release instead, and says so."""
-    from mlops_concepts.grading import submissions
+    from mlops_concepts.contract import folder_scan
 
     root, assignment = course
     folder = tmp_path / "submitted" / "minified" / assignment
@@ -176,7 +178,7 @@ def test_what_staging_writes_always_passes_the_guard(course, tmp_path, monkeypat
     minified = json.dumps(nb, separators=(",", ":"))
     assert len(minified) > release[assignment].stat().st_size + 10_000  # the blank one still fits
     (folder / f"{assignment}.ipynb").write_text(minified)
-    monkeypatch.setattr(submissions, "MAX_NOTEBOOK_BYTES", len(minified.encode()) + 10)
+    monkeypatch.setattr(folder_scan, "MAX_NOTEBOOK_BYTES", len(minified.encode()) + 10)
     staged = tmp_path / "staged" / assignment
     result = stage(folder, staged, release, "minified")
     assert result.graded_as_blank
@@ -186,13 +188,13 @@ def test_what_staging_writes_always_passes_the_guard(course, tmp_path, monkeypat
 
 def test_the_feedback_guard_does_not_limit_sizes(course, tmp_path, monkeypatch):
     """autograded/ is nbgrader's own output: only links, special files and names matter there."""
-    from mlops_concepts.grading import submissions
+    from mlops_concepts.contract import folder_scan
 
     root, assignment = course
     folder = tmp_path / "autograded" / "big" / assignment
     folder.mkdir(parents=True)
     _run_copy(root, assignment, folder)
-    monkeypatch.setattr(submissions, "MAX_NOTEBOOK_BYTES", 10)
+    monkeypatch.setattr(folder_scan, "MAX_NOTEBOOK_BYTES", 10)
     assert guard.refuse_unsafe_autograded(notebooks=[str(folder / f"{assignment}.ipynb")]) is None
     assert not scan(folder).safe  # the same folder, judged as a submission, is over the limit
 

@@ -6,7 +6,7 @@ import json
 
 from nbformat.v4 import new_code_cell, new_notebook
 
-from mlops_concepts.grading.stubs import CODE_STUB, TopLevelStubs, top_level_stubs
+from mlops_concepts.assignment_plugins.stubs import CODE_STUB, TopLevelStubs, top_level_stubs
 from support.course import REPO
 
 

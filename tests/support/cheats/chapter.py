@@ -25,8 +25,8 @@ import nbformat
 
 from support.course import cell_id, notebook_path, solutions
 from mlops_concepts.checks import REPORT_MIME, answer_form
-from mlops_concepts.grading.calls import top_level_calls
-from mlops_concepts.grading.verdicts import answer_keys
+from mlops_concepts.contract.calls import top_level_calls
+from mlops_concepts.nbgrader_plugins.verdicts import answer_keys
 
 QUOTED_OPTION = re.compile(r'`"([^"`]+)"`')
 
@@ -156,8 +156,8 @@ class Chapter:
 
     def public_results(self, test_id: str) -> list:
         """The right results on the public examples (what a student could copy from a friend)."""
-        from mlops_concepts.grading.exercises import read_check
-        from mlops_concepts.grading.labs import expected_outcomes
+        from mlops_concepts.contract.exercises import read_check
+        from mlops_concepts.contract.labs import expected_outcomes
 
         cell = next(c for c in self.source.cells if cell_id(c) == test_id)
         return [o["value"] for o in expected_outcomes(self.source, read_check(cell), seed=0)]

@@ -25,8 +25,8 @@ from __future__ import annotations
 import html
 import json
 
-from mlops_concepts.grading.exercises import read_check
-from mlops_concepts.grading.labs import hidden_cases
+from mlops_concepts.contract.exercises import read_check
+from mlops_concepts.contract.labs import hidden_cases
 
 from .chapter import Chapter, cell_id
 

@@ -1,6 +1,6 @@
 """Grade many submissions in one run of the instructor's grading command, and read back the results.
 
-The command is the one ``course.grade_all`` runs (``python -m mlops_concepts.grading.cli grade
+The command is the one ``course.grade_all`` runs (``python -m mlops_concepts.class_grading.cli grade
 <assignment> --root <course>``); here it is started with :class:`subprocess.Popen` so that the
 grader's memory can be sampled while it runs. A run can be split over a few copies of the course
 (shards) graded at the same time: each shard is a complete, independent course directory.
@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from support.course import cell_id, item_scores, max_scores, submit
-from mlops_concepts.grading.submissions import fingerprint
+from mlops_concepts.contract.folder_scan import fingerprint
 
 SHARDS = int(os.environ.get("MLOPS_ADVERSARIAL_SHARDS", "2"))
 REPORT_ERRORS = ("WrongAnswer", "AnswerNotGradable", "CheckDidNotRun")
@@ -99,7 +99,7 @@ def run_pipeline(
     cmd = [
         sys.executable,
         "-m",
-        "mlops_concepts.grading.cli",
+        "mlops_concepts.class_grading.cli",
         "grade",
         assignment,
         "--root",

@@ -32,11 +32,6 @@ pytestmark = pytest.mark.slow
 
 GRADER_MEMORY_LIMIT = 1024 * 2**20  # what one nbgrader process may use, whatever a submission does
 
-# The cell timeout of the main run. The two looping cases wait for it (and burn a core meanwhile),
-# on every chapter; an honest cell of any chapter runs in well under a second. 10 s keeps a wide
-# margin for a loaded machine and halves what the course's 20 s cost those cases.
-CELL_TIMEOUT = 10
-
 BEFORE, BREAK, AFTER = "before", "break", "after"
 
 
@@ -491,7 +486,6 @@ def run(course, tmp_path_factory):
         students,
         shards=2 * SHARDS,
         slow={n: 8.0 for n in students if CASES[n].slow},
-        args=(f"--Execute.timeout={CELL_TIMEOUT}",),
     )
     return SimpleNamespace(ch=ch, graded=graded)
 

@@ -228,7 +228,6 @@ def grade_students(
     shards: int = SHARDS,
     controls: dict | None = None,
     slow: dict[str, float] | None = None,
-    args: tuple[str, ...] = (),
 ) -> Graded:
     """Submit ``students`` (name -> notebook, or (notebook, {file: bytes}), or a callable taking the
     submission folder) over ``shards`` copies of the course, plus ``controls`` in every shard, and
@@ -238,16 +237,16 @@ def grade_students(
     alphabetically. With ``slow`` (name -> how many ordinary students one of them costs: a case
     that waits for a timeout or fills memory), each shard is ONE batch (``--jobs 1``), and the
     students are dealt so that every batch ends at about the same time: the run is as long as its
-    slowest batch, and two slow cases dealt together could double it. ``args`` go to every
-    shard's grading command (``--Class.trait=value`` options for nbgrader).
+    slowest batch, and two slow cases dealt together could double it.
     """
     names = sorted(students)
     if slow:
         plan_students = deal(names, shards, lambda n: slow.get(n, 1.0))
-        args = ("--jobs", "1", *args)
+        args: tuple[str, ...] = ("--jobs", "1")
     else:
         shards = max(1, min(shards, len(names)))
         plan_students = [names[i::shards] for i in range(shards)]
+        args = ()
     plan = []
     for i, mine in enumerate(plan_students):
         root = copy_course(base_root, workdir / f"shard{i}")

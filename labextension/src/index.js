@@ -98,9 +98,10 @@ function findWidget(app, id) {
 
 /**
  * nbgrader's links have no href, so the browser does not put them in the tab order: give each
- * link in the submitted list a tab stop and the keys of a button (Enter, Space).
+ * link in the submitted list a tab stop and the keys of a button (Enter, Space). Also explains
+ * a submission that has no feedback yet.
  */
-function makeLinksKeyboardReachable() {
+function improveSubmittedList() {
   const fix = () => {
     const list = document.getElementById(SUBMITTED_LIST_ID);
     if (!list || !inSubmittedList(list)) {
@@ -109,6 +110,18 @@ function makeLinksKeyboardReachable() {
     for (const link of list.querySelectorAll('a:not([href]):not([tabindex])')) {
       link.tabIndex = 0;
       link.setAttribute('role', 'button');
+    }
+    // nbgrader shows "Fetch Feedback" on every submitted assignment, released feedback or not.
+    // A submission row with nothing after its timestamp (an empty span: no link, no "available
+    // to fetch") has none yet: say so, there.
+    for (const status of list.querySelectorAll('.nested_list_item .item_name')) {
+      const last = status.lastElementChild;
+      if (last && last.tagName === 'SPAN' && last.textContent === '') {
+        const note = document.createElement('span');
+        note.className = 'mlops-NoFeedback';
+        note.textContent = ' (no feedback yet: after your instructor releases it, Fetch Feedback)';
+        status.append(note);
+      }
     }
   };
   // The tab rebuilds its rows on every refresh; the check is one id look-up when it is closed.
@@ -162,7 +175,7 @@ const plugin = {
         });
       }
     });
-    makeLinksKeyboardReachable();
+    improveSubmittedList();
   }
 };
 

@@ -233,6 +233,10 @@ def submitted(server, page, klass):
         "button", name="Submit"
     ).first.click()
     page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for(timeout=60_000)
+    # Before any feedback is released, the submission says so (labextension/).
+    note = page.locator("#submitted_assignments_list .mlops-NoFeedback")
+    note.first.wait_for()
+    seen.no_feedback_yet = note.all_inner_texts()
     out = screenshot_dir()
     out.mkdir(parents=True, exist_ok=True)
     page.mouse.move(0, 0)
@@ -311,6 +315,8 @@ def feedback(klass, submitted, page, server):
     assignments_tab(page)
     refresh(page)
     submitted_list = page.locator("#submitted_assignments_list")
+    seen.notes_once_released = submitted_list.locator(".mlops-NoFeedback").count()
+    seen.available = submitted_list.get_by_text("(feedback available to fetch)").count()
     fetch = submitted_list.get_by_role("button", name="Fetch Feedback").first
     fetch.click()
     view = submitted_list.get_by_text("(view feedback)")
@@ -361,6 +367,15 @@ def test_the_feedback_reaches_the_students_home(klass, feedback):
     (html,) = feedback.fetched
     text = html.read_text()
     assert "next_phase" in text and "Score:" in text
+
+
+def test_the_tab_says_when_there_is_no_feedback_yet(submitted, feedback):
+    assert submitted.no_feedback_yet == [
+        " (no feedback yet: after your instructor releases it, Fetch Feedback)"
+    ], submitted.no_feedback_yet
+    # once released (and the list refreshed), nbgrader's own words replace the note
+    assert feedback.available == 1
+    assert feedback.notes_once_released == 0
 
 
 def test_one_click_on_view_feedback_shows_the_feedback_page_with_the_score(feedback):

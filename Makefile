@@ -22,12 +22,15 @@ PAGES  := $(VENV)/etc/jupyter/jupyter_server_config.d/mlops_concepts.json
 WHERE  := $(VENV)/etc/jupyter/nbgrader_config.json
 # Keeps ipykernel's _control_lock traceback (an open upstream race) off the terminal on restarts.
 KERNEL := $(VENV)/etc/ipython/ipython_kernel_config.py
-VENV_READY := $(STAMP) $(GUARD) $(PAGES) $(WHERE) $(KERNEL)
+# Our JupyterLab extension ("view feedback" opens the page: labextension/), linked to its committed
+# build; `pip install .` installs that build instead (pyproject.toml's data-files).
+LABEXT := $(VENV)/share/jupyter/labextensions/mlops-concepts-feedback
+VENV_READY := $(STAMP) $(GUARD) $(PAGES) $(WHERE) $(KERNEL) $(LABEXT)
 # Every chapter, from source/; ASSIGNMENT=<id> picks one (empty: all of them, or the first for lab).
 CHAPTERS := $(sort $(notdir $(patsubst %/,%,$(wildcard source/*/))))
 ASSIGNMENT ?=
 
-.PHONY: demo test check lab student release lint lock screenshots system-deps clean formgrader
+.PHONY: demo test check lab student release lint lock screenshots system-deps clean formgrader labextension
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
@@ -51,6 +54,18 @@ $(WHERE): etc/jupyter/nbgrader_config.json | $(STAMP)
 
 $(KERNEL): etc/ipython/ipython_kernel_config.py | $(STAMP)
 	install -D -m 644 $< $@
+
+$(LABEXT): | $(STAMP)
+	@mkdir -p $(dir $@) && ln -sfn "$(CURDIR)/labextension/prebuilt" $@
+
+# Rebuilds labextension/prebuilt/ after an edit of labextension/src or its package.json (needs npm
+# and its registry: @jupyterlab/builder). The build is committed, as wheels ship it, so that neither
+# `make` nor CI needs node; source.sha256 records what it was built from, and
+# tests/unit/test_labextension.py fails while the build is older than its source.
+labextension: $(VENV_READY)
+	cd labextension && rm -rf prebuilt && npm install --no-audit --no-fund --no-package-lock && \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" jupyter-builder build .
+	cd labextension && LC_ALL=C cat package.json src/*.js | sha256sum | cut -d' ' -f1 > prebuilt/source.sha256
 
 # Grading runs student code in a bubblewrap sandbox; the browser test drives Debian's chromium;
 # the gradebook test starts a private PostgreSQL server; npm installs the JupyterHub test's proxy.

@@ -6,7 +6,8 @@ student's JupyterLab is started by the real ``make student`` (the student's home
 chapter, opens the notebook from the tab's link, answers one exercise in the notebook, saves,
 validates in the tab (the dialog reports on the answered notebook), and submits. The instructor's
 ``nbgrader collect`` then holds the answer; the instructor grades (``mlops-concepts grade``) and
-releases feedback; the student's tab fetches it and shows it.
+releases feedback; the student's tab fetches it, and one click on "view feedback" (or Tab and
+Enter) shows the feedback page in our sandboxed viewer (labextension/).
 
 Each stage is a module fixture that builds on the one before, as in test_semester.py.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from support.classroom import BIN, REPO, browser_helpers, clean_env, run, show, wait_until_serving
 from support.course import make_course
@@ -232,6 +234,14 @@ def submitted(server, page, klass):
         "button", name="Submit"
     ).first.click()
     page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for(timeout=60_000)
+    # Before any feedback is released, the submission says so (labextension/).
+    # (Waited for briefly, so that without it only the test about it fails.)
+    note = page.locator("#submitted_assignments_list .mlops-NoFeedback")
+    try:
+        note.first.wait_for(timeout=10_000)
+    except PlaywrightTimeoutError:
+        pass
+    seen.no_feedback_yet = note.all_inner_texts()
     out = screenshot_dir()
     out.mkdir(parents=True, exist_ok=True)
     page.mouse.move(0, 0)
@@ -270,6 +280,37 @@ def test_collect_holds_the_answer(klass, submitted):
     assert "% len(phases)" in got.read_text()
 
 
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# What our extension (labextension/) adds: the tab's "view feedback" links, made keyboard
+# operable, and the feedback viewer (nbgrader's own tab is not ours to fix).
+AXE_SCOPE = {"include": [["#submitted_assignments_list a[role=button]"], [".mlops-FeedbackViewer"]]}
+VIEWER = ".mlops-FeedbackViewer:visible"
+CURRENT_TAB = ".lm-TabBar-tab.lm-mod-current"
+
+
+def feedback_shown(page) -> SimpleNamespace:
+    """The feedback viewer once its page has rendered: the iframe's attributes and its text."""
+    viewer = page.locator(VIEWER)
+    viewer.wait_for()
+    frame = page.frame_locator(f"{VIEWER} iframe")
+    frame.locator("body").get_by_text("Score:").first.wait_for()
+    iframe = viewer.locator("iframe")
+    return SimpleNamespace(
+        viewers=page.locator(".mlops-FeedbackViewer").count(),
+        sandbox=iframe.get_attribute("sandbox"),
+        src=iframe.get_attribute("src"),
+        title=iframe.get_attribute("title"),
+        tab=page.locator(f"#jp-main-dock-panel {CURRENT_TAB} .lm-TabBar-tabLabel").inner_text(),
+        text=frame.locator("body").inner_text(),
+    )
+
+
+def run_axe(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().run(page, context=AXE_SCOPE, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+
+
 @pytest.fixture(scope="module")
 def feedback(klass, submitted, page, server):
     graded = instructor(klass, BIN / "mlops-concepts", "grade", ASSIGNMENT)
@@ -279,19 +320,99 @@ def feedback(klass, submitted, page, server):
     assignments_tab(page)
     refresh(page)
     submitted_list = page.locator("#submitted_assignments_list")
-    submitted_list.get_by_role("button", name="Fetch Feedback").first.click()
+    seen.notes_once_released = submitted_list.locator(".mlops-NoFeedback").count()
+    seen.available = submitted_list.get_by_text("(feedback available to fetch)").count()
+    fetch = submitted_list.get_by_role("button", name="Fetch Feedback").first
+    fetch.click()
     view = submitted_list.get_by_text("(view feedback)")
     view.wait_for(timeout=60_000)
     seen.fetched = sorted((server.home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
+    # One click opens the feedback page itself.
     view.click()
-    seen.listing = page.locator(".jp-DirListing-item", has_text=f"{ASSIGNMENT}.html")
-    seen.listing.wait_for()
+    seen.clicked = feedback_shown(page)
+    out = screenshot_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(out / "student-feedback.png"), animations="disabled", caret="hide")
+    # The page's own links (its table of contents) still work inside the sandbox.
+    frame = page.frame_locator(f"{VIEWER} iframe")
+    link = frame.get_by_role("link", name="Written response")
+    name = link.get_attribute("href").removeprefix("#")
+    target = frame.locator(f"[id='{name}'], a[name='{name}']").first
+    seen.before_link = target.evaluate("e => e.getBoundingClientRect().top")
+    link.click()
+    page.wait_for_timeout(500)
+    seen.after_link_top = target.evaluate("e => e.getBoundingClientRect().top")
+    seen.after_link = frame.locator("body").inner_text()
+    seen.url_after_link = page.locator(f"{VIEWER} iframe").element_handle().content_frame().url
+    assignments_tab(page)
+    page.locator(VIEWER).wait_for(state="hidden")
+    seen.axe_tab = run_axe(page)
+    # By keyboard alone: Tab from the tab's last button reaches the link; Enter opens the page.
+    fetch = submitted_list.get_by_role("button", name="Fetch Feedback").first
+    fetch.focus()
+    page.keyboard.press("Tab")
+    seen.focused = page.evaluate("() => document.activeElement.textContent")
+    page.keyboard.press("Enter")
+    seen.by_keyboard = feedback_shown(page)
+    seen.axe_viewer = run_axe(page)
     return seen
 
 
-def test_the_feedback_reaches_the_students_home_and_shows_in_the_tab(klass, feedback):
+def axe_report(results) -> str:
+    return "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}\n"
+        + "\n".join(f"    {n['target']}: {n['html'][:160]}" for n in v["nodes"][:5])
+        for v in results.response["violations"]
+    )
+
+
+def test_the_feedback_reaches_the_students_home(klass, feedback):
     assert "Graded 1 of 1" in feedback.graded.stdout, feedback.graded.stdout
     (html,) = feedback.fetched
     text = html.read_text()
     assert "next_phase" in text and "Score:" in text
-    assert feedback.listing.count() == 1
+
+
+def test_the_tab_says_when_there_is_no_feedback_yet(submitted, feedback):
+    assert submitted.no_feedback_yet == [
+        " (no feedback yet: after your instructor releases it, Fetch Feedback)"
+    ], submitted.no_feedback_yet
+    # once released (and the list refreshed), nbgrader's own words replace the note
+    assert feedback.available == 1
+    assert feedback.notes_once_released == 0
+
+
+def test_one_click_on_view_feedback_shows_the_feedback_page_with_the_score(feedback):
+    shown = feedback.clicked
+    assert shown.viewers == 1
+    assert "Score:" in shown.text and "next_phase" in shown.text, shown.text[:500]
+    assert shown.tab == f"Feedback: {ASSIGNMENT}"
+    assert shown.title.startswith("Feedback: ") and shown.title.endswith(f"{ASSIGNMENT}.html")
+
+
+def test_links_inside_the_feedback_page_still_work(feedback):
+    # its table of contents scrolls within the page (without our <base>, it would load the Lab)
+    assert feedback.before_link > 900  # below the fold, then scrolled to the top of the frame
+    assert abs(feedback.after_link_top) < 50, feedback.after_link_top
+    assert feedback.url_after_link.startswith("about:srcdoc#"), feedback.url_after_link
+    assert "Score:" in feedback.after_link
+
+
+def test_the_feedback_page_is_fully_sandboxed(feedback):
+    # sandbox="": no scripts, an opaque origin; and the page is not one of the server's URLs.
+    assert feedback.clicked.sandbox == ""
+    assert not feedback.clicked.src
+
+
+def test_view_feedback_works_by_keyboard_alone(feedback):
+    assert feedback.focused.strip() == "(view feedback)", feedback.focused
+    assert "Score:" in feedback.by_keyboard.text
+    # the page already open is shown again, not opened a second time
+    assert feedback.by_keyboard.viewers == 1
+
+
+def test_axe_finds_no_violation_in_what_the_extension_adds(feedback):
+    for results in (feedback.axe_tab, feedback.axe_viewer):
+        assert results.response["passes"], "axe checked nothing"
+        assert not results.response["violations"], axe_report(results)

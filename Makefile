@@ -63,7 +63,7 @@ $(LABEXT): | $(STAMP)
 # `make` nor CI needs node; source.sha256 records what it was built from, and
 # tests/unit/test_labextension.py fails while the build is older than its source.
 labextension: $(VENV_READY)
-	cd labextension && rm -rf prebuilt && npm install --no-audit --no-fund --no-package-lock && \
+	cd labextension && rm -rf prebuilt && npm ci --no-audit --no-fund && \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" jupyter-builder build .
 	cd labextension && LC_ALL=C cat package.json src/*.js | sha256sum | cut -d' ' -f1 > prebuilt/source.sha256
 

@@ -16,7 +16,7 @@ import sys
 import nbformat
 import pytest
 
-from mlops_concepts.grading.forkserver import nbgrader_env
+from mlops_concepts.grading.commands import nbgrader_env
 from mlops_concepts.grading.submissions import fingerprint
 from support.course import (
     ASSIGNMENTS,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 
+from mlops_concepts.grading.commands import nbgrader_env
 from mlops_concepts.grading.coursedir import gradebook_url
-from mlops_concepts.grading.forkserver import nbgrader_env
 from support import build_samples  # noqa: E402
 from support.course import before_first_answer, make_course, pids_mentioning, submit
 

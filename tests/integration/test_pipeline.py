@@ -16,7 +16,7 @@ import pytest
 
 from mlops_concepts.authoring import samples
 from mlops_concepts.grading.calls import top_level_calls
-from mlops_concepts.grading.forkserver import nbgrader_env
+from mlops_concepts.grading.commands import nbgrader_env
 from mlops_concepts.grading.submissions import fingerprint
 from support import build_samples  # noqa: E402
 from support.course import REPO, has_lab, item_scores, max_scores

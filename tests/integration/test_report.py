@@ -35,8 +35,8 @@ from mlops_concepts.answers import to_json
 from mlops_concepts.checks import answer_form
 from mlops_concepts.grading import cells
 from mlops_concepts.grading.cli import main
+from mlops_concepts.grading.commands import nbgrader_env
 from mlops_concepts.grading.exercises import exercise_titles, read_check
-from mlops_concepts.grading.forkserver import nbgrader_env
 from mlops_concepts.grading.spreadsheet import csv_safe
 from mlops_concepts.grading.verdicts import answer_keys
 from support import build_samples  # noqa: E402

@@ -211,9 +211,9 @@ def _step(step: str, job: StudentJob) -> StudentResult:
     return result
 
 
-def _failed(job: StudentJob, step: str, why: str, started: float) -> StudentResult:
+def _failed(job: StudentJob, step: str, why: str, started: float, died: bool = False) -> StudentResult:
     seconds = time.perf_counter() - started
-    return StudentResult(job.student, False, why, seconds, [], log_path(step, job.student))
+    return StudentResult(job.student, False, why, seconds, [], log_path(step, job.student), died)
 
 
 class Forked:
@@ -284,6 +284,8 @@ class Forked:
             except (EOFError, OSError):  # it died without a word
                 self.child.join(10)
                 why = f"its grading process was {_died(self.child.exitcode)}"
+                self.release()
+                return _failed(self.job, step, why, started, died=True)
         self.release()
         return _failed(self.job, step, why, started)
 
@@ -324,7 +326,7 @@ def run_subprocess(step: str, job: StudentJob) -> StudentResult:
             said = json.loads(out[0])
             return StudentResult(**said)
         except (ValueError, TypeError, IndexError):
-            why = f"its grading process was {_died(code)}"
+            return _failed(job, step, f"its grading process was {_died(code)}", started, died=True)
     return _failed(job, step, why, started)
 
 

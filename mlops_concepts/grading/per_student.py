@@ -7,8 +7,9 @@ one writer; feedback children only read it, in short transactions.
 
 Each step is a :mod:`.unit` that returns a :class:`.unit.StudentResult`; the pools run it in a
 child (:mod:`.children`): on this machine one forked child per student, ``jobs`` at once, which
-writes the feedback too; on a Dask cluster one task per step. A feedback that fails (its child
-died) is written again once, by a child of its own; a page cut off is never left. The
+writes the feedback too; on a Dask cluster one task per step. A student whose child died (killed,
+out of memory) is graded once more from their submission; a feedback whose child died is
+written again once, by a child of its own; a page cut off is never left. The
 coordinator, :func:`grade_students`, takes every step as a function, so its logic is tested
 without nbgrader.
 """
@@ -206,12 +207,18 @@ def grade_students(
     outcome = Outcome()
     pending: dict = {}
     again: set[str] = set()  # students whose feedback failed once, and is written again
+    regraded: set[str] = set()  # students whose child died while grading them, graded again
 
     def start(step: str, job: StudentJob) -> None:
         pending[pool.submit(step, job, writing if step == "feedback" else grading)] = (step, job)
 
     def autograde_done(job: StudentJob, result: StudentResult) -> None:
         if not result.ok:
+            if result.died and job.student not in regraded:  # once more, from their submission
+                regraded.add(job.student)
+                grading.grow(1)
+                start("autograde", job)
+                return
             outcome.not_graded[job.student] = result.reason
             return
         outcome.graded[job.student] = result
@@ -249,7 +256,7 @@ def grade_students(
                     # A page cut off (its process died midway) is never left for the student.
                     discard_feedback(Path(job.root), job)
                     outcome.no_feedback[job.student] = result.reason
-                    if job.student not in again:  # once more, in a child of its own
+                    if result.died and job.student not in again:  # once more, in a child of its own
                         again.add(job.student)
                         writing.grow(1)
                         start("feedback", job)

@@ -52,6 +52,7 @@ class StudentResult:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what staging repaired or refused
     log: str = ""  # the unit's log, relative to the course directory
+    died: bool = False  # its process ended without a result (killed): worth one more try
 
 
 def scratch_url(root: Path, student: str) -> str:

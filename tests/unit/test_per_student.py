@@ -199,7 +199,7 @@ def test_feedback_that_fails_is_written_again_once_and_a_cut_off_page_is_never_l
             _page(tmp_path, j.student).parent.mkdir(parents=True, exist_ok=True)
             if j.student == "cy" or tries[j.student] == 1:
                 _page(tmp_path, j.student).write_text("<html><body>cut o")
-                return StudentResult(j.student, False, "its grading process was killed by SIGKILL")
+                return StudentResult(j.student, False, "its grading process was killed by SIGKILL", died=True)
             _page(tmp_path, j.student).write_text("<html></html>")
         return real(step, j)
 
@@ -228,3 +228,25 @@ def test_ctrl_c_during_a_merge_waits_for_its_end():
             finished.append(True)  # still runs to the end
     assert finished == [True]
     assert signal.getsignal(signal.SIGINT) == before  # restored
+
+
+def test_a_student_whose_child_died_is_graded_once_more_and_named_if_it_dies_again():
+    steps = Steps()
+    real = steps.run
+    tries: dict[str, int] = {}
+
+    def run_step(step, j):
+        if step == "autograde":
+            tries[j.student] = tries.get(j.student, 0) + 1
+            if j.student == "cy" or (j.student == "bo" and tries["bo"] == 1):
+                return StudentResult(j.student, False, "its grading process was killed by SIGKILL", died=True)
+            if j.student == "dee":  # an ordinary failure, with a reason: not tried again
+                return StudentResult(j.student, False, "ValueError: no")
+        return real(step, j)
+
+    steps.run = run_step
+    outcome, grading, _ = run(steps, ["ann", "bo", "cy", "dee"])
+    assert tries == {"ann": 1, "bo": 2, "cy": 2, "dee": 1}
+    assert outcome.merged == {"ann", "bo"}
+    assert outcome.not_graded == {"cy": "its grading process was killed by SIGKILL", "dee": "ValueError: no"}
+    assert grading.total == 2  # grown by the two second tries (the test's Progress starts at 0)

@@ -42,6 +42,8 @@ PRELOAD = [
     "nbgrader.preprocessors",
     "nbgrader.apps.nbgraderapp",
     "nbconvert.exporters.html",
+    "pygments.lexers.python",  # loaded by name when the first feedback page is highlighted
+    "sqlalchemy.dialects.sqlite",  # loaded by URL when the first gradebook opens
     "setproctitle",
     "mlops_concepts.grading.unit",
     "mlops_concepts.grading.gradebooks",

@@ -44,7 +44,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests")]
-from mlops_concepts.class_grading.forkserver import nbgrader_env  # noqa: E402
+from mlops_concepts.class_grading.commands import nbgrader_env  # noqa: E402
 from support import build_samples  # noqa: E402
 from support.course import make_course, submit  # noqa: E402
 

@@ -6,13 +6,12 @@ For each ``--jobs`` value, grades N complete chapter 1 submissions in a fresh co
 with :func:`mlops_concepts.class_grading.pipeline.grade` in this process (so the command's own imports
 are not counted), and prints:
 
-* each step (seeding the template, starting nbgrader, following it, merging, exporting), with
-  the thread it ran in, when it started and ended, in seconds from the start of ``grade``. A
-  batch forked from the fork server stages its submissions in its own child: that is inside
-  the batch's first ``_run`` here (``stage_batch`` and ``seed`` show only for batches that
-  prepare in this process, after the fork server is lost);
-* the cores busy (the whole machine, from ``/proc/stat``) on average while the batches autograde,
-  and the speed-up of that phase alone between the first two ``--jobs`` values.
+* each step (seeding the template, each student's autograde and feedback as the thread that
+  follows their child sees them, merging, exporting), with the thread it ran in, when it
+  started and ended, in seconds from the start of ``grade``. A student's child stages their
+  submission and seeds their gradebook itself: that is inside their ``autograde`` here;
+* the cores busy (the whole machine, from ``/proc/stat``) on average while students are
+  autograded, and the speed-up of that phase alone between the first two ``--jobs`` values.
 
 The second number tells a run that leaves cores idle (something to fix here) from one whose
 cores are busy but slower when both are (what the machine allows: see parallel_ceiling.py).
@@ -29,14 +28,13 @@ from pathlib import Path
 
 from class_grading import ASSIGNMENT, our_course
 
-from mlops_concepts.class_grading import batches, pipeline
+from mlops_concepts.class_grading import pipeline
+from mlops_concepts.class_grading.children import Forked
 
-# (module, function) pairs to time: every step of a run that is not inside nbgrader.
+# (module or class, function) pairs to time: every step of a run, as this process sees it.
 STEPS = [
-    (batches, "stage_batch"),
-    (batches, "seed"),
-    (batches, "_start"),
-    (batches, "_run"),
+    (Forked, "autograde"),
+    (Forked, "feedback"),
     (pipeline, "seed_template"),
     (pipeline, "merge"),
     (pipeline, "export"),
@@ -104,8 +102,7 @@ def run(students: int, jobs: int) -> tuple[float, float]:
     print(f"\n--jobs {jobs}, {students} students: {total:.1f} s")
     for thread, step, began, ended in sorted(timeline.steps, key=lambda s: s[2]):
         print(f"  {thread[-14:]:>14}  {step:<14} {began:6.2f} -> {ended:6.2f}  ({ended - began:.2f} s)")
-    # The first runs to start are the autograde batches (feedback starts after a merge).
-    autograde = sorted((s for s in timeline.steps if s[1] == "_run"), key=lambda s: s[2])[:jobs]
+    autograde = [s for s in timeline.steps if s[1] == "autograde"]
     began, ended = min(s[2] for s in autograde), max(s[3] for s in autograde)
     busy = timeline.cores_busy(began, ended)
     print(f"  autograde phase: {ended - began:.1f} s, {busy:.2f} cores busy on average")

@@ -1,11 +1,13 @@
-"""Where a :mod:`.unit` runs: a child of its own, followed to its end or its deadline.
+"""Where a student is graded: a child of their own, followed to its end or its deadline.
 
-On this machine, each unit is a child forked from the standard library's *forkserver*, which
-imports nbgrader (with nbconvert, nbclient, SQLAlchemy: about 1.3 s of CPU) once per run and then
-forks every child already imported (:func:`context`; :mod:`.forkserver` does the same by hand
-for the batches of ``mlops-concepts grade``). On a Dask worker, which is
-daemonic and may not fork children, the unit runs as ``python -m mlops_concepts.class_grading.children``
-instead, a subprocess that imports nbgrader itself. Either way:
+On this machine, each student is a child forked from the standard library's *forkserver*, which
+imports nbgrader (with nbconvert, nbclient, SQLAlchemy and the course's plugins: about 1.3 s of
+CPU) once per run and then forks every child already imported (:func:`context`). The child
+autogrades the student, gives the parent the result, and, once the parent has merged it into
+the course gradebook, writes the student's feedback itself (:class:`Forked`). On a Dask worker,
+which is daemonic and may not fork children, each step runs as ``python -m
+mlops_concepts.class_grading.children <step>`` instead, a subprocess that imports nbgrader itself
+(:func:`run_subprocess`). Either way:
 
 * the child makes itself the leader of a new process group first, so a child past the job's
   timeout is killed with everything it started (the student's kernel, its sandbox);
@@ -39,6 +41,9 @@ PRELOAD = [
     "nbconvert.preprocessors",
     "nbgrader.preprocessors",
     "nbgrader.apps.nbgraderapp",
+    "nbconvert.exporters.html",
+    "pygments.lexers.python",  # loaded by name when the first feedback page is highlighted
+    "sqlalchemy.dialects.sqlite",  # loaded by URL when the first gradebook opens
     "setproctitle",
     "mlops_concepts.class_grading.unit",
     "mlops_concepts.class_grading.gradebooks",
@@ -67,6 +72,10 @@ def context():
     """The multiprocessing context whose processes are forked from the preloaded server."""
     import multiprocessing
 
+    # The server imports traitlets with the environment it starts with, and traitlets reads
+    # this switch at import: without it, a course configuration that raises would be logged and
+    # ignored in every child (see commands.nbgrader_env).
+    os.environ["TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR"] = "1"
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
@@ -167,66 +176,124 @@ def _follow(job: StudentJob, pid: int, ready: Callable[[float], bool]) -> str:
             return "the run was stopped"
 
 
-def _in_child(step: str, job: StudentJob, conn) -> None:
-    """The forked child: its own group first (before any kernel starts), then the unit."""
+def _in_child(job: StudentJob, conn, steps: tuple[str, ...]) -> None:
+    """The forked child: its own group first (before any kernel starts), then each step, each
+    after the parent's go (``True``) but the first. The go for feedback comes once the parent
+    has merged the student; the same process writes it, with nbgrader and the course's plugins
+    loaded already."""
     os.setpgid(0, 0)
+    for i, step in enumerate(steps):
+        try:
+            go = i == 0 or conn.recv()
+        except (EOFError, OSError):  # the run ended (or was stopped) before merging this student
+            go = False
+        if not go:
+            break
+        result = _step(step, job)
+        conn.send(result)
+        if not result.ok:
+            break
+    conn.close()
+    # Nothing to free: the work is written (freeing nbgrader's modules one by one takes ~0.3 s).
+    os._exit(0)
+
+
+def _step(step: str, job: StudentJob) -> StudentResult:
     try:
         result = STEPS[step](job)
     except BaseException as err:  # a fault of ours: the student is "not graded", with why
         import traceback
 
         traceback.print_exc()
-        result = StudentResult(job.student, False, f"the grader failed: {type(err).__name__}: {err}"[:400])
+        why = f"the grader failed: {type(err).__name__}: {err}"[:400]
+        result = StudentResult(job.student, False, why, log=log_path(step, job.student))
     sys.stdout.flush()
     sys.stderr.flush()
-    conn.send(result)
-    conn.close()
+    return result
 
 
-def _failed(job: StudentJob, step: str, why: str, started: float) -> StudentResult:
+def _failed(job: StudentJob, step: str, why: str, started: float, died: bool = False) -> StudentResult:
     seconds = time.perf_counter() - started
-    return StudentResult(job.student, False, why, seconds, [], log_path(step, job.student))
+    return StudentResult(job.student, False, why, seconds, [], log_path(step, job.student), died)
 
 
-def run_forked(step: str, job: StudentJob) -> StudentResult:
-    """Run the unit ``step`` for ``job`` in a child of the run's forkserver; its result."""
-    started = time.perf_counter()
-    ctx = context()
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_in_child, args=(step, job, send), name=f"{step}-{job.student}")
-    child.start()
-    send.close()
-    running.add(child.pid)
-    result = None
-    try:
-        why = _follow(job, child.pid, receive.poll)
-        if not why:
+class Forked:
+    """One student's child, forked from the run's forkserver. :meth:`autograde` starts it and
+    waits for its autograde result; then :meth:`feedback` (the parent has merged the student:
+    the same child writes their feedback) or :meth:`release` (it has not: the child ends).
+    One child per student, not one per step: a second child would pay again for what the
+    first has loaded (the course configuration, the plugins' caches, the student's files)."""
+
+    def __init__(self, job: StudentJob):
+        self.job = job
+        self.child = None
+        self.conn = None
+
+    def _start(self, steps: tuple[str, ...]) -> None:
+        ctx = context()
+        self.conn, theirs = ctx.Pipe(duplex=True)
+        name = f"grade-{self.job.student}"
+        self.child = ctx.Process(target=_in_child, args=(self.job, theirs, steps), name=name)
+        self.child.start()
+        theirs.close()
+        running.add(self.child.pid)
+
+    def autograde(self) -> StudentResult:
+        self._start(("autograde", "feedback"))
+        result = self._result("autograde")
+        if not result.ok:
+            self.release()
+        return result
+
+    def feedback(self) -> StudentResult:
+        """The feedback of the student this child autograded; without one (a second try after a
+        child died writing it), in a new child that writes only the feedback."""
+        if self.child is None:
+            self._start(("feedback",))
+        else:
             try:
-                result = receive.recv()
-            except (EOFError, OSError):  # it died without a word
-                child.join(10)
-                why = f"its grading process was {_died(child.exitcode)}"
-    finally:
+                self.conn.send(True)
+            except (OSError, ValueError):  # it is gone: _result says how it died
+                pass
+        result = self._result("feedback")
+        self.release()
+        return result
+
+    def release(self) -> None:
+        """End the child (it is sent nothing more) and anything left in its group."""
+        if self.child is None:
+            return
+        child, self.child = self.child, None
+        self.conn.close()  # a child waiting for its go sees the pipe end, and exits
+        child.join(10)
         running.discard(child.pid)
-        receive.close()
-    child.join(10)
-    if child.exitcode is None:  # said its result, then hung on the way out
-        kill_group(child.pid)
-        child.join()
-    if result is None:
-        # Died without a word (killed, or out of memory): what it started, the student's kernel,
-        # may live on in its group. (Only the group: the child's own id may be reused by now.)
+        # What it started (the student's kernel) may live on in its group; killed by the group
+        # only, as the child's own id may be reused by now.
         try:
             os.killpg(child.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        return _failed(job, step, why, started)
-    return result
+        if child.exitcode is None:
+            child.join()
+
+    def _result(self, step: str) -> StudentResult:
+        started = time.perf_counter()
+        why = _follow(self.job, self.child.pid, self.conn.poll)
+        if not why:
+            try:
+                return self.conn.recv()
+            except (EOFError, OSError):  # it died without a word
+                self.child.join(10)
+                why = f"its grading process was {_died(self.child.exitcode)}"
+                self.release()
+                return _failed(self.job, step, why, started, died=True)
+        self.release()
+        return _failed(self.job, step, why, started)
 
 
 def run_subprocess(step: str, job: StudentJob) -> StudentResult:
     """Run the unit ``step`` for ``job`` as a subprocess of its own (on a Dask worker); its result."""
-    from .forkserver import nbgrader_env
+    from .commands import nbgrader_env
 
     started = time.perf_counter()
     if stop_requested(Path(job.root)):  # sent to a worker just before the run was stopped
@@ -260,7 +327,7 @@ def run_subprocess(step: str, job: StudentJob) -> StudentResult:
             said = json.loads(out[0])
             return StudentResult(**said)
         except (ValueError, TypeError, IndexError):
-            why = f"its grading process was {_died(code)}"
+            return _failed(job, step, f"its grading process was {_died(code)}", started, died=True)
     return _failed(job, step, why, started)
 
 

@@ -9,10 +9,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .forkserver import nbgrader_env
 from .layout import LOGS
 
 LOG_TAIL_BYTES = 64 * 1024
+
+
+def nbgrader_env() -> dict:
+    """Environment for nbgrader processes: it runs ``alembic`` by name, so our venv goes on PATH.
+
+    A course configuration (``nbgrader_config.py``) that raises makes them stop. traitlets
+    would only log the error and let nbgrader go on with its defaults: student code unsandboxed
+    on this machine, full marks for every test cell that does not raise, keys unsealed.
+    """
+    bindir = str(Path(sys.executable).parent)
+    return dict(
+        os.environ,
+        PATH=os.pathsep.join([bindir, os.environ.get("PATH", "")]),
+        PYTHONWARNINGS="ignore",
+        TRAITLETS_APPLICATION_RAISE_CONFIG_FILE_ERROR="1",
+    )
 
 
 def nbgrader(

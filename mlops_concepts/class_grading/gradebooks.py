@@ -2,8 +2,8 @@
 
 SQLite allows one writer at a time, and two nbgrader processes that both read then write the
 same file can fail with "database is locked" at once, whatever the timeout. So parallel graders
-never share the course gradebook. Each batch of students is autograded against a private scratch
-gradebook (SQLite, in ``.grading/``) seeded with the assignment's definition; when the batch is
+never share the course gradebook. Each student is autograded against a private scratch
+gradebook (SQLite, in ``.grading/``) seeded with the assignment's definition; when they are
 done, :func:`merge` copies its results into the course gradebook, from the one pipeline process.
 The course gradebook may be SQLite or PostgreSQL: the results are the same.
 
@@ -58,7 +58,7 @@ def _new_gradebook(url: str, like: Gradebook) -> None:
 def seed_template(main_url: str, template: Path, assignment: str) -> None:
     """Write the definition of ``assignment`` into a new SQLite gradebook at ``template``.
 
-    Done once per grading run; each batch then starts from a copy (:func:`seed`). The rows are
+    Done once per grading run; each student then starts from a copy (:func:`seed`). The rows are
     copied as they are, in one transaction (through nbgrader's objects, with a commit per cell,
     this took about half a second before any student could be graded).
     """
@@ -113,7 +113,7 @@ def _definition(gb: Gradebook, assignment: str) -> list[tuple]:
 
 
 def seed(main_url: str, template: Path, scratch: Path, assignment: str, students: list[str]) -> None:
-    """A batch's scratch gradebook: a copy of the template, plus the students and their extensions."""
+    """A student's scratch gradebook: a copy of the template, plus the students and their extensions."""
     shutil.copyfile(template, scratch)
     with Gradebook(main_url) as main, Gradebook(f"sqlite:///{scratch}") as gb:
         for student in students:
@@ -127,7 +127,7 @@ def seed(main_url: str, template: Path, scratch: Path, assignment: str, students
 
 
 def merge(scratch_url: str, main_url: str, assignment: str, students: list[str]) -> set[str]:
-    """Copy students' autograded results from a batch's scratch gradebook into the course gradebook.
+    """Copy students' autograded results from a scratch gradebook into the course gradebook.
 
     Returns the students merged; one the scratch gradebook has no result for is left unchanged.
     Each student is committed on its own, so a failure later on loses nothing already merged.
@@ -147,10 +147,10 @@ def merge(scratch_url: str, main_url: str, assignment: str, students: list[str])
 
 def _results(gb: Gradebook, assignment: str, students: set[str]) -> dict[str, tuple]:
     """Each student's submission timestamp and, by notebook, its late penalty, auto scores and
-    auto comments (by cell name): a few queries for a whole batch.
+    auto comments (by cell name): a few queries for them all.
 
     (A grade's or a comment's name is its cell's: read through nbgrader's objects, it costs a
-    query per grade, which made merging a batch take half a second.)
+    query per grade, which made merging eight students take half a second.)
     """
     results: dict[str, tuple] = {}
     notebooks: dict[str, dict] = {}  # by submitted notebook id

@@ -1,16 +1,15 @@
 """What the commands of :mod:`.cli` do: ``mlops-concepts grade``, ``demo`` and ``check``.
 
-``grade`` is what an instructor runs on a class. It stages every submission (see
-:mod:`mlops_concepts.contract.submissions`), deals the students into batches, autogrades each batch
-in one ``nbgrader autograde`` process against a private scratch gradebook (``--jobs N`` batches at
-once, default the CPU count, or one per student on a Dask cluster with ``--scheduler``; see
-:mod:`mlops_concepts.class_grading.batches`). As soon as a batch is done, this one process merges it into
-the course gradebook (:mod:`mlops_concepts.class_grading.gradebooks`: keeps hand grades) and has its
-feedback written in the same way, while other batches still autograde
-(:mod:`mlops_concepts.class_grading.schedule`). Then it exports grades to CSV and prints a per-student
-summary and the items the class struggled with. Students a batch process died before reaching
-are graded again, and the one it died on, alone; one still being graded after
-``timeout_per_student`` is not.
+``grade`` is what an instructor runs on a class. Each student is graded by a child of their own
+(:mod:`.children`; ``--jobs N`` students at once, default the CPU count, or on the workers of a
+Dask cluster with ``--scheduler``), which stages their submission, autogrades it against a
+private scratch gradebook and returns the result as a value (:mod:`.unit`). This one process
+merges each student into the course gradebook as soon as they are autograded
+(:mod:`.gradebooks`: keeps hand grades), then the same child writes their feedback, while other
+students are still being graded (:mod:`.per_student`). Then it exports grades to CSV and prints
+a per-student summary and the items the class struggled with. A student whose child dies, or
+who is still being graded after ``timeout_per_student``, is not graded (named, with why), and
+the others are.
 It exits 0 when every student got a grade, 1 when some could not be graded at all or their
 folder's name is refused as a student id (:mod:`.identity`; listed), 2 when the assignment, the
 gradebook, the course configuration, the Dask scheduler or the grading environment (the
@@ -25,7 +24,6 @@ SQLite and no server, never touching a real class.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import sys
@@ -40,24 +38,13 @@ from ..contract.identity import StudentIds, refusals
 from ..contract.untrusted import printable, quoted
 from ..course import shipped
 from ..nbgrader_plugins.sandbox import compile_package
-from . import forkserver, preflight
-from .batches import (
-    GRADED,
-    JOBS,
-    LOGS,
-    STAGING,
-    Batch,
-    Result,
-    publish,
-    run_batch,
-    run_feedback,
-    scratch_url,
-)
-from .cli import DEMO_COURSE, INTERRUPTED
-from .commands import nbgrader
+from . import children, preflight
+from .commands import nbgrader, nbgrader_env
 from .gradebooks import export, merge, seed_template
-from .schedule import DaskPool, LocalPool, grade_batches
+from .layout import DEMO_COURSE, INTERRUPTED
+from .per_student import DaskPool, LocalPool, grade_students
 from .uncollected import nothing_collected
+from .unit import GRADED, JOBS, LOGS, STAGING, StudentJob, StudentResult, publish, scratch_url
 
 
 def _say(text: str) -> None:
@@ -134,12 +121,6 @@ def _scores(root: Path, assignment: str, students: list[str], notebooks: dict[st
     return rows, {titles.get(name, name): counts for name, counts in items.items()}
 
 
-def _plan(students: list[str], jobs: int) -> dict[str, list[str]]:
-    """Students dealt round-robin into ``jobs`` batches (one nbgrader process each)."""
-    jobs = max(1, min(jobs, len(students)))
-    return {f"b{k}": students[k::jobs] for k in range(jobs)}
-
-
 class _Progress:
     """One line per student (stdout, thread-safe) and a bar with counts and time left (stderr,
     only on a terminal)."""
@@ -162,7 +143,7 @@ class _Progress:
         )
 
     def grow(self, more: int) -> None:
-        """More students to go through (retried alone, or batches ready for feedback)."""
+        """More students to go through (merged, ready for feedback; or feedback written again)."""
         if more:
             with self.lock:
                 self.total += more
@@ -177,7 +158,7 @@ class _Progress:
         with self.lock:
             self.hushed = True
 
-    def student(self, result: Result) -> None:
+    def student(self, result: StudentResult) -> None:
         with self.lock:
             if self.hushed:
                 return
@@ -290,54 +271,31 @@ def grade(
         pool.close()
         _say(preflight.refusal_message(assignment, ready))
         return 2
-    plan = _plan(students, len(students) if scheduler else jobs)
     where = f"on the Dask cluster at {scheduler}" if scheduler else f"with {min(jobs, len(students))} job(s)"
     _say(f"==> Grading {len(students)} submission(s) of {assignment} (sandboxed) {where}")
     started = time.perf_counter()
     template = root / JOBS / "template.db"
-
-    def batch(name: str, members: list[str]) -> Batch:
-        return Batch(
-            str(root),
-            assignment,
-            name,
-            members,
-            main_url,
-            nbgrader_args,
-            timeout_per_student,
-            str(template),
-            forked=not scheduler,
+    env = nbgrader_env()
+    units = [
+        StudentJob(
+            str(root), assignment, student, main_url, nbgrader_args, timeout_per_student, str(template), env
         )
+        for student in students
+    ]
 
-    batches = [batch(name, members) for name, members in plan.items()]
-
-    def merge_batch(done: Batch, members: list[str]) -> set[str]:
-        return merge(scratch_url(root, done.name), main_url, assignment, members)
-
-    retries = itertools.count()
-
-    def retry(failed: Batch, members: list[str]) -> Batch:
-        return batch(f"{failed.name}-retry{next(retries)}", members)
+    def merge_one(job: StudentJob) -> bool:
+        return job.student in merge(scratch_url(root, job.student), main_url, assignment, [job.student])
 
     grading = _Progress(len(students), "grading")
     writing = _Progress(0, "feedback", every_line=False, position=1)
     try:
         if not scheduler:
-            forkserver.server_for(root)  # imports nbgrader while the run gets ready
+            children.start()  # imports nbgrader while the run gets ready
         for folder in (STAGING, JOBS, GRADED):
             shutil.rmtree(root / folder, ignore_errors=True)
         (root / JOBS).mkdir(parents=True, exist_ok=True)
         seed_template(main_url, template, assignment)
-        outcome = grade_batches(
-            pool,
-            batches,
-            autograde=run_batch,
-            feedback=run_feedback,
-            merge=merge_batch,
-            retry=retry,
-            grading=grading,
-            writing=writing,
-        )
+        outcome = grade_students(pool, units, merge=merge_one, grading=grading, writing=writing)
     finally:
         pool.close()
         writing.close()
@@ -348,7 +306,7 @@ def grade(
         # Formgrader shows what was graded; the others keep what they had.
         done = [r for r in outcome.graded.values() if r.student in outcome.merged]
         for r in done:
-            publish(root, r.batch, assignment, r.student)
+            publish(root, assignment, r.student)
         _say(
             f"Interrupted: grading stopped after {elapsed:.1f} s. {len(done)} of {len(students)} "
             "student(s) have their new grades in the gradebook (some perhaps without feedback); "
@@ -366,7 +324,7 @@ def grade(
     not_graded = outcome.not_graded
     # The graded notebooks replace the old ones in autograded/ once every feedback is written.
     for r in outcome.graded.values():
-        publish(root, r.batch, assignment, r.student)
+        publish(root, assignment, r.student)
     _say("==> Exporting grades to grades.csv")
     export(main_url, root / "grades.csv")
 
@@ -446,7 +404,7 @@ def demo(assignments: list[str], nbgrader_args: tuple[str, ...] = (), course: Pa
     try:
         for assignment in assignments:
             shutil.copytree(shipped.SOURCE / assignment, course / "source" / assignment)
-            forkserver.server_for(course)  # imports nbgrader while the chapter is released
+            children.start()  # imports nbgrader while the chapter is released
             release(course, assignment)
             samples = files / EXAMPLES / assignment / "submitted"
             _say(f"==> Copying the sample submissions from {samples.relative_to(files)}")

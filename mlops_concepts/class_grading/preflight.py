@@ -39,7 +39,7 @@ FOLDER = ".grading/preflight"
 STUDENT = "instructor-solution"
 TIMEOUT = 900.0  # seconds for the whole solution notebook
 # Set in the environment of the nbgrader processes that need no check of their own: "solution" for
-# the check's own run, "checked" for the batches of a grading run that has passed it.
+# the check's own run, "checked" for the students of a grading run that has passed it.
 ENV = "MLOPS_CONCEPTS_PREFLIGHT"
 # The command-line options that change how a notebook runs and is graded; the others say where
 # the course's folders and gradebook are, which the check replaces with scratch ones.

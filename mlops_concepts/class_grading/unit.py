@@ -2,13 +2,11 @@
 
 :func:`autograde_one` stages one student's submission, seeds their own scratch gradebook and
 runs ``nbgrader autograde --student <id>`` on it; :func:`feedback_one` writes their feedback from
-the course gradebook once the grading run has merged them. Each returns a :class:`StudentResult`
-(outcome, reason, notes, log path, seconds): a value, not text to be read back from nbgrader's
-log. Everything the child prints goes to the student's own log, so the log needs no splitting.
-
-A prototype (issue 30): ``mlops-concepts grade`` still grades in batches (:mod:`.batches`);
-:mod:`.per_student` coordinates these units instead, and docs/performance.md says why it is not
-wired in yet. The units use the same ``.grading/`` folders, one subfolder per student.
+the course gradebook once the grading run has merged them (so hand grades show as the
+Formgrader has them). Each returns a :class:`StudentResult` (outcome, reason, notes, log path,
+seconds): a value, not text to be read back from nbgrader's log. Everything the child prints
+goes to the student's own log, so the log needs no splitting. :mod:`.per_student` coordinates
+the units of a class; the ``.grading/`` folders have one subfolder per student.
 
 Where a unit runs is :mod:`.children`'s business: on this machine in a child forked from a
 process that has nbgrader imported already, on a Dask worker in a subprocess of its own (a
@@ -43,7 +41,7 @@ class StudentJob:
     nbgrader_args: tuple[str, ...] = ()
     timeout: float = 1800.0  # for the whole unit: staging, nbgrader, the student's kernel
     template: str = ""  # the scratch gradebook every student starts from (gradebooks.seed_template)
-    env: dict[str, str] = field(default_factory=dict)  # nbgrader's environment (forkserver.nbgrader_env)
+    env: dict[str, str] = field(default_factory=dict)  # nbgrader's environment (commands.nbgrader_env)
 
 
 @dataclass
@@ -54,6 +52,7 @@ class StudentResult:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what staging repaired or refused
     log: str = ""  # the unit's log, relative to the course directory
+    died: bool = False  # its process ended without a result (killed): worth one more try
 
 
 def scratch_url(root: Path, student: str) -> str:

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 from support.course import ASSIGNMENTS, make_course, nbgrader
 
 

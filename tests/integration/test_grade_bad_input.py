@@ -172,7 +172,7 @@ def test_nbgrader_stops_on_a_configuration_error_as_the_grading_command_runs_it_
     typed by an instructor, nbgrader has the venv's guard (etc/jupyter/jupyter_config.py). Either
     way a configuration that raises stops it before it autogrades anyone with its defaults
     (test_config_guard.py shows those defaults)."""
-    from mlops_concepts.class_grading.batches import nbgrader_env as grading_env
+    from mlops_concepts.class_grading.commands import nbgrader_env as grading_env
 
     config = course / "nbgrader_config.py"
     original = config.read_text()

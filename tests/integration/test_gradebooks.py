@@ -12,7 +12,7 @@ import datetime
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 from mlops_concepts.class_grading.gradebooks import merge, seed, seed_template
 
 A, NB = "a1", "lesson"

@@ -16,7 +16,7 @@ import sys
 import nbformat
 import pytest
 
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 from mlops_concepts.contract.folder_scan import fingerprint
 from support.course import (
     ASSIGNMENTS,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 from mlops_concepts.contract.coursedir import gradebook_url
 from support import build_samples  # noqa: E402
 from support.course import before_first_answer, make_course, pids_mentioning, submit

@@ -245,16 +245,20 @@ def test_the_reference_grades_are_the_expected_ones(ways):
 def test_the_dask_run_really_used_the_cluster(ways):
     assert ways["dask"].workers == 2
     assert "on the Dask cluster at tls://127.0.0.1:" in ways["dask"].result.stdout
-    pids = set()
-    for log in (ways["dask"].root / ".grading" / "logs").glob("batch-*.log"):
-        pids |= set(re.findall(r"graded by process (\d+)", log.read_text()))
+    pids = set()  # each student's unit is a subprocess of the worker that ran it
+    for log in (ways["dask"].root / ".grading" / "logs").glob("*.log"):
+        pids |= set(
+            re.findall(r"^autograde of \S+ in process \d+ \(group \d+, child of (\d+)\)", log.read_text())
+        )
     assert len(pids) == 2 and {int(p) for p in pids} <= set(ways["dask"].worker_pids), pids
 
 
-def test_two_jobs_ran_two_batches(ways):
+def test_two_jobs_graded_each_student_in_a_child_of_their_own(ways):
     assert "with 2 job(s)" in ways["two-jobs"].result.stdout
     logs = ways["two-jobs"].root / ".grading" / "logs"
-    assert {p.name for p in logs.glob("batch-*.log")} == {"batch-b0.log", "batch-b1.log"}
+    pids = [re.match(r"autograde of \S+ in process (\d+)", p.read_text()) for p in logs.glob("*.log")]
+    assert len(pids) == len(STUDENTS) and all(pids)
+    assert len({m.group(1) for m in pids}) == len(pids)
 
 
 @pytest.mark.parametrize("way", ["serial", "dask"])
@@ -278,9 +282,16 @@ def test_a_hand_grade_survives_a_regrade_unflagged_and_is_exported(ways, way):
     assert f",{hand}," in row, row
 
 
-def test_ctrl_c_stops_the_batches_running_on_workers(dask_cluster, tmp_path):
+def _runs_in(pid: int, root: Path) -> bool:
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd")).is_relative_to(root)
+    except OSError:  # gone, or not ours to read
+        return False
+
+
+def test_ctrl_c_stops_the_students_graded_on_workers(dask_cluster, tmp_path):
     """The grading command cannot signal a worker's processes: it leaves a stop request in the
-    shared course directory, and each batch kills its nbgrader process (and kernel) on seeing it.
+    shared course directory, and each unit kills its nbgrader process (and kernel) on seeing it.
     Without it, slow's nbgrader would sleep on for most of a minute after the command ended."""
     root = make_course(tmp_path / "course", timeout=120)
     complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
@@ -293,7 +304,9 @@ def test_ctrl_c_stops_the_batches_running_on_workers(dask_cluster, tmp_path):
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out
-    left = processes_left(before)
+    # Only this run's processes: each unit and its kernel run in the course directory (other
+    # gradings on a shared machine come and go meanwhile).
+    left = {pid: args for pid, args in processes_left(before).items() if _runs_in(pid, root)}
     assert not left, left
     assert not (root / "autograded" / "slow").exists()
     assert (root / "autograded" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from mlops_concepts.authoring import samples
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 from mlops_concepts.contract.calls import top_level_calls
 from mlops_concepts.contract.folder_scan import fingerprint
 from support import build_samples  # noqa: E402

@@ -1,5 +1,5 @@
 """`mlops-concepts grade` on a terminal: a progress bar with counts and time left for grading, and
-one for feedback (which starts while other batches still grade), above one line per student.
+one for feedback (which starts while other students are still graded), above one line per student.
 
 The command runs in a pseudo-terminal with a window size, as in a terminal window; without a
 terminal (a pipe, a log file, CI) it prints the per-student lines only, as the other tests see.

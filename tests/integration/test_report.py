@@ -34,7 +34,7 @@ from mlops_concepts import report as rpt
 from mlops_concepts.answers import to_json
 from mlops_concepts.checks import answer_form
 from mlops_concepts.class_grading.cli import main
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 from mlops_concepts.contract import cells
 from mlops_concepts.contract.exercises import exercise_titles, read_check
 from mlops_concepts.contract.spreadsheet import csv_safe

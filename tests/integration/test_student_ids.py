@@ -16,7 +16,7 @@ import sys
 import nbformat
 import pytest
 
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 from support.cheats.runner import copy_course, tree_snapshot
 from support.course import FIRST_CHAPTER, grade_all, nbgrader, submit
 

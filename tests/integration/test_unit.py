@@ -1,9 +1,10 @@
-"""The prototype of issue 30: one student, one child, one result (``class_grading/unit.py``,
-``class_grading/children.py``), not yet what ``mlops-concepts grade`` runs.
+"""One student, one child, one result (``class_grading/unit.py``, ``class_grading/children.py``): what
+``mlops-concepts grade`` runs for each student.
 
-Real nbgrader on a real course: a student is autograded, then given feedback, by children forked
-from the standard library's forkserver with nbgrader preloaded; the same unit runs as a
-subprocess of its own (``children.run_subprocess``, as on a Dask worker).
+Real nbgrader on a real course: a student is autograded, then (once the parent has merged them)
+given feedback, by one child forked from the standard library's forkserver with nbgrader
+preloaded; each step also runs as a subprocess of its own (``children.run_subprocess``, as on a
+Dask worker).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import nbformat
 import pytest
 
 from mlops_concepts.class_grading import children
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 from mlops_concepts.class_grading.gradebooks import merge, seed_template
 from mlops_concepts.class_grading.layout import JOBS, LOGS
 from mlops_concepts.class_grading.unit import StudentJob, graded_folder, scratch_url
@@ -61,7 +62,8 @@ def test_a_student_is_autograded_by_a_child_of_the_preloaded_server_and_the_resu
     root = make_course(tmp_path / "course", timeout=600)
     complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
     submit(root, ASSIGNMENT, "ann", complete)
-    result = children.run_forked("autograde", _job(root, "ann"))
+    child = children.Forked(_job(root, "ann"))
+    result = child.autograde()
     assert result.ok and result.student == "ann" and not result.reason, result
     assert result.log == f"{LOGS}/ann.log" and result.notes == []
     step, who, pid, group, parent = _first_line(root / result.log)
@@ -70,11 +72,13 @@ def test_a_student_is_autograded_by_a_child_of_the_preloaded_server_and_the_resu
     assert parent == mp_forkserver._forkserver._forkserver_pid  # forked, nbgrader preloaded
     assert "nbgrader.apps.nbgraderapp" in mp_forkserver._forkserver._preload_modules
     assert (graded_folder(root, "ann", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb").is_file()
-    # The parent merges it (one writer), then feedback is a unit of its own.
+    # The parent merges it (one writer), then the same child writes the feedback.
     assert merge(scratch_url(root, "ann"), gradebook_url(root), ASSIGNMENT, ["ann"]) == {"ann"}
-    feedback = children.run_forked("feedback", _job(root, "ann"))
-    assert feedback.ok, feedback
+    feedback = child.feedback()
+    assert feedback.ok and feedback.log == f"{LOGS}/feedback/ann.log", feedback
+    assert _first_line(root / feedback.log)[:3] == ("feedback", "ann", pid)  # the same child
     assert (root / "feedback" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
+    assert _group_gone(group)  # it ended once it had said its last result
 
 
 def test_a_student_past_their_time_is_killed_with_their_kernel(tmp_path):
@@ -82,7 +86,7 @@ def test_a_student_past_their_time_is_killed_with_their_kernel(tmp_path):
     complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
     submit(root, ASSIGNMENT, "loops", before_first_answer(complete, "while True:\n    pass\n"))
     started = time.monotonic()
-    result = children.run_forked("autograde", _job(root, "loops", timeout=40))
+    result = children.Forked(_job(root, "loops", timeout=40)).autograde()
     assert time.monotonic() - started < 300  # not the cell timeout of 600 s
     assert not result.ok and result.reason == "it took longer than 40 s", result
     log = (root / LOGS / "loops.log").read_text(errors="replace")
@@ -90,9 +94,26 @@ def test_a_student_past_their_time_is_killed_with_their_kernel(tmp_path):
     assert _group_gone(_first_line(root / LOGS / "loops.log")[3])  # nbgrader and its kernel
 
 
-@pytest.mark.parametrize("run", [children.run_forked, children.run_subprocess], ids=["forked", "subprocess"])
+def test_a_child_whose_student_is_not_merged_ends_without_feedback(tmp_path):
+    root = make_course(tmp_path / "course", timeout=600)
+    complete = nbformat.read(build_samples.sample_path("sample-complete"), as_version=4)
+    submit(root, ASSIGNMENT, "ann", complete)
+    child = children.Forked(_job(root, "ann"))
+    assert child.autograde().ok
+    group = _first_line(root / LOGS / "ann.log")[3]
+    child.release()  # the merge did not find them, or the run is stopping
+    assert _group_gone(group)
+    assert not (root / LOGS / "feedback" / "ann.log").exists()
+    assert not (root / "feedback" / "ann").exists()
+
+
+def _forked_feedback(job: StudentJob):
+    return children.Forked(job).autograde()  # a forked child runs autograde first
+
+
+@pytest.mark.parametrize("run", [_forked_feedback, children.run_subprocess], ids=["forked", "subprocess"])
 def test_a_unit_returns_its_result_as_a_value_in_its_own_group_and_environment(tmp_path, run, monkeypatch):
-    """Feedback for a student nobody graded: nbgrader fails, and the result says why, from the
+    """A student nobody graded: nbgrader fails, and the result says why, from the
     student's own log. The child ran in the job's folder with the environment of the process
     that runs it now, not the one the forkserver started with."""
     root = make_course(tmp_path / "course")
@@ -103,11 +124,14 @@ def test_a_unit_returns_its_result_as_a_value_in_its_own_group_and_environment(t
     )
     children.start()  # before the setting: the server does not have it
     monkeypatch.setenv("SOME_SETTING", "from-the-runner")
-    url = gradebook_url(root)
-    job = StudentJob(str(root), ASSIGNMENT, "nobody", url, env=nbgrader_env(), timeout=300)
-    result = run("feedback", job)
-    assert result.student == "nobody" and not result.ok
-    assert result.reason and result.log == f"{LOGS}/feedback/nobody.log"
+    job = _job(root, "nobody", timeout=300)  # the environment of now, with the setting
+    if run is _forked_feedback:
+        result = run(job)
+        assert result.student == "nobody" and result.log == f"{LOGS}/nobody.log"
+    else:
+        result = run("feedback", job)
+        assert result.student == "nobody" and not result.ok
+        assert result.reason and result.log == f"{LOGS}/feedback/nobody.log"
     text = (root / result.log).read_text()
     assert f"SETTING from-the-runner LEADER True CWD {root}" in text, text
     _, _, pid, group, parent = _first_line(root / result.log)

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from mlops_concepts.authoring.samples import solutions, submission  # noqa: F401 (tests use them from here)
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = sorted(p.name for p in (REPO / "source").iterdir() if p.is_dir())

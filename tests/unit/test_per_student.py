@@ -1,13 +1,13 @@
-"""The prototype per-student coordinator (mlops_concepts.class_grading.per_student), with steps
-that stand in for nbgrader: one student per unit, merged as each finishes, then given feedback;
-a failing merge.
+"""The per-student coordinator (mlops_concepts.class_grading.per_student), with steps that stand in for
+nbgrader: one student per unit, merged as each finishes, then given feedback; a failing merge.
 
-The real units, on real classes, are in test_forkserver.py, test_pipeline.py, test_parallel.py
-(local jobs and a Dask cluster) and test_grade_bad_input.py.
+The real units, on real classes, are in test_unit.py, test_children.py, test_pipeline.py,
+test_parallel.py (local jobs and a Dask cluster) and test_grade_bad_input.py.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -167,3 +167,86 @@ def test_ctrl_c_stops_what_is_pending_and_says_who_was_merged():
     outcome, _, _ = run(steps, [f"s{k}" for k in range(4)], jobs=1)
     assert outcome.interrupted and outcome.merged == {"s0"}
     assert not any(e[1] in ("s2", "s3") for e in steps.log if e[0] == "merge")
+
+
+def test_a_merged_students_feedback_goes_before_the_next_students_autograde():
+    """Their child waits for it, holding its memory: it never queues behind the whole class."""
+    steps = Steps(seconds=0.2)
+    outcome, _, _ = run(steps, [f"s{k}" for k in range(4)], jobs=1)
+    order = steps.log
+    assert order.index(("feedback", "s0")) < order.index(("autograde", "s2")), order
+    assert outcome.merged == {"s0", "s1", "s2", "s3"} and not outcome.no_feedback
+
+
+def _page(root, student: str):
+    return root / "feedback" / student / "a1" / "nb.html"
+
+
+def test_feedback_that_fails_is_written_again_once_and_a_cut_off_page_is_never_left(tmp_path):
+    """bo's feedback fails once (its child died after writing half a page), cy's twice: bo's is
+    written again and not named; cy's half page is removed, and cy is named."""
+    for student in ("bo", "cy"):
+        graded = tmp_path / ".grading" / "graded" / student / student / "a1"
+        graded.mkdir(parents=True)
+        (graded / "nb.ipynb").write_text("{}")
+    steps = Steps()
+    real = steps.run
+    tries: dict[str, int] = {}
+
+    def run_step(step, j):
+        if step == "feedback":
+            tries[j.student] = tries.get(j.student, 0) + 1
+            _page(tmp_path, j.student).parent.mkdir(parents=True, exist_ok=True)
+            if j.student == "cy" or tries[j.student] == 1:
+                _page(tmp_path, j.student).write_text("<html><body>cut o")
+                return StudentResult(j.student, False, "its grading process was killed by SIGKILL", died=True)
+            _page(tmp_path, j.student).write_text("<html></html>")
+        return real(step, j)
+
+    steps.run = run_step
+    pool = LocalPool(2, run=steps.run)
+    grading, writing = Progress(), Progress()
+    try:
+        jobs = [StudentJob(str(tmp_path), "a1", s, "") for s in ("bo", "cy")]
+        outcome = grade_students(pool, jobs, merge=steps.merge, grading=grading, writing=writing)
+    finally:
+        pool.close()
+    assert tries == {"bo": 2, "cy": 2}  # once more each, never more
+    assert outcome.no_feedback == {"cy": "its grading process was killed by SIGKILL"}
+    assert _page(tmp_path, "bo").read_text() == "<html></html>"
+    assert not _page(tmp_path, "cy").exists()
+    assert outcome.merged == {"bo", "cy"} and writing.total == 4
+
+
+def test_ctrl_c_during_a_merge_waits_for_its_end():
+    from mlops_concepts.class_grading.interrupts import interrupts_deferred
+
+    finished, before = [], signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_deferred():
+            signal.raise_signal(signal.SIGINT)  # pressed in the middle
+            finished.append(True)  # still runs to the end
+    assert finished == [True]
+    assert signal.getsignal(signal.SIGINT) == before  # restored
+
+
+def test_a_student_whose_child_died_is_graded_once_more_and_named_if_it_dies_again():
+    steps = Steps()
+    real = steps.run
+    tries: dict[str, int] = {}
+
+    def run_step(step, j):
+        if step == "autograde":
+            tries[j.student] = tries.get(j.student, 0) + 1
+            if j.student == "cy" or (j.student == "bo" and tries["bo"] == 1):
+                return StudentResult(j.student, False, "its grading process was killed by SIGKILL", died=True)
+            if j.student == "dee":  # an ordinary failure, with a reason: not tried again
+                return StudentResult(j.student, False, "ValueError: no")
+        return real(step, j)
+
+    steps.run = run_step
+    outcome, grading, _ = run(steps, ["ann", "bo", "cy", "dee"])
+    assert tries == {"ann": 1, "bo": 2, "cy": 2, "dee": 1}
+    assert outcome.merged == {"ann", "bo"}
+    assert outcome.not_graded == {"cy": "its grading process was killed by SIGKILL", "dee": "ValueError: no"}
+    assert grading.total == 2  # grown by the two second tries (the test's Progress starts at 0)

@@ -45,7 +45,7 @@ reads = {
     "read-secret-abs": f"{root}/submitted/{victim}/{A}/secret.txt",
     "read-autograded-abs": f"{root}/autograded/{victim}/{A}/{nb}",
     "read-autograded-rel": f"{up}/autograded/{victim}/{A}/{nb}",
-    "read-batch-neighbour-rel": f"../../{victim}/{A}/{nb}",
+    "read-batch-neighbour-rel": f"../../../{victim}/{victim}/{A}/{nb}",  # the next student's copy
     "read-feedback-abs": f"{root}/feedback/{victim}/{A}/{A}.html",
     "read-feedback-rel": f"{up}/feedback/{victim}/{A}/{A}.html",
     "read-source-abs": f"{root}/source/{A}/{nb}",
@@ -53,11 +53,9 @@ reads = {
     "read-gradebook-abs": f"{root}/gradebook.db",
     "read-gradebook-rel": f"{up}/gradebook.db",
     "read-config": f"{root}/nbgrader_config.py",
-    # The batches' staged and graded copies (batches b0, b1, ... as the grader deals them).
-    "read-staging": f"{root}/.grading/staging/b0/{victim}/{A}/{nb}",
-    "read-staging-b1": f"{root}/.grading/staging/b1/{victim}/{A}/{nb}",
-    "read-graded": f"{root}/.grading/graded/b0/{victim}/{A}/{nb}",
-    "read-graded-b1": f"{root}/.grading/graded/b1/{victim}/{A}/{nb}",
+    # Each student's staged and graded copies (one folder per student, named after them).
+    "read-staging": f"{root}/.grading/staging/{victim}/{victim}/{A}/{nb}",
+    "read-graded": f"{root}/.grading/graded/{victim}/{victim}/{A}/{nb}",
     "read-etc-passwd": "/etc/passwd",
     "read-etc-shadow": "/etc/shadow",
     "read-ssh-key": "/root/.ssh/id_rsa",
@@ -79,7 +77,7 @@ writes = {
     "write-victim-submitted": f"{root}/submitted/{victim}/{A}/{nb}",
     "write-victim-autograded": f"{root}/autograded/{victim}/{A}/{nb}",
     "write-victim-autograded-rel": f"{up}/autograded/{victim}/{A}/{nb}",
-    "write-batch-neighbour-rel": f"../../{victim}/{A}/{nb}",
+    "write-batch-neighbour-rel": f"../../../{victim}/{victim}/{A}/{nb}",
     "write-source": f"{root}/source/{A}/{nb}",
     "write-course-root": f"{root}/evil.txt",
     "write-package": _CHEAT["package_init"],

@@ -63,7 +63,7 @@ class MemorySampler(threading.Thread):
     def kind(cmdline: str) -> str:
         if "ipykernel" in cmdline or "bwrap" in cmdline or "grading.sandbox" in cmdline:
             return "kernel"
-        if "nbgrader" in cmdline or "grading.forkserver" in cmdline:  # forked nbgrader processes
+        if "nbgrader" in cmdline or "multiprocessing.forkserver" in cmdline:  # forked graders
             return "grader"
         if "grading.cli" in cmdline:
             return "pipeline"

@@ -303,7 +303,7 @@ def test_students_fetch_and_submit_through_their_assignments_tab(cls, submitted)
         assert mine[0].stat().st_uid == student.uid  # made by the student's own process
 
 
-def test_logins_are_the_users_unix_passwords(cls, hub, submitted, chromium_browser):
+def test_logins_are_the_users_unix_passwords(cls, hub, chromium_browser):
     """PAM checks each user's own password: student A's name with B's password is turned away."""
     a, b = cls.students["A"], cls.students["B"]
     assert login_refused(chromium_browser, hub, a.name, cls.passwords[b.name])

@@ -33,7 +33,7 @@ ASSIGNMENT ?=
 .PHONY: demo test check lab student release lint lock screenshots system-deps clean formgrader labextension
 
 $(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; sys.exit("Python 3.10+ is required") if sys.version_info < (3, 10) else None'
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
 	@echo "Creating $(VENV) and installing the course's packages (a minute or two, once)..."
 	@$(PYTHON) -m venv $(VENV)
 	@echo "  upgrading pip"

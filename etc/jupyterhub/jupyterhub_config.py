@@ -1,11 +1,9 @@
 """JupyterHub for a class taking MLOps Concepts: students and instructors as Unix users of one machine.
 
-Run as root, from the environment every user can read (see docs/deploy.md)::
-
-    /opt/mlops-concepts/bin/jupyterhub -f /etc/jupyterhub/jupyterhub_config.py
-
-tests/browser/test_jupyterhub.py runs the hub with this file (it only swaps PAM for a shared test
-password and picks free ports). What each setting is for:
+Run as root, from the environment every user can read, as docs/deploy.md shows (the doc
+quotes this file whole; tests/unit/test_hub_config.py checks it). tests/browser/test_jupyterhub.py
+runs the doc's commands with this file, PAM logins included; it only adds free ports on 127.0.0.1.
+What each setting is for:
 
 * ``MLOPS_CONCEPTS_EXCHANGE``: the exchange the class shares (default ``/srv/nbgrader/exchange``),
   created by ``mlops-concepts exchange-setup --owner INSTRUCTOR``. Every server gets it, and the
@@ -42,9 +40,13 @@ else:
 # The servers run from the hub's own environment (the course package installed from its wheel,
 # readable by every user), whatever is on a user's PATH.
 c.Spawner.cmd = [os.path.join(sys.prefix, "bin", "jupyterhub-singleuser")]
+# ...and so do their terminals: `nbgrader` and `mlops-concepts` are this environment's.
+PATH = os.pathsep.join([os.path.join(sys.prefix, "bin"), "/usr/local/bin", "/usr/bin", "/bin"])
+# The proxy is installed beside them (npm install --global --prefix ENV), not on root's PATH.
+c.ConfigurableHTTPProxy.command = [os.path.join(sys.prefix, "bin", "configurable-http-proxy")]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"  # the Assignments tab fetches into the server's root: the home
-c.Spawner.environment = {"MLOPS_CONCEPTS_EXCHANGE": EXCHANGE}
+c.Spawner.environment = {"MLOPS_CONCEPTS_EXCHANGE": EXCHANGE, "PATH": PATH}
 
 
 def before_spawn(spawner):

@@ -1,25 +1,28 @@
 """A class on a real JupyterHub: an instructor and two students who are Unix users of this machine.
 
-The set-up is docs/deploy.md's: the course's wheel installed once into a venv every user can read
-(``support.hub.install_course_env``), the exchange made by ``mlops-concepts exchange-setup``
-(root, for the instructor), JupyterHub from PyPI with ``etc/jupyterhub/jupyterhub_config.py``
-(the local process spawner: each server is a process of its user), configurable-http-proxy from
-npm. Only the login differs: a shared test password instead of PAM.
+The set-up is docs/deploy.md's, run as pasted (``support.hub``): the doc's shell blocks run as
+root with the system's ``python3``: the course installed from this repository, not editable,
+into a venv every user can read; configurable-http-proxy from npm into it; the users, made by the
+doc's ``useradd`` and given passwords by ``chpasswd``; the instructor's course; the exchange by
+``mlops-concepts exchange-setup``; and JupyterHub from PyPI with ``etc/jupyterhub/jupyterhub_config.py``
+(the local process spawner, PAM logins), on free ports of 127.0.0.1. The settings block's values,
+the passwords and the ports are the test's.
 
-In chromium, each student logs in, fetches chapter 1 in the Assignments tab, answers (their
-notebook saved through their own server; A types the reflection in JupyterLab) and submits;
-the instructor collects and grades with ``mlops-concepts grade`` as their Unix user, grades a
-reflection by hand in their Formgrader and releases feedback; each student fetches and opens
-their own feedback. Then, as the Unix users: no student can read another's work, the
+In chromium, each student logs in with their Unix password, fetches chapter 1 in the Assignments
+tab, answers (their notebook saved through their own server; A types the reflection in
+JupyterLab) and submits; the instructor runs the doc's "Teaching on it" commands as their Unix
+user, grades a reflection by hand in their Formgrader and releases feedback; each student fetches
+and opens their own feedback. Then, as the Unix users: no student can read another's work, the
 instructor's course, or the inbound.
 
-Needs root (real Unix users); skips elsewhere, fails under CI. About 5-8 minutes.
+Needs root (real Unix users); skips elsewhere, fails under CI. About 7-13 minutes on 2 busy cores.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -31,7 +34,18 @@ import pytest
 from mlops_concepts.authoring.samples import sample_path
 from support.classroom import show
 from support.course import ASSIGNMENTS
-from support.hub import explained, install_course_env, log_in, open_assignments, running_hub
+from support.hub import (
+    class_users,
+    doc_block,
+    explained,
+    log_in,
+    login_refused,
+    open_assignments,
+    run_as_root,
+    running_hub,
+    settings,
+    setup_blocks,
+)
 from support.screens import screenshot_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -53,46 +67,76 @@ def ok(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return done
 
 
+def _teaching() -> list[str]:
+    """The doc's "Teaching on it" commands, cut at its comments (the students' and the Formgrader's
+    turns): the instructor's terminal session, one part at a time."""
+    parts, current = [], []
+    for line in doc_block("hub-test", "teach").splitlines():
+        if line.startswith("#"):
+            parts.append("\n".join(current))
+            current = []
+        else:
+            current.append(line)
+    assert not current, "the teaching block ends with the students' turn"
+    assert ASSIGNMENT in parts[0], "the doc teaches another chapter than the test checks"
+    return parts
+
+
 @pytest.fixture(scope="module")
-def cls(make_unix_user, shared_dir):
-    """The users, the environment, the instructor's course and the exchange, chapter 1 released."""
-    teacher = make_unix_user("instructor")
-    students = {"A": make_unix_user("student A"), "B": make_unix_user("student B")}
-    bin_dir = install_course_env(shared_dir / "env")
-    python = bin_dir / "python"
+def cls(shared_dir):
+    """The doc's set-up, as root: environment, proxy, users, course, exchange."""
+    roles = {"I": "instructor", "A": "student A", "B": "student B"}
+    with class_users(roles) as (names, made):
+        paths = SimpleNamespace(
+            env=shared_dir / "env", exchange=shared_dir / "exchange", hub=shared_dir / "hub"
+        )
+        setup = settings(
+            ENV=str(paths.env),
+            EXCHANGE=str(paths.exchange),
+            HUB=str(paths.hub),
+            INSTRUCTOR=names["I"],
+            STUDENTS=f"{names['A']} {names['B']}",
+        )
+        passwords = {role: secrets.token_urlsafe(16) for role in roles}
+        typed = "".join(f"{names[role]}:{passwords[role]}\n" for role in roles)  # into chpasswd
+        steps = setup_blocks()
+        users = [label for label, _ in steps].index("users")
+        run_as_root(setup, *[text for _, text in steps[:users]])
+        run_as_root(setup, steps[users][1], stdin=typed)
+        run_as_root(setup, *[text for _, text in steps[users + 1 :]])
+        teacher = made("I")
+        students = {"A": made("A"), "B": made("B")}
+        course = teacher.home / "course"
+        # A terminal in the instructor's server: the environment the hub gives it.
+        env = teacher.env(
+            paths.env / "bin" / "python",
+            MLOPS_CONCEPTS_EXCHANGE=str(paths.exchange),
+            MLOPS_CONCEPTS_COURSE_DIR=str(course),
+        )
+        teaching = _teaching()
+        cd = teaching[0].splitlines()[0]
 
-    # The instructor's course directory, in their home (as docs/deploy.md sets it up).
-    course = teacher.home / "course"
-    course.mkdir()
-    subprocess.run(["cp", "-r", REPO / "nbgrader_config.py", REPO / "source", course], check=True)
-    teacher.chown(course)
-    exchange = shared_dir / "exchange"
-    env = teacher.env(python, MLOPS_CONCEPTS_EXCHANGE=str(exchange))
+        def instructor(part: int):
+            script = "set -eu\n" + ("" if part == 0 else cd + "\n") + teaching[part]
+            return teacher.run(["/bin/bash", "-c", script], cwd=teacher.home, env=env, timeout=1800)
 
-    def instructor(*cmd: str):
-        return teacher.run([bin_dir / cmd[0], *cmd[1:]], cwd=course, env=env, timeout=1800)
-
-    ok(instructor("nbgrader", "generate_assignment", ASSIGNMENT, "--force"))
-    # The administrator's step (root): the exchange, its course folders the instructor's.
-    setup = [bin_dir / "mlops-concepts", "exchange-setup", "--exchange", exchange, "--owner", teacher.name]
-    ok(subprocess.run(setup, capture_output=True, text=True))
-    ok(instructor("nbgrader", "release_assignment", ASSIGNMENT))
-    return SimpleNamespace(
-        teacher=teacher,
-        students=students,
-        course=course,
-        exchange=exchange,
-        bin=bin_dir,
-        instructor=instructor,
-        inbound=exchange / COURSE_ID / "inbound",
-    )
+        ok(instructor(0))  # generate and release chapter 1
+        yield SimpleNamespace(
+            teacher=teacher,
+            students=students,
+            passwords={teacher.name: passwords["I"], **{s.name: passwords[k] for k, s in students.items()}},
+            course=course,
+            exchange=paths.exchange,
+            setup=setup,
+            instructor=instructor,
+            inbound=paths.exchange / COURSE_ID / "inbound",
+        )
 
 
 @pytest.fixture(scope="module")
 def hub(cls, shared_dir):
-    names = [s.name for s in cls.students.values()]
     uids = {cls.teacher.uid, *(s.uid for s in cls.students.values())}
-    with running_hub(cls.bin, shared_dir / "hub", [cls.teacher.name], names, cls.exchange, uids) as hub:
+    with running_hub(cls.setup, shared_dir / "jupyterhub.log", uids) as hub:
         yield hub
 
 
@@ -150,7 +194,7 @@ def _type_reflection(page, hub, user: str, notebook: Path) -> None:
 def submitted(cls, hub, chromium_browser):
     """Each student, in the browser: log in, fetch in the Assignments tab, answer, submit."""
     for key, student in cls.students.items():
-        context, page = log_in(chromium_browser, hub, student.name, hub.passwords.student)
+        context, page = log_in(chromium_browser, hub, student.name, cls.passwords[student.name])
         try:
             with explained(page, hub):
                 open_assignments(page)
@@ -180,9 +224,7 @@ def _gradebook(cls):
 
 @pytest.fixture(scope="module")
 def graded(cls, submitted):
-    collect = ok(cls.instructor("nbgrader", "collect", ASSIGNMENT))
-    grade = ok(cls.instructor("mlops-concepts", "grade", ASSIGNMENT))
-    return SimpleNamespace(collect=collect, grade=grade)
+    return ok(cls.instructor(1))  # collect, then mlops-concepts grade
 
 
 def _saves(response, what: str) -> bool:
@@ -195,7 +237,7 @@ def hand_graded(cls, hub, graded, chromium_browser):
     a = cls.students["A"].name
     with _gradebook(cls) as gb:
         submission_id = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, a).id
-    context, page = log_in(chromium_browser, hub, cls.teacher.name, hub.passwords.instructor)
+    context, page = log_in(chromium_browser, hub, cls.teacher.name, cls.passwords[cls.teacher.name])
     try:
         with explained(page, hub):
             # Fill the score only once the page's script has loaded the grades and comments: it
@@ -215,8 +257,7 @@ def hand_graded(cls, hub, graded, chromium_browser):
             assert r.value.ok, r.value.status
     finally:
         context.close()
-    ok(cls.instructor("nbgrader", "generate_feedback", ASSIGNMENT, "--force"))
-    ok(cls.instructor("nbgrader", "release_feedback", ASSIGNMENT))
+    ok(cls.instructor(2))  # generate and release feedback
     return True
 
 
@@ -225,7 +266,7 @@ def feedback(cls, hub, hand_graded, chromium_browser):
     """Each student, in the browser: Fetch Feedback in the Assignments tab, then open the page."""
     shown = {}
     for key, student in cls.students.items():
-        context, page = log_in(chromium_browser, hub, student.name, hub.passwords.student)
+        context, page = log_in(chromium_browser, hub, student.name, cls.passwords[student.name])
         try:
             with explained(page, hub):
                 open_assignments(page)
@@ -262,8 +303,15 @@ def test_students_fetch_and_submit_through_their_assignments_tab(cls, submitted)
         assert mine[0].stat().st_uid == student.uid  # made by the student's own process
 
 
+def test_logins_are_the_users_unix_passwords(cls, hub, chromium_browser):
+    """PAM checks each user's own password: student A's name with B's password is turned away."""
+    a, b = cls.students["A"], cls.students["B"]
+    assert login_refused(chromium_browser, hub, a.name, cls.passwords[b.name])
+    assert login_refused(chromium_browser, hub, a.name, "")
+
+
 def test_the_instructor_collects_and_grades_as_their_own_user(cls, graded):
-    out = graded.grade.stdout
+    out = graded.stdout
     assert "Graded 2 of 2" in out, out
     for key, student in cls.students.items():
         path = cls.course / "submitted" / student.name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"

@@ -1,13 +1,13 @@
-"""A real JupyterHub for the tests: the course installed from its wheel, the hub, and logging in.
+"""A real JupyterHub for the tests, set up by running docs/deploy.md as an administrator pastes it.
 
-* :func:`install_course_env` builds this repository's wheel and installs it, with JupyterHub, into
-  a new venv every user can read and run (the hub's users are other Unix users: they cannot enter
-  ``/root``, where a pyenv Python lives, nor should they import a private clone). The venv is made
-  from the system's Python, the packages pinned by ``constraints.txt`` (but for a pin that Python
-  cannot run: see :func:`_constraints_for`).
-* :func:`running_hub` runs ``jupyterhub`` as root with ``etc/jupyterhub/jupyterhub_config.py`` (the
-  file docs/deploy.md gives administrators), changing only what a test must: a shared test
-  password instead of PAM (the test users have no Unix password) and free ports on 127.0.0.1.
+* :func:`doc_blocks` reads the page's code blocks by their markers (``<!-- hub-test: KIND -->`` or
+  ``<!-- file: PATH -->`` on the line before the fence): the test runs the shell blocks, and
+  tests/unit/test_hub_config.py checks the quoted files are the repository's.
+* :func:`run_as_root` runs blocks as root, in this repository's folder, with a clean root
+  environment (so ``python3`` is the system's, as on a fresh machine) after the test's own settings
+  block (:func:`settings`), which names the same variables as the doc's.
+* :func:`class_users` deletes the Unix users the doc's users block made, even when the test fails.
+* :func:`running_hub` runs the doc's start block, with free ports on 127.0.0.1 appended.
 * :func:`log_in` logs a user in through the hub's login page, in chromium, and waits for their
   own JupyterLab; :func:`open_assignments` opens nbgrader's Assignments tab in it.
 """
@@ -16,95 +16,108 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import re
-import secrets
-import shutil
+import shlex
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from packaging.specifiers import SpecifierSet
+
+from support.unix_users import PREFIX, UnixUser, _require_root, _userdel
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / "etc" / "jupyterhub" / "jupyterhub_config.py"
-NBGRADER_CONFIG = REPO / "etc" / "jupyterhub" / "nbgrader_config.py"
-PROXY = REPO / "node_modules" / ".bin" / "configurable-http-proxy"  # `make test` installs it
+DOC = REPO / "docs" / "deploy.md"
 START_TIMEOUT = 120  # seconds: the hub, and each user's first server on 2 busy cores
+# A fresh Debian root shell's: the system's python3, npm and the admin tools, nothing of this venv.
+ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_BLOCK = re.compile(r"^<!-- (hub-test|file): (\S+) -->\n```[a-z]*\n(.*?)^```$", re.M | re.S)
 
 
-def _ok(done: subprocess.CompletedProcess, what: str) -> None:
-    if done.returncode != 0:
-        pytest.fail(f"{what} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+def doc_blocks(marker: str, name: str) -> list[str]:
+    """The code blocks of docs/deploy.md marked ``<!-- marker: name -->``, in order."""
+    return [text for kind, label, text in _BLOCK.findall(DOC.read_text()) if (kind, label) == (marker, name)]
 
 
-def _constraints_for(python: str) -> str:
-    """constraints.txt without the pins ``python`` cannot run: Debian 12's Python is 3.11.2, and the
-    locked soupsieve needs 3.11.5 (installed anyway, it breaks the Formgrader's submission page).
-    pip then picks the newest release that runs there, within pyproject.toml's ranges."""
-    version = subprocess.run(
-        [python, "-c", "import platform; print(platform.python_version())"],
+def setup_blocks() -> list[tuple[str, str]]:
+    """The doc's set-up steps run as root (``root``) and its users block (``users``), in order."""
+    return [(label, text) for kind, label, text in _BLOCK.findall(DOC.read_text())
+            if kind == "hub-test" and label in ("root", "users")]  # fmt: skip
+
+
+def doc_block(marker: str, name: str) -> str:
+    (block,) = doc_blocks(marker, name)
+    return block
+
+
+def settings(**values: str) -> str:
+    """The test's settings block: the doc's variables (all of them, no others), the test's values."""
+    names = re.findall(r"^([A-Z_]+)=", doc_block("hub-test", "settings"), re.M)
+    assert sorted(names) == sorted(values), f"docs/deploy.md's settings are {names}"
+    return "".join(f"{name}={shlex.quote(value)}\n" for name, value in values.items())
+
+
+# How this machine reaches the package registries (its proxy and certificate authorities): an
+# administrator's root shell has them too, and without them pip and npm cannot download.
+_NETWORK = re.compile(r"(?i)^(https?_proxy|no_proxy|all_proxy|ssl_cert_(file|dir)|node_extra_ca_certs|"
+                      r"requests_ca_bundle|curl_ca_bundle|pip_cert|pip_index_url|pip_extra_index_url|"
+                      r"pip_find_links|npm_config_[a-z_]+)$")  # fmt: skip
+
+
+def _root_env() -> dict[str, str]:
+    env = {"PATH": ROOT_PATH, "HOME": "/root", "LANG": "C.UTF-8", "USER": "root", "LOGNAME": "root"}
+    return {**{k: v for k, v in os.environ.items() if _NETWORK.match(k)}, **env}
+
+
+def _script(setup: str, *blocks: str) -> str:
+    # -e: a command that fails stops the block, as an administrator would stop and look.
+    return "set -eu\n" + setup + "".join(blocks)
+
+
+def run_as_root(setup: str, *blocks: str, stdin: str | None = None, timeout: float = 1800) -> str:
+    """Run ``blocks`` after the settings ``setup`` in one bash, as root; fail the test if they fail."""
+    done = subprocess.run(
+        ["/bin/bash", "-c", _script(setup, *blocks)],
+        cwd=REPO,
+        env=_root_env(),
+        input=stdin if stdin is not None else "",
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout.strip()
-    kept = []
-    for line in (REPO / "constraints.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name = line.split("==")[0]
-            try:
-                needs = metadata.metadata(name).get("Requires-Python")
-            except metadata.PackageNotFoundError:
-                needs = None
-            if needs and not SpecifierSet(needs).contains(version):
-                continue
-        kept.append(line)
-    return "\n".join(kept) + "\n"
-
-
-def install_course_env(dest: Path) -> Path:
-    """A venv at ``dest`` (mode 0755) with the course's wheel and JupyterHub; returns its bin."""
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    system = shutil.which(f"python{version}", path="/usr/bin:/usr/local/bin:/bin")
-    if not system:
-        pytest.fail(f"no system python{version} to make a venv every user can run")
-    dist = dest.parent / "dist"
-    pip = [sys.executable, "-m", "pip"]
-    _ok(
-        subprocess.run(
-            [*pip, "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", dist, REPO],
-            capture_output=True,
-            text=True,
-        ),
-        "building the course's wheel",
+        timeout=timeout,
     )
-    (wheel,) = dist.glob("mlops_concepts-*.whl")
-    _ok(subprocess.run([system, "-m", "venv", "--without-pip", dest], capture_output=True, text=True), "venv")
-    constraints = dest.parent / "constraints.txt"
-    constraints.write_text(_constraints_for(system))
-    # This venv's pip installs into the new one (--python): Debian's venv has an older pip.
-    _ok(
-        subprocess.run(
-            [*pip, "--python", dest / "bin" / "python", "install", "--quiet", "-c", constraints, wheel,
-             "jupyterhub"],
-            capture_output=True,
-            text=True,
-        ),
-        "installing the wheel",
-    )  # fmt: skip
-    # What the administrator installs beside it: every user's course id and exchange.
-    target = dest / "etc" / "jupyter" / "nbgrader_config.py"
-    shutil.copy(NBGRADER_CONFIG, target)
-    for path in [dest, *dest.rglob("*")]:  # umask-proof: readable by every user
-        if not path.is_symlink():
-            path.chmod(path.stat().st_mode | 0o444 | (0o111 if path.is_dir() else 0))
-    return dest / "bin"
+    if done.returncode != 0:
+        output = f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        pytest.fail(f"docs/deploy.md's block failed ({done.returncode}):\n{output}")
+    return done.stdout
+
+
+@contextlib.contextmanager
+def class_users(roles: dict[str, str]):
+    """Names for the doc's users block (``mlx`` and random letters, one per role); yields a function
+    that returns each :class:`UnixUser` once the block made them. Deletes them all at the end."""
+    _require_root()
+    names = {role: PREFIX + os.urandom(4).hex() for role in roles}
+
+    def made(role: str) -> UnixUser:
+        entry = pwd.getpwnam(names[role])
+        return UnixUser(entry.pw_name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir), roles[role])
+
+    try:
+        yield names, made
+    finally:
+        errors = []
+        for name in names.values():
+            with contextlib.suppress(KeyError):
+                entry = pwd.getpwnam(name)
+                user = UnixUser(entry.pw_name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir), "")
+                errors.append(_userdel(user))
+        if any(errors):
+            pytest.fail("\n".join(e for e in errors if e))
 
 
 def _free_port() -> int:
@@ -134,54 +147,30 @@ def _pids_of(uids: set[int]) -> list[int]:
 
 
 @contextlib.contextmanager
-def running_hub(bin_dir: Path, state: Path, instructors, students, exchange: Path, users_uids: set[int]):
-    """JupyterHub on a free port of 127.0.0.1, run from ``bin_dir``; yields its URL and passwords.
-
-    At the end the hub stops every user's server (its default on shutdown); any process of the
-    test's users still running then (a kernel that ignored the signal) is killed by its pid.
-    """
-    if not PROXY.exists():
-        pytest.fail(f"{PROXY} is missing: `make test` installs configurable-http-proxy with npm")
-    state.mkdir(mode=0o700)
+def running_hub(setup: str, log_path: Path, users_uids: set[int]):
+    """The doc's start block, run as root, its hub command given free ports on 127.0.0.1 (and longer
+    start timeouts); yields the hub's URL and log. At the end the hub stops every user's server (its
+    default on shutdown); any process of the test's users still running then (a kernel that ignored
+    the signal) is killed by its pid."""
     port, hub_port, api_port = _free_port(), _free_port(), _free_port()
-    passwords = SimpleNamespace(student=secrets.token_hex(16), instructor=secrets.token_hex(16))
-    config = state / "test_config.py"
-    config.write_text(
-        "c = get_config()  # noqa: F821\n"
-        f"load_subconfig({str(CONFIG)!r})  # noqa: F821\n"
-        "# The test's users have no Unix password: a shared one per role instead of PAM.\n"
-        "c.JupyterHub.authenticator_class = 'shared-password'\n"
-        f"c.SharedPasswordAuthenticator.user_password = {passwords.student!r}\n"
-        f"c.SharedPasswordAuthenticator.admin_password = {passwords.instructor!r}\n"
-        f"c.JupyterHub.bind_url = 'http://127.0.0.1:{port}'\n"
-        f"c.JupyterHub.hub_bind_url = 'http://127.0.0.1:{hub_port}'\n"
-        f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{api_port}'\n"
-        f"c.ConfigurableHTTPProxy.command = [{str(PROXY)!r}]\n"
-        f"c.JupyterHub.db_url = 'sqlite:///{state}/jupyterhub.sqlite'\n"
-        f"c.JupyterHub.cookie_secret_file = '{state}/jupyterhub_cookie_secret'\n"
-        f"c.Spawner.start_timeout = c.Spawner.http_timeout = {START_TIMEOUT}\n"
+    start = doc_block("hub-test", "start").rstrip("\n")
+    start += (
+        f" --JupyterHub.bind_url=http://127.0.0.1:{port} --JupyterHub.hub_bind_url=http://127.0.0.1:{hub_port}"
+        f" --ConfigurableHTTPProxy.api_url=http://127.0.0.1:{api_port}"
+        f" --Spawner.start_timeout={START_TIMEOUT} --Spawner.http_timeout={START_TIMEOUT}\n"
     )
-    env = {
-        "PATH": os.pathsep.join([str(bin_dir), "/usr/local/bin", "/usr/bin", "/bin"]),
-        "LANG": "C.UTF-8",
-        "HOME": str(state),
-        "MLOPS_CONCEPTS_EXCHANGE": str(exchange),
-        "MLOPS_CONCEPTS_INSTRUCTORS": " ".join(instructors),
-        "MLOPS_CONCEPTS_STUDENTS": " ".join(students),
-    }
-    log_path = state / "jupyterhub.log"
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [bin_dir / "jupyterhub", "-f", config],
-            cwd=state,
-            env=env,
+            ["/bin/bash", "-c", _script(setup, start)],
+            cwd=REPO,
+            env=_root_env(),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    hub = SimpleNamespace(url=url, passwords=passwords, log=log_path)
+    hub = SimpleNamespace(url=url, log=log_path)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not _answers(f"{url}/hub/api/"):
@@ -191,7 +180,7 @@ def running_hub(bin_dir: Path, state: Path, instructors, students, exchange: Pat
         yield hub
     finally:
         with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)  # the hub stops the users' servers, then the proxy
+            os.killpg(proc.pid, signal.SIGTERM)  # the hub stops the users' servers, then the proxy
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -230,6 +219,21 @@ def log_in(browser, hub, name: str, password: str):
     page.wait_for_url(re.compile(rf"/user/{re.escape(name)}/lab"), timeout=START_TIMEOUT * 1000)
     page.locator("#jp-MainMenu").wait_for(timeout=START_TIMEOUT * 1000)
     return context, page
+
+
+def login_refused(browser, hub, name: str, password: str) -> bool:
+    """Whether the hub's login page turns ``name`` away with ``password`` (PAM said no)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{hub.url}/hub/login")
+        page.fill("#username_input", name)
+        page.fill("#password_input", password)
+        with page.expect_response(lambda r: "/hub/login" in r.url and r.request.method == "POST") as r:
+            page.click("#login_submit")
+        return r.value.status == 403 and "/user/" not in page.url
+    finally:
+        context.close()
 
 
 def open_assignments(page) -> None:

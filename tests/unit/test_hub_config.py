@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from support.course import REPO
 
 LOADED = """
 import json
+import re
 from nbgrader.apps import NbGrader
 app = NbGrader()
 app.load_config_file()
@@ -86,3 +88,41 @@ def test_a_students_server_loads_no_course(hub):
     assert loaded["release_assignment"] is None and loaded["release_feedback"] is None
     assert loaded["root"] is None  # nbgrader's default: the current folder, never a course
     assert loaded["collect"] == "mlops_concepts.nbgrader_plugins.wrong_folder.CollectInCourse"
+
+
+# docs/deploy.md is what tests/browser/test_jupyterhub.py runs: one source for what an
+# administrator pastes and what the test proves.
+
+
+def test_the_doc_quotes_the_hub_configuration_files_whole():
+    from support.hub import doc_blocks
+
+    for name in ("jupyterhub_config.py", "nbgrader_config.py"):
+        path = f"etc/jupyterhub/{name}"
+        quoted = doc_blocks("file", path)
+        assert quoted == [(REPO / path).read_text()], f"docs/deploy.md does not quote {path} as it is"
+
+
+def test_the_doc_has_every_step_the_hub_test_runs():
+    from support.hub import doc_block, setup_blocks
+
+    labels = [label for label, _ in setup_blocks()]
+    assert labels.count("users") == 1 and len(labels) >= 4, labels
+    steps = "\n".join(text for _, text in setup_blocks()) + doc_block("hub-test", "start")
+    for command in ("python3 -m venv", "-c constraints.txt", "configurable-http-proxy", "useradd", "chpasswd",
+                    "exchange-setup", "jupyterhub_config.py"):  # fmt: skip
+        assert command in steps, command
+    teach = doc_block("hub-test", "teach")
+    assert "mlops-concepts grade" in teach and "release_feedback" in teach
+
+
+def test_the_doc_steps_use_only_the_settings_it_names():
+    """Every $VARIABLE in the root blocks is set by the settings block (or by a block itself)."""
+    from support.hub import doc_block, setup_blocks
+
+    named = set(re.findall(r"^([A-Z_]+)=", doc_block("hub-test", "settings"), re.M))
+    scripts = [text for _, text in setup_blocks()] + [doc_block("hub-test", "start")]
+    for script in scripts:
+        own = set(re.findall(r"^\s*([A-Za-z_]+)=", script, re.M)) | set(re.findall(r"for (\w+) in", script))
+        used = set(re.findall(r"\$\{?([A-Za-z_]+)", script))
+        assert used <= named | own, (used - named - own, script)

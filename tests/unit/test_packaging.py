@@ -7,6 +7,7 @@ from importlib import metadata
 
 import tomllib
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from support.course import REPO
@@ -60,6 +61,38 @@ def test_this_environment_is_the_lock():
         if installed != version:
             differ[name] = (version, installed)
     assert not differ, f"locked vs installed: {differ}"
+
+
+def _lowest_supported_python() -> str:
+    """The lowest version pyproject.toml's ``requires-python`` (``>=X.Y``) admits: X.Y.0."""
+    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    match = re.fullmatch(r">=(\d+)\.(\d+)", requires)
+    assert match, f"requires-python is {requires!r}: state the supported minimum as >=X.Y"
+    return f"{match[1]}.{match[2]}.0"
+
+
+def test_the_lock_installs_on_every_supported_python():
+    """Each locked version runs on the lowest Python the project admits (so on Debian 12's 3.11.2,
+    too, which once could not take the locked soupsieve 4.1.4: it needs 3.11.5). The installed
+    metadata is the lock's (test_this_environment_is_the_lock)."""
+    lowest = _lowest_supported_python()
+    refused = {}
+    for name, version in _lock().items():
+        try:
+            needs = metadata.metadata(name).get("Requires-Python")
+        except metadata.PackageNotFoundError:
+            continue  # test_this_environment_is_the_lock reports it
+        for python in (lowest, "3.11.2"):  # 3.11.2: Debian 12's python3
+            if needs and not SpecifierSet(needs).contains(python):
+                refused[f"{name}=={version}"] = (needs, python)
+    assert not refused, f"locked versions that a supported Python cannot install: {refused}"
+
+
+def test_make_checks_the_supported_python():
+    major, minor, _ = _lowest_supported_python().split(".")
+    makefile = (REPO / "Makefile").read_text()
+    assert f"sys.version_info < ({major}, {minor})" in makefile
+    assert f"- python={major}.{minor}\n" in (REPO / "environment.yml").read_text()
 
 
 def test_make_and_binder_install_from_the_lock():

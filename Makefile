@@ -85,15 +85,8 @@ demo: $(VENV_READY)
 	@command -v bwrap >/dev/null || $(MAKE) --no-print-directory system-deps
 	$(BIN)/mlops-concepts demo $(ASSIGNMENT)
 
-# JupyterHub's proxy for tests/browser/test_jupyterhub.py, from the npm registry, into ./node_modules
-# (once per version: the stamp names it).
-CHP_VERSION := 5.3.0
-CHP := node_modules/.chp-$(CHP_VERSION)
-$(CHP): | system-deps
-	npm install --no-save --no-package-lock --no-audit --no-fund configurable-http-proxy@$(CHP_VERSION)
-	@touch $@
-
-test: $(VENV_READY) system-deps $(CHP)
+# tests/browser/test_jupyterhub.py installs JupyterHub's proxy from npm itself, as docs/deploy.md says.
+test: $(VENV_READY) system-deps
 	$(BIN)/python -m pytest
 
 # Fast checks while working (a minute or two): the chapter linter and every test that runs neither

@@ -158,14 +158,13 @@ def floor(root: Path) -> float:
 
 
 def start_grading(root: Path, jobs: int, python: str = sys.executable) -> subprocess.Popen:
-    """``mlops-concepts grade`` of the whole class, from scratch (no earlier results kept)."""
+    """``mlops-concepts grade`` of the whole class, from scratch (no earlier results kept), by the
+    console script of the venv ``python`` belongs to (its module paths may differ from ours)."""
     for folder in ("autograded", "feedback"):
         shutil.rmtree(root / folder, ignore_errors=True)
     return subprocess.Popen(
         [
-            python,
-            "-m",
-            "mlops_concepts.class_grading.cli",
+            str(Path(python).parent / "mlops-concepts"),
             "grade",
             ASSIGNMENT,
             "--root",
@@ -211,8 +210,15 @@ def measure(students: int, rounds: int, baseline: str | None = None) -> dict[str
             "floor": lambda: floor(course),
         }
         if baseline:
-            configs["base jobs=1"] = lambda: at_once([lambda: start_grading(course, 1, baseline)])
-            configs["base jobs=2"] = lambda: at_once([lambda: start_grading(course, 2, baseline)])
+            # The same class in a course of its own, configured by the baseline checkout's own
+            # nbgrader_config.py (<checkout>/.venv/bin/python): its plugins may live elsewhere.
+            based = tmp / "baseline"
+            shutil.copytree(course, based, symlinks=True)
+            shutil.copy(Path(baseline).parents[2] / "nbgrader_config.py", based / "nbgrader_config.py")
+            with open(based / "nbgrader_config.py", "a") as f:
+                f.write("\nc.Execute.timeout = 60\n")
+            configs["base jobs=1"] = lambda: at_once([lambda: start_grading(based, 1, baseline)])
+            configs["base jobs=2"] = lambda: at_once([lambda: start_grading(based, 2, baseline)])
         names = list(configs)
         times = {n: [] for n in names}
         for r in range(rounds):

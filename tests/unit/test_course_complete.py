@@ -1,8 +1,8 @@
 """The whole course is there, and every chapter has everything chapter 1 has.
 
-The course is the chapters of the chapter list (``mlops_concepts.chapters.CHAPTERS``: the four of
-COURSE_DESIGN.md §2), and ``source/`` holds exactly those. Each one must have, and this test names
-the chapter and the part when one is missing:
+The course is the chapters of the chapter list (``mlops_concepts.chapters.CHAPTERS``), and
+``source/`` holds exactly those. Each one must have, and this test names the chapter and the part
+when one is missing:
 
 * its notebook in ``source/`` and ``release/``, and a row in the README's chapter table;
 * learning objectives, each assessed twice (a checkpoint and a graded item, in its table), with

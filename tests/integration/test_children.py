@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
 from multiprocessing import forkserver as mp_forkserver
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -27,27 +25,11 @@ from mlops_concepts.class_grading.commands import nbgrader_env
 from mlops_concepts.class_grading.layout import GRADED, LOGS
 from mlops_concepts.contract import cells
 from support import build_samples  # noqa: E402
+from support.children import first_line, group_gone
 from support.course import before_first_answer, make_course, submit
 
 ASSIGNMENT = build_samples.ASSIGNMENT
 STUDENTS = ("ann", "bob", "cid")
-LINE = re.compile(r"^(\w+) of (\S+) in process (\d+) \(group (\d+), child of (\d+)\)")
-
-
-def _first_line(path: Path) -> tuple[str, str, int, int, int]:
-    step, student, pid, group, parent = LINE.match(path.read_text(errors="replace")).groups()
-    return step, student, int(pid), int(group), int(parent)
-
-
-def _group_gone(pgid: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _wait_for(condition, within: float = 300.0) -> None:
@@ -76,11 +58,11 @@ def test_a_class_is_graded_by_one_child_per_student_of_one_preloaded_server(cour
     assert "nbgrader.apps.nbgraderapp" in mp_forkserver._forkserver._preload_modules
     children = set()
     for student in STUDENTS:
-        step, who, pid, group, parent = _first_line(course / LOGS / f"{student}.log")
+        step, who, pid, group, parent = first_line(course / LOGS / f"{student}.log")
         assert (step, who, group, parent) == ("autograde", student, pid, server)
         # The same child wrote the feedback, once the parent had merged the student.
-        assert _first_line(course / LOGS / "feedback" / f"{student}.log")[:3] == ("feedback", student, pid)
-        assert _group_gone(pid)  # it ended, and its kernel with it
+        assert first_line(course / LOGS / "feedback" / f"{student}.log")[:3] == ("feedback", student, pid)
+        assert group_gone(pid)  # it ended, and its kernel with it
         children.add(pid)
         assert (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
         assert (course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
@@ -105,7 +87,7 @@ def test_a_student_past_their_time_is_killed_with_their_kernel_and_the_others_go
         assert (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
     log = (root / LOGS / "loops.log").read_text(errors="replace")
     assert "Executing notebook" in log or "Converting notebook" in log  # it was being graded
-    assert _group_gone(_first_line(root / LOGS / "loops.log")[3])  # nbgrader and its kernel
+    assert group_gone(first_line(root / LOGS / "loops.log")[3])  # nbgrader and its kernel
 
 
 def test_a_student_whose_child_dies_midway_is_graded_again_never_from_the_first_copy(tmp_path, capsys):
@@ -125,7 +107,7 @@ def test_a_student_whose_child_dies_midway_is_graded_again_never_from_the_first_
             _wait_for(first_copy.exists)
             time.sleep(3)  # into the pause of the run that follows the first copy
             assert not cells.was_run(first_copy)  # what the child leaves is a first copy, not run
-            os.kill(_first_line(root / LOGS / "slow.log")[2], signal.SIGKILL)  # the child only
+            os.kill(first_line(root / LOGS / "slow.log")[2], signal.SIGKILL)  # the child only
         except BaseException as err:
             failures.append(err)
 

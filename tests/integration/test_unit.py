@@ -10,7 +10,6 @@ Dask worker).
 from __future__ import annotations
 
 import os
-import re
 import time
 from multiprocessing import forkserver as mp_forkserver
 from pathlib import Path
@@ -25,27 +24,11 @@ from mlops_concepts.class_grading.layout import JOBS, LOGS
 from mlops_concepts.class_grading.unit import StudentJob, graded_folder, scratch_url
 from mlops_concepts.contract.coursedir import gradebook_url
 from support import build_samples  # noqa: E402
+from support.children import first_line, group_gone
 from support.course import before_first_answer, make_course, submit
 
 ASSIGNMENT = build_samples.ASSIGNMENT
 STUDENTS = ("ann", "bob", "cid")
-LINE = re.compile(r"^(\w+) of (\S+) in process (\d+) \(group (\d+), child of (\d+)\)")
-
-
-def _first_line(path: Path) -> tuple[str, str, int, int, int]:
-    step, student, pid, group, parent = LINE.match(path.read_text(errors="replace")).groups()
-    return step, student, int(pid), int(group), int(parent)
-
-
-def _group_gone(pgid: int, within: float = 10.0) -> bool:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _job(root: Path, student: str, timeout: float = 600) -> StudentJob:
@@ -66,7 +49,7 @@ def test_a_student_is_autograded_by_a_child_of_the_preloaded_server_and_the_resu
     result = child.autograde()
     assert result.ok and result.student == "ann" and not result.reason, result
     assert result.log == f"{LOGS}/ann.log" and result.notes == []
-    step, who, pid, group, parent = _first_line(root / result.log)
+    step, who, pid, group, parent = first_line(root / result.log)
     assert (step, who) == ("autograde", "ann")
     assert group == pid  # its own group: a timeout kills its kernel too
     assert parent == mp_forkserver._forkserver._forkserver_pid  # forked, nbgrader preloaded
@@ -76,9 +59,9 @@ def test_a_student_is_autograded_by_a_child_of_the_preloaded_server_and_the_resu
     assert merge(scratch_url(root, "ann"), gradebook_url(root), ASSIGNMENT, ["ann"]) == {"ann"}
     feedback = child.feedback()
     assert feedback.ok and feedback.log == f"{LOGS}/feedback/ann.log", feedback
-    assert _first_line(root / feedback.log)[:3] == ("feedback", "ann", pid)  # the same child
+    assert first_line(root / feedback.log)[:3] == ("feedback", "ann", pid)  # the same child
     assert (root / "feedback" / "ann" / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
-    assert _group_gone(group)  # it ended once it had said its last result
+    assert group_gone(group)  # it ended once it had said its last result
 
 
 def test_a_student_past_their_time_is_killed_with_their_kernel(tmp_path):
@@ -91,7 +74,7 @@ def test_a_student_past_their_time_is_killed_with_their_kernel(tmp_path):
     assert not result.ok and result.reason == "it took longer than 40 s", result
     log = (root / LOGS / "loops.log").read_text(errors="replace")
     assert "Executing notebook" in log or "Converting notebook" in log  # it was being graded
-    assert _group_gone(_first_line(root / LOGS / "loops.log")[3])  # nbgrader and its kernel
+    assert group_gone(first_line(root / LOGS / "loops.log")[3])  # nbgrader and its kernel
 
 
 def test_a_child_whose_student_is_not_merged_ends_without_feedback(tmp_path):
@@ -100,9 +83,9 @@ def test_a_child_whose_student_is_not_merged_ends_without_feedback(tmp_path):
     submit(root, ASSIGNMENT, "ann", complete)
     child = children.Forked(_job(root, "ann"))
     assert child.autograde().ok
-    group = _first_line(root / LOGS / "ann.log")[3]
+    group = first_line(root / LOGS / "ann.log")[3]
     child.release()  # the merge did not find them, or the run is stopping
-    assert _group_gone(group)
+    assert group_gone(group)
     assert not (root / LOGS / "feedback" / "ann.log").exists()
     assert not (root / "feedback" / "ann").exists()
 
@@ -134,7 +117,7 @@ def test_a_unit_returns_its_result_as_a_value_in_its_own_group_and_environment(t
         assert result.reason and result.log == f"{LOGS}/feedback/nobody.log"
     text = (root / result.log).read_text()
     assert f"SETTING from-the-runner LEADER True CWD {root}" in text, text
-    _, _, pid, group, parent = _first_line(root / result.log)
+    _, _, pid, group, parent = first_line(root / result.log)
     assert pid == group
     # Forked from the server, or (on a Dask worker) a subprocess of the process that runs it.
     assert (parent == os.getpid()) == (run is children.run_subprocess)

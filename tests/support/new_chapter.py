@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_concepts.class_grading.forkserver import nbgrader_env
+from mlops_concepts.class_grading.commands import nbgrader_env
 
 from .course import REPO
 

@@ -61,8 +61,3 @@ def printable(text, limit: int = MAX_CHARS, backslashes: bool = True) -> str:
 def quoted(text, limit: int = MAX_CHARS) -> str:
     """``text`` made :func:`printable` and wrapped in ‹…›: visibly the student's, not the grader's."""
     return f"‹{printable(text, limit)}›"
-
-
-def path_name(path) -> str:
-    """The last part of a path that a student chose, quoted for a message."""
-    return quoted(os.path.basename(os.fsdecode(path)) or os.fsdecode(path))

@@ -36,10 +36,6 @@ from ..contract.labs import expected_outcomes, record, tally
 MAX_MESSAGE = 300
 
 
-def is_autograder_test(cell) -> bool:
-    return cells.is_test(cell)
-
-
 def answer_keys(notebook) -> dict[str, str]:
     """Map each test cell's grade id to the canonical JSON its report must carry to earn points.
 
@@ -288,8 +284,3 @@ def _title(cell, titles: dict) -> str:
     except AuthoringError:
         title = None
     return title or titles.get(cells.grade_id(cell)) or "This exercise"
-
-
-def dumps_key(keys: dict) -> str:
-    """Keys as text, for debugging an assignment (never shipped to students)."""
-    return json.dumps(keys, indent=1, sort_keys=True)

@@ -126,7 +126,7 @@ c.GenerateFeedback.preprocessors = [
     CSSHTMLHeaderPreprocessor,
 ]
 c.ClearHiddenTests.enforce_metadata = False
-c.GenerateFeedback.exporter_class = FeedbackExporter  # the lesson's Markdown rendered once per batch
+c.GenerateFeedback.exporter_class = FeedbackExporter  # no second pass; templates compiled once per run
 
 # Submitted files that are links, hard links, FIFOs or devices, odd names, malformed notebooks or
 # timestamps: `mlops-concepts grade` stages every submission first; plain `nbgrader autograde` and

@@ -8,15 +8,16 @@ Expected: ...") says the rest. It runs only in ``GenerateFeedback``: the autogra
 the gradebook keep the real cell. :class:`NoteExtraNotebooks` says there which submitted notebooks
 were kept but not graded.
 
-:class:`FeedbackExporter` writes the page: nbconvert's HTML exporter, rendering each lesson's
-Markdown once per batch of students rather than once per student.
+:class:`FeedbackExporter` writes the page: nbconvert's HTML exporter, with its templates compiled
+once per grading run (:func:`warm_up`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import pass_context
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
@@ -88,8 +89,36 @@ class NoteExtraNotebooks(NbGraderPreprocessor):
         return nb, resources
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Every template this process has compiled, for each exporter it makes next.
+
+    nbconvert gives each exporter a Jinja environment of its own, which compiles the feedback
+    template and the eight it extends (about 0.15 s) before the first page. A student's child
+    makes one exporter; the grading run's forkserver compiles them once into this cache
+    (:func:`warm_up`) and every child forked from it starts with them. Jinja checks each entry
+    against the template's current source, so a changed template is compiled again.
+    """
+
+    def __init__(self):
+        self._code: dict[str, tuple[str, object]] = {}
+
+    def __len__(self) -> int:
+        return len(self._code)
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        kept = self._code.get(bucket.key)
+        if kept is not None and kept[0] == bucket.checksum:
+            bucket.code = kept[1]
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = (bucket.checksum, bucket.code)
+
+
+COMPILED_TEMPLATES = _CompiledTemplates()
+
+
 class FeedbackExporter(HTMLExporter):
-    """nbgrader's feedback exporter, with the HTML of each Markdown text kept for the next student,
+    """nbgrader's feedback exporter, with the templates compiled once per process (and its forks),
     and without nbconvert's second pass over the page.
 
     nbconvert's ``HTMLExporter`` parses every finished page again with BeautifulSoup, to give
@@ -99,31 +128,12 @@ class FeedbackExporter(HTMLExporter):
     image on the page already has its ``alt`` (the course's own from the lint, Markdown images
     from the renderer, a student's from :mod:`.defuse`, which the feedback runs again), so the
     page is written as the template renders it.
-
-    A batch of students shares the same lesson text (every Markdown cell of the release), and
-    rendering it is most of a feedback page's cost. The rendered HTML depends only on the text
-    when the cell has no attachments and images are not embedded (then the page links them),
-    so only those cells are kept, up to a bound; a student's own Markdown is rendered as always.
     """
 
-    MAX_KEPT = 2048
-    MAX_KEPT_CHARS = 64 * 1024
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._rendered: dict[str, str] = {}
-
-    @pass_context
-    def markdown2html(self, context, source):
-        cell = context.get("cell") or {}
-        if cell.get("attachments") or self.embed_images or len(source) > self.MAX_KEPT_CHARS:
-            return super().markdown2html(context, source)
-        html = self._rendered.get(source)
-        if html is None:
-            html = super().markdown2html(context, source)
-            if len(self._rendered) < self.MAX_KEPT:
-                self._rendered[source] = html
-        return html
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = COMPILED_TEMPLATES
+        return environment
 
     def from_notebook_node(self, nb, resources=None, **kw):
         # HTMLExporter.from_notebook_node without its BeautifulSoup pass (see the class docstring).
@@ -137,3 +147,27 @@ class FeedbackExporter(HTMLExporter):
         self.register_filter("highlight_code", highlight_code)
         self.register_filter("filter_data_type", filter_data_type)
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
+def warm_up() -> None:
+    """Write one small feedback page, as ``nbgrader generate_feedback`` configures the exporter:
+    what every student's first page would do (compile the templates into
+    :data:`COMPILED_TEMPLATES`, import and prepare the code highlighter, compile the Markdown
+    renderer's patterns) is then done, in this process and in every process forked from it."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+
+    config = GenerateFeedback(coursedir=CourseDirectory()).config
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell(
+                "# A heading\n\nText with *emphasis*, `code`, a [link](https://jupyter.org) and "
+                "$x^2$.\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = 1\n```"
+            ),
+            new_code_cell("def f(x):\n    return x + 1  # a comment\n\nprint(f(1))"),
+        ],
+        metadata={"language_info": {"name": "python", "pygments_lexer": "ipython3"}},
+    )
+    resources = {"nbgrader": {"score": 0, "max_score": 1, "late_penalty": 0, "notebook": "warm-up"}}
+    FeedbackExporter(config=config).from_notebook_node(nb, resources)

@@ -20,12 +20,12 @@ from multiprocessing import forkserver as mp_forkserver
 import nbformat
 import pytest
 
-from mlops_concepts.class_grading import pipeline
+from mlops_concepts.class_grading import children, pipeline
 from mlops_concepts.class_grading.commands import nbgrader_env
 from mlops_concepts.class_grading.layout import GRADED, LOGS
 from mlops_concepts.contract import cells
 from support import build_samples  # noqa: E402
-from support.children import first_line, group_gone
+from support.children import first_line, group_gone, send_compiled_templates
 from support.course import before_first_answer, make_course, submit
 
 ASSIGNMENT = build_samples.ASSIGNMENT
@@ -69,6 +69,22 @@ def test_a_class_is_graded_by_one_child_per_student_of_one_preloaded_server(cour
     assert len(children) == len(STUDENTS)
     grades = (course / "grades.csv").read_text()
     assert all(student in grades for student in STUDENTS)
+
+
+def test_every_child_starts_with_the_feedback_templates_the_server_compiled(course):
+    """The forkserver imports class_grading.warm_up last, which writes one feedback page: each
+    child forked from it inherits nbgrader's templates compiled, and compiles none of its own."""
+    assert children.PRELOAD[-1] == "mlops_concepts.class_grading.warm_up"
+    children.start()
+    ctx = children.context()
+    ours, theirs = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=send_compiled_templates, args=(theirs,))
+    child.start()
+    theirs.close()
+    assert ours.poll(60)
+    assert ours.recv() >= 5  # feedback/index.html.j2 and the nbconvert templates it extends
+    child.join(10)
+    assert child.exitcode == 0
 
 
 def test_a_student_past_their_time_is_killed_with_their_kernel_and_the_others_go_on(tmp_path, capsys):

@@ -27,3 +27,11 @@ def group_gone(pgid: int, within: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def send_compiled_templates(conn) -> None:
+    """Run in a child forked from the grading forkserver: how many feedback templates it starts with."""
+    from mlops_concepts.nbgrader_plugins.feedback import COMPILED_TEMPLATES
+
+    conn.send(len(COMPILED_TEMPLATES))
+    conn.close()

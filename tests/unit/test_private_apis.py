@@ -189,13 +189,23 @@ def test_the_markdown_renderer_defuse_builds_is_still_nbconverts():
     assert "<em>x</em>" in html
 
 
-def test_the_feedback_exporter_overrides_markdown2html_with_its_signature():
-    from nbconvert.exporters import HTMLExporter
+def test_the_feedback_exporter_still_gets_its_templates_through_create_environment():
+    """FeedbackExporter._create_environment hands nbconvert's Jinja environment the shared cache of
+    compiled templates: nbconvert must still build the environment there, and Jinja's loaders
+    must still consult ``environment.bytecode_cache`` with buckets checked against the source."""
+    import jinja2.loaders
+    from jinja2.bccache import BytecodeCache
+    from nbconvert.exporters import TemplateExporter
 
     from mlops_concepts.nbgrader_plugins.feedback import FeedbackExporter
 
-    assert list(inspect.signature(HTMLExporter.markdown2html).parameters) == ["self", "context", "source"]
-    assert "markdown2html" in FeedbackExporter.__dict__
+    assert list(inspect.signature(TemplateExporter._create_environment).parameters) == ["self"]
+    assert "self._create_environment()" in inspect.getsource(TemplateExporter.environment.fget)
+    assert "_create_environment" in FeedbackExporter.__dict__
+    load = inspect.getsource(jinja2.loaders.BaseLoader.load)
+    assert "environment.bytecode_cache" in load and "bucket.code" in load
+    for name in ("load_bytecode", "dump_bytecode"):
+        assert list(inspect.signature(getattr(BytecodeCache, name)).parameters) == ["self", "bucket"]
 
 
 def test_the_grading_sockets_are_still_made_from_the_bounded_context():

@@ -67,7 +67,7 @@ def test_the_warm_up_changes_nothing_on_the_page(cold_and_warm):
     assert warm["page"] == cold["page"]
 
 
-def test_a_template_changed_after_the_warm_up_is_compiled_again(tmp_path):
+def test_a_template_changed_after_the_warm_up_is_compiled_again():
     """The cache is checked against each template's source: an edited template is never served
     from what the warm-up compiled."""
     from jinja2 import DictLoader, Environment
